@@ -1,0 +1,24 @@
+//! What every server of the mock operator (SMTP, IMAP, HTTP) shares.
+
+use crate::accounts::Accounts;
+use crate::faults::FaultSet;
+use crate::store::Store;
+use crate::tls::ServerTls;
+use crate::tokens::TokenService;
+
+#[derive(Clone)]
+pub struct MockContext {
+    pub store: Store,
+    pub tokens: TokenService,
+    pub faults: FaultSet,
+    pub accounts: Accounts,
+    pub tls: ServerTls,
+    /// Host name in greetings and in the server certificate.
+    pub host_name: String,
+    /// Largest message accepted (announced with SMTP SIZE).
+    pub max_message_size: usize,
+    /// Domains a recipient may belong to (the published whitelist the mock serves).
+    pub whitelist: Vec<String>,
+    /// Log each session's lines (redacted) on stderr.
+    pub log_wire: bool,
+}

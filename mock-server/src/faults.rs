@@ -1,0 +1,174 @@
+//! Deliberate deviations the mock operator can be switched into, one requirement each.
+//!
+//! They are how mssconf proves it detects non-conformance: each requirement fault must make the
+//! scenarios of exactly that requirement fail; each robustness fault must end the scenarios it
+//! touches as `error` (never pass, never hang).
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    Tls10,
+    WeakCipher,
+    AuthBeforeTls,
+    AcceptExpiredToken,
+    AcceptForeignToken,
+    NoSenderCheck,
+    NoWhitelist,
+    StripXmssHeaders,
+    AlterAttachment,
+    NoDsn,
+    NoIdle,
+    ForeignCaCert,
+    AcceptAnyClientCert,
+    DropMidData,
+    Slow,
+    Garbage,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 16] = [
+        Fault::Tls10,
+        Fault::WeakCipher,
+        Fault::AuthBeforeTls,
+        Fault::AcceptExpiredToken,
+        Fault::AcceptForeignToken,
+        Fault::NoSenderCheck,
+        Fault::NoWhitelist,
+        Fault::StripXmssHeaders,
+        Fault::AlterAttachment,
+        Fault::NoDsn,
+        Fault::NoIdle,
+        Fault::ForeignCaCert,
+        Fault::AcceptAnyClientCert,
+        Fault::DropMidData,
+        Fault::Slow,
+        Fault::Garbage,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Tls10 => "tls10",
+            Fault::WeakCipher => "weak-cipher",
+            Fault::AuthBeforeTls => "auth-before-tls",
+            Fault::AcceptExpiredToken => "accept-expired-token",
+            Fault::AcceptForeignToken => "accept-foreign-token",
+            Fault::NoSenderCheck => "no-sender-check",
+            Fault::NoWhitelist => "no-whitelist",
+            Fault::StripXmssHeaders => "strip-xmss-headers",
+            Fault::AlterAttachment => "alter-attachment",
+            Fault::NoDsn => "no-dsn",
+            Fault::NoIdle => "no-idle",
+            Fault::ForeignCaCert => "foreign-ca-cert",
+            Fault::AcceptAnyClientCert => "accept-any-client-cert",
+            Fault::DropMidData => "drop-mid-data",
+            Fault::Slow => "slow",
+            Fault::Garbage => "garbage",
+        }
+    }
+
+    /// What the fault breaks, for `mssconf mock --list-faults`.
+    pub fn breaks(self) -> &'static str {
+        match self {
+            Fault::Tls10 => "accepts TLS 1.0/1.1 ClientHellos (TLS 1.2 minimum)",
+            Fault::WeakCipher => "negotiates a TLS 1.2 cipher suite outside the allow-list",
+            Fault::AuthBeforeTls => "offers AUTH (SMTP) and accepts LOGIN/AUTHENTICATE (IMAP) before TLS",
+            Fault::AcceptExpiredToken => "accepts an expired bearer token",
+            Fault::AcceptForeignToken => "accepts mailbox A's token to log in as mailbox B",
+            Fault::NoSenderCheck => "accepts MAIL FROM and From: other than the authenticated mailbox",
+            Fault::NoWhitelist => "accepts recipients whose domain is outside the whitelist",
+            Fault::StripXmssHeaders => "removes X-MSS-* headers from delivered messages",
+            Fault::AlterAttachment => "changes one byte of attachments on delivery",
+            Fault::NoDsn => "does not announce DSN and sends no delivery status notifications",
+            Fault::NoIdle => "does not announce or accept IMAP IDLE",
+            Fault::ForeignCaCert => "presents a server certificate from a CA outside the trust anchors",
+            Fault::AcceptAnyClientCert => "accepts any client certificate (expired, foreign CA, other mailbox)",
+            Fault::DropMidData => "robustness: closes the SMTP connection in the middle of DATA",
+            Fault::Slow => "robustness: delays replies beyond the target's reply timeout",
+            Fault::Garbage => "robustness: answers one malformed reply line per session",
+        }
+    }
+
+    /// Robustness faults end scenarios as `error`; the others as `fail`.
+    pub fn is_robustness(self) -> bool {
+        matches!(self, Fault::DropMidData | Fault::Slow | Fault::Garbage)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault `{0}`; known faults: {known}", known = Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownFault(pub String);
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Fault::ALL.into_iter().find(|f| f.name() == s.trim()).ok_or_else(|| UnknownFault(s.to_string()))
+    }
+}
+
+/// The faults switched on for one mock instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FaultSet(BTreeSet<Fault>);
+
+impl FaultSet {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub fn is_on(&self, fault: Fault) -> bool {
+        self.0.contains(&fault)
+    }
+
+    pub fn insert(&mut self, fault: Fault) {
+        self.0.insert(fault);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Parses a comma-separated list (`MSSCONF_MOCK_FAULTS=tls10,no-dsn`); empty items are ignored.
+    pub fn parse_list(list: &str) -> Result<Self, UnknownFault> {
+        let mut set = FaultSet::none();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            set.insert(item.parse()?);
+        }
+        Ok(set)
+    }
+}
+
+impl FromIterator<Fault> for FaultSet {
+    fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> Self {
+        FaultSet(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let names: BTreeSet<_> = Fault::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), Fault::ALL.len());
+        for f in Fault::ALL {
+            assert_eq!(f.name().parse::<Fault>(), Ok(f));
+        }
+    }
+
+    #[test]
+    fn list_parsing_reports_unknown_names() {
+        let set = FaultSet::parse_list("tls10, no-dsn,").unwrap();
+        assert!(set.is_on(Fault::Tls10) && set.is_on(Fault::NoDsn) && !set.is_on(Fault::Slow));
+        let err = FaultSet::parse_list("tls10,tls09").unwrap_err();
+        assert!(err.to_string().contains("tls09") && err.to_string().contains("weak-cipher"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Evidence: secrets and redaction, transcripts as files, messages, bundles.
+
+pub mod secret;

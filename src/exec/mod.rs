@@ -1,0 +1,5 @@
+//! Execution: drives protocols against a target and returns observations and transcripts.
+//! Protocol code here never reads expectations: judging is `verdict`'s job.
+
+pub mod tls;
+pub mod transcript;

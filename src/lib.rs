@@ -2,5 +2,11 @@
 //!
 //! Data flows scenario → plan → exec → verdict → evidence → report; each stage is a module.
 
+pub mod cli;
 pub mod evidence;
+pub mod exit_code;
 pub mod exec;
+pub mod plan;
+pub mod requirement;
+pub mod scenario;
+pub mod target;

@@ -1,0 +1,145 @@
+//! Command-line arguments (clap). Resolution into configs happens in the command modules.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "mssconf", version, about = "Conformance harness for MSSanté operators' API LPS")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios against a target (default: the embedded mock operator).
+    Run(RunArgs),
+    /// List the scenarios `run` would run with the same filters.
+    List(ListArgs),
+    /// Check scenario files; prints `file:line:column: problem; expected …`.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of scenario files (or of target profiles / the requirement index).
+    Schema(SchemaArgs),
+    /// Show which requirements have no scenario.
+    Coverage(CatalogueArgs),
+    /// Serve the mock operator in the foreground.
+    Mock(MockArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CatalogueArgs {
+    /// Scenario files or folders (default: `scenarios/`).
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Project root holding `scenarios/` and `fixtures/` (default: current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Scenario id (exact, or a prefix ending in `*`); repeatable.
+    #[arg(long = "scenario", value_name = "ID")]
+    pub scenario: Vec<String>,
+    /// Tag; repeatable (any matches).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Requirement id (exact, or a prefix ending in `*`); repeatable.
+    #[arg(long = "requirement", value_name = "ID")]
+    pub requirement: Vec<String>,
+    /// REM profile: general, per-org, app; repeatable.
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profile: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Target profile (default: start the embedded mock operator).
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
+    /// Scenarios run in parallel.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Report directory (default: `reports/<timestamp>/`).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Language of the HTML report.
+    #[arg(long, value_enum, default_value_t = Lang::Fr)]
+    pub lang: Lang,
+    /// Fault to switch on in the embedded mock (repeatable; see `mssconf mock --list-faults`).
+    #[arg(long = "mock-fault", value_name = "NAME")]
+    pub mock_fault: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Print a JSON array of `{id, title, requirements, profile, tags, file}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Files or folders to check (default: `scenarios/`).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[arg(long, value_enum, default_value_t = SchemaKind::Scenario)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaKind {
+    Scenario,
+    Target,
+    Requirements,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Switch a deviation on (repeatable).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub fault: Vec<String>,
+    /// Print the faults, one per line, and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+    /// Write the target profile of this mock instance to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub write_target: Option<PathBuf>,
+    /// Folder for the generated test PKI (default: a temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub pki_dir: Option<PathBuf>,
+    /// Log each session's lines (secrets redacted) on stderr.
+    #[arg(long)]
+    pub log_wire: bool,
+    #[arg(long, default_value_t = 0)]
+    pub smtp_port: u16,
+    #[arg(long, default_value_t = 0)]
+    pub smtps_port: u16,
+    #[arg(long, default_value_t = 0)]
+    pub imap_port: u16,
+    #[arg(long, default_value_t = 0)]
+    pub imaps_port: u16,
+    #[arg(long, default_value_t = 0)]
+    pub http_port: u16,
+}

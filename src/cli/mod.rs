@@ -1,0 +1,23 @@
+//! The `mssconf` command line: parse, dispatch, return an exit code.
+
+pub mod args;
+pub mod catalogue_cmds;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(a) => catalogue_cmds::validate(&a),
+        Command::List(a) => catalogue_cmds::list(&a),
+        Command::Schema(a) => catalogue_cmds::schema(&a),
+        Command::Coverage(a) => catalogue_cmds::coverage(&a),
+        Command::Run(_) | Command::Mock(_) => {
+            eprintln!("not available in this build yet");
+            crate::exit_code::CONFIG
+        }
+    }
+}

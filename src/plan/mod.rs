@@ -1,0 +1,105 @@
+//! Scenario + target → plan: which scenarios run, and why the others are skipped.
+//! No IO here: everything needed was loaded before.
+
+pub mod filter;
+
+use crate::scenario::load::Loaded;
+use crate::scenario::model::*;
+use crate::target::model::Target;
+
+/// One scenario of the plan.
+#[derive(Debug)]
+pub struct PlannedCase<'a> {
+    pub loaded: &'a Loaded,
+    /// `<profile>::<scenario id>`, the trial name in `cargo test --test conformance`.
+    pub name: String,
+    pub decision: Decision,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Run,
+    Skip { reason: String },
+}
+
+/// The trial / report name of a scenario.
+pub fn case_name(s: &Scenario) -> String {
+    format!("{}::{}", s.profile.name(), s.id.value)
+}
+
+/// Plans the selected scenarios against `target`.
+pub fn plan<'a>(scenarios: &'a [Loaded], filter: &filter::Filter, target: &Target) -> Vec<PlannedCase<'a>> {
+    scenarios
+        .iter()
+        .filter(|l| filter.selects(&l.scenario))
+        .map(|l| PlannedCase { loaded: l, name: case_name(&l.scenario), decision: decide(&l.scenario, target) })
+        .collect()
+}
+
+/// Why a scenario cannot run on this target, or `Run`.
+pub fn decide(s: &Scenario, t: &Target) -> Decision {
+    match missing(s, t) {
+        Some(reason) => Decision::Skip { reason },
+        None => Decision::Run,
+    }
+}
+
+fn missing(s: &Scenario, t: &Target) -> Option<String> {
+    if !t.claims(s.profile) {
+        return Some(format!("the target does not claim profile `{}`", s.profile.name()));
+    }
+    for step in &s.steps {
+        if let Some(reason) = step.action().and_then(|a| missing_for(a, t)) {
+            return Some(reason);
+        }
+    }
+    None
+}
+
+fn missing_for(action: StepAction<'_>, t: &Target) -> Option<String> {
+    let endpoint = |name: &str| (!t.endpoints.contains_key(name)).then(|| format!("the target declares no endpoint `{name}`"));
+    match action {
+        StepAction::Smtp(s) => endpoint(&s.endpoint.value)
+            .or_else(|| cert_missing(&s.client_cert, t))
+            .or_else(|| s.actions.iter().find_map(|a| match a {
+                SmtpAction::Auth(x) => auth_missing(&x.mailbox.value, &x.credential, t),
+                _ => None,
+            })),
+        StepAction::Imap(s) => endpoint(&s.endpoint.value)
+            .or_else(|| cert_missing(&s.client_cert, t))
+            .or_else(|| s.actions.iter().find_map(|a| match a {
+                ImapAction::Authenticate(x) => auth_missing(&x.mailbox.value, &x.credential, t),
+                _ => None,
+            })),
+        StepAction::Tls(s) => endpoint(&s.endpoint.value),
+        StepAction::Http(_) | StepAction::Wait(_) => None,
+    }
+}
+
+fn auth_missing(role: &str, cred: &Credential, t: &Target) -> Option<String> {
+    if !t.mailboxes.contains_key(role) {
+        return Some(format!("the target declares no mailbox `{role}`"));
+    }
+    match cred {
+        Credential::Expired if t.negative.expired_token.is_none() => {
+            Some("the target provides no expired token (`negative.expired_token`)".into())
+        }
+        Credential::TokenOf(other) if !t.mailboxes.contains_key(&other.value) => {
+            Some(format!("the target declares no mailbox `{}`", other.value))
+        }
+        _ => None,
+    }
+}
+
+fn cert_missing(cert: &Option<ClientCert>, t: &Target) -> Option<String> {
+    match cert {
+        None => None,
+        Some(ClientCert::Mailbox(role)) => match t.mailboxes.get(&role.value) {
+            None => Some(format!("the target declares no mailbox `{}`", role.value)),
+            Some(mb) if mb.certificate.is_none() => Some(format!("mailbox `{}` has no client certificate", role.value)),
+            _ => None,
+        },
+        Some(ClientCert::Expired) => t.negative.expired_client_cert.is_none().then(|| "the target provides no expired client certificate (`negative.expired_client_cert`)".into()),
+        Some(ClientCert::Foreign) => t.negative.foreign_client_cert.is_none().then(|| "the target provides no foreign-CA client certificate (`negative.foreign_client_cert`)".into()),
+    }
+}

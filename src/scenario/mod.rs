@@ -1,0 +1,8 @@
+//! Scenario files: YAML → [`model::Scenario`], with positioned errors.
+
+pub mod catalogue;
+pub mod error;
+pub mod load;
+pub mod interpolate;
+pub mod model;
+pub mod validate;

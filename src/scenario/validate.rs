@@ -1,0 +1,276 @@
+//! Checks that need more than the YAML shape: ids, references to the requirement index, the
+//! target profile's names, variables, proofs. Every defect of a file is collected.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::error::{LoadError, LoadErrorKind, Span, did_you_mean};
+use super::interpolate::{NAMESPACES, lookup, references};
+use super::load::Loaded;
+use super::model::*;
+use crate::requirement::RequirementIndex;
+use crate::target::{ENDPOINT_NAMES, STANDARD_ROLES};
+
+/// What a scenario may refer to.
+pub struct Context<'a> {
+    pub index: &'a RequirementIndex,
+    /// `target.*` paths that exist (see `target::reference_vars`).
+    pub target_vars: &'a Value,
+    pub fixtures: &'a Value,
+}
+
+struct Checker<'a> {
+    file: &'a Path,
+    errors: Vec<LoadError>,
+    /// Names defined by captures and sent messages, with the line that defines them.
+    captures: BTreeMap<String, u64>,
+}
+
+impl Checker<'_> {
+    fn at<T>(&self, v: &Pos<T>) -> Span {
+        Span::of(self.file, v)
+    }
+
+    fn push(&mut self, span: Span, kind: LoadErrorKind, msg: String, expected: Option<String>) {
+        let mut e = LoadError::new(span, kind, msg);
+        e.expected = expected;
+        self.errors.push(e);
+    }
+}
+
+/// All defects of one loaded scenario.
+pub fn validate(loaded: &Loaded, ctx: &Context<'_>) -> Vec<LoadError> {
+    let s = &loaded.scenario;
+    let mut c = Checker { file: &loaded.file, errors: Vec::new(), captures: BTreeMap::new() };
+    check_id_and_requirements(&mut c, s, ctx.index);
+    check_proofs(&mut c, s);
+    for step in &s.steps {
+        check_step(&mut c, step);
+    }
+    check_variables(&mut c, &loaded.source, ctx);
+    c.errors.sort_by(|a, b| a.span.cmp(&b.span));
+    c.errors
+}
+
+fn check_id_and_requirements(c: &mut Checker<'_>, s: &Scenario, index: &RequirementIndex) {
+    let id_re = Regex::new(r"^[A-Z][A-Z0-9]*/[A-Z][A-Z0-9-]*\.\d{2}\.\d{2}$").expect("static regex");
+    if !id_re.is_match(&s.id.value) {
+        let span = c.at(&s.id);
+        c.push(span, LoadErrorKind::Invalid, format!("malformed scenario id `{}`", s.id.value),
+            Some("`<requirement id>.<nn>`, e.g. `OPE/TLS.01.01`".into()));
+    } else if !s.requirements.iter().any(|r| s.id.value.starts_with(&format!("{}.", r.value))) {
+        let span = c.at(&s.id);
+        c.push(span, LoadErrorKind::Invalid, format!("scenario id `{}` does not start with one of its requirement ids", s.id.value),
+            Some("the id of the main requirement followed by `.<nn>`".into()));
+    }
+    if s.requirements.is_empty() {
+        let span = c.at(&s.id);
+        c.push(span, LoadErrorKind::Invalid, "no requirement id".into(), Some("at least one id from scenarios/requirements.yaml".into()));
+    }
+    for r in &s.requirements {
+        if index.get(&r.value).is_none() {
+            let hint = did_you_mean(&r.value, index.ids()).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            let span = c.at(r);
+            c.push(span, LoadErrorKind::UnknownRequirement, format!("requirement `{}` is not in the requirement index{hint}", r.value),
+                Some("an id listed in scenarios/requirements.yaml".into()));
+        }
+    }
+}
+
+fn check_proofs(c: &mut Checker<'_>, s: &Scenario) {
+    let mut seen = BTreeSet::new();
+    let all = s.proofs.iter().chain(s.steps.iter().flat_map(|st| st.proofs.iter()));
+    for p in all {
+        let span = c.at(&p.n);
+        if p.n.value.len() != 2 || !p.n.value.bytes().all(|b| b.is_ascii_digit()) || p.n.value == "00" {
+            c.push(span, LoadErrorKind::Invalid, format!("malformed proof number `{}`", p.n.value), Some("two digits, `01` to `99`".into()));
+        } else if !seen.insert(p.n.value.clone()) {
+            c.push(span, LoadErrorKind::Duplicate, format!("proof number `{}` is used twice in this scenario", p.n.value), Some("unique proof numbers".into()));
+        }
+    }
+}
+
+fn check_step(c: &mut Checker<'_>, step: &Step) {
+    let actions = step.actions();
+    if actions.len() != 1 {
+        let span = c.at(&step.title);
+        let found = if actions.is_empty() { "no protocol key".to_string() } else {
+            format!("{} protocol keys ({})", actions.len(), actions.iter().map(|a| a.kind()).collect::<Vec<_>>().join(", "))
+        };
+        c.push(span, LoadErrorKind::StepKind, format!("step `{}` has {found}", step.title.value),
+            Some(format!("exactly one of {}", STEP_KINDS.join(", "))));
+    }
+    for action in actions {
+        match action {
+            StepAction::Smtp(s) => check_smtp(c, s),
+            StepAction::Imap(s) => check_imap(c, s),
+            StepAction::Tls(s) => check_tls(c, s),
+            StepAction::Http(_) | StepAction::Wait(_) => {}
+        }
+    }
+}
+
+fn check_endpoint(c: &mut Checker<'_>, ep: &Pos<String>, protocol: &str) {
+    let allowed: Vec<&str> = ENDPOINT_NAMES.iter().copied().filter(|n| protocol.is_empty() || n.starts_with(protocol)).collect();
+    if !allowed.contains(&ep.value.as_str()) {
+        let hint = did_you_mean(&ep.value, allowed.iter().copied()).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+        let span = c.at(ep);
+        c.push(span, LoadErrorKind::Invalid, format!("unknown endpoint `{}`{hint}", ep.value), Some(format!("one of {}", allowed.join(", "))));
+    }
+}
+
+fn check_role(c: &mut Checker<'_>, role: &Pos<String>) {
+    if !STANDARD_ROLES.contains(&role.value.as_str()) {
+        let hint = did_you_mean(&role.value, STANDARD_ROLES).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+        let span = c.at(role);
+        c.push(span, LoadErrorKind::Invalid, format!("unknown mailbox role `{}`{hint}", role.value), Some(format!("one of {}", STANDARD_ROLES.join(", "))));
+    }
+}
+
+fn check_credential(c: &mut Checker<'_>, cred: &Credential) {
+    if let Credential::TokenOf(role) = cred {
+        check_role(c, role);
+    }
+}
+
+fn check_client_cert(c: &mut Checker<'_>, cert: &Option<ClientCert>) {
+    if let Some(ClientCert::Mailbox(role)) = cert {
+        check_role(c, role);
+    }
+}
+
+fn check_code(c: &mut Checker<'_>, e: &Option<SmtpExpect>) {
+    let re = Regex::new(r"^[2-5][0-9x]{2}(\|[2-5][0-9x]{2})*$").expect("static regex");
+    if let Some(code) = e.as_ref().and_then(|e| e.code.as_ref())
+        && !re.is_match(&code.value)
+    {
+        let span = c.at(code);
+        c.push(span, LoadErrorKind::Invalid, format!("bad reply code pattern `{}`", code.value),
+            Some("a code like `250`, a class like `5xx`, or alternatives like `4xx|5xx`".into()));
+    }
+}
+
+fn define(c: &mut Checker<'_>, name: &Pos<String>) {
+    if c.captures.contains_key(&name.value) {
+        let span = c.at(name);
+        c.push(span, LoadErrorKind::Duplicate, format!("`{}` is captured twice in this scenario", name.value), Some("unique capture and message names".into()));
+    } else {
+        c.captures.insert(name.value.clone(), name.referenced.line());
+    }
+}
+
+fn check_smtp(c: &mut Checker<'_>, s: &SmtpStep) {
+    check_endpoint(c, &s.endpoint, "smtp");
+    check_client_cert(c, &s.client_cert);
+    check_code(c, &s.greeting);
+    for a in &s.actions {
+        match a {
+            SmtpAction::Ehlo(x) => check_code(c, &x.expect),
+            SmtpAction::Starttls(x) | SmtpAction::Quit(x) => check_code(c, &x.expect),
+            SmtpAction::Auth(x) => {
+                check_role(c, &x.mailbox);
+                check_credential(c, &x.credential);
+                check_code(c, &x.expect);
+            }
+            SmtpAction::MailFrom(x) | SmtpAction::RcptTo(x) => check_code(c, &x.expect),
+            SmtpAction::Data(x) => {
+                define(c, &x.message.name);
+                check_code(c, &x.expect);
+            }
+            SmtpAction::Command(x) => check_code(c, &x.expect),
+            SmtpAction::ExpectClosed(_) => {}
+        }
+    }
+}
+
+fn check_imap(c: &mut Checker<'_>, s: &ImapStep) {
+    check_endpoint(c, &s.endpoint, "imap");
+    check_client_cert(c, &s.client_cert);
+    for a in &s.actions {
+        match a {
+            ImapAction::Authenticate(x) => {
+                check_role(c, &x.mailbox);
+                check_credential(c, &x.credential);
+            }
+            ImapAction::WaitFor(x) => {
+                if let Some(name) = &x.capture {
+                    define(c, name);
+                }
+            }
+            ImapAction::Fetch(x) => {
+                if let Some(name) = &x.capture {
+                    define(c, name);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_tls(c: &mut Checker<'_>, s: &TlsStep) {
+    check_endpoint(c, &s.endpoint, "");
+    let n = usize::from(s.handshake.is_some()) + usize::from(s.probe.is_some()) + usize::from(s.probe_suites_outside_allow_list.is_some());
+    if n != 1 {
+        let span = c.at(&s.endpoint);
+        c.push(span, LoadErrorKind::StepKind, format!("tls step has {n} checks"),
+            Some("exactly one of handshake, probe, probe_suites_outside_allow_list".into()));
+    }
+    if let Some(p) = &s.probe
+        && !["1.0", "1.1", "1.2"].contains(&p.version.as_str())
+    {
+        let span = c.at(&s.endpoint);
+        c.push(span, LoadErrorKind::Invalid, format!("probe version `{}`", p.version), Some("`1.0`, `1.1` or `1.2`".into()));
+    }
+}
+
+fn check_variables(c: &mut Checker<'_>, source: &str, ctx: &Context<'_>) {
+    for (i, line) in source.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        for r in references(line) {
+            let span = Span::new(c.file, line_no, line[..r.offset].chars().count() as u64 + 1);
+            if let Some(msg) = undefined(c, &r.path, line_no, ctx) {
+                c.push(span, LoadErrorKind::UndefinedVariable, format!("undefined variable `${{{}}}`: {msg}", r.path), Some(expected_for(&r.path)));
+            }
+        }
+    }
+}
+
+/// Why `path` names nothing, or `None` when it is fine.
+fn undefined(c: &Checker<'_>, path: &str, line: u64, ctx: &Context<'_>) -> Option<String> {
+    let (ns, rest) = path.split_once('.').unwrap_or((path, ""));
+    match ns {
+        "target" => {
+            if let Some(role) = rest.strip_prefix("mailboxes.").and_then(|r| r.split('.').next())
+                && !STANDARD_ROLES.contains(&role)
+            {
+                return Some(format!("no mailbox role `{role}`"));
+            }
+            lookup(ctx.target_vars, rest).is_none().then(|| "the target profile has no such field".into())
+        }
+        "fixtures" => lookup(ctx.fixtures, rest).is_none().then(|| "no such fixture value in fixtures/fixtures.yaml".into()),
+        "captured" => {
+            let name = rest.split('.').next().unwrap_or("");
+            match c.captures.get(name) {
+                None => Some(format!("nothing is captured as `{name}` in this scenario")),
+                Some(def) if *def > line => Some(format!("`{name}` is captured later (line {def})")),
+                _ => None,
+            }
+        }
+        other => Some(format!("unknown namespace `{other}`")),
+    }
+}
+
+fn expected_for(path: &str) -> String {
+    match path.split('.').next().unwrap_or("") {
+        "target" => "a field of the target profile, e.g. `${target.mailboxes.per1.address}`".into(),
+        "fixtures" => "a value of fixtures/fixtures.yaml, e.g. `${fixtures.patients.p1.ins}`".into(),
+        "captured" => "a name captured by an earlier step (message `name:` or `capture:`)".into(),
+        _ => format!("one of the namespaces {}", NAMESPACES.join(", ")),
+    }
+}

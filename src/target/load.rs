@@ -1,0 +1,129 @@
+//! Loading a target profile: parsed, paths resolved against the profile's folder, inline
+//! secrets refused.
+
+use std::path::{Path, PathBuf};
+
+use crate::scenario::error::{LoadError, LoadErrorKind, Span};
+use crate::scenario::load::{parse_yaml, read_bounded};
+
+use super::model::Target;
+
+/// Reads a target profile. Relative paths inside it are taken from the profile's folder.
+pub fn load_target(file: &Path) -> Result<Target, Vec<LoadError>> {
+    let source = read_bounded(file).map_err(|e| vec![e])?;
+    let inline = find_inline_secrets(file, &source);
+    if !inline.is_empty() {
+        return Err(inline);
+    }
+    let mut target: Target = parse_yaml(file, &source).map_err(|e| vec![e])?;
+    let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    resolve_paths(&mut target, &base);
+    let errors = check(file, &source, &target);
+    if errors.is_empty() { Ok(target) } else { Err(errors) }
+}
+
+fn resolve_paths(t: &mut Target, base: &Path) {
+    let fix = |p: &mut PathBuf| {
+        if p.is_relative() {
+            *p = base.join(&*p);
+        }
+    };
+    t.trust_anchors.iter_mut().for_each(fix);
+    for mb in t.mailboxes.values_mut() {
+        if let Some(c) = mb.certificate.as_mut() {
+            fix(&mut c.cert);
+            fix(&mut c.key);
+        }
+    }
+    for c in [t.negative.expired_client_cert.as_mut(), t.negative.foreign_client_cert.as_mut()].into_iter().flatten() {
+        fix(&mut c.cert);
+        fix(&mut c.key);
+    }
+}
+
+/// Lines that look like a secret written into the profile: a JWT, a PEM private key, a
+/// `password:`/`token:` with a literal value.
+pub fn find_inline_secrets(file: &Path, source: &str) -> Vec<LoadError> {
+    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.").expect("static regex");
+    let literal = regex::Regex::new(r"^\s*(password|token|secret|access_token|bearer)\s*:\s*['\x22]?([^\s'\x22{#]+)")
+        .expect("static regex");
+    let mut errors = Vec::new();
+    for (i, line) in source.lines().enumerate() {
+        let at = |col: usize| Span::new(file, i as u64 + 1, col as u64 + 1);
+        if let Some(m) = jwt.find(line) {
+            errors.push(secret_error(at(m.start()), "a bearer token (JWT) is written in the profile"));
+        } else if let Some(idx) = line.find("PRIVATE KEY-----") {
+            errors.push(secret_error(at(idx), "a private key is written in the profile"));
+        } else if let Some(c) = literal.captures(line)
+            && !matches!(&c[2], "issuer")
+        {
+            let m = c.get(2).expect("group 2");
+            errors.push(secret_error(at(m.start()), &format!("`{}` holds a literal value", &c[1])));
+        }
+    }
+    errors
+}
+
+fn secret_error(span: Span, what: &str) -> LoadError {
+    LoadError::new(span, LoadErrorKind::Invalid, format!("{what}: secrets never go into a profile file"))
+        .expected("`issuer`, `{ env: VARIABLE }` or `{ file: PATH }`")
+}
+
+fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let line_of = |needle: &str| -> Span {
+        source
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(needle))
+            .map(|(i, l)| Span::new(file, i as u64 + 1, l.find(needle).unwrap_or(0) as u64 + 1))
+            .unwrap_or_else(|| Span::new(file, 0, 0))
+    };
+    for name in t.endpoints.keys() {
+        if !super::ENDPOINT_NAMES.contains(&name.as_str()) {
+            errors.push(
+                LoadError::new(line_of(name), LoadErrorKind::Invalid, format!("unknown endpoint `{name}`"))
+                    .expected(format!("one of {}", super::ENDPOINT_NAMES.join(", "))),
+            );
+        }
+    }
+    for (role, mb) in &t.mailboxes {
+        let bad_type = match mb.kind {
+            super::model::MailboxType::App => mb.certificate.is_none().then_some("an APP mailbox needs `certificate`"),
+            _ => mb.token.is_none().then_some("a PER/ORG mailbox needs `token`"),
+        };
+        if let Some(msg) = bad_type {
+            errors.push(LoadError::new(line_of(&format!("{role}:")), LoadErrorKind::Invalid, format!("mailbox `{role}`: {msg}")));
+        }
+        if !mb.address.contains('@') {
+            errors.push(
+                LoadError::new(line_of(&mb.address), LoadErrorKind::Invalid, format!("mailbox `{role}`: `{}` is not an address", mb.address))
+                    .expected("local@domain"),
+            );
+        }
+    }
+    if t.mailboxes.len() > super::MAX_TEST_MAILBOXES {
+        errors.push(
+            LoadError::new(line_of("mailboxes:"), LoadErrorKind::Invalid, format!("{} mailboxes declared", t.mailboxes.len()))
+                .expected(format!("at most {} test mailboxes (operator contract)", super::MAX_TEST_MAILBOXES)),
+        );
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_secrets_are_refused_with_their_line() {
+        let src = "name: x\nmailboxes:\n  per1:\n    token: abcdef123\n";
+        let errs = find_inline_secrets(Path::new("t.yaml"), src);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].span.line, 4);
+        let jwt = "x: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.sig\n";
+        assert_eq!(find_inline_secrets(Path::new("t.yaml"), jwt).len(), 1);
+        let ok = "    token: issuer\n    token: { env: TOKEN_PER1 }\n";
+        assert!(find_inline_secrets(Path::new("t.yaml"), ok).is_empty());
+    }
+}

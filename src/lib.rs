@@ -7,6 +7,8 @@ pub mod evidence;
 pub mod exit_code;
 pub mod exec;
 pub mod plan;
+pub mod record;
 pub mod requirement;
 pub mod scenario;
 pub mod target;
+pub mod verdict;

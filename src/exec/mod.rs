@@ -2,6 +2,7 @@
 //! Protocol code here never reads expectations: judging is `verdict`'s job.
 
 pub mod net;
+pub mod observation;
 pub mod sasl;
 pub mod tls;
 pub mod transcript;

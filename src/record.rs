@@ -1,0 +1,155 @@
+//! The record of a run: what every report is rendered from (and `report.json`'s shape).
+//!
+//! Shape stability: fields are only added, never renamed or removed, within a `schema_version`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::exec::transcript::Line;
+use crate::verdict::Check;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema_version: u32,
+    /// `YYYYMMDDTHHMMSSZ-<4 hex>`.
+    pub run_id: String,
+    pub tool: String,
+    pub tool_version: String,
+    pub started: DateTime<Utc>,
+    pub finished: Option<DateTime<Utc>>,
+    pub target: TargetSummary,
+    /// The filters and options the run was started with.
+    pub selection: Vec<String>,
+    pub scenarios: Vec<ScenarioRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TargetSummary {
+    pub name: String,
+    pub operator: String,
+    pub service: String,
+    pub version: String,
+    pub environment: String,
+    pub domain: String,
+    pub server_name: String,
+    /// `name=host:port (tls)` for each endpoint.
+    pub endpoints: Vec<String>,
+    pub claims: Vec<String>,
+    /// True when the target is the embedded mock operator.
+    pub embedded_mock: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// The harness could not observe (connection refused, timeout, malformed reply…).
+    Error,
+    Skip,
+    /// The run was stopped before this scenario finished.
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+            Outcome::Skip => "skip",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Outcome::Pass => "conforme",
+            Outcome::Fail => "non conforme",
+            Outcome::Error => "erreur",
+            Outcome::Skip => "non exécuté",
+            Outcome::Interrupted => "interrompu",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioRecord {
+    pub id: String,
+    /// `<profile>::<id>`.
+    pub name: String,
+    pub title: String,
+    pub title_en: Option<String>,
+    pub description: Option<String>,
+    pub requirements: Vec<String>,
+    pub profile: String,
+    pub tags: Vec<String>,
+    pub confidence: Option<String>,
+    pub file: String,
+    pub file_sha256: String,
+    pub outcome: Outcome,
+    /// Why skipped / why in error / first failed check.
+    pub reason: Option<String>,
+    pub started: Option<DateTime<Utc>>,
+    pub duration_ms: u64,
+    pub steps: Vec<StepRecord>,
+    pub transcript: Vec<Line>,
+    pub proofs: Vec<ProofRecord>,
+    /// Messages sent and received, saved as `.eml` files in the report dir.
+    pub messages: Vec<MessageRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub title: String,
+    pub kind: String,
+    pub outcome: Outcome,
+    pub checks: Vec<Check>,
+    pub error: Option<String>,
+    /// Category of an error (`connect`, `timeout`, `tls`, `protocol`, `closed`, `harness`).
+    pub error_category: Option<String>,
+    /// Index range of this step's lines in the scenario transcript.
+    pub transcript_from: usize,
+    pub transcript_to: usize,
+    pub duration_ms: u64,
+    /// Time spent waiting on the server (network reads) during this step.
+    pub server_wait_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProofRecord {
+    /// `<scenario id>.<nn>`.
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    /// File in the report dir holding the proof (relative path), once written.
+    pub file: Option<String>,
+    /// Step index it comes from (`None`: the scenario as a whole).
+    pub step: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub name: String,
+    /// `sent` or `received`.
+    pub direction: String,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub size: usize,
+    pub sha256: String,
+    /// Relative path of the `.eml` in the report dir.
+    pub file: Option<String>,
+}
+
+impl RunRecord {
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.scenarios.iter().filter(|s| s.outcome == outcome).count()
+    }
+
+    /// Exit status of the run: any fail, error or interruption is a failure.
+    pub fn all_passed(&self) -> bool {
+        self.scenarios.iter().all(|s| matches!(s.outcome, Outcome::Pass | Outcome::Skip))
+    }
+}

@@ -1,0 +1,52 @@
+//! One judged expectation: what was expected, what was seen, whether it holds.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// What is checked, e.g. `reply code`, `capability STARTTLS`.
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+    pub passed: bool,
+}
+
+impl Check {
+    pub fn new(what: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>, passed: bool) -> Self {
+        Check { what: what.into(), expected: expected.into(), actual: actual.into(), passed }
+    }
+
+    /// `reply code: expected 250, got 535`
+    pub fn summary(&self) -> String {
+        format!("{}: expected {}, got {}", self.what, self.expected, self.actual)
+    }
+}
+
+/// Accumulates checks.
+#[derive(Debug, Default)]
+pub struct Checks(pub Vec<Check>);
+
+impl Checks {
+    pub fn push(&mut self, what: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>, passed: bool) {
+        self.0.push(Check::new(what, expected, actual, passed));
+    }
+
+    /// A case-insensitive substring check.
+    pub fn contains(&mut self, what: &str, haystack: &str, needle: &str) {
+        let ok = haystack.to_lowercase().contains(&needle.to_lowercase());
+        self.push(what, format!("contains {needle:?}"), abbreviate(haystack, 160), ok);
+    }
+
+    pub fn into_vec(self) -> Vec<Check> {
+        self.0
+    }
+}
+
+/// Shortens long texts for reports (on a char boundary).
+pub fn abbreviate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    format!("{cut}…")
+}

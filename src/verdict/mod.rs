@@ -1,0 +1,175 @@
+//! Pure judging: expectations × observations → checks. No IO here.
+
+pub mod capabilities;
+pub mod check;
+mod message;
+mod tls;
+
+pub use check::Check;
+use check::Checks;
+
+use crate::exec::observation::*;
+use crate::scenario::model::{HttpExpect, ImapExpect, SmtpExpect};
+
+/// Does an SMTP reply code match `250`, `5xx`, `4xx|5xx`?
+pub fn code_matches(pattern: &str, code: u16) -> bool {
+    let code = code.to_string();
+    pattern.split('|').any(|p| {
+        p.len() == 3 && p.chars().zip(code.chars()).all(|(want, got)| want == 'x' || want == got)
+    })
+}
+
+pub fn judge_smtp(e: &SmtpExpect, o: &SmtpObservation) -> Vec<Check> {
+    let mut c = Checks::default();
+    let reply = if o.code == 0 { "no reply".to_string() } else { format!("{} {}", o.code, first_line(&o.text)) };
+    if let Some(code) = &e.code {
+        c.push("reply code", &code.value, &reply, code_matches(&code.value, o.code));
+    }
+    if let Some(esc) = &e.enhanced {
+        let got = o.enhanced.clone().unwrap_or_else(|| "none".into());
+        c.push("enhanced status", format!("{esc}*"), got.clone(), got.starts_with(esc.as_str()));
+    }
+    if let Some(t) = &e.text_contains {
+        c.contains("reply text", &o.text, t);
+    }
+    if let Some(caps) = &e.capabilities {
+        capabilities::judge(&mut c, caps, &o.capabilities);
+    }
+    if let Some(t) = &e.challenge_contains {
+        c.contains("SASL challenge", &o.challenges.join(" | "), t);
+    }
+    if let Some(closes) = e.closes {
+        c.push("connection closed by server", closes.to_string(), o.closed.to_string(), o.closed == closes);
+    }
+    if let Some(t) = &e.tls {
+        tls::judge_facts(&mut c, t, o.tls.as_ref(), &[]);
+    }
+    c.into_vec()
+}
+
+pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
+    let mut c = Checks::default();
+    if let Some(want) = &e.status {
+        let ok = want.split('|').any(|w| w.trim().eq_ignore_ascii_case(&o.status));
+        let got = if o.status.is_empty() { "no status".into() } else { format!("{} {}", o.status, o.text) };
+        c.push("tagged status", want.to_uppercase(), got, ok);
+    }
+    if let Some(code) = &e.code {
+        let got = o.code.clone().unwrap_or_else(|| "none".into());
+        let ok = got.split_whitespace().next().is_some_and(|g| g.eq_ignore_ascii_case(code));
+        c.push("response code", code, got, ok);
+    }
+    if let Some(t) = &e.text_contains {
+        c.contains("response text", &o.text, t);
+    }
+    if let Some(caps) = &e.capabilities {
+        capabilities::judge(&mut c, caps, &o.capabilities);
+    }
+    if let Some(t) = &e.challenge_contains {
+        c.contains("SASL challenge", &o.challenges.join(" | "), t);
+    }
+    if let Some(t) = &e.untagged_contains {
+        c.contains("untagged responses", &o.untagged.join(" | "), t);
+    }
+    if let Some(found) = e.found {
+        let got = if o.found.is_empty() { "nothing found".to_string() } else { format!("UID {:?}", o.found) };
+        c.push("message found", found.to_string(), got, !o.found.is_empty() == found);
+    }
+    if let Some(n) = e.count_at_least {
+        c.push("result count", format!("at least {n}"), o.found.len().to_string(), o.found.len() as u32 >= n);
+    }
+    if let Some(m) = &o.message {
+        message::judge(&mut c, e, m);
+    } else if e.matches_sent.is_some() || !e.headers.is_empty() || e.report.is_some() {
+        c.push("fetched message", "a message", "none fetched", false);
+    }
+    if let Some(t) = &e.tls {
+        tls::judge_facts(&mut c, t, o.tls.as_ref(), &[]);
+    }
+    c.into_vec()
+}
+
+pub use tls::judge_tls;
+
+pub fn judge_http(e: &HttpExpect, o: &HttpObservation) -> Vec<Check> {
+    let mut c = Checks::default();
+    if let Some(s) = e.status {
+        c.push("HTTP status", s.to_string(), o.status.to_string(), s == o.status);
+    }
+    for want in &e.body_contains {
+        c.contains("body", &o.body, want);
+    }
+    for (name, want) in &e.header_contains {
+        let got = o.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).unwrap_or("");
+        c.contains(&format!("header {name}"), got, want);
+    }
+    if !e.whitelist_has.is_empty() || !e.whitelist_lacks.is_empty() {
+        match &o.whitelist {
+            None => c.push("whitelist document", "an MSSanté whitelist XML", "not a whitelist", false),
+            Some(domains) => {
+                let listed = |d: &str| domains.iter().any(|x| x.eq_ignore_ascii_case(d));
+                for d in &e.whitelist_has {
+                    c.push(format!("whitelist entry {d}"), "listed", format!("{} domains", domains.len()), listed(d));
+                }
+                for d in &e.whitelist_lacks {
+                    c.push(format!("whitelist entry {d}"), "not listed", format!("{} domains", domains.len()), !listed(d));
+                }
+            }
+        }
+    }
+    c.into_vec()
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_patterns() {
+        assert!(code_matches("250", 250));
+        assert!(code_matches("5xx", 535));
+        assert!(!code_matches("5xx", 250));
+        assert!(code_matches("4xx|5xx", 451));
+        assert!(!code_matches("2xx", 0));
+    }
+
+    #[test]
+    fn smtp_expectations_fail_when_they_should() {
+        let e: SmtpExpect = serde_saphyr::from_str("{code: '535', enhanced: '5.7', closes: true, challenge_contains: '401'}").unwrap();
+        let good = SmtpObservation {
+            code: 535,
+            enhanced: Some("5.7.8".into()),
+            text: "bad".into(),
+            challenges: vec![r#"{"status":"401"}"#.into()],
+            closed: true,
+            ..Default::default()
+        };
+        assert!(judge_smtp(&e, &good).iter().all(|c| c.passed));
+        let bad = SmtpObservation { code: 235, enhanced: Some("2.7.0".into()), ..Default::default() };
+        let checks = judge_smtp(&e, &bad);
+        assert_eq!(checks.iter().filter(|c| !c.passed).count(), 4);
+        assert!(checks[0].summary().contains("expected 535, got 235"));
+    }
+
+    #[test]
+    fn imap_expectations() {
+        let e: ImapExpect = serde_saphyr::from_str("{status: 'no|bad', code: AUTHENTICATIONFAILED}").unwrap();
+        let o = ImapObservation { status: "NO".into(), code: Some("AUTHENTICATIONFAILED".into()), ..Default::default() };
+        assert!(judge_imap(&e, &o).iter().all(|c| c.passed));
+        let o = ImapObservation { status: "OK".into(), ..Default::default() };
+        assert!(judge_imap(&e, &o).iter().all(|c| !c.passed));
+    }
+
+    #[test]
+    fn http_whitelist() {
+        let e: HttpExpect = serde_saphyr::from_str("{status: 200, whitelist_has: [a.test], whitelist_lacks: [b.test]}").unwrap();
+        let o = HttpObservation { status: 200, whitelist: Some(vec!["A.test".into()]), ..Default::default() };
+        assert!(judge_http(&e, &o).iter().all(|c| c.passed));
+        let o = HttpObservation { status: 200, whitelist: Some(vec!["b.test".into()]), ..Default::default() };
+        assert_eq!(judge_http(&e, &o).iter().filter(|c| !c.passed).count(), 2);
+    }
+}

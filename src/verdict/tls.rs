@@ -1,0 +1,76 @@
+//! Judging TLS facts and probe results.
+
+use super::check::{Check, Checks};
+use crate::exec::observation::TlsObservation;
+use crate::exec::tls::TlsFacts;
+use crate::scenario::model::TlsExpect;
+
+pub fn judge_facts(c: &mut Checks, e: &TlsExpect, facts: Option<&TlsFacts>, allow_list: &[String]) {
+    let established = facts.is_some_and(|f| f.version.is_some());
+    if let Some(want) = e.established {
+        let got = match facts {
+            Some(f) if f.version.is_some() => format!("established ({})", f.version.as_deref().unwrap_or("?")),
+            Some(f) => format!("not established (verification: {})", f.verification.as_deref().unwrap_or("-")),
+            None => "no TLS".into(),
+        };
+        c.push("TLS handshake", if want { "established" } else { "refused" }, got, established == want);
+    }
+    if !e.version_in.is_empty() {
+        let got = facts.and_then(|f| f.version.clone()).unwrap_or_else(|| "none".into());
+        let ok = e.version_in.iter().any(|v| v.eq_ignore_ascii_case(&got));
+        c.push("TLS version", e.version_in.join(" or "), got, ok);
+    }
+    if let Some(want) = e.chain_verified {
+        let got = facts.and_then(|f| f.verification.clone()).unwrap_or_else(|| "not verified".into());
+        c.push("server chain verified against the target's trust anchors", want.to_string(), got.clone(), (got == "ok") == want);
+    }
+    if let Some(want) = e.suite_allowed {
+        let suite = facts.and_then(|f| f.cipher_suite.clone()).unwrap_or_default();
+        let version = facts.and_then(|f| f.version.clone()).unwrap_or_default();
+        // The allow-list restricts TLS 1.2 only; TLS 1.3 suites are all acceptable.
+        let allowed = version == "TLSv1_3" || allow_list.iter().any(|a| a.eq_ignore_ascii_case(&suite));
+        c.push("cipher suite in the allow-list", want.to_string(), format!("{version} {suite}"), allowed == want);
+    }
+}
+
+pub fn judge_tls(e: &TlsExpect, o: &TlsObservation) -> Vec<Check> {
+    let mut c = Checks::default();
+    if o.probes.is_empty() {
+        judge_facts(&mut c, e, o.facts.as_ref(), &o.allow_list);
+        return c.into_vec();
+    }
+    // Probes: `established: false` means every offer must be refused.
+    let want_accept = e.established.unwrap_or(false);
+    for p in &o.probes {
+        c.push(format!("offer {}", p.offer), if want_accept { "accepted" } else { "refused" }, &p.answer, p.accepted == want_accept);
+    }
+    c.into_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::observation::ProbeResult;
+
+    #[test]
+    fn probes_must_all_be_refused() {
+        let e = TlsExpect { established: Some(false), ..Default::default() };
+        let refused = ProbeResult { offer: "TLS 1.0".into(), answer: "alert 70".into(), accepted: false };
+        let accepted = ProbeResult { offer: "TLS 1.1".into(), answer: "ServerHello 0x0302".into(), accepted: true };
+        let o = TlsObservation { probes: vec![refused.clone()], ..Default::default() };
+        assert!(judge_tls(&e, &o).iter().all(|c| c.passed));
+        let o = TlsObservation { probes: vec![refused, accepted], ..Default::default() };
+        assert_eq!(judge_tls(&e, &o).iter().filter(|c| !c.passed).count(), 1);
+    }
+
+    #[test]
+    fn suite_allow_list_applies_to_tls12_only() {
+        let e = TlsExpect { suite_allowed: Some(true), ..Default::default() };
+        let allow = vec!["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".to_string()];
+        let facts = |v: &str, s: &str| TlsFacts { version: Some(v.into()), cipher_suite: Some(s.into()), ..Default::default() };
+        let o = |f| TlsObservation { facts: Some(f), established: true, allow_list: allow.clone(), ..Default::default() };
+        assert!(judge_tls(&e, &o(facts("TLSv1_2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")))[0].passed);
+        assert!(!judge_tls(&e, &o(facts("TLSv1_2", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256")))[0].passed);
+        assert!(judge_tls(&e, &o(facts("TLSv1_3", "TLS13_AES_256_GCM_SHA384")))[0].passed);
+    }
+}

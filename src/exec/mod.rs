@@ -1,10 +1,14 @@
 //! Execution: drives protocols against a target and returns observations and transcripts.
 //! Protocol code here never reads expectations: judging is `verdict`'s job.
 
+pub mod env;
+pub mod error;
 pub mod message;
 pub mod net;
 pub mod observation;
 pub mod report_parse;
+pub mod run;
 pub mod sasl;
 pub mod tls;
 pub mod transcript;
+pub mod whitelist;

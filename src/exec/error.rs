@@ -1,0 +1,65 @@
+//! Why the harness could not observe something. Never a verdict: it ends a scenario as `error`.
+
+/// What kind of failure to observe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// Connection refused, unreachable, DNS.
+    Connect,
+    /// The server did not answer within the timeout.
+    Timeout,
+    /// TLS handshake failure (not an expected refusal).
+    Tls,
+    /// Malformed or unexpected reply from the server.
+    Protocol,
+    /// The server closed the connection.
+    Closed,
+    /// The harness's own fault (configuration, missing file, bug).
+    Harness,
+}
+
+impl Category {
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Connect => "connect",
+            Category::Timeout => "timeout",
+            Category::Tls => "tls",
+            Category::Protocol => "protocol",
+            Category::Closed => "closed",
+            Category::Harness => "harness",
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}: {message}", category.name())]
+pub struct ExecError {
+    pub category: Category,
+    pub message: String,
+}
+
+impl ExecError {
+    pub fn new(category: Category, message: impl Into<String>) -> Self {
+        ExecError { category, message: message.into() }
+    }
+    pub fn harness(m: impl Into<String>) -> Self {
+        Self::new(Category::Harness, m)
+    }
+    pub fn connect(m: impl Into<String>) -> Self {
+        Self::new(Category::Connect, m)
+    }
+    pub fn protocol(m: impl Into<String>) -> Self {
+        Self::new(Category::Protocol, m)
+    }
+    pub fn timeout(m: impl Into<String>) -> Self {
+        Self::new(Category::Timeout, m)
+    }
+}
+
+impl From<super::net::NetError> for ExecError {
+    fn from(e: super::net::NetError) -> Self {
+        match e {
+            super::net::NetError::Timeout { .. } => ExecError::timeout(e.to_string()),
+            super::net::NetError::Connect { .. } => ExecError::connect(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! One scenario's state while it runs: variables, messages sent and received, transcript.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::exec::error::ExecError;
+use crate::exec::message::{Built, sha256_hex};
+use crate::exec::transcript::Transcript;
+use crate::record::MessageRecord;
+use crate::scenario::interpolate::Vars;
+use crate::verdict::Check;
+
+pub struct ScenarioState {
+    pub vars: Vars,
+    pub sent: HashMap<String, Built>,
+    pub transcript: Transcript,
+    /// Messages in the order seen, with their bytes (written as `.eml` by the evidence layer).
+    pub messages: Vec<(MessageRecord, Vec<u8>)>,
+    connections: usize,
+}
+
+impl ScenarioState {
+    pub fn new(vars: Vars, transcript: Transcript) -> Self {
+        ScenarioState { vars, sent: HashMap::new(), transcript, messages: Vec::new(), connections: 0 }
+    }
+
+    /// Renders `${…}` in `text`; an undefined variable is the harness's fault (validation
+    /// should have caught it) and ends the step in error.
+    pub fn render(&self, text: &str) -> Result<String, ExecError> {
+        self.vars.render(text).map_err(|e| ExecError::harness(e.to_string()))
+    }
+
+    /// A transcript handle for a new connection (`smtp#1`, `imap#2`…).
+    pub fn connection(&mut self, protocol: &str) -> Transcript {
+        self.connections += 1;
+        self.transcript.for_conn(format!("{protocol}#{}", self.connections))
+    }
+
+    pub fn remember_sent(&mut self, built: Built) {
+        self.vars.capture(
+            &built.name,
+            json!({"message_id": built.message_id, "subject": built.subject, "size": built.bytes.len()}),
+        );
+        let record = MessageRecord {
+            name: built.name.clone(),
+            direction: "sent".into(),
+            message_id: Some(built.message_id.clone()),
+            subject: Some(built.subject.clone()),
+            size: built.bytes.len(),
+            sha256: sha256_hex(&built.bytes),
+            file: None,
+        };
+        self.messages.push((record, built.bytes.clone()));
+        self.sent.insert(built.name.clone(), built);
+    }
+
+    pub fn remember_received(&mut self, name: &str, bytes: Vec<u8>) {
+        let message_id = crate::exec::message::header_value(&bytes, "Message-ID");
+        let subject = crate::exec::message::header_value(&bytes, "Subject");
+        self.vars.capture(name, json!({"message_id": message_id, "subject": subject, "size": bytes.len()}));
+        let record = MessageRecord {
+            name: name.to_string(),
+            direction: "received".into(),
+            message_id,
+            subject,
+            size: bytes.len(),
+            sha256: sha256_hex(&bytes),
+            file: None,
+        };
+        self.messages.push((record, bytes));
+    }
+}
+
+/// What a step produced: its checks, and an error if the harness could not observe.
+#[derive(Debug, Default)]
+pub struct StepOutput {
+    pub checks: Vec<Check>,
+    pub error: Option<ExecError>,
+}
+
+impl StepOutput {
+    pub fn failed(&self) -> bool {
+        self.checks.iter().any(|c| !c.passed)
+    }
+
+    /// Adds checks; returns true when the step must stop (a check failed).
+    pub fn judge(&mut self, checks: Vec<Check>) -> bool {
+        self.checks.extend(checks);
+        self.failed()
+    }
+}

@@ -1,0 +1,64 @@
+//! `http` steps: one request, the response observed (and parsed as a whitelist when it is one).
+
+use crate::exec::env::RunEnv;
+use crate::exec::error::ExecError;
+use crate::exec::observation::HttpObservation;
+use crate::exec::whitelist;
+use crate::scenario::model::HttpStep;
+use crate::verdict;
+
+use super::state::{ScenarioState, StepOutput};
+
+pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepOutput {
+    let mut out = StepOutput::default();
+    match observe(env, st, step).await {
+        Ok(obs) => {
+            if let Some(e) = &step.expect {
+                out.judge(verdict::judge_http(e, &obs));
+            }
+        }
+        Err(e) => out.error = Some(e),
+    }
+    out
+}
+
+async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Result<HttpObservation, ExecError> {
+    let url = st.render(&step.url)?;
+    let method = reqwest::Method::from_bytes(step.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| ExecError::harness(format!("bad HTTP method `{}`", step.method)))?;
+    let t = st.connection("http");
+    t.sent(&format!("{method} {url}"));
+    let mut req = env.http().request(method, &url);
+    for (k, v) in &step.headers {
+        let v = st.render(v)?;
+        // Authorization values are secrets: the transcript shows the scheme only.
+        if k.eq_ignore_ascii_case("authorization") {
+            t.sent_secret(&format!("{k}: {} <redacted>", v.split_whitespace().next().unwrap_or("")));
+        } else {
+            t.sent(&format!("{k}: {v}"));
+        }
+        req = req.header(k, v);
+    }
+    if let Some(b) = &step.body {
+        let body = st.render(b)?;
+        t.sent(&format!("<body: {} bytes>", body.len()));
+        req = req.body(body);
+    }
+    let resp = req.send().await.map_err(|e| {
+        if e.is_timeout() { ExecError::timeout(format!("{url}: {e}")) } else { ExecError::connect(format!("{url}: {e}")) }
+    })?;
+    let status = resp.status().as_u16();
+    let headers: Vec<(String, String)> =
+        resp.headers().iter().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).to_string())).collect();
+    let body = resp.text().await.map_err(|e| ExecError::protocol(format!("{url}: body: {e}")))?;
+    t.received(&format!("HTTP {status}"));
+    for (k, v) in &headers {
+        t.received(&format!("{k}: {v}"));
+    }
+    t.received(&format!("<body: {} bytes, sha256 {}>", body.len(), &crate::exec::message::sha256_hex(body.as_bytes())[..16]));
+    let whitelist = whitelist::parse(&body).ok();
+    if let Some(w) = &whitelist {
+        t.note(&format!("whitelist: {} domain(s)", w.len()));
+    }
+    Ok(HttpObservation { status, headers, body, whitelist })
+}

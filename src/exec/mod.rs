@@ -1,6 +1,7 @@
 //! Execution: drives protocols against a target and returns observations and transcripts.
 //! Protocol code here never reads expectations: judging is `verdict`'s job.
 
+pub mod imap;
 pub mod net;
 pub mod sasl;
 pub mod tls;

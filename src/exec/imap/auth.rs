@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::error::ImapError;
+use super::response::Status;
 use super::session::{ImapSession, Next};
 use super::wire::{Deadline, Record};
-use super::response::Status;
 use crate::exec::sasl::{self, Credentials, Mechanism};
 
 /// More challenges than this after the client response and the harness cancels (`*`).
@@ -49,20 +49,30 @@ impl ImapSession {
     ) -> Result<AuthExchange, ImapError> {
         let tag = self.new_tag();
         let deadline = Deadline::after(self.timeouts.response);
-        let response =
-            Zeroizing::new(sasl::client_response_b64(mech, creds, &self.endpoint.host, self.endpoint.port));
+        let response = Zeroizing::new(sasl::client_response_b64(
+            mech,
+            creds,
+            &self.endpoint.host,
+            self.endpoint.port,
+        ));
         let description = sasl::describe(mech, creds);
         let mut progress = Progress::Pending;
         if sasl_ir {
             let line = Zeroizing::new(format!("{tag} AUTHENTICATE {} {}\r\n", mech.name(), response.as_str()));
             let shown = format!("{tag} AUTHENTICATE {} {description}", mech.name());
-            self.wire.write(line.as_bytes(), Record::Secret(&shown), deadline).await?;
+            self.wire
+                .write(line.as_bytes(), Record::Secret(&shown), deadline)
+                .await?;
             progress = Progress::Sent;
         } else {
             let line = format!("{tag} AUTHENTICATE {}\r\n", mech.name());
             self.wire.write(line.as_bytes(), Record::Wire, deadline).await?;
         }
-        let mut exchange = AuthExchange { challenges: Vec::new(), untagged: Vec::new(), status: Status::bye("") };
+        let mut exchange = AuthExchange {
+            challenges: Vec::new(),
+            untagged: Vec::new(),
+            status: Status::bye(""),
+        };
         loop {
             match self.next(&tag, deadline, "the AUTHENTICATE response").await? {
                 Next::Tagged(status) => {
@@ -75,22 +85,31 @@ impl ImapSession {
                     Progress::Pending => {
                         self.note_challenge("challenge before the client response", &text);
                         // An empty response is an empty line here ("=" is SASL-IR only).
-                        let wire = if response.as_str() == "=" { "" } else { response.as_str() };
+                        let wire = if response.as_str() == "=" {
+                            ""
+                        } else {
+                            response.as_str()
+                        };
                         let line = Zeroizing::new(format!("{wire}\r\n"));
-                        self.wire.write(line.as_bytes(), Record::Secret(&description), deadline).await?;
+                        self.wire
+                            .write(line.as_bytes(), Record::Secret(&description), deadline)
+                            .await?;
                         progress = Progress::Sent;
                     }
                     Progress::Sent => {
                         let decoded = self.note_challenge("challenge", &text);
                         exchange.challenges.push(decoded.unwrap_or(text));
                         let reply = if exchange.challenges.len() > MAX_CHALLENGES {
-                            self.transcript().note("too many challenges: the harness cancels the exchange");
+                            self.transcript()
+                                .note("too many challenges: the harness cancels the exchange");
                             progress = Progress::Cancelled;
                             "*"
                         } else {
                             dummy_response(mech)
                         };
-                        self.wire.write(format!("{reply}\r\n").as_bytes(), Record::Wire, deadline).await?;
+                        self.wire
+                            .write(format!("{reply}\r\n").as_bytes(), Record::Wire, deadline)
+                            .await?;
                     }
                     Progress::Cancelled => self.transcript().note("challenge after cancellation: ignored"),
                 },

@@ -24,9 +24,9 @@ pub enum ImapError {
     Connect(#[from] NetError),
     #[error("TLS handshake with the IMAP server failed: {error}")]
     Tls { error: TlsError, facts: Box<TlsFacts> },
-    #[error("the IMAP server did not send {waiting_for} within {after:?}")]
+    #[error("the IMAP server sent nothing expected within {after:?} (the harness was waiting for {waiting_for})")]
     Timeout { waiting_for: String, after: Duration },
-    #[error("the IMAP server closed the connection while the harness waited for {waiting_for}")]
+    #[error("the IMAP server closed the connection (the harness was waiting for {waiting_for})")]
     Closed { waiting_for: String },
     #[error("the IMAP server sent a malformed response ({reason}): {excerpt}")]
     Malformed { reason: String, excerpt: String },
@@ -41,10 +41,15 @@ impl ImapError {
         match self {
             ImapError::Connect(NetError::Timeout { .. }) | ImapError::Io(_) => Fault::Network,
             ImapError::Connect(NetError::Connect { .. }) => Fault::Server,
-            ImapError::Tls { error: TlsError::Config(_), .. } | ImapError::Harness(_) => Fault::Harness,
-            ImapError::Tls { .. } | ImapError::Timeout { .. } | ImapError::Closed { .. } | ImapError::Malformed { .. } => {
-                Fault::Server
+            ImapError::Tls {
+                error: TlsError::Config(_),
+                ..
             }
+            | ImapError::Harness(_) => Fault::Harness,
+            ImapError::Tls { .. }
+            | ImapError::Timeout { .. }
+            | ImapError::Closed { .. }
+            | ImapError::Malformed { .. } => Fault::Server,
         }
     }
 
@@ -63,11 +68,17 @@ mod tests {
 
     #[test]
     fn faults_are_attributed() {
-        let t = ImapError::Timeout { waiting_for: "greeting".into(), after: Duration::from_secs(1) };
+        let t = ImapError::Timeout {
+            waiting_for: "greeting".into(),
+            after: Duration::from_secs(1),
+        };
         assert_eq!(t.fault(), Fault::Server);
         assert!(t.to_string().contains("greeting"));
         assert_eq!(ImapError::Harness("x".into()).fault(), Fault::Harness);
-        let tls = ImapError::Tls { error: TlsError::Config("bad PEM".into()), facts: Box::default() };
+        let tls = ImapError::Tls {
+            error: TlsError::Config("bad PEM".into()),
+            facts: Box::default(),
+        };
         assert_eq!(tls.fault(), Fault::Harness);
         assert!(tls.tls_facts().is_some());
     }

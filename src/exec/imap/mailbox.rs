@@ -49,7 +49,9 @@ impl ImapSession {
     /// `LIST reference pattern` → the mailbox names listed (as sent: modified UTF-7 is not
     /// decoded). A `LIST` line the codec cannot read is noted and skipped.
     pub async fn list(&mut self, reference: &str, pattern: &str) -> Result<(Vec<String>, Status), ImapError> {
-        let ex = self.run(&format!("LIST {} {}", astring(reference)?, list_pattern(pattern)?)).await?;
+        let ex = self
+            .run(&format!("LIST {} {}", astring(reference)?, list_pattern(pattern)?))
+            .await?;
         let mut names = Vec::new();
         for msg in &ex.untagged {
             let head = msg.head();
@@ -88,7 +90,11 @@ fn selected(ex: Exchange) -> Selected {
 /// LIST patterns may hold the wildcards `*` and `%` bare (list-mailbox); anything else is quoted.
 fn list_pattern(pattern: &str) -> Result<String, ImapError> {
     let bare = !pattern.is_empty() && pattern.bytes().all(|b| b == b'*' || b == b'%' || is_astring_char(b));
-    if bare { Ok(pattern.to_string()) } else { astring(pattern) }
+    if bare {
+        Ok(pattern.to_string())
+    } else {
+        astring(pattern)
+    }
 }
 
 /// The mailbox name of a `* LIST` response.
@@ -108,9 +114,18 @@ mod tests {
 
     #[test]
     fn list_lines_are_decoded() {
-        assert_eq!(listed_mailbox(b"* LIST (\\HasNoChildren) \"/\" INBOX\r\n").as_deref(), Some("INBOX"));
-        assert_eq!(listed_mailbox(b"* LIST () \"/\" \"Mes envois\"\r\n").as_deref(), Some("Mes envois"));
-        assert_eq!(listed_mailbox(b"* LIST () \"/\" {4}\r\nSent\r\n").as_deref(), Some("Sent"));
+        assert_eq!(
+            listed_mailbox(b"* LIST (\\HasNoChildren) \"/\" INBOX\r\n").as_deref(),
+            Some("INBOX")
+        );
+        assert_eq!(
+            listed_mailbox(b"* LIST () \"/\" \"Mes envois\"\r\n").as_deref(),
+            Some("Mes envois")
+        );
+        assert_eq!(
+            listed_mailbox(b"* LIST () \"/\" {4}\r\nSent\r\n").as_deref(),
+            Some("Sent")
+        );
         assert_eq!(listed_mailbox(b"* 3 EXISTS\r\n"), None);
     }
 

@@ -37,7 +37,11 @@ impl ImapSession {
     /// `UID SEARCH criteria` (criteria in IMAP syntax, e.g. `HEADER Message-ID "<x@y>"`).
     pub async fn uid_search(&mut self, criteria: &str) -> Result<(Vec<u32>, Status), ImapError> {
         let ex = self.run(&format!("UID SEARCH {criteria}")).await?;
-        let uids = ex.untagged_heads().filter_map(|h| untagged_search(&h)).flatten().collect();
+        let uids = ex
+            .untagged_heads()
+            .filter_map(|h| untagged_search(&h))
+            .flatten()
+            .collect();
         Ok((uids, ex.status))
     }
 
@@ -57,7 +61,8 @@ impl ImapSession {
             } else if let Some(bytes) = literal_after_body(&msg.pieces, uid) {
                 // imap-codec refuses some bytes servers do send (NUL in a literal…): the framing
                 // already delimits the literal, so take it and say so.
-                self.transcript().note("FETCH response not parsed by imap-codec: body taken from the BODY[] literal");
+                self.transcript()
+                    .note("FETCH response not parsed by imap-codec: body taken from the BODY[] literal");
                 body = Some(bytes);
             }
         }
@@ -79,7 +84,9 @@ impl ImapSession {
         message: &[u8],
     ) -> Result<(Status, Option<u32>), ImapError> {
         let folder = astring(folder)?;
-        let (tag, deadline) = self.send(&format!("APPEND {folder} ({}) {{{}}}", flags.join(" "), message.len())).await?;
+        let (tag, deadline) = self
+            .send(&format!("APPEND {folder} ({}) {{{}}}", flags.join(" "), message.len()))
+            .await?;
         let status = loop {
             match self.next(&tag, deadline, "the APPEND continuation request").await? {
                 Next::Continuation(_) => break None,
@@ -110,12 +117,24 @@ impl ImapSession {
         let folder = astring(folder)?;
         if self.has_capability("MOVE").await? {
             let status = self.run(&format!("UID MOVE {uid} {folder}")).await?.status;
-            return Ok(Moved { method: MoveMethod::Move, status });
+            return Ok(Moved {
+                method: MoveMethod::Move,
+                status,
+            });
         }
-        self.transcript().note("MOVE not advertised: moving with COPY + STORE \\Deleted + EXPUNGE");
+        self.transcript()
+            .note("MOVE not advertised: moving with COPY + STORE \\Deleted + EXPUNGE");
         let method = MoveMethod::CopyStoreExpunge;
-        let expunge = if self.has_capability("UIDPLUS").await? { format!("UID EXPUNGE {uid}") } else { "EXPUNGE".into() };
-        let steps = [format!("UID COPY {uid} {folder}"), format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"), expunge];
+        let expunge = if self.has_capability("UIDPLUS").await? {
+            format!("UID EXPUNGE {uid}")
+        } else {
+            "EXPUNGE".into()
+        };
+        let steps = [
+            format!("UID COPY {uid} {folder}"),
+            format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"),
+            expunge,
+        ];
         let mut status = None;
         for step in steps {
             let s = self.run(&step).await?.status;
@@ -141,7 +160,11 @@ fn fetched_body(raw: &[u8], uid: u32) -> Option<Vec<u8>> {
     for item in items.as_ref() {
         match item {
             MessageDataItem::Uid(u) => uid_ok = NonZeroU32::new(uid) == Some(*u),
-            MessageDataItem::BodyExt { section: None, origin: None, data } => {
+            MessageDataItem::BodyExt {
+                section: None,
+                origin: None,
+                data,
+            } => {
                 body = data.0.as_ref().map(|s| AsRef::<[u8]>::as_ref(s).to_vec());
             }
             _ => {}
@@ -201,7 +224,13 @@ mod tests {
         parts
             .iter()
             .enumerate()
-            .map(|(i, p)| if i % 2 == 0 { Piece::Line(p.to_vec()) } else { Piece::Literal(p.to_vec()) })
+            .map(|(i, p)| {
+                if i % 2 == 0 {
+                    Piece::Line(p.to_vec())
+                } else {
+                    Piece::Literal(p.to_vec())
+                }
+            })
             .collect()
     }
 

@@ -5,7 +5,7 @@ use super::error::ImapError;
 /// `s` as an IMAP astring: an atom if every character allows it, else a quoted string.
 /// Non-ASCII text is sent as UTF-8 in quotes (RFC 6855 style); modified UTF-7 is not used.
 pub(crate) fn astring(s: &str) -> Result<String, ImapError> {
-    if !s.is_empty() && s.bytes().all(|b| is_astring_char(b)) {
+    if !s.is_empty() && s.bytes().all(is_astring_char) {
         Ok(s.to_string())
     } else {
         quoted(s)
@@ -16,7 +16,10 @@ pub(crate) fn astring(s: &str) -> Result<String, ImapError> {
 /// not have asked for them.
 pub(crate) fn quoted(s: &str) -> Result<String, ImapError> {
     if s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Err(ImapError::Harness(format!("argument {:?} holds CR, LF or NUL", s.escape_debug().to_string())));
+        return Err(ImapError::Harness(format!(
+            "argument {:?} holds CR, LF or NUL",
+            s.escape_debug().to_string()
+        )));
     }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');

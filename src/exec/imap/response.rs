@@ -54,7 +54,11 @@ impl Status {
     /// The code's arguments (`38505 3955` for `APPENDUID 38505 3955`).
     pub fn code_args(&self) -> Option<&str> {
         let code = self.code.as_deref()?;
-        Some(code.split_once(char::is_whitespace).map(|(_, a)| a.trim()).unwrap_or(""))
+        Some(
+            code.split_once(char::is_whitespace)
+                .map(|(_, a)| a.trim())
+                .unwrap_or(""),
+        )
     }
 
     /// A number argument of a code named `name` (`UIDNEXT 12` → 12).
@@ -83,12 +87,20 @@ impl Status {
             Some((code, text)) => (Some(code.trim().to_string()), text.trim()),
             None => (None, after.trim()),
         };
-        Some(Status { kind, code, text: text.to_string() })
+        Some(Status {
+            kind,
+            code,
+            text: text.to_string(),
+        })
     }
 
     /// The status the harness reports when the server closed after `* BYE` without a tagged reply.
     pub(crate) fn bye(text: &str) -> Status {
-        Status { kind: StatusKind::Bye, code: None, text: text.to_string() }
+        Status {
+            kind: StatusKind::Bye,
+            code: None,
+            text: text.to_string(),
+        }
     }
 }
 
@@ -127,7 +139,10 @@ pub(crate) enum Kind<'a> {
     Untagged(&'a str),
     /// `+ …`: what follows the plus (challenge or human text).
     Continuation(&'a str),
-    Tagged { tag: &'a str, rest: &'a str },
+    Tagged {
+        tag: &'a str,
+        rest: &'a str,
+    },
 }
 
 pub(crate) fn classify(head: &str) -> Kind<'_> {
@@ -163,7 +178,12 @@ pub(crate) fn untagged_search(rest: &str) -> Option<Vec<u32>> {
     if !words.next()?.eq_ignore_ascii_case("SEARCH") {
         return None;
     }
-    Some(words.take_while(|w| !w.starts_with('(')).filter_map(|w| w.parse().ok()).collect())
+    Some(
+        words
+            .take_while(|w| !w.starts_with('('))
+            .filter_map(|w| w.parse().ok())
+            .collect(),
+    )
 }
 
 /// Case-insensitive capability lookup (`IDLE`, `AUTH=XOAUTH2`).
@@ -207,8 +227,20 @@ mod tests {
         assert_eq!(classify("* 3 EXISTS"), Kind::Untagged("3 EXISTS"));
         assert_eq!(classify("+ eyJ9"), Kind::Continuation("eyJ9"));
         assert_eq!(classify("+"), Kind::Continuation(""));
-        assert_eq!(classify("a1 OK done"), Kind::Tagged { tag: "a1", rest: "OK done" });
-        assert_eq!(classify("garbage"), Kind::Tagged { tag: "garbage", rest: "" });
+        assert_eq!(
+            classify("a1 OK done"),
+            Kind::Tagged {
+                tag: "a1",
+                rest: "OK done"
+            }
+        );
+        assert_eq!(
+            classify("garbage"),
+            Kind::Tagged {
+                tag: "garbage",
+                rest: ""
+            }
+        );
     }
 
     #[test]

@@ -33,7 +33,10 @@ pub(crate) struct Exchange {
 
 impl Exchange {
     pub fn into_response(self) -> Response {
-        Response { untagged: self.untagged.iter().map(Received::text).collect(), status: self.status }
+        Response {
+            untagged: self.untagged.iter().map(Received::text).collect(),
+            status: self.status,
+        }
     }
 
     /// What follows the star of each untagged response's first line.
@@ -99,7 +102,10 @@ impl ImapSession {
     }
 
     async fn read_greeting(&mut self) -> Result<Greeting, ImapError> {
-        let msg = self.wire.read(Deadline::after(self.timeouts.response), "its greeting").await?;
+        let msg = self
+            .wire
+            .read(Deadline::after(self.timeouts.response), "the greeting")
+            .await?;
         let head = msg.head();
         let status = match classify(&head) {
             Kind::Untagged(rest) => Status::parse(rest),
@@ -132,7 +138,11 @@ impl ImapSession {
     /// `CAPABILITY`.
     pub async fn capability(&mut self) -> Result<(Vec<String>, Status), ImapError> {
         let ex = self.run("CAPABILITY").await?;
-        let caps = ex.untagged_heads().filter_map(|h| untagged_capabilities(&h)).flatten().collect::<Vec<_>>();
+        let caps = ex
+            .untagged_heads()
+            .filter_map(|h| untagged_capabilities(&h))
+            .flatten()
+            .collect::<Vec<_>>();
         if !caps.is_empty() {
             self.capabilities = Some(caps.clone());
         }
@@ -156,7 +166,9 @@ impl ImapSession {
     /// A refusal is `Ok((status, None))`; a failed handshake is `Err(ImapError::Tls)`.
     pub async fn starttls(&mut self, tls: &TlsSettings) -> Result<(Status, Option<TlsFacts>), ImapError> {
         if self.wire.is_tls() {
-            return Err(ImapError::Harness("STARTTLS asked on a connection already in TLS".into()));
+            return Err(ImapError::Harness(
+                "STARTTLS asked on a connection already in TLS".into(),
+            ));
         }
         let ex = self.run("STARTTLS").await?;
         if !ex.status.is_ok() {
@@ -164,9 +176,13 @@ impl ImapSession {
         }
         let (conn, ahead) = self.wire.take_conn();
         if ahead > 0 {
-            self.transcript().note(&format!("{ahead} bytes received after the STARTTLS OK, before TLS: discarded"));
+            self.transcript().note(&format!(
+                "{ahead} bytes received after the STARTTLS OK, before TLS: discarded"
+            ));
         }
-        let conn = conn.ok_or_else(|| ImapError::Closed { waiting_for: "the TLS handshake".into() })?;
+        let conn = conn.ok_or_else(|| ImapError::Closed {
+            waiting_for: "the TLS handshake".into(),
+        })?;
         let transcript = self.transcript().clone();
         let (conn, facts) = match upgrade(conn, tls, &transcript).await {
             Ok(ok) => ok,
@@ -192,7 +208,9 @@ impl ImapSession {
         let line = Zeroizing::new(format!("{tag} LOGIN {user} {}\r\n", password.as_str()));
         let description = format!("{tag} LOGIN {user} <redacted password>");
         let deadline = Deadline::after(self.timeouts.response);
-        self.wire.write(line.as_bytes(), Record::Secret(&description), deadline).await?;
+        self.wire
+            .write(line.as_bytes(), Record::Secret(&description), deadline)
+            .await?;
         let ex = self.finish(&tag, deadline, "the LOGIN response").await?;
         self.after_authentication(&ex.status);
         Ok(ex.status)
@@ -240,7 +258,9 @@ impl ImapSession {
     pub(crate) async fn send(&mut self, line: &str) -> Result<(String, Deadline), ImapError> {
         let tag = self.new_tag();
         let deadline = Deadline::after(self.timeouts.response);
-        self.wire.write(format!("{tag} {line}\r\n").as_bytes(), Record::Wire, deadline).await?;
+        self.wire
+            .write(format!("{tag} {line}\r\n").as_bytes(), Record::Wire, deadline)
+            .await?;
         Ok((tag, deadline))
     }
 
@@ -292,7 +312,8 @@ impl ImapSession {
                     return Ok(Next::Tagged(status));
                 }
                 Kind::Tagged { tag: t, .. } if self.is_stale_tag(t) => {
-                    self.transcript().note(&format!("late response to earlier command {t}: ignored"));
+                    self.transcript()
+                        .note(&format!("late response to earlier command {t}: ignored"));
                 }
                 Kind::Tagged { .. } => {
                     return Err(self.malformed(&format!("expected a response to {tag}"), &head));
@@ -325,13 +346,18 @@ impl ImapSession {
     }
 
     fn is_stale_tag(&self, tag: &str) -> bool {
-        tag.strip_prefix('a').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n > 0 && n < self.next_tag)
+        tag.strip_prefix('a')
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n > 0 && n < self.next_tag)
     }
 
     pub(crate) fn malformed(&self, reason: &str, line: &str) -> ImapError {
         let excerpt = self.transcript().secrets().scrub(&excerpt(line.as_bytes()));
         self.transcript().note(&format!("malformed response ({reason})"));
-        ImapError::Malformed { reason: reason.to_string(), excerpt }
+        ImapError::Malformed {
+            reason: reason.to_string(),
+            excerpt,
+        }
     }
 }
 
@@ -344,7 +370,10 @@ async fn upgrade(conn: Conn, tls: &TlsSettings, transcript: &Transcript) -> Resu
         }
         Err((error, facts)) => {
             transcript.note(&format!("TLS handshake failed: {error}; {}", facts.summary()));
-            Err(ImapError::Tls { error, facts: Box::new(facts) })
+            Err(ImapError::Tls {
+                error,
+                facts: Box::new(facts),
+            })
         }
     }
 }

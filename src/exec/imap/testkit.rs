@@ -77,7 +77,12 @@ impl ScriptServer {
                 .await
                 .map_err(|_| "no client connected".to_string())?
                 .map_err(|e| e.to_string())?;
-            let mut player = Player { io: Io::Plain(tcp), buf: Vec::new(), trace: Trace::default(), tls };
+            let mut player = Player {
+                io: Io::Plain(tcp),
+                buf: Vec::new(),
+                trace: Trace::default(),
+                tls,
+            };
             if implicit {
                 player.start_tls().await?;
             }
@@ -99,7 +104,11 @@ impl ScriptServer {
     }
 
     pub fn endpoint(&self, tls: TlsMode) -> Endpoint {
-        Endpoint { host: "127.0.0.1".into(), port: self.port, tls }
+        Endpoint {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            tls,
+        }
     }
 }
 
@@ -140,7 +149,11 @@ impl Player {
                 }
                 let bytes: Vec<u8> = self.buf.drain(..n + 2).collect();
                 self.trace.lines.push(String::from_utf8_lossy(&bytes[..n]).into_owned());
-                if &bytes[n..] == b"\r\n" { Ok(()) } else { Err("literal not followed by CRLF".into()) }
+                if &bytes[n..] == b"\r\n" {
+                    Ok(())
+                } else {
+                    Err("literal not followed by CRLF".into())
+                }
             }
             Step::StartTls => self.start_tls().await,
             Step::Sleep(d) => {
@@ -233,7 +246,10 @@ impl TestPki {
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .expect("server config");
-        TestPki { ca_pem: ca.pem(), server: Arc::new(server) }
+        TestPki {
+            ca_pem: ca.pem(),
+            server: Arc::new(server),
+        }
     }
 
     /// Client settings trusting only this CA, for `imap.test`.
@@ -259,8 +275,10 @@ pub(crate) fn no_tls() -> TlsSettings {
     }
 }
 
-pub(crate) const TIMEOUTS: ImapTimeouts =
-    ImapTimeouts { connect: Duration::from_secs(2), response: Duration::from_secs(2) };
+pub(crate) const TIMEOUTS: ImapTimeouts = ImapTimeouts {
+    connect: Duration::from_secs(2),
+    response: Duration::from_secs(2),
+};
 
 /// The canary token of the tests, registered in the returned transcript's secret set.
 pub(crate) const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.canary-payload-4242.sig-abcdef";
@@ -282,7 +300,10 @@ pub(crate) async fn connect_plain(server: &ScriptServer, timeouts: ImapTimeouts)
 
 /// The transcript as text, one rendered line each.
 pub(crate) fn rendered(t: &Transcript) -> String {
-    t.lines().iter().map(|l| format!("{} {}\n", l.dir.prefix(), l.text)).collect()
+    t.lines()
+        .iter()
+        .map(|l| format!("{} {}\n", l.dir.prefix(), l.text))
+        .collect()
 }
 
 /// `* OK [CAPABILITY caps] …`.

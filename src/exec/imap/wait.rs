@@ -60,16 +60,30 @@ enum IdleEnd {
 impl ImapSession {
     /// Selects `folder` and waits up to `timeout` for a message matching `criteria` (IMAP search
     /// syntax). A failed SELECT or SEARCH ends the wait with that status.
-    pub async fn wait_for(&mut self, folder: &str, criteria: &str, timeout: Duration) -> Result<WaitOutcome, ImapError> {
+    pub async fn wait_for(
+        &mut self,
+        folder: &str,
+        criteria: &str,
+        timeout: Duration,
+    ) -> Result<WaitOutcome, ImapError> {
         let start = Instant::now();
-        let deadline = Deadline { at: start + timeout, budget: timeout };
+        let deadline = Deadline {
+            at: start + timeout,
+            budget: timeout,
+        };
         let selected = self.select(folder).await?;
         let mut method = if self.has_capability("IDLE").await? {
             WaitMethod::Idle
         } else {
             WaitMethod::Polling { interval: POLL_FIRST }
         };
-        let mut outcome = WaitOutcome { uid: None, method, elapsed: Duration::ZERO, searches: 0, status: selected.status };
+        let mut outcome = WaitOutcome {
+            uid: None,
+            method,
+            elapsed: Duration::ZERO,
+            searches: 0,
+            status: selected.status,
+        };
         if !outcome.status.is_ok() {
             outcome.elapsed = start.elapsed();
             return Ok(outcome);
@@ -96,7 +110,8 @@ impl ImapSession {
                     IdleEnd::Deadline => break,
                     IdleEnd::Ended(status) if status.is_ok() => {}
                     IdleEnd::Ended(status) => {
-                        self.transcript().note(&format!("IDLE refused ({status}): polling instead"));
+                        self.transcript()
+                            .note(&format!("IDLE refused ({status}): polling instead"));
                         method = WaitMethod::Polling { interval: POLL_FIRST };
                     }
                 },

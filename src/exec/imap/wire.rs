@@ -28,7 +28,10 @@ pub(crate) struct Deadline {
 
 impl Deadline {
     pub fn after(budget: Duration) -> Self {
-        Deadline { at: Instant::now() + budget, budget }
+        Deadline {
+            at: Instant::now() + budget,
+            budget,
+        }
     }
 }
 
@@ -90,7 +93,11 @@ pub(crate) fn render_literal(bytes: &[u8]) -> String {
 
 /// `<literal 342 bytes, sha256 …>`: enough to match the bytes against stored evidence.
 pub(crate) fn literal_summary(bytes: &[u8]) -> String {
-    format!("<literal {} bytes, sha256 {}>", bytes.len(), hex::encode(Sha256::digest(bytes)))
+    format!(
+        "<literal {} bytes, sha256 {}>",
+        bytes.len(),
+        hex::encode(Sha256::digest(bytes))
+    )
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -106,7 +113,11 @@ pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError>
     let mut pos = 0;
     loop {
         let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') else {
-            return if buf.len() - pos > MAX_LINE { Err(FrameError::LineTooLong) } else { Ok(None) };
+            return if buf.len() - pos > MAX_LINE {
+                Err(FrameError::LineTooLong)
+            } else {
+                Ok(None)
+            };
         };
         let end = pos + nl;
         let line = buf[pos..end].strip_suffix(b"\r").unwrap_or(&buf[pos..end]);
@@ -114,7 +125,13 @@ pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError>
         pieces.push(Piece::Line(line.to_vec()));
         pos = end + 1;
         let Some(len) = announced else {
-            return Ok(Some((Received { pieces, raw: buf[..pos].to_vec() }, pos)));
+            return Ok(Some((
+                Received {
+                    pieces,
+                    raw: buf[..pos].to_vec(),
+                },
+                pos,
+            )));
         };
         if len > MAX_LITERAL {
             return Err(FrameError::LiteralTooLarge(len));
@@ -160,7 +177,12 @@ pub(crate) struct Wire {
 
 impl Wire {
     pub fn new(conn: Conn, transcript: Transcript) -> Self {
-        Wire { conn: Some(conn), buf: Vec::new(), transcript, closed: false }
+        Wire {
+            conn: Some(conn),
+            buf: Vec::new(),
+            transcript,
+            closed: false,
+        }
     }
 
     pub fn transcript(&self) -> &Transcript {
@@ -189,15 +211,22 @@ impl Wire {
                 Err(e) => return Err(self.malformed(e)),
             }
             if self.is_closed() {
-                return Err(ImapError::Closed { waiting_for: waiting_for.to_string() });
+                return Err(ImapError::Closed {
+                    waiting_for: waiting_for.to_string(),
+                });
             }
             let Some(conn) = self.conn.as_mut() else {
-                return Err(ImapError::Closed { waiting_for: waiting_for.to_string() });
+                return Err(ImapError::Closed {
+                    waiting_for: waiting_for.to_string(),
+                });
             };
             match tokio::time::timeout_at(deadline.at, conn.read(&mut chunk)).await {
                 Err(_) => {
                     self.note_partial("incomplete data before the timeout");
-                    return Err(ImapError::Timeout { waiting_for: waiting_for.to_string(), after: deadline.budget });
+                    return Err(ImapError::Timeout {
+                        waiting_for: waiting_for.to_string(),
+                        after: deadline.budget,
+                    });
                 }
                 Ok(Err(e)) => {
                     self.closed = true;
@@ -208,7 +237,9 @@ impl Wire {
                     self.closed = true;
                     self.note_partial("incomplete data before the close");
                     self.transcript.note("connection closed by the server");
-                    return Err(ImapError::Closed { waiting_for: waiting_for.to_string() });
+                    return Err(ImapError::Closed {
+                        waiting_for: waiting_for.to_string(),
+                    });
                 }
                 Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
             }
@@ -218,7 +249,9 @@ impl Wire {
     /// Writes `bytes` (already CRLF-terminated) and records them as `record` says.
     pub async fn write(&mut self, bytes: &[u8], record: Record<'_>, deadline: Deadline) -> Result<(), ImapError> {
         let Some(conn) = self.conn.as_mut().filter(|_| !self.closed) else {
-            return Err(ImapError::Closed { waiting_for: "the harness to send a command".into() });
+            return Err(ImapError::Closed {
+                waiting_for: "nothing: it was closed before the next command".into(),
+            });
         };
         match record {
             Record::Wire => self.transcript.sent(&String::from_utf8_lossy(bytes)),
@@ -231,7 +264,7 @@ impl Wire {
         };
         match tokio::time::timeout_at(deadline.at, write).await {
             Err(_) => Err(ImapError::Timeout {
-                waiting_for: "to accept the harness's bytes (write blocked)".into(),
+                waiting_for: "the server to read the harness's bytes (write blocked)".into(),
                 after: deadline.budget,
             }),
             Ok(Err(e)) => {
@@ -267,7 +300,8 @@ impl Wire {
     fn note_partial(&mut self, what: &str) {
         if !self.buf.is_empty() {
             let excerpt = excerpt(&self.buf);
-            self.transcript.note(&format!("{what}: {} bytes: {excerpt}", self.buf.len()));
+            self.transcript
+                .note(&format!("{what}: {} bytes: {excerpt}", self.buf.len()));
         }
     }
 
@@ -280,7 +314,8 @@ impl Wire {
         // The stream cannot be resynchronised: stop reading it.
         self.buf.clear();
         self.closed = true;
-        self.transcript.note(&format!("malformed server output ({reason}): {excerpt}"));
+        self.transcript
+            .note(&format!("malformed server output ({reason}): {excerpt}"));
         ImapError::Malformed { reason, excerpt }
     }
 }
@@ -339,7 +374,10 @@ mod tests {
 
     #[test]
     fn oversized_input_is_an_error() {
-        assert_eq!(frame(b"* x {999999999999}\r\n").unwrap_err(), FrameError::LiteralTooLarge(999999999999));
+        assert_eq!(
+            frame(b"* x {999999999999}\r\n").unwrap_err(),
+            FrameError::LiteralTooLarge(999999999999)
+        );
         let long = vec![b'a'; MAX_LINE + 1];
         assert_eq!(frame(&long).unwrap_err(), FrameError::LineTooLong);
     }
@@ -349,9 +387,16 @@ mod tests {
         assert_eq!(render_literal(b"Subject"), "Subject");
         let body = b"From: a\r\n\r\nhello\r\n";
         let shown = render_literal(body);
-        assert!(shown.starts_with("<literal 18 bytes, sha256 ") && shown.len() > 64, "{shown}");
+        assert!(
+            shown.starts_with("<literal 18 bytes, sha256 ") && shown.len() > 64,
+            "{shown}"
+        );
         let msg = Received {
-            pieces: vec![Piece::Line(b"* 1 FETCH (BODY[] {18}".to_vec()), Piece::Literal(body.to_vec()), Piece::Line(b")".to_vec())],
+            pieces: vec![
+                Piece::Line(b"* 1 FETCH (BODY[] {18}".to_vec()),
+                Piece::Literal(body.to_vec()),
+                Piece::Line(b")".to_vec()),
+            ],
             raw: vec![],
         };
         assert!(msg.text().starts_with("* 1 FETCH (BODY[] {18}<literal 18 bytes"));

@@ -5,12 +5,15 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::evidence::secret::Secret;
-use crate::exec::imap::testkit::*;
 use crate::exec::imap::StatusKind;
+use crate::exec::imap::testkit::*;
 use crate::exec::sasl::{self, Credentials, Mechanism};
 
 fn creds() -> Credentials {
-    Credentials { user: "per@op.test".into(), secret: Some(Secret::new(TOKEN)) }
+    Credentials {
+        user: "per@op.test".into(),
+        secret: Some(Secret::new(TOKEN)),
+    }
 }
 
 fn xoauth2_b64() -> String {
@@ -42,7 +45,10 @@ async fn xoauth2_with_sasl_ir() {
     // …but not into the transcript.
     let text = rendered(&t);
     assert!(!t.secrets().leaks(&text) && !text.contains(&xoauth2_b64()), "{text}");
-    assert!(text.contains("C: a1 AUTHENTICATE XOAUTH2 <XOAUTH2 response: user=per@op.test"), "{text}");
+    assert!(
+        text.contains("C: a1 AUTHENTICATE XOAUTH2 <XOAUTH2 response: user=per@op.test"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -66,7 +72,10 @@ async fn xoauth2_without_sasl_ir_answers_the_empty_continuation() {
     assert!(s.capabilities().is_none());
     server.finish().await.unwrap();
     let text = rendered(&t);
-    assert!(text.contains("C: a1 AUTHENTICATE XOAUTH2\n") && text.contains("S: + \n"), "{text}");
+    assert!(
+        text.contains("C: a1 AUTHENTICATE XOAUTH2\n") && text.contains("S: + \n"),
+        "{text}"
+    );
     assert!(!t.secrets().leaks(&text), "{text}");
 }
 
@@ -125,9 +134,14 @@ async fn token_echoed_by_the_server_is_scrubbed() {
         vec![
             greeting("IMAP4rev1 SASL-IR AUTH=XOAUTH2"),
             expect("a1 AUTHENTICATE XOAUTH2 "),
-            send(&format!("+ {}\r\n", STANDARD.encode(format!(r#"{{"status":"401","token":"{TOKEN}"}}"#)))),
+            send(&format!(
+                "+ {}\r\n",
+                STANDARD.encode(format!(r#"{{"status":"401","token":"{TOKEN}"}}"#))
+            )),
             Step::Expect(String::new()),
-            send(&format!("* BAD bogus {TOKEN} {echoed_b64}\r\na1 NO [AUTHENTICATIONFAILED] token {TOKEN}\r\n")),
+            send(&format!(
+                "* BAD bogus {TOKEN} {echoed_b64}\r\na1 NO [AUTHENTICATIONFAILED] token {TOKEN}\r\n"
+            )),
         ],
         None,
         false,
@@ -145,14 +159,21 @@ async fn token_echoed_by_the_server_is_scrubbed() {
 #[tokio::test]
 async fn endless_challenges_are_cancelled() {
     let c = format!("+ {}\r\n", STANDARD.encode("again"));
-    let mut steps = vec![greeting("IMAP4rev1 AUTH=PLAIN"), expect("a1 AUTHENTICATE PLAIN "), send(&c)];
+    let mut steps = vec![
+        greeting("IMAP4rev1 AUTH=PLAIN"),
+        expect("a1 AUTHENTICATE PLAIN "),
+        send(&c),
+    ];
     for _ in 0..3 {
         steps.extend([Step::Expect(String::new()), send(&c)]);
     }
     steps.extend([expect("*"), send("a1 BAD cancelled\r\n")]);
     let server = ScriptServer::start(steps, None, false).await;
     let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
-    let app = Credentials { user: "app@op.test".into(), secret: None };
+    let app = Credentials {
+        user: "app@op.test".into(),
+        secret: None,
+    };
     let x = s.authenticate(Mechanism::Plain, &app, true).await.unwrap();
     assert_eq!(x.challenges.len(), 4);
     assert_eq!(x.status.kind, StatusKind::Bad);
@@ -174,8 +195,17 @@ async fn external_without_ir_sends_an_empty_line() {
     )
     .await;
     let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
-    let app = Credentials { user: "app@op.test".into(), secret: None };
-    assert!(s.authenticate(Mechanism::External, &app, false).await.unwrap().status.is_ok());
+    let app = Credentials {
+        user: "app@op.test".into(),
+        secret: None,
+    };
+    assert!(
+        s.authenticate(Mechanism::External, &app, false)
+            .await
+            .unwrap()
+            .status
+            .is_ok()
+    );
     let trace = server.finish().await.unwrap();
     assert_eq!(trace.lines, vec!["a1 AUTHENTICATE EXTERNAL", ""]);
 }

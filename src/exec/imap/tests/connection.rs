@@ -26,7 +26,10 @@ async fn greeting_and_capability_are_parsed() {
         .unwrap();
     assert_eq!(greeting.status.kind, StatusKind::Ok);
     assert_eq!(greeting.status.text, "scripted server ready");
-    assert_eq!(greeting.capabilities.unwrap(), vec!["IMAP4rev1", "STARTTLS", "LOGINDISABLED"]);
+    assert_eq!(
+        greeting.capabilities.unwrap(),
+        vec!["IMAP4rev1", "STARTTLS", "LOGINDISABLED"]
+    );
     let (caps, status) = s.capability().await.unwrap();
     assert!(status.is_ok());
     assert_eq!(caps.len(), 4);
@@ -34,7 +37,10 @@ async fn greeting_and_capability_are_parsed() {
     assert!(s.tls_facts().is_none());
     server.finish().await.unwrap();
     let text = rendered(&t);
-    assert!(text.contains("C: a1 CAPABILITY\n") && text.contains("S: a1 OK done\n"), "{text}");
+    assert!(
+        text.contains("C: a1 CAPABILITY\n") && text.contains("S: a1 OK done\n"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -112,7 +118,11 @@ async fn connect_plain_tls_ready(
 #[tokio::test]
 async fn starttls_refused_is_an_observation() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1"), expect("a1 STARTTLS"), send("a1 BAD STARTTLS not supported\r\n")],
+        vec![
+            greeting("IMAP4rev1"),
+            expect("a1 STARTTLS"),
+            send("a1 BAD STARTTLS not supported\r\n"),
+        ],
         None,
         false,
     )
@@ -133,8 +143,14 @@ async fn implicit_tls_reads_the_greeting_inside_tls() {
         true,
     )
     .await;
-    let (mut s, greeting) =
-        ImapSession::connect(&server.endpoint(TlsMode::Implicit), &pki.client(), TIMEOUTS, transcript()).await.unwrap();
+    let (mut s, greeting) = ImapSession::connect(
+        &server.endpoint(TlsMode::Implicit),
+        &pki.client(),
+        TIMEOUTS,
+        transcript(),
+    )
+    .await
+    .unwrap();
     assert!(greeting.status.is_ok());
     assert_eq!(s.tls_facts().unwrap().verification.as_deref(), Some("ok"));
     assert!(s.noop().await.unwrap().status.is_ok());
@@ -146,10 +162,15 @@ async fn untrusted_server_certificate_is_a_tls_error_with_facts() {
     let pki = TestPki::new();
     let other = TestPki::new();
     let server = ScriptServer::start(vec![greeting("IMAP4rev1")], Some(pki.server.clone()), true).await;
-    let err = ImapSession::connect(&server.endpoint(TlsMode::Implicit), &other.client(), TIMEOUTS, transcript())
-        .await
-        .err()
-        .unwrap();
+    let err = ImapSession::connect(
+        &server.endpoint(TlsMode::Implicit),
+        &other.client(),
+        TIMEOUTS,
+        transcript(),
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(err.fault(), Fault::Server);
     let facts = err.tls_facts().unwrap();
     assert_eq!(facts.server_chain.len(), 2);
@@ -170,7 +191,10 @@ async fn login_is_recorded_without_the_password() {
     )
     .await;
     let (mut s, t) = connect_plain(&server, TIMEOUTS).await;
-    let status = s.login("app@op.test", &Secret::new("pw with space-secret")).await.unwrap();
+    let status = s
+        .login("app@op.test", &Secret::new("pw with space-secret"))
+        .await
+        .unwrap();
     assert_eq!(status.kind, StatusKind::No);
     assert_eq!(status.code.as_deref(), Some("PRIVACYREQUIRED"));
     server.finish().await.unwrap();
@@ -208,18 +232,28 @@ async fn raw_command_after_refusal_and_bye() {
 #[tokio::test]
 async fn silent_server_times_out_within_bound() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1"), expect("a1 NOOP"), Step::Sleep(Duration::from_secs(3))],
+        vec![
+            greeting("IMAP4rev1"),
+            expect("a1 NOOP"),
+            Step::Sleep(Duration::from_secs(3)),
+        ],
         None,
         false,
     )
     .await;
-    let timeouts = ImapTimeouts { connect: Duration::from_secs(2), response: Duration::from_millis(300) };
+    let timeouts = ImapTimeouts {
+        connect: Duration::from_secs(2),
+        response: Duration::from_millis(300),
+    };
     let (mut s, _) = connect_plain(&server, timeouts).await;
     let start = Instant::now();
     let err = s.noop().await.unwrap_err();
     let took = start.elapsed();
     assert!(matches!(err, ImapError::Timeout { .. }), "{err}");
-    assert!(took >= Duration::from_millis(290) && took < Duration::from_millis(800), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(290) && took < Duration::from_millis(800),
+        "{took:?}"
+    );
     assert_eq!(err.fault(), Fault::Server);
     assert!(err.to_string().contains("NOOP"), "{err}");
 }
@@ -227,12 +261,18 @@ async fn silent_server_times_out_within_bound() {
 #[tokio::test]
 async fn silent_greeting_times_out() {
     let server = ScriptServer::start(vec![Step::Sleep(Duration::from_secs(2))], None, false).await;
-    let timeouts = ImapTimeouts { connect: Duration::from_secs(2), response: Duration::from_millis(200) };
+    let timeouts = ImapTimeouts {
+        connect: Duration::from_secs(2),
+        response: Duration::from_millis(200),
+    };
     let err = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), timeouts, transcript())
         .await
         .err()
         .unwrap();
-    assert!(matches!(&err, ImapError::Timeout { waiting_for, .. } if waiting_for.contains("greeting")), "{err}");
+    assert!(
+        matches!(&err, ImapError::Timeout { waiting_for, .. } if waiting_for.contains("greeting")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -242,26 +282,40 @@ async fn garbage_greeting_is_malformed() {
         .await
         .err()
         .unwrap();
-    assert!(matches!(&err, ImapError::Malformed { excerpt, .. } if excerpt.contains("HTTP/1.1")), "{err}");
+    assert!(
+        matches!(&err, ImapError::Malformed { excerpt, .. } if excerpt.contains("HTTP/1.1")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn garbage_and_unknown_tags_are_malformed_not_panics() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1"), expect("a1 NOOP"), Step::SendBytes(b"zz9 OK\r\n\xff\xfe\x00garbage\r\n".to_vec())],
+        vec![
+            greeting("IMAP4rev1"),
+            expect("a1 NOOP"),
+            Step::SendBytes(b"zz9 OK\r\n\xff\xfe\x00garbage\r\n".to_vec()),
+        ],
         None,
         false,
     )
     .await;
     let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
     let err = s.noop().await.unwrap_err();
-    assert!(matches!(&err, ImapError::Malformed { reason, .. } if reason.contains("a1")), "{err}");
+    assert!(
+        matches!(&err, ImapError::Malformed { reason, .. } if reason.contains("a1")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn tagged_line_without_status_is_malformed() {
-    let server =
-        ScriptServer::start(vec![greeting("IMAP4rev1"), expect("a1 NOOP"), send("a1 MAYBE\r\n")], None, false).await;
+    let server = ScriptServer::start(
+        vec![greeting("IMAP4rev1"), expect("a1 NOOP"), send("a1 MAYBE\r\n")],
+        None,
+        false,
+    )
+    .await;
     let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
     assert!(matches!(s.noop().await.unwrap_err(), ImapError::Malformed { .. }));
 }
@@ -269,7 +323,12 @@ async fn tagged_line_without_status_is_malformed() {
 #[tokio::test]
 async fn close_mid_command_is_closed_and_stays_closed() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1"), expect("a1 NOOP"), send("* 3 EXISTS\r\n* 1 FETCH (BODY[] {50}\r\npartial"), Step::Close],
+        vec![
+            greeting("IMAP4rev1"),
+            expect("a1 NOOP"),
+            send("* 3 EXISTS\r\n* 1 FETCH (BODY[] {50}\r\npartial"),
+            Step::Close,
+        ],
         None,
         false,
     )
@@ -281,13 +340,21 @@ async fn close_mid_command_is_closed_and_stays_closed() {
     assert!(matches!(err, ImapError::Closed { .. }), "{err}");
     assert!(s.is_closed_by_peer(Duration::from_millis(10)).await);
     let text = rendered(&t);
-    assert!(text.contains("incomplete data before the close") && text.contains("connection closed"), "{text}");
+    assert!(
+        text.contains("incomplete data before the close") && text.contains("connection closed"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn close_detection() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1"), Step::Sleep(Duration::from_millis(300)), send("* BYE too many errors\r\n"), Step::Close],
+        vec![
+            greeting("IMAP4rev1"),
+            Step::Sleep(Duration::from_millis(300)),
+            send("* BYE too many errors\r\n"),
+            Step::Close,
+        ],
         None,
         false,
     )
@@ -304,8 +371,15 @@ async fn refused_connection_is_a_connect_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let endpoint = crate::exec::net::Endpoint { host: "127.0.0.1".into(), port, tls: TlsMode::Starttls };
-    let err = ImapSession::connect(&endpoint, &no_tls(), TIMEOUTS, transcript()).await.err().unwrap();
+    let endpoint = crate::exec::net::Endpoint {
+        host: "127.0.0.1".into(),
+        port,
+        tls: TlsMode::Starttls,
+    };
+    let err = ImapSession::connect(&endpoint, &no_tls(), TIMEOUTS, transcript())
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, ImapError::Connect(_)), "{err}");
 }
 
@@ -324,7 +398,10 @@ async fn late_response_to_a_timed_out_command_is_skipped() {
         false,
     )
     .await;
-    let timeouts = ImapTimeouts { connect: Duration::from_secs(2), response: Duration::from_millis(200) };
+    let timeouts = ImapTimeouts {
+        connect: Duration::from_secs(2),
+        response: Duration::from_millis(200),
+    };
     let (mut s, t) = connect_plain(&server, timeouts).await;
     assert!(s.noop().await.is_err());
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -38,7 +38,10 @@ async fn select_search_and_fetch_exact_bytes() {
     let (mut s, t) = connect_plain(&server, TIMEOUTS).await;
     let sel = s.select("INBOX").await.unwrap();
     assert!(sel.status.is_ok() && !sel.read_only);
-    assert_eq!((sel.exists, sel.uid_validity, sel.uid_next), (3, Some(1_700_000_000), Some(43)));
+    assert_eq!(
+        (sel.exists, sel.uid_validity, sel.uid_next),
+        (3, Some(1_700_000_000), Some(43))
+    );
     assert_eq!(sel.untagged.len(), 5);
     let (uids, status) = s.uid_search("HEADER Message-ID \"<m1@op.test>\"").await.unwrap();
     assert_eq!((uids, status.kind), (vec![42], StatusKind::Ok));
@@ -47,14 +50,24 @@ async fn select_search_and_fetch_exact_bytes() {
     assert_eq!(fetched.unwrap(), body);
     server.finish().await.unwrap();
     let text = rendered(&t);
-    assert!(text.contains(&format!("<literal {} bytes, sha256 ", body.len())), "{text}");
-    assert!(!text.contains("not a response"), "message body in the transcript: {text}");
+    assert!(
+        text.contains(&format!("<literal {} bytes, sha256 ", body.len())),
+        "{text}"
+    );
+    assert!(
+        !text.contains("not a response"),
+        "message body in the transcript: {text}"
+    );
 }
 
 #[tokio::test]
 async fn fetch_of_a_missing_uid_is_none() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1"), expect("a1 UID FETCH 7 (UID BODY.PEEK[])"), send("a1 OK nothing\r\n")],
+        vec![
+            greeting("IMAP4rev1"),
+            expect("a1 UID FETCH 7 (UID BODY.PEEK[])"),
+            send("a1 OK nothing\r\n"),
+        ],
         None,
         false,
     )
@@ -81,7 +94,10 @@ async fn raw_fetch_and_store() {
     .await;
     let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
     let r = s.uid_fetch(5, "(FLAGS ENVELOPE)").await.unwrap();
-    assert_eq!(r.untagged, vec!["* 1 FETCH (UID 5 FLAGS (\\Seen) ENVELOPE (NIL {4}Subj NIL NIL NIL NIL NIL NIL NIL NIL))"]);
+    assert_eq!(
+        r.untagged,
+        vec!["* 1 FETCH (UID 5 FLAGS (\\Seen) ENVELOPE (NIL {4}Subj NIL NIL NIL NIL NIL NIL NIL NIL))"]
+    );
     let status = s.uid_store(5, "+FLAGS (\\Seen)").await.unwrap();
     assert_eq!(status.code.as_deref(), Some("CANNOT"));
     server.finish().await.unwrap();
@@ -109,13 +125,20 @@ async fn append_sends_a_literal_and_reads_appenduid() {
     let trace = server.finish().await.unwrap();
     assert_eq!(trace.lines[1].as_bytes(), String::from_utf8_lossy(&msg).as_bytes());
     let text = rendered(&t);
-    assert!(text.contains(&format!("C: <literal {} bytes, sha256 ", msg.len())), "{text}");
+    assert!(
+        text.contains(&format!("C: <literal {} bytes, sha256 ", msg.len())),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn append_refused_before_the_literal() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1"), expect("a1 APPEND INBOX () {3}"), send("a1 NO [TOOBIG] too big\r\n")],
+        vec![
+            greeting("IMAP4rev1"),
+            expect("a1 APPEND INBOX () {3}"),
+            send("a1 NO [TOOBIG] too big\r\n"),
+        ],
         None,
         false,
     )
@@ -158,7 +181,11 @@ async fn create_and_list() {
 #[tokio::test]
 async fn move_uses_move_when_advertised() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1 MOVE"), expect("a1 UID MOVE 9 Trash"), send("a1 OK moved\r\n")],
+        vec![
+            greeting("IMAP4rev1 MOVE"),
+            expect("a1 UID MOVE 9 Trash"),
+            send("a1 OK moved\r\n"),
+        ],
         None,
         false,
     )

@@ -92,7 +92,10 @@ async fn idle_gives_up_at_the_timeout() {
     let took = start.elapsed();
     assert_eq!(w.uid, None);
     assert_eq!(w.method, WaitMethod::Idle);
-    assert!(took >= Duration::from_millis(400) && took < Duration::from_millis(600), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_millis(600),
+        "{took:?}"
+    );
     server.finish().await.unwrap();
 }
 
@@ -122,9 +125,18 @@ async fn without_idle_it_polls() {
     let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
     let w = s.wait_for("INBOX", CRITERIA, Duration::from_secs(5)).await.unwrap();
     assert_eq!(w.uid, Some(4));
-    assert_eq!(w.method, WaitMethod::Polling { interval: Duration::from_millis(200) });
+    assert_eq!(
+        w.method,
+        WaitMethod::Polling {
+            interval: Duration::from_millis(200)
+        }
+    );
     assert_eq!(w.searches, 3);
-    assert!(w.elapsed >= Duration::from_millis(600) && w.elapsed < Duration::from_millis(900), "{:?}", w.elapsed);
+    assert!(
+        w.elapsed >= Duration::from_millis(600) && w.elapsed < Duration::from_millis(900),
+        "{:?}",
+        w.elapsed
+    );
     server.finish().await.unwrap();
 }
 
@@ -155,7 +167,11 @@ async fn idle_refused_falls_back_to_polling() {
 #[tokio::test]
 async fn failed_select_ends_the_wait_with_its_status() {
     let server = ScriptServer::start(
-        vec![greeting("IMAP4rev1 IDLE"), expect("a1 SELECT Nope"), send("a1 NO [NONEXISTENT] no such mailbox\r\n")],
+        vec![
+            greeting("IMAP4rev1 IDLE"),
+            expect("a1 SELECT Nope"),
+            send("a1 NO [NONEXISTENT] no such mailbox\r\n"),
+        ],
         None,
         false,
     )
@@ -181,4 +197,34 @@ async fn connection_lost_during_idle_is_an_error() {
     let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
     let err = s.wait_for("INBOX", CRITERIA, Duration::from_secs(5)).await.unwrap_err();
     assert!(matches!(err, ImapError::Closed { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn idle_over_implicit_tls() {
+    let pki = TestPki::new();
+    let mut steps = selected_inbox("IMAP4rev1 IDLE");
+    steps.extend([
+        expect("a2 UID SEARCH"),
+        send("* SEARCH\r\na2 OK\r\n"),
+        expect("a3 IDLE"),
+        send("+ idling\r\n"),
+        Step::Sleep(Duration::from_millis(150)),
+        Step::SendMarked("* 3 EXISTS\r\n".into()),
+        expect("DONE"),
+        send("a3 OK\r\n"),
+        expect("a4 UID SEARCH"),
+        send("* SEARCH 3\r\na4 OK\r\n"),
+    ]);
+    let server = ScriptServer::start(steps, Some(pki.server.clone()), true).await;
+    let endpoint = server.endpoint(crate::exec::net::TlsMode::Implicit);
+    let (mut s, _) = crate::exec::imap::ImapSession::connect(&endpoint, &pki.client(), TIMEOUTS, transcript())
+        .await
+        .unwrap();
+    let w = s.wait_for("INBOX", CRITERIA, Duration::from_secs(5)).await.unwrap();
+    let returned = tokio::time::Instant::now();
+    let trace = server.finish().await.unwrap();
+    assert_eq!((w.uid, w.method), (Some(3), WaitMethod::Idle));
+    let lag = returned - trace.marks[0];
+    eprintln!("IDLE over TLS: returned {lag:?} after the EXISTS push");
+    assert!(lag < Duration::from_millis(100), "{lag:?}");
 }

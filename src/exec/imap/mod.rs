@@ -8,6 +8,12 @@
 //! except secrets: SASL and LOGIN lines are recorded by description only, message bodies and other
 //! long literals by length and SHA-256.
 //!
+//! A typical run: [`ImapSession::connect`] (implicit TLS when the endpoint says so) →
+//! [`ImapSession::starttls`] (plain endpoints) → [`ImapSession::authenticate`] →
+//! [`ImapSession::wait_for`] a delivered message → [`ImapSession::uid_fetch_message`] →
+//! [`ImapSession::logout`]. Negative tests use [`ImapSession::command`] (any line, fresh tag) and
+//! [`ImapSession::is_closed_by_peer`].
+//!
 //! Framing (lines and literals) is hand-written in [`wire`]; status lines, capabilities, `EXISTS`
 //! and `SEARCH` are parsed leniently by hand ([`response`]); `FETCH` and `LIST` data, which carry
 //! strings and literals, go through imap-codec's response codec.

@@ -14,8 +14,8 @@
 //! [`ImapSession::logout`]. Negative tests use [`ImapSession::command`] (any line, fresh tag) and
 //! [`ImapSession::is_closed_by_peer`].
 //!
-//! Framing (lines and literals) is hand-written in [`wire`]; status lines, capabilities, `EXISTS`
-//! and `SEARCH` are parsed leniently by hand ([`response`]); `FETCH` and `LIST` data, which carry
+//! Framing (lines and literals) is hand-written in `wire`; status lines, capabilities, `EXISTS`
+//! and `SEARCH` are parsed leniently by hand (`response`); `FETCH` and `LIST` data, which carry
 //! strings and literals, go through imap-codec's response codec.
 
 mod auth;

@@ -3,6 +3,7 @@
 
 pub mod env;
 pub mod error;
+pub mod imap;
 pub mod message;
 pub mod net;
 pub mod observation;

@@ -1,0 +1,85 @@
+//! Why the harness could not observe an IMAP exchange, and whose fault that is.
+
+use std::time::Duration;
+
+use crate::exec::net::NetError;
+use crate::exec::tls::{TlsError, TlsFacts};
+
+/// Who caused an [`ImapError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The IMAP server (target): silent, closed the connection, spoke garbage, failed TLS.
+    Server,
+    /// The network between the harness and the target (connect timeout, reset, I/O).
+    Network,
+    /// The harness itself (misuse of the session, bad local TLS configuration).
+    Harness,
+}
+
+/// The harness could not observe the exchange. A `NO`/`BAD` reply is never an `ImapError`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImapError {
+    #[error("could not connect to the IMAP server: {0}")]
+    Connect(#[from] NetError),
+    #[error("TLS handshake with the IMAP server failed: {error}")]
+    Tls { error: TlsError, facts: Box<TlsFacts> },
+    #[error("the IMAP server sent nothing expected within {after:?} (the harness was waiting for {waiting_for})")]
+    Timeout { waiting_for: String, after: Duration },
+    #[error("the IMAP server closed the connection (the harness was waiting for {waiting_for})")]
+    Closed { waiting_for: String },
+    #[error("the IMAP server sent a malformed response ({reason}): {excerpt}")]
+    Malformed { reason: String, excerpt: String },
+    #[error("I/O error on the IMAP connection: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("harness error: {0}")]
+    Harness(String),
+}
+
+impl ImapError {
+    pub fn fault(&self) -> Fault {
+        match self {
+            ImapError::Connect(NetError::Timeout { .. }) | ImapError::Io(_) => Fault::Network,
+            ImapError::Connect(NetError::Connect { .. }) => Fault::Server,
+            ImapError::Tls {
+                error: TlsError::Config(_),
+                ..
+            }
+            | ImapError::Harness(_) => Fault::Harness,
+            ImapError::Tls { .. }
+            | ImapError::Timeout { .. }
+            | ImapError::Closed { .. }
+            | ImapError::Malformed { .. } => Fault::Server,
+        }
+    }
+
+    /// The TLS facts of a failed handshake (the chain seen, the verification result).
+    pub fn tls_facts(&self) -> Option<&TlsFacts> {
+        match self {
+            ImapError::Tls { facts, .. } => Some(facts),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_attributed() {
+        let t = ImapError::Timeout {
+            waiting_for: "greeting".into(),
+            after: Duration::from_secs(1),
+        };
+        assert_eq!(t.fault(), Fault::Server);
+        assert!(t.to_string().contains("greeting"));
+        assert_eq!(ImapError::Harness("x".into()).fault(), Fault::Harness);
+        let tls = ImapError::Tls {
+            error: TlsError::Config("bad PEM".into()),
+            facts: Box::default(),
+        };
+        assert_eq!(tls.fault(), Fault::Harness);
+        assert!(tls.tls_facts().is_some());
+    }
+}

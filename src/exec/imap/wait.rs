@@ -1,0 +1,172 @@
+//! Delivery detection: wait until a message matching a search appears in a folder.
+//!
+//! With IDLE (RFC 2177) the harness searches, idles until the server pushes `* n EXISTS`, leaves
+//! IDLE and searches again, so a delivery is seen one round trip after the server announces it.
+//! Without IDLE it polls (NOOP + UID SEARCH) every 200 ms, doubling up to 1 s.
+//!
+//! Waiting (idling, sleeping) never goes past the caller's timeout; a command already sent when
+//! the timeout falls (DONE, the last search) is completed within the response timeout.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use super::error::ImapError;
+use super::response::{Kind, Status, classify, untagged_exists};
+use super::session::{ImapSession, Next};
+use super::wire::{Deadline, Record};
+
+const POLL_FIRST: Duration = Duration::from_millis(200);
+const POLL_MAX: Duration = Duration::from_secs(1);
+/// More rounds than this (a server pushing EXISTS without the message ever matching) and the
+/// harness stops waiting.
+const MAX_ROUNDS: u32 = 200;
+
+/// How the harness waited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaitMethod {
+    /// IDLE, woken by `* n EXISTS`.
+    Idle,
+    /// NOOP + UID SEARCH, first after `interval`, then doubling up to 1 s.
+    Polling { interval: Duration },
+}
+
+/// The outcome of [`ImapSession::wait_for`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitOutcome {
+    /// The highest matching UID, `None` if nothing matched before the timeout.
+    pub uid: Option<u32>,
+    pub method: WaitMethod,
+    /// From the call to the search that found the message (or to giving up).
+    pub elapsed: Duration,
+    /// UID SEARCH commands sent.
+    pub searches: u32,
+    /// The last status that matters: the SELECT's if it failed, else the last search's.
+    pub status: Status,
+}
+
+/// Why an IDLE round ended.
+enum IdleEnd {
+    /// The server announced `* n EXISTS`.
+    Exists,
+    /// The wait's deadline fell.
+    Deadline,
+    /// The server refused IDLE or ended it by itself: this status.
+    Ended(Status),
+}
+
+impl ImapSession {
+    /// Selects `folder` and waits up to `timeout` for a message matching `criteria` (IMAP search
+    /// syntax). A failed SELECT or SEARCH ends the wait with that status.
+    pub async fn wait_for(
+        &mut self,
+        folder: &str,
+        criteria: &str,
+        timeout: Duration,
+    ) -> Result<WaitOutcome, ImapError> {
+        let start = Instant::now();
+        let deadline = Deadline {
+            at: start + timeout,
+            budget: timeout,
+        };
+        let selected = self.select(folder).await?;
+        let mut method = if self.has_capability("IDLE").await? {
+            WaitMethod::Idle
+        } else {
+            WaitMethod::Polling { interval: POLL_FIRST }
+        };
+        let mut outcome = WaitOutcome {
+            uid: None,
+            method,
+            elapsed: Duration::ZERO,
+            searches: 0,
+            status: selected.status,
+        };
+        if !outcome.status.is_ok() {
+            outcome.elapsed = start.elapsed();
+            return Ok(outcome);
+        }
+        let mut interval = POLL_FIRST;
+        for _ in 0..MAX_ROUNDS {
+            let before = self.exists;
+            let (uids, status) = self.uid_search(criteria).await?;
+            outcome.searches += 1;
+            outcome.status = status;
+            outcome.uid = uids.iter().copied().max();
+            outcome.elapsed = start.elapsed();
+            if outcome.uid.is_some() || !outcome.status.is_ok() || Instant::now() >= deadline.at {
+                outcome.method = method;
+                return Ok(outcome);
+            }
+            if self.exists != before {
+                // New mail announced during the search: it may have missed it.
+                continue;
+            }
+            match method {
+                WaitMethod::Idle => match self.idle_until_exists(deadline).await? {
+                    IdleEnd::Exists => {}
+                    IdleEnd::Deadline => break,
+                    IdleEnd::Ended(status) if status.is_ok() => {}
+                    IdleEnd::Ended(status) => {
+                        self.transcript()
+                            .note(&format!("IDLE refused ({status}): polling instead"));
+                        method = WaitMethod::Polling { interval: POLL_FIRST };
+                    }
+                },
+                WaitMethod::Polling { .. } => {
+                    if !self.poll_pause(interval, deadline).await? {
+                        break;
+                    }
+                    interval = (interval * 2).min(POLL_MAX);
+                }
+            }
+        }
+        outcome.method = method;
+        outcome.elapsed = start.elapsed();
+        Ok(outcome)
+    }
+
+    /// Sleeps `interval` (cut at the deadline), then NOOP so the server can announce new mail.
+    /// False when the deadline fell.
+    async fn poll_pause(&mut self, interval: Duration, deadline: Deadline) -> Result<bool, ImapError> {
+        let wake = (Instant::now() + interval).min(deadline.at);
+        tokio::time::sleep_until(wake).await;
+        if Instant::now() >= deadline.at {
+            return Ok(false);
+        }
+        self.noop().await?;
+        Ok(true)
+    }
+
+    /// One IDLE round: IDLE, wait for `* n EXISTS` or the deadline, DONE.
+    async fn idle_until_exists(&mut self, deadline: Deadline) -> Result<IdleEnd, ImapError> {
+        let (tag, accept) = self.send("IDLE").await?;
+        let mut announced = false;
+        loop {
+            match self.next(&tag, accept, "the IDLE continuation request").await? {
+                Next::Continuation(_) => break,
+                Next::Tagged(status) => return Ok(IdleEnd::Ended(status)),
+                Next::Untagged(msg) => announced |= is_exists(&msg.head()),
+            }
+        }
+        while !announced {
+            match self.next(&tag, deadline, "new mail during IDLE").await {
+                Ok(Next::Untagged(msg)) => announced = is_exists(&msg.head()),
+                Ok(Next::Tagged(status)) => return Ok(IdleEnd::Ended(status)),
+                Ok(Next::Continuation(_)) => self.transcript().note("continuation request during IDLE: ignored"),
+                Err(ImapError::Timeout { .. }) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        let done = Deadline::after(self.timeouts.response);
+        self.wire.write(b"DONE\r\n", Record::Wire, done).await?;
+        self.finish(&tag, done, "the end of IDLE").await?;
+        Ok(if announced { IdleEnd::Exists } else { IdleEnd::Deadline })
+    }
+}
+
+fn is_exists(head: &str) -> bool {
+    matches!(classify(head), Kind::Untagged(rest) if untagged_exists(rest).is_some())
+}

@@ -1,0 +1,405 @@
+//! Bytes on the IMAP connection: server output framed into messages (lines and literals),
+//! commands written out, both recorded in the transcript.
+//!
+//! Framing is separate from parsing so a literal's bytes are never read as protocol lines,
+//! whatever they contain.
+
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::{Duration, Instant};
+
+use super::error::ImapError;
+use crate::exec::tls::Conn;
+use crate::exec::transcript::Transcript;
+
+/// A server line longer than this without a line end is garbage, not IMAP.
+const MAX_LINE: usize = 1 << 20;
+/// Literals larger than this are refused (the API LPS caps messages far below).
+const MAX_LITERAL: u64 = 256 << 20;
+/// Literals shorter than this, printable and on one line, are shown as is in transcripts.
+const INLINE_LITERAL: usize = 100;
+
+/// When a read or write must be done by, and the budget it came from (for the error).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    pub at: Instant,
+    pub budget: Duration,
+}
+
+impl Deadline {
+    pub fn after(budget: Duration) -> Self {
+        Deadline {
+            at: Instant::now() + budget,
+            budget,
+        }
+    }
+}
+
+/// One framed piece of a server message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// A line, without its line end.
+    Line(Vec<u8>),
+    /// The bytes of a literal announced by the previous line.
+    Literal(Vec<u8>),
+}
+
+/// One complete server message: a line, plus literals and continuation lines if announced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Received {
+    pub pieces: Vec<Piece>,
+    /// The exact bytes received, line ends included.
+    pub raw: Vec<u8>,
+}
+
+impl Received {
+    /// The first line as text (lossy UTF-8).
+    pub fn head(&self) -> String {
+        match self.pieces.first() {
+            Some(Piece::Line(l)) => String::from_utf8_lossy(l).into_owned(),
+            _ => String::new(),
+        }
+    }
+
+    /// The whole message on one line, literals shown as [`render_literal`] does.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Line(l) => out.push_str(&String::from_utf8_lossy(l)),
+                Piece::Literal(b) => out.push_str(&render_literal(b)),
+            }
+        }
+        out
+    }
+
+    fn record(&self, transcript: &Transcript) {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Line(l) => transcript.received(&String::from_utf8_lossy(l)),
+                Piece::Literal(b) => transcript.received(&render_literal(b)),
+            }
+        }
+    }
+}
+
+/// A literal for a reader: short one-line text as is, anything else by size and SHA-256.
+pub(crate) fn render_literal(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if bytes.len() <= INLINE_LITERAL && !s.chars().any(char::is_control) => s.to_string(),
+        _ => literal_summary(bytes),
+    }
+}
+
+/// `<literal 342 bytes, sha256 …>`: enough to match the bytes against stored evidence.
+pub(crate) fn literal_summary(bytes: &[u8]) -> String {
+    format!(
+        "<literal {} bytes, sha256 {}>",
+        bytes.len(),
+        hex::encode(Sha256::digest(bytes))
+    )
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum FrameError {
+    LineTooLong,
+    LiteralTooLarge(u64),
+}
+
+/// Cuts one complete message from the start of `buf`: `Ok(None)` if more bytes are needed,
+/// else the message and the number of bytes it used.
+pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError> {
+    let mut pieces = Vec::new();
+    let mut pos = 0;
+    loop {
+        let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') else {
+            return if buf.len() - pos > MAX_LINE {
+                Err(FrameError::LineTooLong)
+            } else {
+                Ok(None)
+            };
+        };
+        let end = pos + nl;
+        let line = buf[pos..end].strip_suffix(b"\r").unwrap_or(&buf[pos..end]);
+        let announced = literal_announcement(line);
+        pieces.push(Piece::Line(line.to_vec()));
+        pos = end + 1;
+        let Some(len) = announced else {
+            return Ok(Some((
+                Received {
+                    pieces,
+                    raw: buf[..pos].to_vec(),
+                },
+                pos,
+            )));
+        };
+        if len > MAX_LITERAL {
+            return Err(FrameError::LiteralTooLarge(len));
+        }
+        let len = len as usize;
+        if buf.len() - pos < len {
+            return Ok(None);
+        }
+        pieces.push(Piece::Literal(buf[pos..pos + len].to_vec()));
+        pos += len;
+    }
+}
+
+/// The length of the literal a line announces: `{N}`, `{N+}` or literal8 `~{N}` at its end.
+fn literal_announcement(line: &[u8]) -> Option<u64> {
+    let inner = line.strip_suffix(b"}")?;
+    let open = inner.iter().rposition(|&b| b == b'{')?;
+    let digits = &inner[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// How a write is recorded in the transcript.
+pub(crate) enum Record<'a> {
+    /// As the bytes themselves (split into lines).
+    Wire,
+    /// Carries a secret: only this description is recorded.
+    Secret(&'a str),
+    /// Too long or binary: this summary is recorded instead (a message body).
+    Summary(&'a str),
+}
+
+/// The connection, its unread bytes and the transcript.
+pub(crate) struct Wire {
+    conn: Option<Conn>,
+    buf: Vec<u8>,
+    transcript: Transcript,
+    closed: bool,
+}
+
+impl Wire {
+    pub fn new(conn: Conn, transcript: Transcript) -> Self {
+        Wire {
+            conn: Some(conn),
+            buf: Vec::new(),
+            transcript,
+            closed: false,
+        }
+    }
+
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed || self.conn.is_none()
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.conn.as_ref().is_some_and(Conn::is_tls)
+    }
+
+    /// Reads the next complete server message.
+    pub async fn read(&mut self, deadline: Deadline, waiting_for: &str) -> Result<Received, ImapError> {
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            match frame(&self.buf) {
+                Ok(Some((msg, used))) => {
+                    self.buf.drain(..used);
+                    msg.record(&self.transcript);
+                    return Ok(msg);
+                }
+                Ok(None) => {}
+                Err(e) => return Err(self.malformed(e)),
+            }
+            if self.is_closed() {
+                return Err(ImapError::Closed {
+                    waiting_for: waiting_for.to_string(),
+                });
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                return Err(ImapError::Closed {
+                    waiting_for: waiting_for.to_string(),
+                });
+            };
+            match tokio::time::timeout_at(deadline.at, conn.read(&mut chunk)).await {
+                Err(_) => {
+                    self.note_partial("incomplete data before the timeout");
+                    return Err(ImapError::Timeout {
+                        waiting_for: waiting_for.to_string(),
+                        after: deadline.budget,
+                    });
+                }
+                Ok(Err(e)) => {
+                    self.closed = true;
+                    self.transcript.note(&format!("connection error: {e}"));
+                    return Err(ImapError::Io(e));
+                }
+                Ok(Ok(0)) => {
+                    self.closed = true;
+                    self.note_partial("incomplete data before the close");
+                    self.transcript.note("connection closed by the server");
+                    return Err(ImapError::Closed {
+                        waiting_for: waiting_for.to_string(),
+                    });
+                }
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Writes `bytes` (already CRLF-terminated) and records them as `record` says.
+    pub async fn write(&mut self, bytes: &[u8], record: Record<'_>, deadline: Deadline) -> Result<(), ImapError> {
+        let Some(conn) = self.conn.as_mut().filter(|_| !self.closed) else {
+            return Err(ImapError::Closed {
+                waiting_for: "nothing: it was closed before the next command".into(),
+            });
+        };
+        match record {
+            Record::Wire => self.transcript.sent(&String::from_utf8_lossy(bytes)),
+            Record::Secret(d) => self.transcript.sent_secret(d),
+            Record::Summary(d) => self.transcript.sent(d),
+        }
+        let write = async {
+            conn.write_all(bytes).await?;
+            conn.flush().await
+        };
+        match tokio::time::timeout_at(deadline.at, write).await {
+            Err(_) => Err(ImapError::Timeout {
+                waiting_for: "the server to read the harness's bytes (write blocked)".into(),
+                after: deadline.budget,
+            }),
+            Ok(Err(e)) => {
+                self.closed = true;
+                self.transcript.note(&format!("connection error while sending: {e}"));
+                Err(ImapError::Io(e))
+            }
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// Takes the connection out (for a TLS upgrade). Bytes the server sent ahead are discarded
+    /// and their count returned: after STARTTLS they must not be trusted (RFC 2595 §3.1).
+    pub fn take_conn(&mut self) -> (Option<Conn>, usize) {
+        let ahead = self.buf.len();
+        self.buf.clear();
+        (self.conn.take(), ahead)
+    }
+
+    pub fn put_conn(&mut self, conn: Conn) {
+        self.conn = Some(conn);
+        self.closed = false;
+    }
+
+    /// Marks the connection closed and drops it (after LOGOUT, or a failed upgrade).
+    pub async fn close(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            let _ = tokio::time::timeout(Duration::from_millis(200), conn.shutdown()).await;
+        }
+        self.closed = true;
+    }
+
+    fn note_partial(&mut self, what: &str) {
+        if !self.buf.is_empty() {
+            let excerpt = excerpt(&self.buf);
+            self.transcript
+                .note(&format!("{what}: {} bytes: {excerpt}", self.buf.len()));
+        }
+    }
+
+    fn malformed(&mut self, e: FrameError) -> ImapError {
+        let reason = match e {
+            FrameError::LineTooLong => format!("line longer than {MAX_LINE} bytes"),
+            FrameError::LiteralTooLarge(n) => format!("literal of {n} bytes announced"),
+        };
+        let excerpt = self.transcript.secrets().scrub(&excerpt(&self.buf));
+        // The stream cannot be resynchronised: stop reading it.
+        self.buf.clear();
+        self.closed = true;
+        self.transcript
+            .note(&format!("malformed server output ({reason}): {excerpt}"));
+        ImapError::Malformed { reason, excerpt }
+    }
+}
+
+/// The start of some bytes, escaped for a one-line message.
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(200)];
+    let mut s = head.escape_ascii().to_string();
+    if bytes.len() > head.len() {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(input: &[u8]) -> (Vec<Piece>, usize) {
+        let (msg, used) = frame(input).unwrap().unwrap();
+        assert_eq!(msg.raw, &input[..used]);
+        (msg.pieces, used)
+    }
+
+    #[test]
+    fn a_line_is_a_message() {
+        let (pieces, used) = framed(b"* OK ready\r\na1 OK");
+        assert_eq!(pieces, vec![Piece::Line(b"* OK ready".to_vec())]);
+        assert_eq!(used, 12);
+    }
+
+    #[test]
+    fn literals_are_taken_by_length_whatever_they_hold() {
+        let input = b"* 1 FETCH (BODY[] {12}\r\na1 OK x\r\n\r\n UID 3)\r\n";
+        let (pieces, used) = framed(input);
+        assert_eq!(used, input.len());
+        assert_eq!(pieces[1], Piece::Literal(b"a1 OK x\r\n\r\n ".to_vec()[..12].to_vec()));
+        assert_eq!(pieces.len(), 3);
+    }
+
+    #[test]
+    fn incomplete_input_waits() {
+        assert_eq!(frame(b"* OK rea").unwrap(), None);
+        assert_eq!(frame(b"* 1 FETCH (BODY[] {10}\r\nabc").unwrap(), None);
+    }
+
+    #[test]
+    fn announcements() {
+        assert_eq!(literal_announcement(b"x {5}"), Some(5));
+        assert_eq!(literal_announcement(b"x {5+}"), Some(5));
+        assert_eq!(literal_announcement(b"x ~{0}"), Some(0));
+        assert_eq!(literal_announcement(b"x {}"), None);
+        assert_eq!(literal_announcement(b"x {a}"), None);
+        assert_eq!(literal_announcement(b"x {99999999999999999999}"), None);
+    }
+
+    #[test]
+    fn oversized_input_is_an_error() {
+        assert_eq!(
+            frame(b"* x {999999999999}\r\n").unwrap_err(),
+            FrameError::LiteralTooLarge(999999999999)
+        );
+        let long = vec![b'a'; MAX_LINE + 1];
+        assert_eq!(frame(&long).unwrap_err(), FrameError::LineTooLong);
+    }
+
+    #[test]
+    fn literal_rendering() {
+        assert_eq!(render_literal(b"Subject"), "Subject");
+        let body = b"From: a\r\n\r\nhello\r\n";
+        let shown = render_literal(body);
+        assert!(
+            shown.starts_with("<literal 18 bytes, sha256 ") && shown.len() > 64,
+            "{shown}"
+        );
+        let msg = Received {
+            pieces: vec![
+                Piece::Line(b"* 1 FETCH (BODY[] {18}".to_vec()),
+                Piece::Literal(body.to_vec()),
+                Piece::Line(b")".to_vec()),
+            ],
+            raw: vec![],
+        };
+        assert!(msg.text().starts_with("* 1 FETCH (BODY[] {18}<literal 18 bytes"));
+        assert!(msg.text().ends_with(">)"));
+    }
+}

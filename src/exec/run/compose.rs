@@ -1,0 +1,52 @@
+//! From a scenario's message spec to the bytes sent: variables resolved, fixtures attached.
+
+use crate::exec::env::RunEnv;
+use crate::exec::error::ExecError;
+use crate::exec::message::{AttachmentData, Built, Draft, build};
+use crate::scenario::model::{Attachment, MessageSpec};
+
+use super::state::ScenarioState;
+
+pub fn compose(env: &RunEnv, st: &ScenarioState, spec: &MessageSpec) -> Result<Built, ExecError> {
+    let from = st.render(&spec.from)?;
+    let domain = from.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_else(|| "mssconf.invalid".into());
+    let nonce = &crate::exec::message::sha256_hex(format!("{}{}{:?}", env.run_id, spec.name.value, std::time::Instant::now()).as_bytes())[..10];
+    let mut headers = Vec::new();
+    for (k, v) in &spec.headers {
+        headers.push((k.clone(), st.render(v)?));
+    }
+    let mut attachments = Vec::new();
+    for a in &spec.attachments {
+        attachments.push(attachment(env, st, a)?);
+    }
+    let draft = Draft {
+        name: spec.name.value.clone(),
+        from,
+        to: spec.to.iter().map(|t| st.render(t)).collect::<Result<_, _>>()?,
+        subject: st.render(&spec.subject)?,
+        headers,
+        body: spec.body.as_ref().map(|b| st.render(b)).transpose()?,
+        attachments,
+        disposition_notification_to: spec.disposition_notification_to.as_ref().map(|d| st.render(d)).transpose()?,
+        pad_to_bytes: spec.pad_to_bytes,
+        message_id: format!("mssconf.{}.{}.{nonce}@{domain}", env.run_id, spec.name.value),
+    };
+    Ok(build(&draft))
+}
+
+fn attachment(env: &RunEnv, st: &ScenarioState, a: &Attachment) -> Result<AttachmentData, ExecError> {
+    match a {
+        Attachment::File(f) => {
+            let path = env.fixtures_dir.join(st.render(&f.path)?);
+            let bytes = std::fs::read(&path).map_err(|e| ExecError::harness(format!("fixture {}: {e}", path.display())))?;
+            let filename = f.filename.clone().unwrap_or_else(|| {
+                path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "attachment".into())
+            });
+            Ok(AttachmentData { filename, content_type: f.content_type.clone(), bytes })
+        }
+        Attachment::Xdm(x) => Err(ExecError::harness(format!(
+            "IHE_XDM archives (patient `{}`) are not built by this version",
+            x.patient
+        ))),
+    }
+}

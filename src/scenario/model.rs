@@ -608,6 +608,9 @@ pub struct ImapExpect {
     /// For `fetch` of a report: DSN / MDN fields.
     #[serde(default)]
     pub report: Option<ReportExpect>,
+    /// The server closes the connection (after this response).
+    #[serde(default)]
+    pub closes: Option<bool>,
     #[serde(default)]
     pub tls: Option<TlsExpect>,
 }

@@ -78,6 +78,9 @@ pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
     if let Some(n) = e.count_at_least {
         c.push("result count", format!("at least {n}"), o.found.len().to_string(), o.found.len() as u32 >= n);
     }
+    if let Some(closes) = e.closes {
+        c.push("connection closed by server", closes.to_string(), o.closed.to_string(), o.closed == closes);
+    }
     if let Some(m) = &o.message {
         message::judge(&mut c, e, m);
     } else if e.matches_sent.is_some() || !e.headers.is_empty() || e.report.is_some() {

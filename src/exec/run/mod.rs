@@ -1,9 +1,13 @@
 //! Running one scenario: steps in order, each bounded by its timeout, the whole bounded by the
 //! scenario timeout. Returns the scenario's record; never panics the run.
 
+mod auth;
+mod compose;
 mod probe_run;
 mod state;
 mod step_http;
+mod step_imap;
+mod step_smtp;
 mod step_tls;
 
 use std::sync::Arc;
@@ -70,14 +74,12 @@ async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutp
     match step.action() {
         Some(StepAction::Http(h)) => step_http::run(env, st, h).await,
         Some(StepAction::Tls(t)) => step_tls::run(env, st, t).await,
+        Some(StepAction::Smtp(s)) => step_smtp::run(env, st, s).await,
+        Some(StepAction::Imap(s)) => step_imap::run(env, st, s).await,
         Some(StepAction::Wait(w)) => {
             tokio::time::sleep(Duration::from_millis(w.ms)).await;
             StepOutput::default()
         }
-        Some(other) => StepOutput {
-            checks: vec![],
-            error: Some(ExecError::harness(format!("{} steps are not supported by this build", other.kind()))),
-        },
         None => StepOutput { checks: vec![], error: Some(ExecError::harness("step without exactly one protocol key")) },
     }
 }

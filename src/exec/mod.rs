@@ -3,5 +3,6 @@
 
 pub mod net;
 pub mod sasl;
+pub mod smtp;
 pub mod tls;
 pub mod transcript;

@@ -2,6 +2,7 @@
 //! Protocol code here never reads expectations: judging is `verdict`'s job.
 
 pub mod net;
+pub mod probe;
 pub mod sasl;
 pub mod smtp;
 pub mod tls;

@@ -110,7 +110,9 @@ impl SmtpSession {
     /// `STARTTLS`, then the handshake if (and only if) the server answered 220.
     pub async fn starttls(&mut self, tls: &TlsSettings) -> Result<(Reply, Option<TlsFacts>), SmtpError> {
         if self.is_tls() {
-            return Err(SmtpError::Misuse("STARTTLS on a session that is already TLS; use command() to test that".into()));
+            return Err(SmtpError::Misuse(
+                "STARTTLS on a session that is already TLS; use command() to test that".into(),
+            ));
         }
         let reply = self.exchange("STARTTLS", "STARTTLS").await?;
         if reply.code != 220 {

@@ -171,7 +171,10 @@ async fn xoauth2_with_initial_response() {
     assert_eq!(ex.steps.len(), 1);
     assert_eq!(ex.final_reply().map(|r| r.code), Some(235));
     let lines = texts(s.transcript());
-    assert!(lines.iter().any(|l| l.starts_with("C: AUTH XOAUTH2 <XOAUTH2 response: user=dr.martin@op.test")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("C: AUTH XOAUTH2 <XOAUTH2 response: user=dr.martin@op.test")),
+        "{lines:?}"
+    );
     server.finish().await;
 }
 
@@ -326,7 +329,8 @@ async fn envelope_and_data_with_dot_stuffing() {
 #[tokio::test]
 async fn refused_data_sends_no_body() {
     let (mut s, _, server) =
-        plain_session(vec![greeting(), expect("DATA"), send("554 5.5.1 No valid recipients\r\n"), expect("QUIT")]).await;
+        plain_session(vec![greeting(), expect("DATA"), send("554 5.5.1 No valid recipients\r\n"), expect("QUIT")])
+            .await;
     let ex = s.data(b"Subject: x\r\n\r\nbody\r\n").await.unwrap();
     assert_eq!(ex.intermediate.code, 554);
     assert!(ex.final_reply.is_none());

@@ -178,7 +178,9 @@ impl SmtpSession {
         for chunk in message.chunks(CHUNK) {
             out.clear();
             stuffer.stuff(chunk, &mut out);
-            self.wire.write(&out, "message body", self.timeouts.reply).await?;
+            if let Err(error) = self.wire.write(&out, "message body", self.timeouts.reply).await {
+                return self.early_data_reply(intermediate, error).await;
+            }
         }
         if stuffer.stuffed_lines > 0 {
             self.wire.transcript().note(&format!("{} line(s) dot-stuffed", stuffer.stuffed_lines));
@@ -187,6 +189,21 @@ impl SmtpSession {
         self.wire.write(stuffer.terminator(), "end of data", self.timeouts.reply).await?;
         let final_reply = self.wire.read_reply("reply to end of data", self.timeouts.reply).await?;
         Ok(DataExchange { intermediate, final_reply: Some(final_reply) })
+    }
+
+    /// The server hung up in the middle of the body; a server refusing a message as too big
+    /// (552) may have said so first, and that reply is the observation.
+    async fn early_data_reply(&mut self, intermediate: Reply, error: SmtpError) -> Result<DataExchange, SmtpError> {
+        if !matches!(error, SmtpError::Closed { .. }) {
+            return Err(error);
+        }
+        match self.wire.read_reply("reply during the message body", self.timeouts.close_grace).await {
+            Ok(reply) => {
+                self.wire.transcript().note("the server replied and closed before the end of the body");
+                Ok(DataExchange { intermediate, final_reply: Some(reply) })
+            }
+            Err(_) => Err(error),
+        }
     }
 
     /// Raw escape hatch: sends `raw_line` + CRLF exactly as given, returns the reply.

@@ -73,6 +73,8 @@ pub(crate) enum Step {
     ExpectAny,
     /// Reads a DATA body up to and including the `.` line.
     ReadBody,
+    /// Reads at least this many bytes, whatever they are.
+    ReadBytes(usize),
     /// Server side of a TLS handshake on the current connection.
     StartTls,
     /// A server-side handshake the client must abort (e.g. it distrusts the certificate).
@@ -162,6 +164,12 @@ impl ServerConn {
                 }
                 Step::ExpectAny => script.received.push(self.read_line().await?),
                 Step::ReadBody => script.body = self.read_body().await?,
+                Step::ReadBytes(n) => {
+                    while self.buf.len() < n {
+                        self.fill().await?;
+                    }
+                    self.buf.clear();
+                }
                 Step::StartTls => self.start_tls().await?,
                 Step::StartTlsRefusedByClient => {
                     if self.start_tls().await.is_ok() {

@@ -393,3 +393,56 @@ async fn refused_connection_is_a_connect_error() {
         .expect("refused");
     assert!(matches!(err, SmtpError::Connect(_)), "{err}");
 }
+
+#[tokio::test]
+async fn reply_before_the_end_of_a_large_body_is_observed() {
+    let (mut s, _, server) = plain_session(vec![
+        greeting(),
+        expect("DATA"),
+        send("354 go ahead\r\n"),
+        Step::ReadBytes(100_000),
+        send("552 5.3.4 Message size exceeds fixed limit\r\n"),
+        Step::Close,
+    ])
+    .await;
+    let message = vec![b'x'; 8 * 1024 * 1024];
+    let ex = s.data(&message).await.unwrap();
+    let last = ex.final_reply.expect("the early reply");
+    assert_eq!((last.code, last.enhanced.as_deref()), (552, Some("5.3.4")));
+    let lines = texts(s.transcript());
+    assert!(lines.iter().any(|l| l.contains("closed before the end of the body")), "{lines:?}");
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn endless_challenges_are_cancelled() {
+    let mut steps = vec![greeting(), Step::Expect(format!("AUTH XOAUTH2 {}", xoauth2_b64()))];
+    for _ in 0..3 {
+        steps.extend([send("334 e30=\r\n"), expect("")]);
+    }
+    steps.extend([send("334 e30=\r\n"), expect("*"), send("501 5.7.0 Authentication cancelled\r\n")]);
+    let (mut s, _, server) = plain_session(steps).await;
+    let ex = s.auth(Mechanism::Xoauth2, &creds(), true).await.unwrap();
+    assert_eq!(ex.challenges().count(), 4);
+    assert_eq!(ex.steps[0].decoded_challenge.as_deref(), Some("{}"));
+    assert_eq!(ex.final_reply().map(|r| r.code), Some(501));
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn oauthbearer_and_external_lines() {
+    let (mut s, _, server) = plain_session(vec![greeting(), Step::ExpectAny, send("235 ok\r\n")]).await;
+    let ex = s.auth(Mechanism::OAuthBearer, &creds(), true).await.unwrap();
+    assert_eq!(ex.final_reply().map(|r| r.code), Some(235));
+    let port = server.port;
+    let script = server.finish().await;
+    let b64 = script.received[0].strip_prefix("AUTH OAUTHBEARER ").expect("AUTH line");
+    let raw = String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap();
+    assert!(raw.starts_with(&format!("n,a=dr.martin@op.test,\x01host=127.0.0.1\x01port={port}\x01auth=Bearer ")));
+
+    let (mut s, _, server) = plain_session(vec![greeting(), expect("AUTH EXTERNAL ="), send("235 ok\r\n")]).await;
+    let app = Credentials { user: "app@op.test".into(), secret: None };
+    assert_eq!(s.auth(Mechanism::External, &app, true).await.unwrap().final_reply().map(|r| r.code), Some(235));
+    assert!(texts(s.transcript()).iter().any(|l| l.starts_with("C: AUTH EXTERNAL <EXTERNAL response")));
+    server.finish().await;
+}

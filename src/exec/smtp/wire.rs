@@ -1,0 +1,213 @@
+//! Line-oriented I/O over a [`Conn`], with a deadline on every read and write, and every line
+//! written to the transcript as it crosses the wire (so a partial reply before a timeout is
+//! still evidence).
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use zeroize::Zeroizing;
+
+use super::error::SmtpError;
+use super::reply::{Reply, ReplyAssembler};
+use crate::exec::tls::{Conn, TlsError, TlsFacts, TlsSettings};
+use crate::exec::transcript::Transcript;
+
+/// Longest reply line accepted before the reply is declared malformed. RFC 5321 allows 512
+/// octets; real servers exceed it, so the bound only stops a server that never ends a line.
+const MAX_LINE: usize = 64 * 1024;
+/// How much of an offending line an error message quotes.
+const QUOTE: usize = 200;
+
+pub(crate) struct Wire {
+    /// `None` once a failed TLS handshake has consumed the connection.
+    conn: Option<Conn>,
+    /// Bytes read but not yet consumed as lines.
+    buf: Vec<u8>,
+    transcript: Transcript,
+}
+
+impl Wire {
+    pub(crate) fn new(conn: Conn, transcript: Transcript) -> Self {
+        Wire { conn: Some(conn), buf: Vec::new(), transcript }
+    }
+
+    pub(crate) fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    pub(crate) fn is_tls(&self) -> bool {
+        self.conn.as_ref().is_some_and(Conn::is_tls)
+    }
+
+    fn conn(&mut self) -> Result<&mut Conn, SmtpError> {
+        self.conn.as_mut().ok_or_else(|| {
+            SmtpError::Misuse("the connection was lost in a failed TLS handshake; open a new session".into())
+        })
+    }
+
+    /// Reads one complete reply; the whole reply must arrive within `timeout`.
+    pub(crate) async fn read_reply(&mut self, during: &str, timeout: Duration) -> Result<Reply, SmtpError> {
+        let deadline = Instant::now() + timeout;
+        let mut assembler = ReplyAssembler::default();
+        loop {
+            let line = self.read_line(during, deadline, timeout).await?;
+            self.transcript.received(&line);
+            match assembler.push(&line) {
+                Ok(Some(reply)) => return Ok(reply),
+                Ok(None) => {}
+                Err(reason) => {
+                    return Err(SmtpError::Malformed { during: during.into(), line: quote(&line), reason });
+                }
+            }
+        }
+    }
+
+    /// One line without its line ending (CRLF, or a bare LF, which is accepted).
+    async fn read_line(&mut self, during: &str, deadline: Instant, timeout: Duration) -> Result<String, SmtpError> {
+        loop {
+            if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+                let raw: Vec<u8> = self.buf.drain(..=end).collect();
+                let raw = raw.strip_suffix(b"\n").unwrap_or(&raw);
+                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                return Ok(String::from_utf8_lossy(raw).into_owned());
+            }
+            if self.buf.len() > MAX_LINE {
+                let line = quote(&String::from_utf8_lossy(&self.buf));
+                let reason = format!("no line end within {MAX_LINE} bytes");
+                return Err(SmtpError::Malformed { during: during.into(), line, reason });
+            }
+            let mut chunk = [0u8; 4096];
+            let read = tokio::time::timeout_at(deadline, self.conn()?.read(&mut chunk)).await;
+            match read {
+                Err(_) => {
+                    self.record_partial();
+                    return Err(SmtpError::Timeout { during: during.into(), after: timeout });
+                }
+                Ok(Ok(0)) => {
+                    let partial = self.record_partial();
+                    return Err(SmtpError::Closed { during: during.into(), partial });
+                }
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Err(e)) => {
+                    self.record_partial();
+                    return Err(SmtpError::from_io(during, e));
+                }
+            }
+        }
+    }
+
+    /// Records an unterminated line left in the buffer, and returns it.
+    fn record_partial(&mut self) -> Option<String> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        let partial = String::from_utf8_lossy(&self.buf).into_owned();
+        self.transcript.received(&partial);
+        self.transcript.note("(the line above arrived without a line end)");
+        Some(quote(&partial))
+    }
+
+    /// Sends `line` + CRLF and records it.
+    pub(crate) async fn send_line(&mut self, line: &str, during: &str, timeout: Duration) -> Result<(), SmtpError> {
+        self.transcript.sent(line);
+        let mut bytes = Vec::with_capacity(line.len() + 2);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+        self.write(&bytes, during, timeout).await
+    }
+
+    /// Sends a line carrying a secret; the transcript gets `description` only.
+    pub(crate) async fn send_secret_line(
+        &mut self,
+        line: Zeroizing<String>,
+        description: &str,
+        during: &str,
+        timeout: Duration,
+    ) -> Result<(), SmtpError> {
+        self.transcript.sent_secret(description);
+        let mut bytes = Zeroizing::new(Vec::with_capacity(line.len() + 2));
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+        self.write(&bytes, during, timeout).await
+    }
+
+    /// Writes and flushes bytes the caller has already recorded (or summarised).
+    pub(crate) async fn write(&mut self, bytes: &[u8], during: &str, timeout: Duration) -> Result<(), SmtpError> {
+        let conn = self.conn()?;
+        let write = async {
+            conn.write_all(bytes).await?;
+            conn.flush().await
+        };
+        match tokio::time::timeout(timeout, write).await {
+            Err(_) => Err(SmtpError::Timeout { during: format!("{during} (sending)"), after: timeout }),
+            Ok(Err(e)) => Err(SmtpError::from_io(during, e)),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// True if the peer closes (EOF or reset) within `wait`. Bytes that arrive meanwhile are kept
+    /// for the next read.
+    pub(crate) async fn closed_by_peer(&mut self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        let Some(conn) = self.conn.as_mut() else { return true };
+        loop {
+            let mut chunk = [0u8; 4096];
+            match tokio::time::timeout_at(deadline, conn.read(&mut chunk)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Runs the TLS handshake in place. Plaintext bytes already buffered are discarded (and
+    /// noted): they were sent before TLS and must not be read as if protected by it.
+    pub(crate) async fn upgrade(&mut self, settings: &TlsSettings) -> Result<TlsFacts, (TlsError, TlsFacts)> {
+        let Some(conn) = self.conn.take() else {
+            return Err((TlsError::Config("no connection left to upgrade".into()), TlsFacts::default()));
+        };
+        self.discard_buffered("before the TLS handshake");
+        match conn.upgrade(settings).await {
+            Ok((conn, facts)) => {
+                self.conn = Some(conn);
+                Ok(facts)
+            }
+            Err(failure) => Err(failure),
+        }
+    }
+
+    fn discard_buffered(&mut self, when: &str) {
+        if !self.buf.is_empty() {
+            let n = self.buf.len();
+            self.transcript.received(&String::from_utf8_lossy(&self.buf));
+            self.transcript.note(&format!("{n} unrequested plaintext bytes from the server {when} were discarded"));
+            self.buf.clear();
+        }
+    }
+
+    /// Gives the plain TCP stream back (for a raw TLS probe after a plaintext STARTTLS).
+    pub(crate) fn into_tcp(mut self) -> Result<TcpStream, SmtpError> {
+        self.discard_buffered("before the TLS probe");
+        match self.conn.take() {
+            Some(Conn::Plain(tcp)) => Ok(tcp),
+            Some(Conn::Tls(_)) => Err(SmtpError::Misuse("the connection is already TLS".into())),
+            None => Err(SmtpError::Misuse("no connection left".into())),
+        }
+    }
+
+    /// Closes our side (TLS close_notify, then FIN); failures do not matter any more.
+    pub(crate) async fn shutdown(&mut self, timeout: Duration) {
+        if let Some(conn) = self.conn.as_mut() {
+            let _ = tokio::time::timeout(timeout, conn.shutdown()).await;
+        }
+    }
+}
+
+fn quote(text: &str) -> String {
+    match text.char_indices().nth(QUOTE) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}

@@ -117,12 +117,19 @@ fn destination(ctx: &MockContext, address: &str) -> Result<Destination, Reply> {
     if ctx.accounts.is_local_domain(address) {
         return Ok(if ctx.store.has_mailbox(address) { Destination::Local } else { Destination::UnknownLocal });
     }
-    let whitelisted = ctx.whitelist.iter().any(|d| d.to_lowercase() == domain.to_lowercase());
+    let whitelisted = ctx.whitelist.iter().any(|d| same_domain(d, domain));
     if whitelisted || ctx.faults.is_on(Fault::NoWhitelist) {
         Ok(Destination::Relay)
     } else {
         Err(Reply::new(550, format!("5.7.1 Recipient domain {domain} is outside the MSSanté trust space (whitelist)")))
     }
+}
+
+/// Domains compare case-insensitively and in their ASCII (punycode) form, so that
+/// `hôpital-fictif…` and `xn--hpital-fictif-…` are the same name.
+fn same_domain(a: &str, b: &str) -> bool {
+    let ascii = |d: &str| idna::domain_to_ascii(d).unwrap_or_else(|_| d.to_lowercase());
+    ascii(a) == ascii(b)
 }
 
 #[cfg(test)]
@@ -149,6 +156,9 @@ mod tests {
         assert!(env.recipients[0].notify.success && env.recipients[0].notify.explicit);
         assert!(!env.recipients[1].notify.explicit);
         assert_eq!(env.add_recipient(&ctx, &rcpt("nodomain", 0)).unwrap_err().code, 501);
+        assert!(same_domain("hôpital-fictif.mssante.test", "xn--hpital-fictif-plb.mssante.test"));
+        assert!(same_domain("Patient.MSSante.test", "patient.mssante.test"));
+        env.add_recipient(&ctx, &rcpt("dr@HÔPITAL-fictif.mssante.test", 0)).unwrap();
 
         let ctx = context(&[Fault::NoWhitelist]);
         assert!(env.add_recipient(&ctx, &rcpt("x@exterieur.example", 0)).is_ok());

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Fault {
@@ -114,9 +115,22 @@ impl FromStr for Fault {
     }
 }
 
+/// How long fault `slow` delays each reply unless told otherwise: beyond the generated target
+/// profile's 2 s reply timeout.
+pub const DEFAULT_SLOW_DELAY: Duration = Duration::from_secs(3);
+
 /// The faults switched on for one mock instance.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FaultSet(BTreeSet<Fault>);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultSet {
+    set: BTreeSet<Fault>,
+    slow_delay: Duration,
+}
+
+impl Default for FaultSet {
+    fn default() -> Self {
+        FaultSet { set: BTreeSet::new(), slow_delay: DEFAULT_SLOW_DELAY }
+    }
+}
 
 impl FaultSet {
     pub fn none() -> Self {
@@ -124,15 +138,30 @@ impl FaultSet {
     }
 
     pub fn is_on(&self, fault: Fault) -> bool {
-        self.0.contains(&fault)
+        self.set.contains(&fault)
     }
 
     pub fn insert(&mut self, fault: Fault) {
-        self.0.insert(fault);
+        self.set.insert(fault);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
-        self.0.iter().copied()
+        self.set.iter().copied()
+    }
+
+    /// The delay fault `slow` adds before each reply after the greeting.
+    pub fn slow_delay(&self) -> Duration {
+        self.slow_delay
+    }
+
+    pub fn with_slow_delay(mut self, delay: Duration) -> Self {
+        self.slow_delay = delay;
+        self
+    }
+
+    /// `Some(delay)` when fault `slow` is on.
+    pub fn reply_delay(&self) -> Option<Duration> {
+        self.is_on(Fault::Slow).then_some(self.slow_delay)
     }
 
     /// Parses a comma-separated list (`MSSCONF_MOCK_FAULTS=tls10,no-dsn`); empty items are ignored.
@@ -147,7 +176,7 @@ impl FaultSet {
 
 impl FromIterator<Fault> for FaultSet {
     fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> Self {
-        FaultSet(iter.into_iter().collect())
+        FaultSet { set: iter.into_iter().collect(), ..FaultSet::default() }
     }
 }
 

@@ -1,0 +1,328 @@
+//! The mock operator's test PKI, generated at start (nothing private is committed).
+//!
+//! - a stand-in root "IGC-Santé TEST (mssconf mock) root" (ECDSA P-256) that signs the server
+//!   certificate and the valid client certificates;
+//! - a server certificate for the host name, `localhost` and 127.0.0.1 with an **RSA 2048** key,
+//!   so that the TLS 1.2 ECDHE-RSA suites of the allow-list apply;
+//! - client certificates (clientAuth, SAN rfc822Name = mailbox) for app1 and app2, an expired one
+//!   for app1 and one for app1 signed by a separate "foreign" CA;
+//! - a server certificate from that foreign CA (fault `foreign-ca-cert`), same RSA key.
+//!
+//! RSA key generation is slow in debug builds, so the whole set is cached in the PKI directory
+//! and reused while it still fits the configuration (see [`manifest`]); the RSA key alone is
+//! reused even when the certificates are regenerated.
+
+mod files;
+mod manifest;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, SanType, SerialNumber,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+pub use files::{CertKeyFiles, PkiFiles};
+use manifest::Manifest;
+
+/// Common name of the stand-in IGC-Santé root.
+pub const ROOT_CN: &str = "IGC-Santé TEST (mssconf mock) root";
+/// Common name of the CA outside the trust anchors.
+pub const FOREIGN_ROOT_CN: &str = "Foreign CA (not IGC-Santé, mssconf mock)";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("test PKI: cannot write or read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("test PKI: certificate generation failed (mock bug): {0}")]
+    Generate(String),
+}
+
+/// What the certificates must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PkiSpec {
+    pub host_name: String,
+    /// Mailbox address bound to the app1 client certificates.
+    pub app1: String,
+    /// Mailbox address bound to the app2 client certificate.
+    pub app2: String,
+}
+
+/// The PKI as loaded for the servers, and where its PEM files are.
+pub struct Pki {
+    pub files: PkiFiles,
+    pub root: CertificateDer<'static>,
+    /// Server leaf + root.
+    pub server_chain: Vec<CertificateDer<'static>>,
+    /// Server leaf signed by the foreign CA + foreign root.
+    pub foreign_server_chain: Vec<CertificateDer<'static>>,
+    server_key: PrivateKeyDer<'static>,
+    /// True when the files of an earlier start were reused as they were.
+    pub reused: bool,
+    /// How long preparing took (generation or loading).
+    pub elapsed: std::time::Duration,
+}
+
+impl std::fmt::Debug for Pki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pki").field("files", &self.files).field("reused", &self.reused).finish_non_exhaustive()
+    }
+}
+
+impl Pki {
+    /// The server's private key (RSA 2048), for the TLS config.
+    pub fn server_key(&self) -> PrivateKeyDer<'static> {
+        self.server_key.clone_key()
+    }
+
+    /// Reuses the PKI in `dir` when it still fits `spec`, else generates a new one there.
+    pub fn prepare(dir: &Path, spec: &PkiSpec) -> Result<Pki, PkiError> {
+        let started = Instant::now();
+        std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
+        let dir = std::fs::canonicalize(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
+        let files = PkiFiles::in_dir(&dir);
+        let mut pki = match Manifest::load(&files).filter(|m| m.still_fits(spec, OffsetDateTime::now_utc())) {
+            Some(_) => match load(&files) {
+                Ok(pki) => pki,
+                Err(_) => generate(&files, spec)?,
+            },
+            None => generate(&files, spec)?,
+        };
+        pki.elapsed = started.elapsed();
+        Ok(pki)
+    }
+}
+
+fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
+    let root = read_certs(&files.ca)?.into_iter().next().ok_or_else(|| missing(&files.ca))?;
+    let server_chain = read_certs(&files.server_chain)?;
+    let foreign_server_chain = read_certs(&files.foreign_server_chain)?;
+    let server_key = read_key(&files.server_key)?;
+    if server_chain.is_empty() || foreign_server_chain.is_empty() {
+        return Err(missing(&files.server_chain));
+    }
+    for pair in files.client_pairs() {
+        read_certs(&pair.cert)?;
+        read_key(&pair.key)?;
+    }
+    Ok(Pki {
+        files: files.clone(),
+        root,
+        server_chain,
+        foreign_server_chain,
+        server_key,
+        reused: true,
+        elapsed: Default::default(),
+    })
+}
+
+fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
+    let now = OffsetDateTime::now_utc();
+    let rsa_pkcs8 = reuse_or_generate_rsa(&files.server_key)?;
+    let server_key_pair = KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(rsa_pkcs8.as_slice()), &PKCS_RSA_SHA256)
+        .map_err(gen_err)?;
+
+    let root = make_root(ROOT_CN, now)?;
+    let foreign = make_root(FOREIGN_ROOT_CN, now)?;
+    let server = leaf_params(LeafKind::Server(&spec.host_name), "server", now, Validity::Current)?;
+    let server_cert = server.signed_by(&server_key_pair, &root).map_err(gen_err)?;
+    let foreign_server_cert = server.signed_by(&server_key_pair, &foreign).map_err(gen_err)?;
+
+    files::write_pem(&files.ca, &root.pem(), false)?;
+    files::write_pem(&files.foreign_ca, &foreign.pem(), false)?;
+    files::write_pem(&files.server_chain, &format!("{}{}", server_cert.pem(), root.pem()), false)?;
+    files::write_pem(&files.foreign_server_chain, &format!("{}{}", foreign_server_cert.pem(), foreign.pem()), false)?;
+    files::write_pem(&files.server_key, &server_key_pair.serialize_pem(), true)?;
+
+    let clients = [
+        (&files.app1, &spec.app1, Validity::Current, &root),
+        (&files.app2, &spec.app2, Validity::Current, &root),
+        (&files.app1_expired, &spec.app1, Validity::Expired, &root),
+        (&files.app1_foreign, &spec.app1, Validity::Current, &foreign),
+    ];
+    for (pair, mailbox, validity, issuer) in clients {
+        let key = KeyPair::generate().map_err(gen_err)?;
+        let cert = leaf_params(LeafKind::Client(mailbox), &pair.role, now, validity)?
+            .signed_by(&key, issuer)
+            .map_err(gen_err)?;
+        files::write_pem(&pair.cert, &format!("{}{}", cert.pem(), issuer.pem()), false)?;
+        files::write_pem(&pair.key, &key.serialize_pem(), true)?;
+    }
+    Manifest::new(spec, now + LEAF_LIFETIME).save(files)?;
+
+    Ok(Pki {
+        files: files.clone(),
+        root: root.der().clone(),
+        server_chain: vec![server_cert.der().clone(), root.der().clone()],
+        foreign_server_chain: vec![foreign_server_cert.der().clone(), foreign.der().clone()],
+        server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(rsa_pkcs8)),
+        reused: false,
+        elapsed: Default::default(),
+    })
+}
+
+/// Valid leaves live this long; the cache is renewed a day before they end.
+const LEAF_LIFETIME: Duration = Duration::days(90);
+
+#[derive(Clone, Copy)]
+enum Validity {
+    Current,
+    /// Ended 30 days ago (for the expired-certificate refusal checks).
+    Expired,
+}
+
+enum LeafKind<'a> {
+    Server(&'a str),
+    Client(&'a str),
+}
+
+fn make_root(cn: &str, now: OffsetDateTime) -> Result<CertifiedIssuer<'static, KeyPair>, PkiError> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = name(cn);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    // The root must already be valid when the expired client certificate was.
+    params.not_before = now - Duration::days(365);
+    params.not_after = now + Duration::days(3 * 365);
+    params.serial_number = Some(serial(cn, now));
+    let key = KeyPair::generate().map_err(gen_err)?;
+    CertifiedIssuer::self_signed(params, key).map_err(gen_err)
+}
+
+fn leaf_params(kind: LeafKind<'_>, role: &str, now: OffsetDateTime, validity: Validity) -> Result<CertificateParams, PkiError> {
+    let mut params = CertificateParams::default();
+    params.use_authority_key_identifier_extension = true;
+    params.serial_number = Some(serial(role, now));
+    (params.not_before, params.not_after) = match validity {
+        Validity::Current => (now - Duration::hours(1), now + LEAF_LIFETIME),
+        Validity::Expired => (now - Duration::days(120), now - Duration::days(30)),
+    };
+    match kind {
+        LeafKind::Server(host) => {
+            params.distinguished_name = name(host);
+            params.subject_alt_names = vec![
+                SanType::DnsName(host.try_into().map_err(gen_err)?),
+                SanType::DnsName("localhost".try_into().map_err(gen_err)?),
+                SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()),
+            ];
+            params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        }
+        LeafKind::Client(mailbox) => {
+            params.distinguished_name = name(&format!("{mailbox} (APP, {role})"));
+            params.subject_alt_names = vec![SanType::Rfc822Name(mailbox.try_into().map_err(gen_err)?)];
+            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        }
+    }
+    Ok(params)
+}
+
+fn name(cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "FR");
+    dn.push(DnType::OrganizationName, "mssconf mock operator (fictitious)");
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+/// Distinct serials without a random source: hash of role and time.
+fn serial(role: &str, now: OffsetDateTime) -> SerialNumber {
+    let digest = Sha256::digest(format!("{role}|{}", now.unix_timestamp_nanos()));
+    let mut bytes = digest[..16].to_vec();
+    bytes[0] &= 0x7f; // positive INTEGER
+    bytes[0] |= 0x01; // no leading zero byte
+    SerialNumber::from_slice(&bytes)
+}
+
+/// The RSA key of an earlier start when it is still readable, else a fresh 2048-bit one.
+fn reuse_or_generate_rsa(path: &Path) -> Result<Vec<u8>, PkiError> {
+    if let Ok(PrivateKeyDer::Pkcs8(der)) = PrivateKeyDer::from_pem_file(path)
+        && KeyPair::from_pkcs8_der_and_sign_algo(&der, &PKCS_RSA_SHA256).is_ok()
+    {
+        return Ok(der.secret_pkcs8_der().to_vec());
+    }
+    use rsa::pkcs8::EncodePrivateKey;
+    let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(gen_err)?;
+    Ok(key.to_pkcs8_der().map_err(gen_err)?.as_bytes().to_vec())
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
+    let bytes = std::fs::read(path).map_err(|source| PkiError::Io { path: path.to_path_buf(), source })?;
+    CertificateDer::pem_slice_iter(&bytes).collect::<Result<Vec<_>, _>>().map_err(|_| missing(path))
+}
+
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, PkiError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|_| missing(path))
+}
+
+fn missing(path: &Path) -> PkiError {
+    PkiError::Io { path: path.to_path_buf(), source: std::io::Error::other("missing or unreadable PEM") }
+}
+
+fn gen_err(e: impl std::fmt::Display) -> PkiError {
+    PkiError::Generate(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x509_parser::prelude::*;
+
+    fn spec() -> PkiSpec {
+        PkiSpec { host_name: "mock.mssante.test".into(), app1: "app1@op.test".into(), app2: "app2@op.test".into() }
+    }
+
+    #[test]
+    fn generates_then_reuses_and_regenerates_when_spec_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Pki::prepare(dir.path(), &spec()).unwrap();
+        eprintln!("PKI generation took {:?}", first.elapsed);
+        assert!(!first.reused);
+        let (_, server) = X509Certificate::from_der(first.server_chain[0].as_ref()).unwrap();
+        assert!(matches!(server.public_key().parsed(), Ok(x509_parser::public_key::PublicKey::RSA(_))));
+        let sans = server.subject_alternative_name().unwrap().unwrap();
+        assert_eq!(sans.value.general_names.len(), 3);
+        let (_, root) = X509Certificate::from_der(first.root.as_ref()).unwrap();
+        assert!(root.subject().to_string().contains("IGC-Santé TEST"));
+
+        let second = Pki::prepare(dir.path(), &spec()).unwrap();
+        eprintln!("PKI reuse took {:?}", second.elapsed);
+        assert!(second.reused);
+        assert_eq!(second.root, first.root);
+
+        let other = PkiSpec { host_name: "other.mssante.test".into(), ..spec() };
+        let third = Pki::prepare(dir.path(), &other).unwrap();
+        assert!(!third.reused);
+        assert_ne!(third.root, first.root);
+        // The slow RSA key survives regeneration.
+        assert_eq!(third.server_key().secret_der(), first.server_key().secret_der());
+    }
+
+    #[test]
+    fn client_certificates_name_their_mailbox_and_validity() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = Pki::prepare(dir.path(), &spec()).unwrap();
+        let now = ASN1Time::now();
+        for (pair, mailbox, valid, issuer) in [
+            (&pki.files.app1, "app1@op.test", true, ROOT_CN),
+            (&pki.files.app2, "app2@op.test", true, ROOT_CN),
+            (&pki.files.app1_expired, "app1@op.test", false, ROOT_CN),
+            (&pki.files.app1_foreign, "app1@op.test", true, FOREIGN_ROOT_CN),
+        ] {
+            let certs = read_certs(&pair.cert).unwrap();
+            let (_, cert) = X509Certificate::from_der(certs[0].as_ref()).unwrap();
+            assert_eq!(crate::tls::client_cert_mailbox(Some(&certs)).as_deref(), Some(mailbox));
+            assert_eq!(cert.validity().is_valid_at(now), valid, "{}", pair.role);
+            assert!(cert.issuer().to_string().contains(issuer), "{}", pair.role);
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&pair.key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+}

@@ -57,6 +57,12 @@ impl ExecError {
 
 impl From<super::net::NetError> for ExecError {
     fn from(e: super::net::NetError) -> Self {
+        ExecError::from(&e)
+    }
+}
+
+impl From<&super::net::NetError> for ExecError {
+    fn from(e: &super::net::NetError) -> Self {
         match e {
             super::net::NetError::Timeout { .. } => ExecError::timeout(e.to_string()),
             super::net::NetError::Connect { .. } => ExecError::connect(e.to_string()),

@@ -43,7 +43,7 @@ fn kind_name(k: StatusKind) -> &'static str {
 
 pub fn imap_error(e: ImapError) -> ExecError {
     let category = match &e {
-        ImapError::Connect(n) => return ExecError::from(n.clone()),
+        ImapError::Connect(n) => return ExecError::from(n),
         ImapError::Tls { .. } => Category::Tls,
         ImapError::Timeout { .. } => Category::Timeout,
         ImapError::Closed { .. } => Category::Closed,

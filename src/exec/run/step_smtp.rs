@@ -23,7 +23,7 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep) -> StepO
 
 pub fn smtp_error(e: SmtpError) -> ExecError {
     let category = match &e {
-        SmtpError::Connect(n) => return ExecError::from(n.clone()),
+        SmtpError::Connect(n) => return ExecError::from(n),
         SmtpError::Timeout { .. } => Category::Timeout,
         SmtpError::Closed { .. } => Category::Closed,
         SmtpError::Tls { .. } => Category::Tls,

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod plan;
 pub mod record;
 pub mod requirement;
+pub mod runner;
 pub mod scenario;
 pub mod target;
 pub mod verdict;

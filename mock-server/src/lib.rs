@@ -9,3 +9,4 @@ pub mod store;
 pub mod tokens;
 pub mod context;
 pub mod tls;
+pub mod imap;

@@ -1,0 +1,5 @@
+//! IMAP server of the mock operator.
+
+mod header;
+mod mime;
+mod structure;

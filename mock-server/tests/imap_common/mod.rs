@@ -162,8 +162,10 @@ impl Mock {
     pub async fn login(&self, mailbox: &str) -> Client {
         let (mut client, _) = self.connect_tls(None).await;
         let token = self.token(mailbox, 300);
-        let reply = client.cmd(&format!("AUTHENTICATE XOAUTH2 {}", xoauth2(mailbox, &token))).await;
-        assert!(reply.last().unwrap().contains(" OK "), "login failed: {reply:?}");
+        // Tag `L`, so that the test's own commands are t1, t2…
+        client.send(format!("L AUTHENTICATE XOAUTH2 {}\r\n", xoauth2(mailbox, &token)).as_bytes()).await;
+        let reply = client.until_tagged("L").await;
+        assert!(reply.last().unwrap().starts_with("L OK "), "login failed: {reply:?}");
         client
     }
 }

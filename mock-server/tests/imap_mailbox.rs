@@ -255,3 +255,39 @@ async fn malformed_input_gets_bad_and_the_session_goes_on() {
     assert!(client.line().await.starts_with("a4 OK"));
     assert!(client.closed().await);
 }
+
+#[tokio::test]
+async fn hostile_input_is_answered_not_fatal() {
+    let mock = start(&[]).await;
+    deliver(&mock, &per1(), MULTIPART);
+    let mut client = mock.login(&per1()).await;
+    client.cmd("SELECT INBOX").await;
+    let inputs: [&[u8]; 9] = [
+        b"h1 APPEND INBOX {99999999999}\r\n",
+        b"h2 APPEND INBOX {20000000}\r\n",
+        b"h3 FETCH 1:4294967295 (BODY.PEEK[1.2.3.4.5.6.7.8.9] BODY.PEEK[3.MIME] BODY.PEEK[2.HEADER])\r\n",
+        b"h4 UID FETCH *:* (FLAGS BODY.PEEK[HEADER.FIELDS.NOT (A B C)]<4294967295.4294967295>)\r\n",
+        b"h5 LIST \"\" \"%%%%%%%%*****************%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%\"\r\n",
+        b"h6 SEARCH NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT ALL\r\n",
+        b"h7 STORE 1:* FLAGS ()\r\n",
+        b"h8 \0\0\0\r\n",
+        b"h9 SELECT {3}\r\n",
+    ];
+    for input in inputs {
+        client.send(input).await;
+        let tag = String::from_utf8_lossy(&input[..2]).to_string();
+        loop {
+            let line = client.line().await;
+            if line.starts_with("+ ") && tag == "h9" {
+                client.send(b"\x7fX\x01\r\n").await;
+                continue;
+            }
+            if line.starts_with(&tag) || line.starts_with("* BAD") {
+                break;
+            }
+        }
+    }
+    assert!(client.cmd("NOOP").await.last().unwrap().starts_with("t2 OK"));
+    let (_, greeting) = mock.connect_tls(None).await;
+    assert!(greeting.starts_with("* OK"));
+}

@@ -81,3 +81,81 @@ fn no_binding(tls: Option<&TlsInfo>) -> Refusal {
         _ => Refusal::NoClientCertificate,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Accounts;
+    use crate::faults::FaultSet;
+    use crate::store::Store;
+    use crate::tls::ServerTls;
+    use crate::tokens::TokenService;
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    fn context(faults: &[Fault]) -> MockContext {
+        let faults: FaultSet = faults.iter().copied().collect();
+        let accounts = Accounts::standard("op.test");
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let cert = certified.cert.der().clone();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
+        MockContext {
+            store: Store::new(accounts.all().iter().map(|a| a.address.as_str())),
+            tokens: TokenService::new("mock", faults.clone()),
+            faults,
+            accounts,
+            tls: ServerTls::new(vec![cert.clone()], key, vec![cert]).unwrap(),
+            host_name: "imap.op.test".into(),
+            max_message_size: 0,
+            whitelist: vec![],
+            log_wire: false,
+        }
+    }
+
+    fn tls_with(cert_mailbox: Option<&str>) -> TlsInfo {
+        TlsInfo { has_client_cert: true, cert_mailbox: cert_mailbox.map(str::to_string) }
+    }
+
+    const PER1: &str = "dr.martin.fictif@op.test";
+    const APP1: &str = "app.dpi.fictif@op.test";
+    const APP2: &str = "app.labo.fictif@op.test";
+
+    #[test]
+    fn bearer_tokens() {
+        let ctx = context(&[]);
+        let token = ctx.tokens.issue(PER1, "1", 60);
+        let by = |user: Option<&str>, token: &str| {
+            authorize(&ctx, None, &Credentials::Bearer { user: user.map(str::to_string), token: token.to_string() })
+        };
+        assert_eq!(by(Some("DR.MARTIN.FICTIF@op.test"), &token).unwrap().to_lowercase(), PER1);
+        assert_eq!(by(None, &token).unwrap(), PER1);
+        assert_eq!(by(Some(APP1), &token), Err(Refusal::Token(TokenRefusal::OtherMailbox)));
+        assert_eq!(by(None, "forged"), Err(Refusal::Token(TokenRefusal::Unknown)));
+        // A token for a mailbox this operator does not have.
+        let stray = ctx.tokens.issue("ghost@op.test", "1", 60);
+        assert_eq!(by(Some("ghost@op.test"), &stray), Err(Refusal::UnknownMailbox("ghost@op.test".into())));
+    }
+
+    #[test]
+    fn certificates_bind_app_mailboxes() {
+        let ctx = context(&[]);
+        let plain = |authzid: &str, authcid: &str| Credentials::Plain { authzid: authzid.into(), authcid: authcid.into() };
+        assert_eq!(authorize(&ctx, Some(&tls_with(Some(APP1))), &plain("", APP1)).unwrap(), APP1);
+        assert!(matches!(authorize(&ctx, Some(&tls_with(Some(APP2))), &plain("", APP1)), Err(Refusal::CertificateNotBound { .. })));
+        assert_eq!(authorize(&ctx, Some(&TlsInfo::default()), &plain("", APP1)), Err(Refusal::NoClientCertificate));
+        assert_eq!(authorize(&ctx, None, &plain("", APP1)), Err(Refusal::NoClientCertificate));
+        assert!(matches!(authorize(&ctx, Some(&tls_with(Some(APP1))), &plain(APP2, APP1)), Err(Refusal::AuthzidMismatch { .. })));
+        assert!(matches!(authorize(&ctx, Some(&tls_with(Some(PER1))), &plain("", PER1)), Err(Refusal::NotApplicative(_))));
+        let external = |authzid: &str| Credentials::External { authzid: authzid.into() };
+        assert_eq!(authorize(&ctx, Some(&tls_with(Some(APP2))), &external("")).unwrap(), APP2);
+        assert!(authorize(&ctx, Some(&tls_with(Some(APP2))), &external(APP1)).is_err());
+        assert!(authorize(&ctx, Some(&tls_with(None)), &external("")).is_err());
+    }
+
+    #[test]
+    fn accept_any_client_cert_still_needs_a_certificate() {
+        let ctx = context(&[Fault::AcceptAnyClientCert]);
+        let plain = Credentials::Plain { authzid: String::new(), authcid: APP1.into() };
+        assert_eq!(authorize(&ctx, Some(&tls_with(Some(APP2))), &plain).unwrap(), APP1);
+        assert_eq!(authorize(&ctx, Some(&TlsInfo::default()), &plain), Err(Refusal::NoClientCertificate));
+    }
+}

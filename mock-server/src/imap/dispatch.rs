@@ -144,7 +144,8 @@ impl Session {
                 search::search(&store, mailbox, view, charset.as_ref(), criteria.as_ref(), uid)
             }
             CommandBody::Store { sequence_set, kind, response, flags, uid, .. } => {
-                messages::store_flags(&store, mailbox, view, &sequence_set, uid, kind, response, &flags)
+                let change = messages::FlagChange::new(kind, response, &flags);
+                messages::store_flags(&store, mailbox, view, &sequence_set, uid, &change)
             }
             CommandBody::Copy { sequence_set, mailbox: dest, uid } => {
                 let (outcome, copied) = messages::copy(&store, mailbox, view, &sequence_set, uid, &dest, false);

@@ -239,6 +239,20 @@ mod tests {
     }
 
     #[test]
+    fn unparsable_messages_still_get_a_structure() {
+        let structure = body(None, true);
+        assert!(matches!(structure, imap_types::body::BodyStructure::Single { .. }));
+        let msg = StoredMessage {
+            uid: 1,
+            flags: Default::default(),
+            raw: std::sync::Arc::new(Vec::new()),
+            internal_date: chrono::Utc::now(),
+        };
+        let names = [MessageDataItemName::Envelope, MessageDataItemName::BodyStructure, MessageDataItemName::Rfc822Header];
+        assert_eq!(message_items(&msg, &names).len(), 3);
+    }
+
+    #[test]
     fn partial_and_literal() {
         let b: Cow<'_, [u8]> = Cow::Borrowed(b"0123456789");
         assert_eq!(partial_of(&b, 2, 3).as_ref(), b"234");

@@ -17,20 +17,24 @@ use super::folders::folder_name;
 use super::outcome::Outcome;
 use super::view::{View, uid_set};
 
-pub fn store_flags(
-    store: &Store,
-    mailbox: &str,
-    view: &View,
-    set: &SequenceSet,
-    by_uid: bool,
-    kind: StoreType,
-    response: StoreResponse,
-    flag_list: &[Flag<'_>],
-) -> Outcome {
+/// What a STORE asks: `FLAGS`, `+FLAGS` or `-FLAGS`, `.SILENT` or not, which flags.
+pub struct FlagChange {
+    pub kind: StoreType,
+    pub response: StoreResponse,
+    pub flags: BTreeSet<String>,
+}
+
+impl FlagChange {
+    pub fn new(kind: StoreType, response: StoreResponse, flag_list: &[Flag<'_>]) -> Self {
+        FlagChange { kind, response, flags: flags::stored_set(flag_list) }
+    }
+}
+
+pub fn store_flags(store: &Store, mailbox: &str, view: &View, set: &SequenceSet, by_uid: bool, change: &FlagChange) -> Outcome {
     if view.read_only {
         return Outcome::no("Folder is read-only (EXAMINE)").with_code(Code::ReadOnly);
     }
-    let wanted = flags::stored_set(flag_list);
+    let (kind, response, wanted) = (change.kind, change.response, &change.flags);
     let targets = view.targets(store, mailbox, set, by_uid);
     let mut outcome = Outcome::ok(if by_uid { "UID STORE completed" } else { "STORE completed" });
     for target in targets {
@@ -38,7 +42,7 @@ pub fn store_flags(
         let updated = store
             .with_mailbox(mailbox, |m| {
                 let msg = m.folders.get_mut(&view.folder)?.messages.iter_mut().find(|msg| msg.uid == uid)?;
-                flags::apply(&mut msg.flags, kind, &wanted);
+                flags::apply(&mut msg.flags, kind, wanted);
                 Some(msg.flags.clone())
             })
             .flatten();
@@ -158,7 +162,8 @@ mod tests {
     fn store_then_expunge() {
         let (store, mut view) = setup();
         let set = SequenceSet::try_from("1,3").unwrap();
-        let out = store_flags(&store, "a@x.test", &view, &set, false, StoreType::Add, StoreResponse::Answer, &[Flag::Deleted]);
+        let change = FlagChange::new(StoreType::Add, StoreResponse::Answer, &[Flag::Deleted]);
+        let out = store_flags(&store, "a@x.test", &view, &set, false, &change);
         assert_eq!(out.untagged.len(), 2);
         let gone = expunge(&store, "a@x.test", &view, Some(&SequenceSet::try_from("3").unwrap()));
         assert_eq!(gone, [3]);

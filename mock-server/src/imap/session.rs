@@ -177,6 +177,7 @@ impl Session {
     }
 
     fn on_malformed(&mut self, error: ServerError) {
+        self.wire.log.client_line_refused();
         if let Some(exchange) = self.auth.take() {
             return self.finish_authenticate(exchange.tag, Outcome::bad("SASL response is not valid base64"));
         }
@@ -222,6 +223,7 @@ fn server_options(ctx: &MockContext) -> Options {
         options.max_command_size = max + 64 * 1024;
     }
     let _ = options.set_literal_accept_text("Ready for literal data".to_string());
+    let _ = options.set_literal_reject_text("Literal too large".to_string());
     options
 }
 

@@ -94,6 +94,11 @@ impl WireLog {
         self.secret_line_expected = true;
     }
 
+    /// The server refused the client's last line: a literal it announced will not follow.
+    pub fn client_line_refused(&mut self) {
+        self.client = LineAssembler::default();
+    }
+
     pub fn note(&self, what: &str) {
         if self.enabled {
             eprintln!("imap#{} -- {what}", self.session);
@@ -177,6 +182,14 @@ mod tests {
         let lines = log.lines(Direction::Server, b"\nhel\x01o)\r\na OK\r\n");
         assert_eq!(lines, ["S: * 1 FETCH (BODY[] {5} <5-byte literal>", "S: )", "S: a OK"]);
         assert_eq!(printable(b"\x01x"), "\\x01x");
+    }
+
+    #[test]
+    fn a_refused_literal_is_not_awaited() {
+        let mut log = WireLog::new(true);
+        assert_eq!(log.lines(Direction::Client, b"a APPEND INBOX {99999}\r\n").len(), 1);
+        log.client_line_refused();
+        assert_eq!(log.lines(Direction::Client, b"b NOOP\r\n"), ["C: b NOOP"]);
     }
 
     #[test]

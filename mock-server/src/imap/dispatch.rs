@@ -24,7 +24,7 @@ impl Session {
                 outcome.data(self.capability_data());
                 self.respond(tag, outcome);
             }
-            CommandBody::Noop | CommandBody::Check => {
+            CommandBody::Noop => {
                 let mut outcome = Outcome::ok("NOOP completed");
                 self.report_changes(&mut outcome, true);
                 self.respond(tag, outcome);
@@ -101,6 +101,11 @@ impl Session {
                 outcome.data(Data::Enabled { capabilities: Vec::new() });
                 outcome
             }
+            CommandBody::Check if self.selected_folder().is_some() => {
+                let mut outcome = Outcome::ok("CHECK completed");
+                self.report_changes(&mut outcome, true);
+                outcome
+            }
             CommandBody::Rename { .. } => Outcome::no("RENAME is not supported by this server"),
             CommandBody::Authenticate { .. } | CommandBody::Login { .. } => Outcome::bad("Already authenticated"),
             body => self.selected(mailbox, body),
@@ -124,7 +129,8 @@ impl Session {
         let store = self.ctx.store.clone();
         let State::Selected { view, .. } = &mut self.state else {
             return match body {
-                CommandBody::Close
+                CommandBody::Check
+                | CommandBody::Close
                 | CommandBody::Unselect
                 | CommandBody::Expunge
                 | CommandBody::ExpungeUid { .. }

@@ -31,8 +31,9 @@ pub fn stored(flag: &Flag<'_>) -> String {
     flag.to_string()
 }
 
+/// Flags as stored; `\Recent` is the server's to set (RFC 3501 §2.3.2), never a client's.
 pub fn stored_set(flags: &[Flag<'_>]) -> BTreeSet<String> {
-    flags.iter().map(stored).collect()
+    flags.iter().map(stored).filter(|f| !f.eq_ignore_ascii_case("\\Recent")).collect()
 }
 
 /// Stored flags as FETCH shows them; strings that are no valid flag are left out.
@@ -60,6 +61,7 @@ mod tests {
     fn flags_round_trip_through_the_store() {
         let set = stored_set(&[Flag::try_from("\\seen").unwrap(), Flag::try_from("$Label1").unwrap()]);
         assert_eq!(set, BTreeSet::from(["\\Seen".to_string(), "$Label1".to_string()]));
+        assert!(stored_set(&[Flag::try_from("\\Recent").unwrap()]).is_empty());
         assert_eq!(fetched(&set).len(), 2);
         assert!(fetched(&BTreeSet::from(["bad flag".to_string()])).is_empty());
         let mut current = BTreeSet::from([SEEN.to_string()]);

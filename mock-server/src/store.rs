@@ -109,6 +109,51 @@ impl Store {
     pub fn subscribe(&self) -> broadcast::Receiver<Delivery> {
         self.deliveries.subscribe()
     }
+
+    /// Creates an empty folder in a mailbox (IMAP CREATE). `Err` says why it could not be.
+    pub fn create_folder(&self, address: &str, folder: &str) -> Result<(), FolderError> {
+        let mut inner = self.inner.lock().expect("store lock");
+        let mailbox = inner.get_mut(&key(address)).ok_or(FolderError::NoMailbox)?;
+        if mailbox.folders.keys().any(|f| same_folder(f, folder)) {
+            return Err(FolderError::Exists);
+        }
+        // A fresh UIDVALIDITY, above every one this mailbox used, so clients never mix folders.
+        let uid_validity = mailbox.folders.values().map(|f| f.uid_validity).max().unwrap_or(1000) + 1;
+        mailbox.folders.insert(folder.to_string(), Folder::new(uid_validity));
+        Ok(())
+    }
+
+    /// Deletes a folder and its messages (IMAP DELETE). INBOX cannot be deleted.
+    pub fn delete_folder(&self, address: &str, folder: &str) -> Result<(), FolderError> {
+        if folder.eq_ignore_ascii_case("INBOX") {
+            return Err(FolderError::Protected);
+        }
+        let mut inner = self.inner.lock().expect("store lock");
+        let mailbox = inner.get_mut(&key(address)).ok_or(FolderError::NoMailbox)?;
+        mailbox.folders.remove(folder).map(|_| ()).ok_or(FolderError::NoFolder)
+    }
+}
+
+/// Why a folder could not be created or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FolderError {
+    #[error("no such mailbox")]
+    NoMailbox,
+    #[error("no such folder")]
+    NoFolder,
+    #[error("folder already exists")]
+    Exists,
+    #[error("INBOX cannot be deleted")]
+    Protected,
+}
+
+/// INBOX is case-insensitive (RFC 3501 §5.1); other folder names are compared exactly.
+fn same_folder(a: &str, b: &str) -> bool {
+    if a.eq_ignore_ascii_case("INBOX") || b.eq_ignore_ascii_case("INBOX") {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
 }
 
 /// Addresses compare case-insensitively.
@@ -130,5 +175,19 @@ mod tests {
         assert_eq!(store.deliver("b@x.test", "INBOX", vec![], BTreeSet::new()), None);
         let n = store.with_mailbox("a@x.test", |m| m.folders["INBOX"].messages.len());
         assert_eq!(n, Some(1));
+    }
+
+    #[test]
+    fn folders_are_created_once_and_inbox_stays() {
+        let store = Store::new(["a@x.test"]);
+        assert_eq!(store.create_folder("a@x.test", "Projets"), Ok(()));
+        assert_eq!(store.create_folder("a@x.test", "Projets"), Err(FolderError::Exists));
+        assert_eq!(store.create_folder("a@x.test", "inbox"), Err(FolderError::Exists));
+        let v = store.with_mailbox("a@x.test", |m| m.folders["Projets"].uid_validity).unwrap();
+        assert!(v > 1003);
+        assert_eq!(store.delete_folder("a@x.test", "INBOX"), Err(FolderError::Protected));
+        assert_eq!(store.delete_folder("a@x.test", "Projets"), Ok(()));
+        assert_eq!(store.delete_folder("a@x.test", "Projets"), Err(FolderError::NoFolder));
+        assert_eq!(store.create_folder("b@x.test", "X"), Err(FolderError::NoMailbox));
     }
 }

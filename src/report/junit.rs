@@ -123,8 +123,10 @@ fn failure(s: &ScenarioRecord) -> TestCaseStatus {
         (None, Some(reason)) => reason.clone(),
         (None, None) => "non-conformant (no failed check recorded)".to_string(),
     };
+    // The record's reason is usually the first failed check again: say it once.
+    let reason_is_a_check = s.reason.as_ref().is_some_and(|r| failed.iter().any(|(summary, _)| summary == r));
     let mut text: Vec<String> = failed.into_iter().map(|(_, line)| line).collect();
-    if let Some(reason) = &s.reason {
+    if let Some(reason) = s.reason.as_ref().filter(|_| !reason_is_a_check) {
         text.push(format!("reason: {reason}"));
     }
     let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -157,7 +159,7 @@ fn error(s: &ScenarioRecord) -> TestCaseStatus {
 fn interrupted(s: &ScenarioRecord) -> TestCaseStatus {
     let message = match &s.reason {
         Some(reason) => format!("interrupted: not run to the end ({reason})"),
-        None => "interrupted: the run was stopped before this scenario was run to the end".into(),
+        None => "interrupted: not run to the end (the run was stopped)".into(),
     };
     let last = s.steps.last().map_or("none".to_string(), |st| format!("\"{}\" ({})", st.title, st.outcome.name()));
     let text = format!("{} step(s) recorded before the interruption; last: {last}", s.steps.len());
@@ -179,7 +181,7 @@ fn system_out(s: &ScenarioRecord) -> String {
     if let Some(reason) = &s.reason {
         out.push_str(&format!("reason: {reason}\n"));
     }
-    out.push_str(&format!("--- transcript ({} lines) ---\n", s.transcript.len()));
+    out.push_str(&format!("--- transcript ({} lines, times in UTC) ---\n", s.transcript.len()));
     for item in excerpt(&s.transcript, JUNIT_MAX_LINES) {
         match item {
             Item::Line(_, line) => out.push_str(&line.render()),

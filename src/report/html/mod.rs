@@ -61,8 +61,9 @@ fn document(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     writeln!(out, "</body>\n</html>")
 }
 
-/// Escapes text for HTML element content and double- or single-quoted attributes. Control
-/// characters other than tab and newline are shown as `\xNN`.
+/// Escapes text for HTML element content and double-quoted attributes (the only kind this
+/// report writes): `&`, `<`, `>` and `"`. Control characters other than tab and newline are
+/// shown as `\xNN`.
 pub(crate) fn esc(text: &str) -> String {
     let mut clean = String::with_capacity(text.len());
     for c in text.chars() {
@@ -72,7 +73,7 @@ pub(crate) fn esc(text: &str) -> String {
             clean.push(c);
         }
     }
-    html_escape::encode_safe(&clean).into_owned()
+    html_escape::encode_double_quoted_attribute(&clean).into_owned()
 }
 
 /// A stable, unique fragment id for any text (ids may hold `/`, `.`, spaces…).
@@ -115,9 +116,15 @@ fn relative_href(path: &str) -> Option<String> {
     Some(href)
 }
 
-/// `1.234 s` / `87 ms`
+/// `87 ms`, `1.234 s`, `2 min 05 s`, `1 h 35 min 00 s`
 fn duration(ms: u64) -> String {
-    if ms >= 1000 { format!("{}.{:03} s", ms / 1000, ms % 1000) } else { format!("{ms} ms") }
+    let s = ms / 1000;
+    match ms {
+        0..1000 => format!("{ms} ms"),
+        1000..60_000 => format!("{s}.{:03} s", ms % 1000),
+        60_000..3_600_000 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min {:02} s", s / 3600, s % 3600 / 60, s % 60),
+    }
 }
 
 #[cfg(test)]
@@ -126,7 +133,7 @@ mod tests {
 
     #[test]
     fn escaping_covers_markup_quotes_and_controls() {
-        assert_eq!(esc("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#x27;");
+        assert_eq!(esc("<script>&\"'"), "&lt;script&gt;&amp;&quot;'");
         assert_eq!(esc("a\u{1b}b\nc"), "a\\x1bb\nc");
         assert_eq!(esc("é"), "é");
     }
@@ -151,5 +158,7 @@ mod tests {
     fn durations() {
         assert_eq!(duration(87), "87 ms");
         assert_eq!(duration(1234), "1.234 s");
+        assert_eq!(duration(125_000), "2 min 05 s");
+        assert_eq!(duration(5_700_000), "1 h 35 min 00 s");
     }
 }

@@ -63,7 +63,7 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
     steps(out, cx, s)?;
     proofs(out, cx, s)?;
     messages(out, cx, s)?;
-    writeln!(out, "<h4>{}</h4>", esc(l.transcript))?;
+    writeln!(out, "<h4>{} ({})</h4>", esc(l.transcript), esc(l.times_utc))?;
     transcript::render(out, cx, s)?;
     writeln!(out, "</section>")
 }

@@ -101,7 +101,7 @@ fn failing() -> ScenarioRecord {
     s.transcript = vec![
         line(t0(), Direction::Sent, "smtp#1", "AUTH XOAUTH2 <redacted: user=a@b>"),
         line(t0(), Direction::Received, "smtp#1", &format!("235 2.7.0 {NASTY}")),
-        line(t0(), Direction::Note, "smtp#1", "connection closed\u{1b}[0m"),
+        line(t0(), Direction::Note, "smtp#1", "connection closed\u{1b}[0m\u{ffff}\u{0}"),
     ];
     s.steps = vec![
         step("EHLO", Outcome::Pass, vec![Check::new("reply code", "250", "250", true)], 0, 0),
@@ -220,6 +220,16 @@ fn writes_three_files_and_no_temp_file() {
     // Writing again over existing files works and still leaves nothing behind.
     write_all(&record(), &index(), &dir, Lang::En).unwrap();
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+}
+
+#[test]
+fn unwritable_folder_is_reported_with_its_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    let err = write_all(&record(), &index(), &file, Lang::Fr).unwrap_err();
+    assert!(matches!(&err, report::ReportError::Io { path, .. } if path == &file), "{err:?}");
+    assert!(err.to_string().contains("not-a-folder"));
 }
 
 #[test]

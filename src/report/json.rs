@@ -22,3 +22,20 @@ pub fn render_json(record: &RunRecord, index: &RequirementIndex) -> Result<Strin
     text.push('\n');
     Ok(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_sits_beside_the_record_fields() {
+        let index = RequirementIndex { requirements: vec![] };
+        let text = render_json(&crate::report::tests::empty_record(), &index).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["run_id"], "20260101T000000Z-0000");
+        assert_eq!(v["summary"]["all_passed"], true);
+        assert_eq!(v["summary"]["scenarios"]["total"], 0);
+        assert_eq!(v["summary"]["requirements"]["not_run"], 0);
+        assert!(text.ends_with("}\n"));
+    }
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::ReportError;
-use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt, visible};
+use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt, visible, visible_keeping};
 use crate::record::{Outcome, RunRecord, ScenarioRecord};
 
 const PROFILE_ORDER: [&str; 3] = ["general", "per-org", "app"];
@@ -194,9 +194,9 @@ fn system_out(s: &ScenarioRecord) -> String {
     visible_keep_newlines(&out)
 }
 
-/// Like [`visible`], line by line, keeping the newlines that separate transcript lines.
+/// Like [`visible`], keeping the newlines that separate lines.
 fn visible_keep_newlines(text: &str) -> String {
-    text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
+    visible_keeping(text, &['\t', '\n'])
 }
 
 fn millis(ms: u64) -> Duration {
@@ -209,15 +209,7 @@ mod tests {
 
     #[test]
     fn empty_run_is_an_empty_testsuites() {
-        let record: RunRecord = serde_json::from_value(serde_json::json!({
-            "schema_version": 1, "run_id": "r", "tool": "mssconf", "tool_version": "0.1.0",
-            "started": "2026-01-01T00:00:00Z", "finished": null,
-            "target": {"name": "t", "operator": "o", "service": "s", "version": "1", "environment": "test",
-                "domain": "d.test", "server_name": "mx.d.test", "endpoints": [], "claims": [], "embedded_mock": true},
-            "selection": [], "scenarios": []
-        }))
-        .unwrap();
-        let xml = render_junit(&record).unwrap();
+        let xml = render_junit(&crate::report::tests::empty_record()).unwrap();
         assert!(xml.contains(r#"<testsuites name="mssconf" tests="0" skipped="0" failures="0" errors="0""#), "{xml}");
     }
 

@@ -56,3 +56,31 @@ pub fn write_all(record: &RunRecord, index: &RequirementIndex, dir: &Path, lang:
     }
     Ok(written)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A run that selected no scenario (the smallest valid record).
+    pub(crate) fn empty_record() -> RunRecord {
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "run_id": "20260101T000000Z-0000", "tool": "mssconf", "tool_version": "0.1.0",
+            "started": "2026-01-01T00:00:00Z", "finished": null,
+            "target": {"name": "t", "operator": "o", "service": "s", "version": "1", "environment": "test",
+                "domain": "d.test", "server_name": "mx.d.test", "endpoints": [], "claims": [], "embedded_mock": true},
+            "selection": [], "scenarios": []
+        }))
+        .expect("valid record")
+    }
+
+    #[test]
+    fn empty_run_writes_three_files() {
+        let dir = std::env::temp_dir().join(format!("mssconf-report-empty-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let index = RequirementIndex { requirements: vec![] };
+        let files = write_all(&empty_record(), &index, &dir, Lang::Fr).unwrap();
+        assert_eq!(files, [dir.join(JUNIT_FILE), dir.join(JSON_FILE), dir.join(HTML_FILE)]);
+        assert!(files.iter().all(|f| f.is_file()));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

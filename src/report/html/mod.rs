@@ -12,6 +12,7 @@ use std::fmt::{self, Write};
 
 use crate::cli::args::Lang;
 use crate::record::{Outcome, RunRecord};
+use crate::report::excerpt::visible_keeping;
 use crate::report::summary::RequirementStatus;
 use crate::requirement::RequirementIndex;
 use labels::Labels;
@@ -65,14 +66,7 @@ fn document(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
 /// report writes): `&`, `<`, `>` and `"`. Control characters other than tab and newline are
 /// shown as `\xNN`.
 pub(crate) fn esc(text: &str) -> String {
-    let mut clean = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() && c != '\t' && c != '\n' {
-            clean.push_str(&format!("\\x{:02x}", u32::from(c)));
-        } else {
-            clean.push(c);
-        }
-    }
+    let clean = visible_keeping(text, &['\t', '\n']);
     html_escape::encode_double_quoted_attribute(&clean).into_owned()
 }
 

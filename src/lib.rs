@@ -8,6 +8,7 @@ pub mod exit_code;
 pub mod exec;
 pub mod plan;
 pub mod record;
+pub mod report;
 pub mod requirement;
 pub mod runner;
 pub mod scenario;

@@ -2,6 +2,9 @@
 
 pub mod args;
 pub mod catalogue_cmds;
+pub mod mock;
+pub mod progress;
+pub mod run;
 
 use clap::Parser;
 
@@ -15,9 +18,7 @@ pub fn main() -> i32 {
         Command::List(a) => catalogue_cmds::list(&a),
         Command::Schema(a) => catalogue_cmds::schema(&a),
         Command::Coverage(a) => catalogue_cmds::coverage(&a),
-        Command::Run(_) | Command::Mock(_) => {
-            eprintln!("not available in this build yet");
-            crate::exit_code::CONFIG
-        }
+        Command::Run(a) => run::main(a),
+        Command::Mock(a) => mock::main(a),
     }
 }

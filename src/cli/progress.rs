@@ -1,0 +1,57 @@
+//! Console progress: a bar on a terminal, one plain line per scenario otherwise (CI logs).
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
+
+use crate::record::Outcome;
+use crate::runner::RunEvent;
+
+/// Consumes run events until the sender side is dropped.
+pub async fn show(mut events: mpsc::UnboundedReceiver<RunEvent>, total: u64) {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    while let Some(ev) = events.recv().await {
+        match ev {
+            RunEvent::Started { name } => {
+                if let Some(b) = &bar {
+                    b.set_message(name);
+                }
+            }
+            RunEvent::Finished { name, outcome, reason, duration_ms } => {
+                let line = format!(
+                    "{:<11} {name} ({duration_ms} ms){}",
+                    label(outcome),
+                    reason.filter(|_| outcome != Outcome::Pass).map(|r| format!(": {r}")).unwrap_or_default()
+                );
+                match &bar {
+                    Some(b) => {
+                        b.println(line);
+                        b.inc(1);
+                    }
+                    None => eprintln!("{line}"),
+                }
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+}
+
+pub fn label(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "PASS",
+        Outcome::Fail => "FAIL",
+        Outcome::Error => "ERROR",
+        Outcome::Skip => "SKIP",
+        Outcome::Interrupted => "INTERRUPTED",
+    }
+}

@@ -1,0 +1,145 @@
+//! `mssconf run`: plan, run, report, exit code.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use super::args::RunArgs;
+use super::catalogue_cmds::{filter, load_or_report};
+use crate::exec::env::RunEnv;
+use crate::exit_code;
+use crate::plan::plan;
+use crate::record::Outcome;
+use crate::runner::{self, TargetChoice};
+
+pub fn main(args: RunArgs) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit_code::CONFIG;
+        }
+    };
+    rt.block_on(run(args))
+}
+
+fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {
+    match &args.target {
+        Some(p) => {
+            if !args.mock_fault.is_empty() {
+                return Err("--mock-fault applies to the embedded mock only (no --target)".into());
+            }
+            Ok(TargetChoice::Profile(p.clone()))
+        }
+        None => {
+            let mut faults = mssconf_mock::faults::FaultSet::parse_list(&std::env::var("MSSCONF_MOCK_FAULTS").unwrap_or_default())
+                .map_err(|e| format!("MSSCONF_MOCK_FAULTS: {e}"))?;
+            for f in &args.mock_fault {
+                faults.insert(f.parse().map_err(|e| format!("--mock-fault: {e}"))?);
+            }
+            Ok(TargetChoice::EmbeddedMock(faults))
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> i32 {
+    let catalogue = match load_or_report(&args.catalogue) {
+        Ok(c) => Arc::new(c),
+        Err(code) => return code,
+    };
+    let filter = match filter(&args.filter) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let choice = match target_choice(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    };
+    let acquired = match runner::acquire(&choice).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    };
+    let embedded = acquired.mock.is_some();
+    if let Some(m) = &acquired.mock {
+        eprintln!("embedded mock operator started:\n{}", m.describe_endpoints());
+    }
+    let root = args.catalogue.root.clone().unwrap_or_else(|| PathBuf::from("."));
+    let run_id = runner::new_run_id();
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| runner::default_report_dir(&root, &run_id));
+    let planned = plan(&catalogue.scenarios, &filter, &acquired.target);
+    let cases: Vec<runner::Case> = planned
+        .iter()
+        .map(|c| (catalogue.scenarios.iter().position(|l| std::ptr::eq(l, c.loaded)).unwrap_or(0), c.decision.clone()))
+        .collect();
+    if cases.is_empty() {
+        eprintln!("no scenario matches the filters");
+    }
+    let env = match RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), root.join("fixtures"), run_id.clone()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    };
+    let mut record = runner::new_record(&run_id, &acquired.target, embedded, selection(&args));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let progress = tokio::spawn(super::progress::show(rx, cases.len() as u64));
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupt: finishing running scenarios, not starting new ones");
+            let _ = stop_tx.send(true);
+        }
+    });
+    record.scenarios = runner::execute(env, catalogue.clone(), cases, args.jobs, tx, stop_rx).await;
+    ctrl_c.abort();
+    let _ = progress.await;
+    record.finished = Some(chrono::Utc::now());
+    if let Some(m) = acquired.mock {
+        m.shutdown().await;
+    }
+    let _ = std::fs::remove_file(&acquired.profile_path).ok().filter(|_| embedded);
+    match crate::report::write_all(&record, &catalogue.index, &report_dir, args.lang) {
+        Ok(files) => {
+            for f in files {
+                eprintln!("wrote {}", f.display());
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    }
+    print_summary(&record);
+    if record.all_passed() { exit_code::OK } else { exit_code::FAILED }
+}
+
+fn selection(args: &RunArgs) -> Vec<String> {
+    let f = &args.filter;
+    let mut s = Vec::new();
+    s.extend(f.scenario.iter().map(|x| format!("--scenario {x}")));
+    s.extend(f.tag.iter().map(|x| format!("--tag {x}")));
+    s.extend(f.requirement.iter().map(|x| format!("--requirement {x}")));
+    s.extend(f.profile.iter().map(|x| format!("--profile {x}")));
+    s.push(format!("--jobs {}", args.jobs));
+    s
+}
+
+fn print_summary(r: &crate::record::RunRecord) {
+    eprintln!(
+        "{} scenario(s): {} passed, {} failed, {} error(s), {} skipped, {} interrupted",
+        r.scenarios.len(),
+        r.count(Outcome::Pass),
+        r.count(Outcome::Fail),
+        r.count(Outcome::Error),
+        r.count(Outcome::Skip),
+        r.count(Outcome::Interrupted)
+    );
+}

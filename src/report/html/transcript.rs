@@ -1,0 +1,41 @@
+//! The scenario transcript as a `<pre>`, with a marker where each step's lines begin.
+
+use std::fmt::{self, Write};
+
+use super::{Ctx, esc};
+use crate::exec::transcript::Direction;
+use crate::record::ScenarioRecord;
+use crate::report::excerpt::{HTML_MAX_LINES, Item, excerpt};
+
+pub(super) fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
+    let l = cx.l;
+    if s.transcript.is_empty() {
+        return writeln!(out, "<p>{}</p>", esc(l.no_transcript));
+    }
+    write!(out, "<pre class=\"transcript\">")?;
+    for item in excerpt(&s.transcript, HTML_MAX_LINES) {
+        match item {
+            Item::Line(i, line) => {
+                step_marks(out, cx, s, i)?;
+                let class = match line.dir {
+                    Direction::Sent => " class=\"sent\"",
+                    Direction::Received => "",
+                    Direction::Note => " class=\"note\"",
+                };
+                writeln!(out, "<span{class}>{}</span>", esc(&line.render()))?;
+            }
+            Item::Cut(n) => writeln!(out, "<span class=\"cut\">[… {n} {} …]</span>", esc(l.lines_cut))?,
+        }
+    }
+    writeln!(out, "</pre>")
+}
+
+/// `── Étape 2 — AUTH XOAUTH2 ──` before the first line of each step starting at line `i`.
+fn step_marks(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord, i: usize) -> fmt::Result {
+    for (n, step) in s.steps.iter().enumerate() {
+        if step.transcript_from == i && step.transcript_to > step.transcript_from {
+            writeln!(out, "<span class=\"mark\">── {} {} — {} ──</span>", esc(cx.l.step), n + 1, esc(&step.title))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! `junit.xml` for CI (GitLab, Jenkins), built with quick-junit.
+//!
+//! Layout choice: one `<testsuite>` per REM profile (`general`, `per-org`, `app`, then any other
+//! profile in order of appearance), because the profile is what an operator claims support for
+//! and what CI dashboards should group by; themes are visible in scenario ids already.
+//! `<testsuites>` cannot carry properties in quick-junit, so the run's properties (target,
+//! operator, environment, run id…) are repeated on every `<testsuite>`. Each `<testcase>` carries
+//! its requirement ids as `requirement` properties (read by Jenkins' JUnit plugin) and again in the
+//! first lines of its `system-out` (the only per-case text GitLab shows).
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::ReportError;
+use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt, visible, visible_keeping};
+use crate::record::{Outcome, RunRecord, ScenarioRecord};
+
+const PROFILE_ORDER: [&str; 3] = ["general", "per-org", "app"];
+
+/// The JUnit XML of a run.
+pub fn render_junit(record: &RunRecord) -> Result<String, ReportError> {
+    Ok(build_report(record).to_string()?)
+}
+
+/// The quick-junit model of a run (exposed for callers that want to post-process it).
+pub fn build_report(record: &RunRecord) -> Report {
+    let mut report = Report::new("mssconf");
+    report.set_timestamp(record.started);
+    if let Some(finished) = record.finished {
+        report.set_time(millis((finished - record.started).num_milliseconds().max(0) as u64));
+    }
+    let run_properties = run_properties(record);
+    for profile in profiles(record) {
+        let mut suite = TestSuite::new(profile.as_str());
+        suite.set_timestamp(record.started);
+        suite.add_properties(run_properties.iter().cloned());
+        let cases: Vec<&ScenarioRecord> = record.scenarios.iter().filter(|s| s.profile == profile).collect();
+        suite.set_time(millis(cases.iter().map(|s| s.duration_ms).sum()));
+        suite.add_test_cases(cases.into_iter().map(test_case));
+        report.add_test_suite(suite);
+    }
+    report
+}
+
+/// Known profiles first (fixed order), then unknown ones as they appear.
+fn profiles(record: &RunRecord) -> Vec<String> {
+    let mut out: Vec<String> = PROFILE_ORDER
+        .iter()
+        .filter(|p| record.scenarios.iter().any(|s| s.profile == **p))
+        .map(|p| p.to_string())
+        .collect();
+    for s in &record.scenarios {
+        if !out.contains(&s.profile) {
+            out.push(s.profile.clone());
+        }
+    }
+    out
+}
+
+fn run_properties(record: &RunRecord) -> Vec<Property> {
+    let t = &record.target;
+    let mut p = vec![
+        Property::new("run_id", &record.run_id),
+        Property::new("tool", &record.tool),
+        Property::new("tool_version", &record.tool_version),
+        Property::new("target", &t.name),
+        Property::new("operator", &t.operator),
+        Property::new("service", &t.service),
+        Property::new("target_version", &t.version),
+        Property::new("environment", &t.environment),
+        Property::new("domain", &t.domain),
+        Property::new("server_name", &t.server_name),
+        Property::new("embedded_mock", t.embedded_mock.to_string()),
+    ];
+    p.extend(t.endpoints.iter().map(|e| Property::new("endpoint", e)));
+    p.extend(record.selection.iter().map(|s| Property::new("selection", s)));
+    p
+}
+
+fn test_case(s: &ScenarioRecord) -> TestCase {
+    let mut case = TestCase::new(s.id.as_str(), status(s));
+    case.set_classname(format!("mssconf.{}", s.profile));
+    case.set_time(millis(s.duration_ms));
+    if let Some(started) = s.started {
+        case.set_timestamp(started);
+    }
+    case.add_properties(s.requirements.iter().map(|r| Property::new("requirement", r)));
+    case.add_property(Property::new("file", &s.file));
+    case.set_system_out(system_out(s));
+    case
+}
+
+fn status(s: &ScenarioRecord) -> TestCaseStatus {
+    match s.outcome {
+        Outcome::Pass => TestCaseStatus::success(),
+        Outcome::Fail => failure(s),
+        Outcome::Error => error(s),
+        Outcome::Interrupted => interrupted(s),
+        Outcome::Skip => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(s.reason.as_deref().unwrap_or("skipped"));
+            st
+        }
+    }
+}
+
+/// `step 2 "AUTH with a revoked token": reply code: expected 535, got 235`
+fn failed_checks(s: &ScenarioRecord) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, step) in s.steps.iter().enumerate() {
+        for c in step.checks.iter().filter(|c| !c.passed) {
+            out.push((c.summary(), format!("step {} \"{}\": {}", i + 1, step.title, c.summary())));
+        }
+    }
+    out
+}
+
+fn failure(s: &ScenarioRecord) -> TestCaseStatus {
+    let failed = failed_checks(s);
+    let message = match (failed.first(), &s.reason) {
+        (Some((summary, _)), _) => summary.clone(),
+        (None, Some(reason)) => reason.clone(),
+        (None, None) => "non-conformant (no failed check recorded)".to_string(),
+    };
+    // The record's reason is usually the first failed check again: say it once.
+    let reason_is_a_check = s.reason.as_ref().is_some_and(|r| failed.iter().any(|(summary, _)| summary == r));
+    let mut text: Vec<String> = failed.into_iter().map(|(_, line)| line).collect();
+    if let Some(reason) = s.reason.as_ref().filter(|_| !reason_is_a_check) {
+        text.push(format!("reason: {reason}"));
+    }
+    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    st.set_type("assertion").set_message(visible(&message)).set_description(visible_keep_newlines(&text.join("\n")));
+    st
+}
+
+fn error(s: &ScenarioRecord) -> TestCaseStatus {
+    let step = s.steps.iter().enumerate().find(|(_, st)| st.outcome == Outcome::Error || st.error.is_some());
+    let category = step.and_then(|(_, st)| st.error_category.clone()).unwrap_or_else(|| "harness".into());
+    let message = step
+        .and_then(|(_, st)| st.error.clone())
+        .or_else(|| s.reason.clone())
+        .unwrap_or_else(|| "the harness could not observe".into());
+    let mut text = Vec::new();
+    if let Some((i, st)) = step {
+        text.push(format!("step {} \"{}\" ({}): {}", i + 1, st.title, category, st.error.as_deref().unwrap_or("error")));
+    }
+    if let Some(reason) = &s.reason {
+        text.push(format!("reason: {reason}"));
+    }
+    let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+    st.set_type(category).set_message(visible(&message));
+    if !text.is_empty() {
+        st.set_description(visible_keep_newlines(&text.join("\n")));
+    }
+    st
+}
+
+fn interrupted(s: &ScenarioRecord) -> TestCaseStatus {
+    let message = match &s.reason {
+        Some(reason) => format!("interrupted: not run to the end ({reason})"),
+        None => "interrupted: not run to the end (the run was stopped)".into(),
+    };
+    let last = s.steps.last().map_or("none".to_string(), |st| format!("\"{}\" ({})", st.title, st.outcome.name()));
+    let text = format!("{} step(s) recorded before the interruption; last: {last}", s.steps.len());
+    let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+    st.set_type("interrupted").set_message(visible(&message)).set_description(visible(&text));
+    st
+}
+
+/// A short header (what GitLab shows per case) followed by the transcript excerpt.
+fn system_out(s: &ScenarioRecord) -> String {
+    let mut out = format!(
+        "scenario: {}\ntitle: {}\nrequirements: {}\nprofile: {}\noutcome: {}\n",
+        s.id,
+        s.title,
+        s.requirements.join(", "),
+        s.profile,
+        s.outcome.name()
+    );
+    if let Some(reason) = &s.reason {
+        out.push_str(&format!("reason: {reason}\n"));
+    }
+    out.push_str(&format!("--- transcript ({} lines, times in UTC) ---\n", s.transcript.len()));
+    for item in excerpt(&s.transcript, JUNIT_MAX_LINES) {
+        match item {
+            Item::Line(_, line) => out.push_str(&line.render()),
+            Item::Cut(n) => out.push_str(&format!(
+                "[... {n} lines cut here; the full transcript is in report.html and the evidence files ...]"
+            )),
+        }
+        out.push('\n');
+    }
+    visible_keep_newlines(&out)
+}
+
+/// Like [`visible`], keeping the newlines that separate lines.
+fn visible_keep_newlines(text: &str) -> String {
+    visible_keeping(text, &['\t', '\n'])
+}
+
+fn millis(ms: u64) -> Duration {
+    Duration::from_millis(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_run_is_an_empty_testsuites() {
+        let xml = render_junit(&crate::report::tests::empty_record()).unwrap();
+        assert!(xml.contains(r#"<testsuites name="mssconf" tests="0" skipped="0" failures="0" errors="0""#), "{xml}");
+    }
+
+    #[test]
+    fn newlines_survive_control_character_cleanup() {
+        assert_eq!(visible_keep_newlines("a\u{7}\nb"), "a\\x07\nb");
+    }
+}

@@ -1,6 +1,7 @@
 //! CLI and end-to-end tests of `mssconf` (one test binary, one module per subject).
 
 mod cli;
+mod faults;
 mod schema;
 mod validate;
 

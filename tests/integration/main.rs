@@ -2,6 +2,7 @@
 
 mod cli;
 mod faults;
+mod mock_cli;
 mod schema;
 mod validate;
 

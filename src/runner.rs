@@ -131,7 +131,7 @@ pub async fn execute(
     let mut handles = Vec::new();
     for (idx, decision) in cases {
         let (env, cat, permits, events, stop) = (env.clone(), catalogue.clone(), permits.clone(), events.clone(), stop.clone());
-        handles.push(tokio::spawn(async move {
+        handles.push((idx, tokio::spawn(async move {
             let loaded = &cat.scenarios[idx];
             if let Decision::Skip { reason } = &decision {
                 return skipped_record(loaded, reason);
@@ -153,15 +153,16 @@ pub async fn execute(
                 duration_ms: record.duration_ms,
             });
             record
-        }));
+        })));
     }
     let mut out = Vec::new();
-    for h in handles {
+    for (idx, h) in handles {
         match h.await {
             Ok(r) => out.push(r),
             Err(e) => {
-                // The spawn itself failed (cancelled): keep the slot visible.
-                let r = ScenarioRecord { reason: Some(format!("harness task failed: {e}")), ..placeholder() };
+                // The task itself failed (cancelled): keep the scenario visible as an error.
+                let mut r = blank_record(&catalogue.scenarios[idx]);
+                r.reason = Some(format!("harness task failed: {e}"));
                 out.push(r);
             }
         }
@@ -181,30 +182,6 @@ async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> Scena
             r.reason = Some(format!("harness error: the scenario's task panicked ({e})"));
             r
         }
-    }
-}
-
-fn placeholder() -> ScenarioRecord {
-    ScenarioRecord {
-        id: String::new(),
-        name: String::new(),
-        title: String::new(),
-        title_en: None,
-        description: None,
-        requirements: vec![],
-        profile: String::new(),
-        tags: vec![],
-        confidence: None,
-        file: String::new(),
-        file_sha256: String::new(),
-        outcome: Outcome::Error,
-        reason: None,
-        started: None,
-        duration_ms: 0,
-        steps: vec![],
-        transcript: vec![],
-        proofs: vec![],
-        messages: vec![],
     }
 }
 

@@ -8,6 +8,7 @@ use crate::exec::error::{Category, ExecError};
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
+use crate::exec::tls::TlsSettings;
 use crate::scenario::model::*;
 use crate::verdict;
 
@@ -84,7 +85,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
         }
     }
     for action in &step.actions {
-        let (obs, expect, stop) = match act(env, st, &mut s, action).await {
+        let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
             Ok(r) => r,
             Err(e) => return Err(e),
         };
@@ -102,7 +103,8 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
 
 type Acted = (ImapObservation, Option<ImapExpect>, bool);
 
-async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, action: &ImapAction) -> Result<Acted, ExecError> {
+/// `tls` holds the step's settings (versions, client certificate): STARTTLS uses them too.
+async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &TlsSettings, action: &ImapAction) -> Result<Acted, ExecError> {
     let t = s.transcript().clone();
     Ok(match action {
         ImapAction::Capability(a) => {
@@ -112,8 +114,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, action: 
             (obs, a.expect.clone(), false)
         }
         ImapAction::Starttls(a) => {
-            let tls = env.tls_settings(None, None)?;
-            match s.starttls(&tls).await {
+            match s.starttls(tls).await {
                 Ok((status, facts)) => {
                     let mut obs = status_obs(&status);
                     obs.tls = facts;

@@ -6,6 +6,7 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
 use crate::exec::observation::SmtpObservation;
 use crate::exec::smtp::{Capabilities, Reply, SmtpError, SmtpSession, SmtpTimeouts};
+use crate::exec::tls::TlsSettings;
 use crate::scenario::model::*;
 use crate::verdict;
 
@@ -70,7 +71,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
         }
     }
     for action in &step.actions {
-        let (obs, expect, stop) = act(env, st, &mut s, action).await?;
+        let (obs, expect, stop) = act(env, st, &mut s, &tls, action).await?;
         if let Some(e) = expect
             && out.judge(verdict::judge_smtp(&e, &obs))
         {
@@ -85,7 +86,8 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
 
 type Acted = (SmtpObservation, Option<SmtpExpect>, bool);
 
-async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: &SmtpAction) -> Result<Acted, ExecError> {
+/// `tls` holds the step's settings (versions, client certificate): STARTTLS uses them too.
+async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &TlsSettings, action: &SmtpAction) -> Result<Acted, ExecError> {
     Ok(match action {
         SmtpAction::Ehlo(a) => {
             let (reply, caps) = s.ehlo(a.name.as_deref().unwrap_or("mssconf.test")).await.map_err(smtp_error)?;
@@ -94,8 +96,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: 
             (obs, a.expect.clone(), false)
         }
         SmtpAction::Starttls(a) => {
-            let tls = env.tls_settings(None, None)?;
-            match s.starttls(&tls).await {
+            match s.starttls(tls).await {
                 Ok((reply, facts)) => {
                     let mut obs = reply_obs(&reply);
                     obs.tls = facts;

@@ -193,6 +193,13 @@ pub struct SmtpStep {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub tls_versions: Option<TlsVersions>,
+    /// The server may refuse what this step presents (typically a client certificate) at the
+    /// TLS level: a fatal alert from the server, during the handshake (TLS 1.2) or on the first
+    /// read after it (TLS 1.3), ends the step there as an observed refusal (passed). A refusal
+    /// that comes later is judged by the actions' expectations (AUTH 535, NO). Other TLS
+    /// failures (e.g. the server chain not verifying) remain errors. Default false.
+    #[serde(default)]
+    pub accept_tls_refusal: bool,
     /// Expectations on the greeting.
     #[serde(default)]
     pub greeting: Option<SmtpExpect>,
@@ -410,6 +417,13 @@ pub struct ImapStep {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub tls_versions: Option<TlsVersions>,
+    /// The server may refuse what this step presents (typically a client certificate) at the
+    /// TLS level: a fatal alert from the server, during the handshake (TLS 1.2) or on the first
+    /// read after it (TLS 1.3), ends the step there as an observed refusal (passed). A refusal
+    /// that comes later is judged by the actions' expectations (AUTH 535, NO). Other TLS
+    /// failures (e.g. the server chain not verifying) remain errors. Default false.
+    #[serde(default)]
+    pub accept_tls_refusal: bool,
     #[serde(default)]
     pub greeting: Option<ImapExpect>,
     pub actions: Vec<ImapAction>,

@@ -8,7 +8,7 @@ use crate::exec::error::{Category, ExecError};
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
-use crate::exec::tls::TlsSettings;
+use crate::exec::tls::{TlsError, TlsSettings, peer_alert};
 use crate::scenario::model::*;
 use crate::verdict;
 
@@ -43,6 +43,20 @@ fn kind_name(k: StatusKind) -> &'static str {
 }
 
 pub fn imap_error(e: ImapError) -> ExecError {
+    let alert = server_alert(&e);
+    imap_category(e).with_tls_alert(alert)
+}
+
+/// The fatal TLS alert the server ended the exchange with, if any.
+fn server_alert(e: &ImapError) -> Option<String> {
+    match e {
+        ImapError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
+        ImapError::Io(source) => peer_alert(source),
+        _ => None,
+    }
+}
+
+fn imap_category(e: ImapError) -> ExecError {
     let category = match &e {
         ImapError::Connect(n) => return ExecError::from(n),
         ImapError::Tls { .. } => Category::Tls,
@@ -74,7 +88,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
             out.judge(verdict::judge_imap(step.greeting.as_ref().expect("checked"), &obs));
             return Ok(());
         }
-        Err(e) => return Err(imap_error(e)),
+        Err(e) => return out.tls_refusal(step.accept_tls_refusal, imap_error(e)),
     };
     if let Some(e) = &step.greeting {
         let mut obs = status_obs(&greeting.status);
@@ -87,7 +101,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
     for action in &step.actions {
         let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
             Ok(r) => r,
-            Err(e) => return Err(e),
+            Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),
         };
         if let Some(e) = expect
             && out.judge(verdict::judge_imap(&e, &obs))

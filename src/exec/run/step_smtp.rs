@@ -6,7 +6,7 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
 use crate::exec::observation::SmtpObservation;
 use crate::exec::smtp::{Capabilities, Reply, SmtpError, SmtpSession, SmtpTimeouts};
-use crate::exec::tls::TlsSettings;
+use crate::exec::tls::{TlsError, TlsSettings, peer_alert};
 use crate::scenario::model::*;
 use crate::verdict;
 
@@ -23,6 +23,20 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep) -> StepO
 }
 
 pub fn smtp_error(e: SmtpError) -> ExecError {
+    let alert = server_alert(&e);
+    smtp_category(e).with_tls_alert(alert)
+}
+
+/// The fatal TLS alert the server ended the exchange with, if any.
+fn server_alert(e: &SmtpError) -> Option<String> {
+    match e {
+        SmtpError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
+        SmtpError::Io { source, .. } => peer_alert(source),
+        _ => None,
+    }
+}
+
+fn smtp_category(e: SmtpError) -> ExecError {
     let category = match &e {
         SmtpError::Connect(n) => return ExecError::from(n),
         SmtpError::Timeout { .. } => Category::Timeout,
@@ -61,7 +75,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
             out.judge(verdict::judge_smtp(step.greeting.as_ref().expect("checked"), &obs));
             return Ok(());
         }
-        Err(e) => return Err(smtp_error(e)),
+        Err(e) => return out.tls_refusal(step.accept_tls_refusal, smtp_error(e)),
     };
     if let Some(e) = &step.greeting {
         let mut obs = reply_obs(&greeting);
@@ -71,7 +85,10 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
         }
     }
     for action in &step.actions {
-        let (obs, expect, stop) = act(env, st, &mut s, &tls, action).await?;
+        let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
+            Ok(r) => r,
+            Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),
+        };
         if let Some(e) = expect
             && out.judge(verdict::judge_smtp(&e, &obs))
         {

@@ -366,6 +366,11 @@ pub struct MessageSpec {
     /// Plain text body (UTF-8).
     #[serde(default)]
     pub body: Option<String>,
+    /// Send the text body unencoded (`Content-Transfer-Encoding: 8bit`, CRLF line ends) rather
+    /// than quoted-printable or base64, to check 8BITMIME transport (pair it with
+    /// `BODY=8BITMIME` on MAIL FROM). Default false.
+    #[serde(default)]
+    pub body_8bit: bool,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
     /// Ask for a read receipt (RFC 8098) to this address.

@@ -246,6 +246,11 @@ pub struct SmtpAuth {
     #[schemars(with = "String")]
     pub mailbox: Pos<String>,
     pub mechanism: Mechanism,
+    /// For optional mechanisms (e.g. OAUTHBEARER): when the server's last EHLO / CAPABILITY
+    /// does not offer `mechanism`, the scenario ends as skipped (not applicable) with that
+    /// reason instead of trying. Default false: the mechanism is tried whatever is announced.
+    #[serde(default)]
+    pub only_if_offered: bool,
     /// Send the response with the AUTH command (default true).
     #[serde(default = "yes")]
     pub initial_response: bool,
@@ -482,6 +487,11 @@ pub struct ImapAuthenticate {
     #[schemars(with = "String")]
     pub mailbox: Pos<String>,
     pub mechanism: Mechanism,
+    /// For optional mechanisms (e.g. OAUTHBEARER): when the server's last EHLO / CAPABILITY
+    /// does not offer `mechanism`, the scenario ends as skipped (not applicable) with that
+    /// reason instead of trying. Default false: the mechanism is tried whatever is announced.
+    #[serde(default)]
+    pub only_if_offered: bool,
     /// Send the response with the command (RFC 4959 SASL-IR; default true).
     #[serde(default = "yes")]
     pub sasl_ir: bool,

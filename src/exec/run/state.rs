@@ -77,6 +77,9 @@ impl ScenarioState {
 pub struct StepOutput {
     pub checks: Vec<Check>,
     pub error: Option<ExecError>,
+    /// Why the rest of the scenario does not apply to this target (e.g. an optional mechanism
+    /// the server does not offer): the scenario ends as skipped.
+    pub not_applicable: Option<String>,
 }
 
 impl StepOutput {

@@ -99,6 +99,15 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
         }
     }
     for action in &step.actions {
+        if let ImapAction::Authenticate(a) = action
+            && a.only_if_offered
+            && !s.has_capability(&format!("AUTH={}", a.mechanism.name())).await.map_err(imap_error)?
+        {
+            let reason = format!("IMAP does not offer AUTH={}: not applicable", a.mechanism.name());
+            s.transcript().note(&reason);
+            out.not_applicable = Some(reason);
+            return Ok(());
+        }
         let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
             Ok(r) => r,
             Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),

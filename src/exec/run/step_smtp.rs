@@ -85,6 +85,16 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
         }
     }
     for action in &step.actions {
+        if let SmtpAction::Auth(a) = action
+            && a.only_if_offered
+            && !s.capabilities().is_some_and(|c| c.supports_auth(a.mechanism.name()))
+        {
+            let offered = s.capabilities().map(|c| c.auth_mechanisms().join(" ")).unwrap_or_default();
+            let reason = format!("SMTP does not offer {} (AUTH: {offered}): not applicable", a.mechanism.name());
+            s.transcript().note(&reason);
+            out.not_applicable = Some(reason);
+            return Ok(());
+        }
         let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
             Ok(r) => r,
             Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),

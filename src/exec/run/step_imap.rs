@@ -8,7 +8,7 @@ use crate::exec::error::{Category, ExecError};
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
-use crate::exec::tls::{TlsError, TlsSettings, peer_alert};
+use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
 use crate::scenario::model::*;
 use crate::verdict;
 
@@ -68,9 +68,12 @@ fn imap_category(e: ImapError) -> ExecError {
     ExecError::new(category, e.to_string())
 }
 
-/// A TLS failure is an observation when the scenario expects the handshake to fail.
-fn tls_refusal_expected(e: &Option<ImapExpect>) -> bool {
-    e.as_ref().and_then(|e| e.tls.as_ref()).is_some_and(|t| t.established == Some(false) || t.chain_verified == Some(false))
+/// A failed handshake is an observation (judged) rather than an error when the step expects it
+/// to fail, or expects a verified chain and verification is what failed.
+fn tls_failure_observed(e: &Option<ImapExpect>, facts: Option<&TlsFacts>) -> bool {
+    let (Some(t), Some(facts)) = (e.as_ref().and_then(|e| e.tls.as_ref()), facts) else { return false };
+    let chain_refused = facts.verification.as_deref().is_some_and(|v| v != "ok");
+    t.established == Some(false) || t.chain_verified == Some(false) || (t.chain_verified == Some(true) && chain_refused)
 }
 
 async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut StepOutput) -> Result<(), ExecError> {
@@ -83,7 +86,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
     let t = st.connection("imap");
     let (mut s, greeting) = match ImapSession::connect(&ep, &tls, timeouts, t).await {
         Ok(ok) => ok,
-        Err(e) if e.tls_facts().is_some() && tls_refusal_expected(&step.greeting) => {
+        Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
             let obs = ImapObservation { tls: e.tls_facts().cloned(), ..Default::default() };
             out.judge(verdict::judge_imap(step.greeting.as_ref().expect("checked"), &obs));
             return Ok(());
@@ -143,7 +146,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
                     obs.tls = facts;
                     (obs, a.expect.clone(), false)
                 }
-                Err(e) if e.tls_facts().is_some() && tls_refusal_expected(&a.expect) => {
+                Err(e) if tls_failure_observed(&a.expect, e.tls_facts()) => {
                     let obs = ImapObservation { status: "OK".into(), tls: e.tls_facts().cloned(), ..Default::default() };
                     (obs, a.expect.clone(), true)
                 }

@@ -6,7 +6,7 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
 use crate::exec::observation::SmtpObservation;
 use crate::exec::smtp::{Capabilities, Reply, SmtpError, SmtpSession, SmtpTimeouts};
-use crate::exec::tls::{TlsError, TlsSettings, peer_alert};
+use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
 use crate::scenario::model::*;
 use crate::verdict;
 
@@ -59,8 +59,12 @@ fn caps_list(c: &Capabilities) -> Vec<String> {
         .collect()
 }
 
-fn tls_refusal_expected(e: &Option<SmtpExpect>) -> bool {
-    e.as_ref().and_then(|e| e.tls.as_ref()).is_some_and(|t| t.established == Some(false) || t.chain_verified == Some(false))
+/// A failed handshake is an observation (judged) rather than an error when the step expects it
+/// to fail, or expects a verified chain and verification is what failed.
+fn tls_failure_observed(e: &Option<SmtpExpect>, facts: Option<&TlsFacts>) -> bool {
+    let (Some(t), Some(facts)) = (e.as_ref().and_then(|e| e.tls.as_ref()), facts) else { return false };
+    let chain_refused = facts.verification.as_deref().is_some_and(|v| v != "ok");
+    t.established == Some(false) || t.chain_verified == Some(false) || (t.chain_verified == Some(true) && chain_refused)
 }
 
 async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut StepOutput) -> Result<(), ExecError> {
@@ -70,7 +74,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
     let t = st.connection("smtp");
     let (mut s, greeting) = match SmtpSession::connect(&ep, &tls, timeouts, t).await {
         Ok(ok) => ok,
-        Err(e) if e.tls_facts().is_some() && tls_refusal_expected(&step.greeting) => {
+        Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
             let obs = SmtpObservation { tls: e.tls_facts().cloned(), ..Default::default() };
             out.judge(verdict::judge_smtp(step.greeting.as_ref().expect("checked"), &obs));
             return Ok(());
@@ -129,7 +133,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
                     obs.tls = facts;
                     (obs, a.expect.clone(), false)
                 }
-                Err(e) if e.tls_facts().is_some() && tls_refusal_expected(&a.expect) => {
+                Err(e) if tls_failure_observed(&a.expect, e.tls_facts()) => {
                     let obs = SmtpObservation { code: 220, tls: e.tls_facts().cloned(), ..Default::default() };
                     (obs, a.expect.clone(), true)
                 }
@@ -184,4 +188,24 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
             (reply_obs(&reply), a.expect.clone(), true)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_tls_failures_are_observations() {
+        let expect = |yaml: &str| Some(serde_saphyr::from_str::<SmtpExpect>(yaml).unwrap());
+        let refused = TlsFacts { verification: Some("invalid peer certificate: UnknownIssuer".into()), ..Default::default() };
+        let verified = TlsFacts { verification: Some("ok".into()), ..Default::default() };
+        // A verified chain was expected and verification failed: judged (the check fails).
+        assert!(tls_failure_observed(&expect("{tls: {chain_verified: true}}"), Some(&refused)));
+        // The chain verified but the handshake failed later: not a chain observation.
+        assert!(!tls_failure_observed(&expect("{tls: {chain_verified: true}}"), Some(&verified)));
+        assert!(tls_failure_observed(&expect("{tls: {established: false}}"), Some(&verified)));
+        assert!(!tls_failure_observed(&expect("{tls: {established: true}}"), Some(&refused)));
+        assert!(!tls_failure_observed(&expect("{code: '220'}"), Some(&refused)));
+        assert!(!tls_failure_observed(&None, Some(&refused)));
+    }
 }

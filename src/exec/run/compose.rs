@@ -26,6 +26,7 @@ pub fn compose(env: &RunEnv, st: &ScenarioState, spec: &MessageSpec) -> Result<B
         subject: st.render(&spec.subject)?,
         headers,
         body: spec.body.as_ref().map(|b| st.render(b)).transpose()?,
+        body_8bit: spec.body_8bit,
         attachments,
         disposition_notification_to: spec.disposition_notification_to.as_ref().map(|d| st.render(d)).transpose()?,
         pad_to_bytes: spec.pad_to_bytes,

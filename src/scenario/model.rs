@@ -625,6 +625,10 @@ pub struct ImapExpect {
     /// For `search`: at least this many results.
     #[serde(default)]
     pub count_at_least: Option<u32>,
+    /// For `wait_for`: how the harness waited, `idle` (RFC 2177: announced by the server and not
+    /// refused when used) or `polling` (NOOP + SEARCH).
+    #[serde(default)]
+    pub wait_method: Option<String>,
     /// For `fetch`: the fetched message compared with a sent one.
     #[serde(default)]
     pub matches_sent: Option<MatchesSent>,

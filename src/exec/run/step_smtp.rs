@@ -7,6 +7,7 @@ use crate::exec::error::{Category, ExecError};
 use crate::exec::observation::SmtpObservation;
 use crate::exec::smtp::{Capabilities, Reply, SmtpError, SmtpSession, SmtpTimeouts};
 use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
+use crate::fixtures::guard::{Guard, GuardRefusal};
 use crate::scenario::model::*;
 use crate::verdict;
 
@@ -117,6 +118,20 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
 
 type Acted = (SmtpObservation, Option<SmtpExpect>, bool);
 
+/// The send guard (fictitious data only, declared recipients only) for this run's target.
+fn guard(env: &RunEnv) -> Result<Guard, ExecError> {
+    Guard::new(&env.fixtures, &env.target).map_err(|e| ExecError::harness(e.to_string()))
+}
+
+/// A guard refusal is the harness's own stop: the scenario ends as `error`, nothing was sent.
+fn refused(r: GuardRefusal) -> ExecError {
+    ExecError::harness(r.to_string())
+}
+
+fn expected_code(e: &Option<SmtpExpect>) -> Option<&str> {
+    e.as_ref().and_then(|e| e.code.as_ref()).map(|c| c.value.as_str())
+}
+
 /// `tls` holds the step's settings (versions, client certificate): STARTTLS uses them too.
 async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &TlsSettings, action: &SmtpAction) -> Result<Acted, ExecError> {
     Ok(match action {
@@ -164,10 +179,13 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         SmtpAction::RcptTo(a) => {
             let addr = st.render(&a.address)?;
             let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
+            guard(env)?.check_recipient(&addr, expected_code(&a.expect)).map_err(refused)?;
             (reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), a.expect.clone(), false)
         }
         SmtpAction::Data(a) => {
             let built = compose(env, st, &a.message)?;
+            // Before DATA: a refused message never reaches the server.
+            guard(env)?.check_message(&built.bytes).map_err(refused)?;
             let bytes = built.bytes.clone();
             st.remember_sent(built);
             let ex = s.data(&bytes).await.map_err(smtp_error)?;
@@ -176,6 +194,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         }
         SmtpAction::Command(a) => {
             let line = st.render(&a.line)?;
+            guard(env)?.check_command(&line, expected_code(&a.expect)).map_err(refused)?;
             (reply_obs(&s.command(&line).await.map_err(smtp_error)?), a.expect.clone(), false)
         }
         SmtpAction::ExpectClosed(a) => {

@@ -12,6 +12,7 @@ use crate::scenario::model::*;
 use crate::verdict;
 
 use super::auth::{Login, login};
+use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep) -> StepOutput {
@@ -79,7 +80,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
         let mut obs = status_obs(&greeting.status);
         obs.capabilities = greeting.capabilities.clone().unwrap_or_default();
         obs.tls = s.tls_facts().cloned();
-        if out.judge(verdict::judge_imap(e, &obs)) {
+        if out.judge(verdict::judge_imap(&expect_vars::imap(st, e.clone())?, &obs)) {
             return Ok(());
         }
     }
@@ -89,7 +90,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
             Err(e) => return Err(e),
         };
         if let Some(e) = expect
-            && out.judge(verdict::judge_imap(&e, &obs))
+            && out.judge(verdict::judge_imap(&expect_vars::imap(st, e)?, &obs))
         {
             return Ok(());
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::evidence::secret::Secret;
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
+use crate::exec::tls::TlsSettings;
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
@@ -85,7 +86,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
         }
     }
     for action in &step.actions {
-        let (obs, expect, stop) = match act(env, st, &mut s, action).await {
+        let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
             Ok(r) => r,
             Err(e) => return Err(e),
         };
@@ -103,7 +104,8 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
 
 type Acted = (ImapObservation, Option<ImapExpect>, bool);
 
-async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, action: &ImapAction) -> Result<Acted, ExecError> {
+/// `tls`: the step's TLS settings (versions, client certificate), used again by STARTTLS.
+async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &TlsSettings, action: &ImapAction) -> Result<Acted, ExecError> {
     let t = s.transcript().clone();
     Ok(match action {
         ImapAction::Capability(a) => {
@@ -113,8 +115,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, action: 
             (obs, a.expect.clone(), false)
         }
         ImapAction::Starttls(a) => {
-            let tls = env.tls_settings(None, None)?;
-            match s.starttls(&tls).await {
+            match s.starttls(tls).await {
                 Ok((status, facts)) => {
                     let mut obs = status_obs(&status);
                     obs.tls = facts;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
+use crate::exec::tls::TlsSettings;
 use crate::exec::observation::SmtpObservation;
 use crate::exec::smtp::{Capabilities, Reply, SmtpError, SmtpSession, SmtpTimeouts};
 use crate::fixtures::guard::{Guard, GuardRefusal};
@@ -72,7 +73,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
         }
     }
     for action in &step.actions {
-        let (obs, expect, stop) = act(env, st, &mut s, action).await?;
+        let (obs, expect, stop) = act(env, st, &mut s, &tls, action).await?;
         if let Some(e) = expect
             && out.judge(verdict::judge_smtp(&expect_vars::smtp(st, e)?, &obs))
         {
@@ -101,7 +102,8 @@ fn expected_code(e: &Option<SmtpExpect>) -> Option<&str> {
     e.as_ref().and_then(|e| e.code.as_ref()).map(|c| c.value.as_str())
 }
 
-async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: &SmtpAction) -> Result<Acted, ExecError> {
+/// `tls`: the step's TLS settings (versions, client certificate), used again by STARTTLS.
+async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &TlsSettings, action: &SmtpAction) -> Result<Acted, ExecError> {
     Ok(match action {
         SmtpAction::Ehlo(a) => {
             let (reply, caps) = s.ehlo(a.name.as_deref().unwrap_or("mssconf.test")).await.map_err(smtp_error)?;
@@ -110,8 +112,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: 
             (obs, a.expect.clone(), false)
         }
         SmtpAction::Starttls(a) => {
-            let tls = env.tls_settings(None, None)?;
-            match s.starttls(&tls).await {
+            match s.starttls(tls).await {
                 Ok((reply, facts)) => {
                     let mut obs = reply_obs(&reply);
                     obs.tls = facts;

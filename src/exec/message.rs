@@ -79,7 +79,12 @@ pub fn build(d: &Draft) -> Built {
         let raw_len = (missing * 3 / 4) as usize;
         b = b.attachment("application/octet-stream", "padding.bin", vec![b'x'; raw_len]);
     }
-    let bytes = b.write_to_vec().unwrap_or_default();
+    let mut bytes = b.write_to_vec().unwrap_or_default();
+    // SMTP ends every message with CRLF (RFC 5321 §4.1.1.4): record the bytes as they travel,
+    // or the last text part of a single-part message hashes differently once delivered.
+    if !bytes.ends_with(b"\r\n") {
+        bytes.extend_from_slice(b"\r\n");
+    }
     let parts = part_hashes(&bytes);
     Built { name: d.name.clone(), bytes, message_id: format!("<{}>", d.message_id), subject: d.subject.clone(), parts }
 }
@@ -214,6 +219,19 @@ mod tests {
         assert!(!text.replace("\r\n", "").contains('\n'), "bare LF in {text}");
         let cmp = compare(&b, &b.bytes, &[]);
         assert!(cmp.parts.iter().all(|(_, s, r)| Some(s) == r.as_ref()));
+    }
+
+    #[test]
+    fn single_part_message_compares_equal_after_transport() {
+        let mut d = draft();
+        d.attachments.clear();
+        let b = build(&d);
+        assert!(b.bytes.ends_with(b"\r\n"));
+        // What a server stores: trace headers prepended, the message as received.
+        let mut delivered = b"Return-Path: <a@op.test>\r\nReceived: from x by y; Mon, 1 Jan 2026 00:00:00 +0000\r\n".to_vec();
+        delivered.extend_from_slice(&b.bytes);
+        let cmp = compare(&b, &delivered, &[]);
+        assert!(cmp.parts.iter().all(|(_, s, r)| Some(s) == r.as_ref()), "{cmp:?}");
     }
 
     #[test]

@@ -398,9 +398,9 @@ pub enum Attachment {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct XdmAttachment {
-    /// Fixture patient key (`fixtures/patients.yaml`).
+    /// Fixture patient key (`patients.<key>` of `fixtures/fixtures.yaml`).
     pub patient: String,
-    /// Fixture document keys to include (one CDA each).
+    /// Fixture document keys (`documents.<key>`), one CDA R2 file each, in this order.
     pub documents: Vec<String>,
 }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod compose;
+mod expect_vars;
 mod probe_run;
 mod state;
 mod step_http;

@@ -13,6 +13,7 @@ use crate::scenario::model::*;
 use crate::verdict;
 
 use super::auth::{Login, login};
+use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep) -> StepOutput {
@@ -97,7 +98,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
         let mut obs = status_obs(&greeting.status);
         obs.capabilities = greeting.capabilities.clone().unwrap_or_default();
         obs.tls = s.tls_facts().cloned();
-        if out.judge(verdict::judge_imap(e, &obs)) {
+        if out.judge(verdict::judge_imap(&expect_vars::imap(st, e.clone())?, &obs)) {
             return Ok(());
         }
     }
@@ -116,7 +117,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
             Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),
         };
         if let Some(e) = expect
-            && out.judge(verdict::judge_imap(&e, &obs))
+            && out.judge(verdict::judge_imap(&expect_vars::imap(st, e)?, &obs))
         {
             return Ok(());
         }

@@ -12,6 +12,7 @@ use crate::scenario::model::*;
 use crate::verdict;
 
 use super::auth::{Login, login};
+use super::expect_vars;
 use super::compose::compose;
 use super::state::{ScenarioState, StepOutput};
 
@@ -85,7 +86,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
     if let Some(e) = &step.greeting {
         let mut obs = reply_obs(&greeting);
         obs.tls = s.tls_facts().cloned();
-        if out.judge(verdict::judge_smtp(e, &obs)) {
+        if out.judge(verdict::judge_smtp(&expect_vars::smtp(st, e.clone())?, &obs)) {
             return Ok(());
         }
     }
@@ -105,7 +106,7 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
             Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),
         };
         if let Some(e) = expect
-            && out.judge(verdict::judge_smtp(&e, &obs))
+            && out.judge(verdict::judge_smtp(&expect_vars::smtp(st, e)?, &obs))
         {
             return Ok(());
         }

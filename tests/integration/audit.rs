@@ -117,18 +117,21 @@ fn audit_session_runs_repeats_skips_notes_quits_resumes_and_reports() {
 fn first_session(report: &Path) {
     let pane = Pane::start("s1", &command(report, ""));
     pane.answer("Nom de l'auditeur ou de l'auditrice >", 1, "Alice Martin");
-    let screen = pane.wait("Étape 1/2 : Soumission d'un message de per1 à per2", 1);
+    // Every check waits for the last line printed first (the prompt), then reads above it.
+    let screen = pane.wait(BEFORE, 1);
+    assert!(screen.contains("Étape 1/2 : Soumission d'un message de per1 à per2"), "{screen}");
     assert!(screen.contains("1. Connexion SMTP à 127.0.0.1:") && screen.contains("en STARTTLS"), "{screen}");
     assert!(screen.contains("par le mécanisme XOAUTH2 avec un jeton d'accès valide (non affiché)"), "{screen}");
     assert!(screen.contains("objet « Audit mssconf : message de test fictif »"), "{screen}");
-    pane.answer(BEFORE, 1, "");
-    let screen = pane.wait("Verdict de l'étape 1/2 : CONFORME", 1);
+    pane.type_line("");
+    let screen = pane.wait(AFTER, 1);
+    assert!(screen.contains("Verdict de l'étape 1/2 : CONFORME"), "{screen}");
     assert!(screen.contains("smtp#1 C: EHLO mssconf.test") && screen.contains("smtp#1 S: 250"), "{screen}");
     assert!(screen.contains("<redacted token"), "the token is never shown: {screen}");
     assert!(screen.contains("OK reply code : attendu 235 / obtenu 235"), "{screen}");
     assert!(screen.contains("Message envoyé « m1 » : objet « Audit mssconf : message de test fictif »,"), "{screen}");
     assert!(screen.contains("Attestation : observé à l'écran par Alice Martin, 20"), "{screen}");
-    pane.answer(AFTER, 1, "r");
+    pane.type_line("r");
     pane.wait("Verdict de l'étape 1/2 (tentative 2) : CONFORME", 1);
     pane.answer(AFTER, 2, "n");
     pane.answer("Note (une ligne", 1, "Échange lisible, jeton masqué");
@@ -142,12 +145,14 @@ fn first_session(report: &Path) {
     let screen = pane.wait("Étape 1/3 : Poignée de main TLS", 1);
     assert!(screen.contains("Scénario 2/2 · OPE/TLS.02.91 · profil general"), "{screen}");
     pane.answer(BEFORE, 3, "");
-    let screen = pane.wait("Verdict de l'étape 1/3 : CONFORME", 1);
+    let screen = pane.wait(AFTER, 4);
+    assert!(screen.contains("Verdict de l'étape 1/3 : CONFORME"), "{screen}");
     assert!(screen.contains("tls#1 * TLS TLSv1_"), "TLS facts are shown: {screen}");
-    pane.answer(AFTER, 4, "");
-    let screen = pane.wait("Étape 2/3 : Sonde TLS 1.0", 1);
+    pane.type_line("");
+    let screen = pane.wait(BEFORE, 4);
+    assert!(screen.contains("Étape 2/3 : Sonde TLS 1.0"), "{screen}");
     assert!(screen.contains("ClientHello n'offrant que TLS 1.0. Attendu : connexion TLS refusée par le serveur."), "{screen}");
-    pane.answer(BEFORE, 4, "q");
+    pane.type_line("q");
     let screen = pane.wait("[exit 0]", 1);
     assert!(screen.contains(&format!("Pour reprendre : mssconf audit --resume {}", report.display())), "{screen}");
     // tmux re-emits SGR attributes one by one (`ESC[1m ESC[32m`).
@@ -162,14 +167,14 @@ fn second_session(report: &Path) {
         &format!("audit --resume {}", report.display()),
     ));
     pane.answer("(Entrée : Alice Martin) >", 1, "Bruno Petit");
-    let screen = pane.wait("Étape 1/3 : Poignée de main TLS", 1);
+    let screen = pane.wait(BEFORE, 1);
     assert!(screen.contains("Reprise : le scénario general::OPE/TLS.02.91 était en cours ; il recommence à sa première étape."), "{screen}");
     assert!(screen.contains("Scénarios : 2 prévus, 1 restant(s)."), "{screen}");
     for (step, title) in [(1, "Poignée de main TLS"), (2, "Sonde TLS 1.0"), (3, "EHLO en clair")] {
-        pane.wait(&format!("Étape {step}/3 : {title}"), 1);
-        pane.answer(BEFORE, step, "");
-        pane.wait(&format!("Verdict de l'étape {step}/3 : CONFORME"), 1);
-        pane.answer(AFTER, step, "");
+        assert!(pane.wait(BEFORE, step).contains(&format!("Étape {step}/3 : {title}")));
+        pane.type_line("");
+        assert!(pane.wait(AFTER, step).contains(&format!("Verdict de l'étape {step}/3 : CONFORME")));
+        pane.type_line("");
     }
     let screen = pane.wait("[exit 0]", 1);
     assert!(screen.contains("Fin du scénario OPE/TLS.02.91 : CONFORME"), "{screen}");

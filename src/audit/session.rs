@@ -154,7 +154,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         let s = &loaded.scenario;
         let rule = "─".repeat(self.console.style.width);
         self.console.blank();
-        self.console.lines(&[rule.clone()]);
+        self.console.lines(std::slice::from_ref(&rule));
         let head = format!("Scénario {pos}/{total} · {} · profil {}", s.id.value, s.profile.name());
         let painted = self.console.style.paint(sgr::TITLE, &head);
         self.console.lines(&[painted]);

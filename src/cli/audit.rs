@@ -43,7 +43,7 @@ pub fn main(args: AuditArgs) -> i32 {
 
 /// Where an audit starts from.
 enum Opened {
-    New { options: AuditOptions, run_id: String },
+    New { options: Box<AuditOptions>, run_id: String },
     Resumed(Box<AuditState>),
 }
 
@@ -72,7 +72,7 @@ fn open(args: &AuditArgs) -> Result<(Opened, PathBuf), String> {
             dir.display()
         ));
     }
-    Ok((Opened::New { options, run_id }, dir))
+    Ok((Opened::New { options: Box::new(options), run_id }, dir))
 }
 
 /// The options of a new audit, paths made absolute so `--resume` works from any folder.
@@ -132,7 +132,7 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
             let planned = plan(&catalogue.scenarios, &selected, &acquired.target).iter().map(|c| c.name.clone()).collect();
             let mut record = runner::new_record(&run_id, &acquired.target, acquired.mock.is_some(), options.selection());
             record.audit = Some(AuditRecord::new(&auditor));
-            AuditState { format: STATE_FORMAT, options, planned, record, current: None }
+            AuditState { format: STATE_FORMAT, options: *options, planned, record, current: None }
         }
     };
     let env = RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), options.root.join("fixtures"), state.record.run_id.clone())

@@ -266,7 +266,7 @@ fn closed(x: &ExpectClosed) -> String {
 
 /// `2 s`, `1,5 s`, `60 s`
 fn seconds(ms: u64) -> String {
-    if ms % 1000 == 0 { format!("{} s", ms / 1000) } else { format!("{},{} s", ms / 1000, format!("{:03}", ms % 1000).trim_end_matches('0')) }
+    if ms.is_multiple_of(1000) { format!("{} s", ms / 1000) } else { format!("{},{} s", ms / 1000, format!("{:03}", ms % 1000).trim_end_matches('0')) }
 }
 
 #[cfg(test)]

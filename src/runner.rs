@@ -111,6 +111,7 @@ pub fn new_record(run_id: &str, target: &Target, embedded: bool, selection: Vec<
         target: summary(target, embedded),
         selection,
         scenarios: vec![],
+        audit: None,
     }
 }
 

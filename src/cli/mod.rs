@@ -1,6 +1,7 @@
 //! The `mssconf` command line: parse, dispatch, return an exit code.
 
 pub mod args;
+pub mod audit;
 pub mod catalogue_cmds;
 pub mod mock;
 pub mod progress;
@@ -20,5 +21,6 @@ pub fn main() -> i32 {
         Command::Coverage(a) => catalogue_cmds::coverage(&a),
         Command::Run(a) => run::main(a),
         Command::Mock(a) => mock::main(a),
+        Command::Audit(a) => audit::main(a),
     }
 }

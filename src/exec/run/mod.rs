@@ -5,6 +5,7 @@ mod auth;
 mod compose;
 mod expect_vars;
 mod probe_run;
+mod scenario_run;
 mod state;
 mod step_http;
 mod step_imap;
@@ -12,63 +13,27 @@ mod step_smtp;
 mod step_tls;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use chrono::Utc;
-use serde_json::Value;
+use std::time::Duration;
 
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
-use crate::exec::transcript::Transcript;
 use crate::record::{Outcome, ProofRecord, ScenarioRecord, StepRecord};
-use crate::scenario::interpolate::Vars;
 use crate::scenario::load::Loaded;
 use crate::scenario::model::{ProofDecl, Step, StepAction};
 
+pub use scenario_run::ScenarioRun;
 pub use state::{ScenarioState, StepOutput};
 
-/// Runs a scenario that the plan decided to run.
+/// Runs a scenario that the plan decided to run: every step in order, stopping at the first
+/// step that does not pass.
 pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
-    let started = Utc::now();
-    let clock = Instant::now();
-    let mut record = blank_record(loaded);
-    record.started = Some(started);
-    let mut vars = Vars::default();
-    vars.set("target", env.target_vars.clone());
-    vars.set("fixtures", env.fixtures.clone());
-    vars.set("captured", Value::Object(Default::default()));
-    let mut st = ScenarioState::new(vars, Transcript::new(env.secrets.clone()));
-    let budget = Duration::from_millis(env.target.timeouts.scenario);
-    for (i, step) in loaded.scenario.steps.iter().enumerate() {
-        let left = budget.saturating_sub(clock.elapsed());
-        let step_budget = Duration::from_millis(step.timeout_ms.unwrap_or(env.target.timeouts.step)).min(left);
-        let from = st.transcript.len();
-        let step_clock = Instant::now();
-        let out = match tokio::time::timeout(step_budget, run_step(&env, &mut st, step)).await {
-            Ok(out) => out,
-            Err(_) => StepOutput {
-                error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
-                ..Default::default()
-            },
-        };
-        let step_record = step_record(step, &out, from, st.transcript.len(), step_clock.elapsed());
-        let outcome = step_record.outcome;
-        record.steps.push(step_record);
-        collect_proofs(&mut record, &step.proofs, Some(i));
-        if outcome != Outcome::Pass {
-            record.outcome = outcome;
-            record.reason = first_problem(&out);
+    let mut run = ScenarioRun::new(env, loaded);
+    for i in 0..run.step_count() {
+        if run.run_step(i).await.outcome != Outcome::Pass {
             break;
         }
     }
-    if record.steps.iter().all(|s| s.outcome == Outcome::Pass) && record.steps.len() == loaded.scenario.steps.len() {
-        record.outcome = Outcome::Pass;
-    }
-    collect_proofs(&mut record, &loaded.scenario.proofs, None);
-    record.transcript = st.transcript.lines();
-    record.messages = st.messages.iter().map(|(m, _)| m.clone()).collect();
-    record.duration_ms = clock.elapsed().as_millis() as u64;
-    record
+    run.finish()
 }
 
 async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutput {

@@ -205,6 +205,7 @@ fn placeholder() -> ScenarioRecord {
         transcript: vec![],
         proofs: vec![],
         messages: vec![],
+        attempts: vec![],
     }
 }
 

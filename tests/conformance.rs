@@ -100,7 +100,7 @@ fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
 fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
     let reason = r.reason.clone().unwrap_or_default();
     match r.outcome {
-        Outcome::Pass => Ok(Completion::Completed),
+        Outcome::Pass | Outcome::Flaky => Ok(Completion::Completed),
         Outcome::Skip => Ok(Completion::ignored_with(format!("skipped: {reason}"))),
         Outcome::Fail => {
             let failed: Vec<String> = r

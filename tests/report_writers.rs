@@ -66,6 +66,7 @@ fn scenario(id: &str, profile: &str, outcome: Outcome, requirements: &[&str]) ->
         transcript: vec![],
         proofs: vec![],
         messages: vec![],
+        attempts: vec![],
     }
 }
 

@@ -53,5 +53,6 @@ pub fn label(o: Outcome) -> &'static str {
         Outcome::Error => "ERROR",
         Outcome::Skip => "SKIP",
         Outcome::Interrupted => "INTERRUPTED",
+        Outcome::Flaky => "FLAKY",
     }
 }

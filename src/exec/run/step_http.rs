@@ -24,6 +24,8 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
 
 async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Result<HttpObservation, ExecError> {
     let url = st.render(&step.url)?;
+    // Before any connection: an undeclared host is never contacted.
+    env.hosts.check_url(&url).map_err(|e| ExecError::harness(e.to_string()))?;
     let method = reqwest::Method::from_bytes(step.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| ExecError::harness(format!("bad HTTP method `{}`", step.method)))?;
     let t = st.connection("http");

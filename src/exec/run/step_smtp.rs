@@ -135,6 +135,9 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: 
             (reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), a.expect.clone(), false)
         }
         SmtpAction::Data(a) => {
+            // Spacing and cap are checked before composing: a refused message is never built.
+            let admitted = env.submissions.admit().await?;
+            s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             let built = compose(env, st, &a.message)?;
             let bytes = built.bytes.clone();
             st.remember_sent(built);

@@ -2,9 +2,13 @@
 
 pub mod args;
 pub mod catalogue_cmds;
+pub mod diff;
+pub mod dry_run;
 pub mod mock;
 pub mod progress;
 pub mod run;
+pub mod run_modes;
+pub mod selection;
 
 use clap::Parser;
 
@@ -20,5 +24,6 @@ pub fn main() -> i32 {
         Command::Coverage(a) => catalogue_cmds::coverage(&a),
         Command::Run(a) => run::main(a),
         Command::Mock(a) => mock::main(a),
+        Command::Diff(a) => diff::main(&a),
     }
 }

@@ -167,23 +167,28 @@ pub async fn execute_with(
 ) -> Vec<ScenarioRecord> {
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let halt = Halt::new(stop, options.clone());
-    let mut handles = Vec::new();
+    // Scenarios start in plan order: the dispatcher waits for a free slot before starting the
+    // next one, so fail-fast and the deadline cut the plan at a predictable place.
+    let mut slots = Vec::new();
     for (idx, decision) in cases {
-        let (env, cat, permits, events, halt) = (env.clone(), catalogue.clone(), permits.clone(), events.clone(), halt.clone());
+        let loaded = &catalogue.scenarios[idx];
+        if let Decision::Skip { reason } = &decision {
+            slots.push(Slot::Done(skipped_record(loaded, reason)));
+            continue;
+        }
+        let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+        if let Some(why) = halt.reason() {
+            let mut r = blank_record(loaded);
+            r.outcome = Outcome::Interrupted;
+            r.reason = Some(why);
+            slots.push(Slot::Done(r));
+            continue;
+        }
+        let (env, cat, events, halt) = (env.clone(), catalogue.clone(), events.clone(), halt.clone());
         let retries = options.retries;
-        handles.push(tokio::spawn(async move {
-            let loaded = &cat.scenarios[idx];
-            if let Decision::Skip { reason } = &decision {
-                return skipped_record(loaded, reason);
-            }
-            let _permit = permits.acquire_owned().await.expect("semaphore open");
-            if let Some(why) = halt.reason() {
-                let mut r = blank_record(loaded);
-                r.outcome = Outcome::Interrupted;
-                r.reason = Some(why);
-                return r;
-            }
-            let name = crate::plan::case_name(&loaded.scenario);
+        slots.push(Slot::Running(tokio::spawn(async move {
+            let _permit = permit;
+            let name = crate::plan::case_name(&cat.scenarios[idx].scenario);
             let _ = events.send(RunEvent::Started { name: name.clone() });
             let record = run_attempts(&env, &cat, idx, retries, &halt, &events).await;
             halt.after(&record);
@@ -194,20 +199,28 @@ pub async fn execute_with(
                 duration_ms: record.duration_ms,
             });
             record
-        }));
+        })));
     }
     let mut out = Vec::new();
-    for h in handles {
-        match h.await {
-            Ok(r) => out.push(r),
-            Err(e) => {
-                // The spawn itself failed (cancelled): keep the slot visible.
-                let r = ScenarioRecord { reason: Some(format!("harness task failed: {e}")), ..placeholder() };
-                out.push(r);
-            }
+    for slot in slots {
+        match slot {
+            Slot::Done(r) => out.push(r),
+            Slot::Running(h) => match h.await {
+                Ok(r) => out.push(r),
+                Err(e) => {
+                    // The task itself failed (cancelled): keep the slot visible.
+                    out.push(ScenarioRecord { reason: Some(format!("harness task failed: {e}")), ..placeholder() });
+                }
+            },
         }
     }
     out
+}
+
+/// A case of the plan: recorded without running (skipped, interrupted) or running.
+enum Slot {
+    Done(ScenarioRecord),
+    Running(tokio::task::JoinHandle<ScenarioRecord>),
 }
 
 /// Why no new scenario may start: Ctrl-C, fail-fast after a failure, or the deadline.

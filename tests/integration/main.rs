@@ -3,6 +3,7 @@
 mod ci;
 mod cli;
 mod faults;
+mod safety;
 mod schema;
 mod validate;
 

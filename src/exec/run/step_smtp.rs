@@ -135,11 +135,11 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: 
             (reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), a.expect.clone(), false)
         }
         SmtpAction::Data(a) => {
-            // Spacing and cap are checked before composing: a refused message is never built.
-            let admitted = env.submissions.admit().await?;
-            s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             let built = compose(env, st, &a.message)?;
             let bytes = built.bytes.clone();
+            // The run's rate and cap, shared by parallel scenarios: a refused message is not sent.
+            let admitted = env.submissions.admit().await?;
+            s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             st.remember_sent(built);
             let ex = s.data(&bytes).await.map_err(smtp_error)?;
             let obs = reply_obs(ex.final_reply.as_ref().unwrap_or(&ex.intermediate));

@@ -173,7 +173,7 @@ pub async fn execute_with(
     for (idx, decision) in cases {
         let loaded = &catalogue.scenarios[idx];
         if let Decision::Skip { reason } = &decision {
-            slots.push(Slot::Done(skipped_record(loaded, reason)));
+            slots.push(Slot::Done(Box::new(skipped_record(loaded, reason))));
             continue;
         }
         let permit = permits.clone().acquire_owned().await.expect("semaphore open");
@@ -181,7 +181,7 @@ pub async fn execute_with(
             let mut r = blank_record(loaded);
             r.outcome = Outcome::Interrupted;
             r.reason = Some(why);
-            slots.push(Slot::Done(r));
+            slots.push(Slot::Done(Box::new(r)));
             continue;
         }
         let (env, cat, events, halt) = (env.clone(), catalogue.clone(), events.clone(), halt.clone());
@@ -204,7 +204,7 @@ pub async fn execute_with(
     let mut out = Vec::new();
     for slot in slots {
         match slot {
-            Slot::Done(r) => out.push(r),
+            Slot::Done(r) => out.push(*r),
             Slot::Running(h) => match h.await {
                 Ok(r) => out.push(r),
                 Err(e) => {
@@ -219,7 +219,7 @@ pub async fn execute_with(
 
 /// A case of the plan: recorded without running (skipped, interrupted) or running.
 enum Slot {
-    Done(ScenarioRecord),
+    Done(Box<ScenarioRecord>),
     Running(tokio::task::JoinHandle<ScenarioRecord>),
 }
 

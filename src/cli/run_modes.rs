@@ -138,6 +138,29 @@ mod tests {
         assert_eq!("10m".parse::<MaxDuration>().unwrap().to_string(), "10m");
     }
 
+    /// Secrets come from the environment or files only: a flag would show them in `ps`.
+    #[test]
+    fn no_argument_of_any_command_names_a_secret() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, found: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let mut names = vec![arg.get_id().to_string()];
+                names.extend(arg.get_long().map(String::from));
+                names.extend(arg.get_value_names().into_iter().flatten().map(|v| v.to_string()));
+                let joined = names.join(" ").to_ascii_lowercase().replace(['-', '_'], "");
+                if ["token", "password", "passwd", "passphrase", "secret", "bearer", "credential", "apikey"].iter().any(|w| joined.contains(w)) {
+                    found.push(format!("{path} {}", names.join("/")));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), found);
+            }
+        }
+        let mut found = Vec::new();
+        walk(&crate::cli::args::Cli::command(), "mssconf", &mut found);
+        assert!(found.is_empty(), "options naming a secret: {found:?}");
+    }
+
     #[test]
     fn selection_lists_the_options_given() {
         let args = RunModeArgs {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod evidence;
 pub mod exit_code;
 pub mod exec;
+pub mod fixtures;
 pub mod plan;
 pub mod record;
 pub mod report;

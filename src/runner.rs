@@ -186,7 +186,7 @@ pub async fn execute_with(
         }
         let (env, cat, events, halt) = (env.clone(), catalogue.clone(), events.clone(), halt.clone());
         let retries = options.retries;
-        slots.push(Slot::Running(tokio::spawn(async move {
+        slots.push(Slot::Running(idx, tokio::spawn(async move {
             let _permit = permit;
             let name = crate::plan::case_name(&cat.scenarios[idx].scenario);
             let _ = events.send(RunEvent::Started { name: name.clone() });
@@ -205,11 +205,13 @@ pub async fn execute_with(
     for slot in slots {
         match slot {
             Slot::Done(r) => out.push(*r),
-            Slot::Running(h) => match h.await {
+            Slot::Running(idx, h) => match h.await {
                 Ok(r) => out.push(r),
                 Err(e) => {
-                    // The task itself failed (cancelled): keep the slot visible.
-                    out.push(ScenarioRecord { reason: Some(format!("harness task failed: {e}")), ..placeholder() });
+                    // The task itself failed (cancelled): keep the scenario visible as an error.
+                    let mut r = blank_record(&catalogue.scenarios[idx]);
+                    r.reason = Some(format!("harness task failed: {e}"));
+                    out.push(r);
                 }
             },
         }
@@ -220,7 +222,7 @@ pub async fn execute_with(
 /// A case of the plan: recorded without running (skipped, interrupted) or running.
 enum Slot {
     Done(Box<ScenarioRecord>),
-    Running(tokio::task::JoinHandle<ScenarioRecord>),
+    Running(usize, tokio::task::JoinHandle<ScenarioRecord>),
 }
 
 /// Why no new scenario may start: Ctrl-C, fail-fast after a failure, or the deadline.
@@ -315,31 +317,6 @@ async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> Scena
             r.reason = Some(format!("harness error: the scenario's task panicked ({e})"));
             r
         }
-    }
-}
-
-fn placeholder() -> ScenarioRecord {
-    ScenarioRecord {
-        id: String::new(),
-        name: String::new(),
-        title: String::new(),
-        title_en: None,
-        description: None,
-        requirements: vec![],
-        profile: String::new(),
-        tags: vec![],
-        confidence: None,
-        file: String::new(),
-        file_sha256: String::new(),
-        outcome: Outcome::Error,
-        reason: None,
-        started: None,
-        duration_ms: 0,
-        steps: vec![],
-        transcript: vec![],
-        proofs: vec![],
-        messages: vec![],
-        attempts: vec![],
     }
 }
 

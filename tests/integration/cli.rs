@@ -50,3 +50,29 @@ fn unreadable_target_is_a_configuration_error() {
     assert!(text(&out.stderr).contains("does-not-exist.yaml"));
     let _ = root();
 }
+
+#[test]
+fn committed_target_profiles_load() {
+    for entry in std::fs::read_dir(root().join("targets")).expect("targets/") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") && !path.file_name().unwrap().to_string_lossy().contains("local-") {
+            if let Err(errors) = mssconf::target::load::load_target(&path) {
+                panic!("{}: {}", path.display(), errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_profile_with_an_inline_token_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.yaml");
+    let src = std::fs::read_to_string(root().join("targets/example-operator.yaml")).unwrap()
+        .replace("token: { env: MSSCONF_TOKEN_PER2 }", "token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI4MDAwMDAwMDAwMDEifQ.c2ln");
+    std::fs::write(&p, src).unwrap();
+    let out = mssconf(&["run", "--target", p.to_str().unwrap(), "--report-dir", dir.path().join("r").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.yaml:") && err.contains("secrets never go into a profile file"), "{err}");
+    assert!(!err.contains("eyJzdWIiOiI4MDAwMDAwMDAwMDEifQ"), "the refusal must not print the secret: {err}");
+}

@@ -3,6 +3,7 @@
 mod ci;
 mod cli;
 mod faults;
+mod mock_cli;
 mod safety;
 mod schema;
 mod validate;

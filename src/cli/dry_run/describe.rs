@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::exec::message::{AttachmentData, Draft, build};
+use crate::fixtures::guard::Guard;
+use crate::fixtures::xdm;
 use crate::scenario::interpolate::Vars;
 use crate::scenario::model::*;
 use crate::target::allow::HostAllowList;
@@ -26,7 +28,10 @@ pub struct Describer<'a> {
     pub target: &'a Target,
     pub vars: Vars,
     pub hosts: HostAllowList,
+    pub fixtures: &'a serde_json::Value,
     pub fixtures_dir: &'a Path,
+    /// The run's send guard (declared recipients only); `Err` when the fixtures do not load.
+    pub guard: Result<Guard, String>,
 }
 
 impl Describer<'_> {
@@ -125,10 +130,15 @@ impl Describer<'_> {
 
     fn recipient(&self, p: &mut ScenarioPlan, x: &SmtpAddress) {
         let address = self.show(&x.address);
-        let refused = x.expect.as_ref().and_then(|e| e.code.as_ref()).is_some_and(|c| c.value.starts_with('5'));
-        let note = if refused { " (expected to be refused)" } else { "" };
+        let code = x.expect.as_ref().and_then(|e| e.code.as_ref()).map(|c| c.value.as_str());
+        let note = code.map(|c| format!(" (expecting {c})")).unwrap_or_default();
         p.lines.push(format!("  RCPT TO <{address}>{note}"));
-        if let Err(why) = declared_recipient(self.target, &address, refused) {
+        let verdict = match &self.guard {
+            Ok(g) => g.check_recipient(&address, code).map_err(|r| r.to_string()),
+            Err(e) => Err(format!("the send guard cannot load the fixtures: {e}")),
+        };
+        if let Err(why) = verdict {
+            p.lines.push(format!("    REFUSED: {why}"));
             p.refusals.push(why);
         }
     }
@@ -160,7 +170,13 @@ impl Describer<'_> {
                     let filename = f.filename.clone().unwrap_or_else(|| "attachment".into());
                     attachments.push(AttachmentData { filename, content_type: f.content_type.clone(), bytes: bytes.unwrap_or_default() });
                 }
-                Attachment::Xdm(_) => exact = false,
+                Attachment::Xdm(x) => {
+                    let (patient, documents) = (self.show(&x.patient), x.documents.iter().map(|d| self.show(d)).collect::<Vec<_>>());
+                    let bytes = xdm::build_for(self.fixtures, self.fixtures_dir, &patient, &documents).ok();
+                    exact &= bytes.is_some();
+                    let content_type = "application/zip".to_string();
+                    attachments.push(AttachmentData { filename: xdm::FILE_NAME.into(), content_type, bytes: bytes.unwrap_or_default() });
+                }
             }
         }
         let headers: Vec<(String, String)> = m.headers.iter().map(|(k, v)| (k.clone(), self.show(v))).collect();
@@ -172,6 +188,7 @@ impl Describer<'_> {
             subject: self.show(&m.subject),
             headers,
             body: m.body.as_ref().map(|b| self.show(b)),
+            body_8bit: m.body_8bit,
             attachments,
             disposition_notification_to: m.disposition_notification_to.as_ref().map(|d| self.show(d)),
             pad_to_bytes: m.pad_to_bytes,
@@ -236,19 +253,5 @@ fn cert_name(c: &ClientCert) -> String {
         ClientCert::Mailbox(role) => format!("of mailbox `{}`", role.value),
         ClientCert::Expired => "the expired one (negative.expired_client_cert)".into(),
         ClientCert::Foreign => "the foreign-CA one (negative.foreign_client_cert)".into(),
-    }
-}
-
-/// The envelope recipients a run may use: declared test mailboxes, the unknown local address,
-/// and the outside-whitelist address only where a refusal is expected.
-pub fn declared_recipient(t: &Target, address: &str, expect_refused: bool) -> Result<(), String> {
-    let same = |a: &str| a.eq_ignore_ascii_case(address);
-    let ok = t.mailboxes.values().any(|m| same(&m.address))
-        || t.addresses.unknown_local.as_deref().is_some_and(same)
-        || (expect_refused && t.addresses.outside_whitelist.as_deref().is_some_and(same));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("safety: recipient <{address}> is not a test mailbox declared by the target profile"))
     }
 }

@@ -13,11 +13,11 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-pub use describe::declared_recipient;
 use describe::{Describer, ScenarioPlan};
 
 use super::args::RunArgs;
 use crate::exit_code;
+use crate::fixtures::guard::Guard;
 use crate::plan::Decision;
 use crate::plan::filter::Filter;
 use crate::runner::TargetChoice;
@@ -47,7 +47,9 @@ pub fn main(args: &RunArgs, catalogue: &Catalogue, filter: &Filter, choice: &Tar
         target: &target,
         vars: vars(&target, &catalogue.fixtures),
         hosts: HostAllowList::of(&target),
+        fixtures: &catalogue.fixtures,
         fixtures_dir: &root.join("fixtures"),
+        guard: Guard::new(&catalogue.fixtures, &target).map_err(|e| e.to_string()),
     };
     println!("DRY RUN: nothing is contacted, no message is sent.");
     let environment = format!("{:?}", target.environment).to_lowercase();

@@ -46,8 +46,8 @@ pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
         let out = match tokio::time::timeout(step_budget, run_step(&env, &mut st, step)).await {
             Ok(out) => out,
             Err(_) => StepOutput {
-                checks: vec![],
                 error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
+                ..Default::default()
             },
         };
         let step_record = step_record(step, &out, from, st.transcript.len(), step_clock.elapsed());
@@ -80,7 +80,7 @@ async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutp
             tokio::time::sleep(Duration::from_millis(w.ms)).await;
             StepOutput::default()
         }
-        None => StepOutput { checks: vec![], error: Some(ExecError::harness("step without exactly one protocol key")) },
+        None => StepOutput { error: Some(ExecError::harness("step without exactly one protocol key")), ..Default::default() },
     }
 }
 
@@ -89,6 +89,8 @@ fn step_record(step: &Step, out: &StepOutput, from: usize, to: usize, took: Dura
         Outcome::Error
     } else if out.failed() {
         Outcome::Fail
+    } else if out.not_applicable.is_some() {
+        Outcome::Skip
     } else {
         Outcome::Pass
     };
@@ -110,7 +112,7 @@ fn first_problem(out: &StepOutput) -> Option<String> {
     if let Some(e) = &out.error {
         return Some(e.to_string());
     }
-    out.checks.iter().find(|c| !c.passed).map(|c| c.summary())
+    out.checks.iter().find(|c| !c.passed).map(|c| c.summary()).or_else(|| out.not_applicable.clone())
 }
 
 fn collect_proofs(record: &mut ScenarioRecord, decls: &[ProofDecl], step: Option<usize>) {

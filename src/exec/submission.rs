@@ -84,6 +84,13 @@ impl SubmissionGate {
     }
 }
 
+/// Whether a raw SMTP command line starts a message (`DATA`, `BDAT …`): raw commands can
+/// send a message as well as the `data` action can.
+pub fn opens_a_message(line: &str) -> bool {
+    let verb = line.split_whitespace().next().unwrap_or("");
+    verb.eq_ignore_ascii_case("DATA") || verb.eq_ignore_ascii_case("BDAT")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +138,12 @@ mod tests {
         g.admit().await.unwrap();
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(g.admit().await.unwrap().waited < Duration::from_millis(20));
+    }
+
+    #[test]
+    fn raw_data_and_bdat_open_a_message() {
+        assert!(opens_a_message("DATA") && opens_a_message(" data ") && opens_a_message("BDAT 10 LAST"));
+        assert!(!opens_a_message("RCPT TO:<a@b>") && !opens_a_message("DATAX") && !opens_a_message(""));
     }
 
     #[test]

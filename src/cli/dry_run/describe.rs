@@ -121,7 +121,14 @@ impl Describer<'_> {
                 SmtpAction::MailFrom(x) => p.lines.push(format!("  MAIL FROM <{}>", self.show(&x.address))),
                 SmtpAction::RcptTo(x) => self.recipient(p, x),
                 SmtpAction::Data(x) => self.message(p, &x.message),
-                SmtpAction::Command(x) => p.lines.push(format!("  raw command: {}", self.show(&x.line))),
+                SmtpAction::Command(x) => {
+                    let line = self.show(&x.line);
+                    // Counted with the messages: it takes a slot of the rate and cap at run time.
+                    let slot = crate::exec::submission::opens_a_message(&line);
+                    p.messages += usize::from(slot);
+                    let note = if slot { " (counted as a message: it takes a slot of the rate and cap)" } else { "" };
+                    p.lines.push(format!("  raw command: {line}{note}"));
+                }
                 SmtpAction::Starttls(_) => p.lines.push("  STARTTLS".into()),
                 SmtpAction::Ehlo(_) | SmtpAction::ExpectClosed(_) | SmtpAction::Quit(_) => {}
             }

@@ -198,6 +198,11 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         SmtpAction::Command(a) => {
             let line = st.render(&a.line)?;
             guard(env)?.check_command(&line, expected_code(&a.expect)).map_err(refused)?;
+            // A raw DATA/BDAT may open a message too: it takes a slot of the run's rate and cap.
+            if crate::exec::submission::opens_a_message(&line) {
+                let admitted = env.submissions.admit().await?;
+                s.transcript().note(&admitted.describe(env.submissions.per_minute()));
+            }
             (reply_obs(&s.command(&line).await.map_err(smtp_error)?), a.expect.clone(), false)
         }
         SmtpAction::ExpectClosed(a) => {

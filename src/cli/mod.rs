@@ -3,9 +3,13 @@
 pub mod args;
 pub mod audit;
 pub mod catalogue_cmds;
+pub mod diff;
+pub mod dry_run;
 pub mod mock;
 pub mod progress;
 pub mod run;
+pub mod run_modes;
+pub mod selection;
 
 use clap::Parser;
 
@@ -22,5 +26,6 @@ pub fn main() -> i32 {
         Command::Run(a) => run::main(a),
         Command::Mock(a) => mock::main(a),
         Command::Audit(a) => audit::main(a),
+        Command::Diff(a) => diff::main(&a),
     }
 }

@@ -116,6 +116,7 @@ pub fn blank_record(loaded: &Loaded) -> ScenarioRecord {
         transcript: vec![],
         proofs: vec![],
         messages: vec![],
+        attempts: vec![],
     }
 }
 

@@ -11,7 +11,7 @@ use mssconf_mock::{MockConfig, MockHandle, MockOperator};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::exec::env::RunEnv;
-use crate::exec::run::{blank_record, run_scenario, skipped_record};
+use crate::exec::run::{ScenarioRun, blank_record, run_scenario_full, skipped_record};
 use crate::plan::Decision;
 use crate::record::{Outcome, RunRecord, ScenarioRecord, TargetSummary};
 use crate::scenario::catalogue::Catalogue;
@@ -118,7 +118,8 @@ pub fn new_record(run_id: &str, target: &Target, embedded: bool, selection: Vec<
 pub type Case = (usize, Decision);
 
 /// Runs `cases` with at most `jobs` at a time; records come back in plan order. A scenario that
-/// panics is recorded as `error`; `stop` (Ctrl-C) leaves the unstarted ones `interrupted`.
+/// panics is recorded as `error`; `stop` (Ctrl-C, SIGTERM) leaves the unstarted ones
+/// `interrupted`. Each record comes with its message bytes (for the `.eml` evidence).
 pub async fn execute(
     env: Arc<RunEnv>,
     catalogue: Arc<Catalogue>,
@@ -126,7 +127,7 @@ pub async fn execute(
     jobs: usize,
     events: mpsc::UnboundedSender<RunEvent>,
     stop: tokio::sync::watch::Receiver<bool>,
-) -> Vec<ScenarioRecord> {
+) -> Vec<ScenarioRun> {
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
     for (idx, decision) in cases {
@@ -134,25 +135,26 @@ pub async fn execute(
         handles.push(tokio::spawn(async move {
             let loaded = &cat.scenarios[idx];
             if let Decision::Skip { reason } = &decision {
-                return skipped_record(loaded, reason);
+                return ScenarioRun::from(skipped_record(loaded, reason));
             }
             let _permit = permits.acquire_owned().await.expect("semaphore open");
             if *stop.borrow() {
                 let mut r = blank_record(loaded);
                 r.outcome = Outcome::Interrupted;
                 r.reason = Some("the run was interrupted before this scenario started".into());
-                return r;
+                return ScenarioRun::from(r);
             }
             let name = crate::plan::case_name(&loaded.scenario);
             let _ = events.send(RunEvent::Started { name: name.clone() });
-            let record = run_guarded(env, cat.clone(), idx).await;
+            let run = run_guarded(env, cat.clone(), idx).await;
+            let record = &run.record;
             let _ = events.send(RunEvent::Finished {
                 name,
                 outcome: record.outcome,
                 reason: record.reason.clone(),
                 duration_ms: record.duration_ms,
             });
-            record
+            run
         }));
     }
     let mut out = Vec::new();
@@ -162,7 +164,7 @@ pub async fn execute(
             Err(e) => {
                 // The spawn itself failed (cancelled): keep the slot visible.
                 let r = ScenarioRecord { reason: Some(format!("harness task failed: {e}")), ..placeholder() };
-                out.push(r);
+                out.push(ScenarioRun::from(r));
             }
         }
     }
@@ -170,16 +172,16 @@ pub async fn execute(
 }
 
 /// Runs one scenario in its own task so a panic becomes an `error` record, not a crash.
-async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> ScenarioRecord {
+async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> ScenarioRun {
     let cat2 = cat.clone();
-    let inner = tokio::spawn(async move { run_scenario(env, &cat2.scenarios[idx]).await });
+    let inner = tokio::spawn(async move { run_scenario_full(env, &cat2.scenarios[idx]).await });
     match inner.await {
         Ok(r) => r,
         Err(e) => {
             let mut r = blank_record(&cat.scenarios[idx]);
             r.outcome = Outcome::Error;
             r.reason = Some(format!("harness error: the scenario's task panicked ({e})"));
-            r
+            ScenarioRun::from(r)
         }
     }
 }

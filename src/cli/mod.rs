@@ -1,9 +1,12 @@
 //! The `mssconf` command line: parse, dispatch, return an exit code.
 
 pub mod args;
+pub mod bundle;
 pub mod catalogue_cmds;
+pub mod keygen;
 pub mod mock;
 pub mod progress;
+pub mod proof;
 pub mod run;
 
 use clap::Parser;
@@ -20,5 +23,8 @@ pub fn main() -> i32 {
         Command::Coverage(a) => catalogue_cmds::coverage(&a),
         Command::Run(a) => run::main(a),
         Command::Mock(a) => mock::main(a),
+        Command::Bundle(a) => bundle::main(a),
+        Command::Proof(a) => proof::main(a),
+        Command::Keygen(a) => keygen::main(a),
     }
 }

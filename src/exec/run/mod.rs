@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::Value;
 
+use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
 use crate::exec::transcript::Transcript;
@@ -26,8 +27,27 @@ use crate::scenario::model::{ProofDecl, Step, StepAction};
 
 pub use state::{ScenarioState, StepOutput};
 
+/// A scenario's record and the bytes of its messages (`messages[i]` is `record.messages[i]`),
+/// which the evidence layer writes as `.eml` files.
+#[derive(Debug)]
+pub struct ScenarioRun {
+    pub record: ScenarioRecord,
+    pub messages: Vec<MessageBytes>,
+}
+
+impl From<ScenarioRecord> for ScenarioRun {
+    fn from(record: ScenarioRecord) -> Self {
+        ScenarioRun { record, messages: Vec::new() }
+    }
+}
+
 /// Runs a scenario that the plan decided to run.
 pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
+    run_scenario_full(env, loaded).await.record
+}
+
+/// Like [`run_scenario`], keeping the message bytes.
+pub async fn run_scenario_full(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRun {
     let started = Utc::now();
     let clock = Instant::now();
     let mut record = blank_record(loaded);
@@ -38,6 +58,7 @@ pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
     vars.set("captured", Value::Object(Default::default()));
     let mut st = ScenarioState::new(vars, Transcript::new(env.secrets.clone()));
     let budget = Duration::from_millis(env.target.timeouts.scenario);
+    let mut message_steps = Vec::new();
     for (i, step) in loaded.scenario.steps.iter().enumerate() {
         let left = budget.saturating_sub(clock.elapsed());
         let step_budget = Duration::from_millis(step.timeout_ms.unwrap_or(env.target.timeouts.step)).min(left);
@@ -50,6 +71,7 @@ pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
                 error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
             },
         };
+        message_steps.resize(st.messages.len(), Some(i));
         let step_record = step_record(step, &out, from, st.transcript.len(), step_clock.elapsed());
         let outcome = step_record.outcome;
         record.steps.push(step_record);
@@ -67,7 +89,9 @@ pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
     record.transcript = st.transcript.lines();
     record.messages = st.messages.iter().map(|(m, _)| m.clone()).collect();
     record.duration_ms = clock.elapsed().as_millis() as u64;
-    record
+    let messages =
+        st.messages.into_iter().zip(message_steps).map(|((_, bytes), step)| MessageBytes { step, bytes }).collect();
+    ScenarioRun { record, messages }
 }
 
 async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutput {

@@ -82,7 +82,7 @@ fn print_verification(file: &Path, v: &Verification) {
         Signer::None if v.passed() => println!("warn not signed: the hashes protect against damage, not against tampering"),
         Signer::None => {}
     }
-    println!("{}   {} file(s) match the manifest", if v.discrepancies.is_empty() { "ok " } else { "   " }, v.files_ok);
+    println!("{} {} file(s) match the manifest", if v.discrepancies.is_empty() { "ok  " } else { "    " }, v.files_ok);
     if v.passed() {
         println!("verification passed");
     } else {

@@ -80,7 +80,10 @@ impl SessionFacts {
                 let why = lines[i + 1..].iter().find(|x| x.conn == l.conn && x.dir == Direction::Note);
                 Seen::Failed(why.map(|x| x.text.clone()).unwrap_or_else(|| target.to_string()))
             };
-            self.connect = Some(self.connect.take().unwrap_or(Seen::NotSeen).merge(seen));
+            self.connect = Some(match (self.connect.take(), seen) {
+                (Some(Seen::Ok(a)), Seen::Ok(b)) if !a.split(", ").any(|x| x == b) => Seen::Ok(format!("{a}, {b}")),
+                (prev, seen) => prev.unwrap_or(Seen::NotSeen).merge(seen),
+            });
         } else if let Some(t) = parse_tls_note(&l.conn, &l.text) {
             self.tls.push(t);
         } else if l.text.starts_with("TLS handshake failed") {
@@ -257,22 +260,22 @@ fn weight(lines: &[Line], i: usize) -> Option<u8> {
     let first = upper.split_whitespace().next().unwrap_or("");
     let second = upper.split_whitespace().nth(1).unwrap_or("");
     match l.dir {
-        Direction::Note => {
-            if t.starts_with("TLS ") || upper.contains("FAILED") || upper.contains("ERROR") || upper.contains("CLOSED") {
-                Some(9)
-            } else if connect_target(t).is_some() {
-                Some(4)
-            } else {
-                Some(2)
-            }
-        }
+        Direction::Note => Some(if t.starts_with("TLS ") || upper.contains("FAILED") || upper.contains("ERROR") {
+            8
+        } else if upper.contains("CLOSED") {
+            6
+        } else if connect_target(t).is_some() {
+            4
+        } else {
+            2
+        }),
         Direction::Sent => {
-            if first == "AUTH" || second == "AUTHENTICATE" || first == "STARTTLS" || second == "STARTTLS" {
-                Some(8)
-            } else if matches!(first, "DATA" | "MAIL" | "RCPT") || matches!(second, "FETCH" | "UID" | "SELECT") {
-                Some(5)
+            if is_auth_line(t) {
+                Some(9)
             } else if t.starts_with("<message") {
                 Some(6)
+            } else if matches!(first, "DATA" | "MAIL" | "RCPT" | "STARTTLS") || matches!(second, "FETCH" | "UID" | "STARTTLS") {
+                Some(5)
             } else {
                 None
             }
@@ -280,10 +283,11 @@ fn weight(lines: &[Line], i: usize) -> Option<u8> {
         Direction::Received => {
             let code = t.get(..3).unwrap_or("");
             let refusal = code.starts_with('4') || code.starts_with('5') || matches!(second, "NO" | "BAD");
-            let after_auth = i > 0 && weight_of_previous_sent(lines, i) == Some(8);
             if refusal {
                 Some(10)
-            } else if code == "235" || after_auth || upper.contains("QUEUED") {
+            } else if answers_auth(lines, i) {
+                Some(9)
+            } else if upper.contains("QUEUED") {
                 Some(8)
             } else if !first.starts_with('*') && t.as_bytes().get(3) != Some(&b'-') && code != "354" {
                 // A final reply (SMTP without continuation, IMAP tagged).
@@ -295,18 +299,38 @@ fn weight(lines: &[Line], i: usize) -> Option<u8> {
     }
 }
 
-fn weight_of_previous_sent(lines: &[Line], i: usize) -> Option<u8> {
+fn is_auth_line(text: &str) -> bool {
+    let mut words = text.split_whitespace();
+    let (first, second) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    first.eq_ignore_ascii_case("AUTH") || second.eq_ignore_ascii_case("AUTHENTICATE")
+}
+
+/// The reply right after an authentication line (no other reply in between).
+fn answers_auth(lines: &[Line], i: usize) -> bool {
     let conn = &lines[i].conn;
-    let prev = lines[..i].iter().rposition(|l| &l.conn == conn && l.dir == Direction::Sent)?;
-    // The answer right after (no other received line between) an authentication.
+    let Some(prev) = lines[..i].iter().rposition(|l| &l.conn == conn && l.dir == Direction::Sent) else {
+        return false;
+    };
     let between = lines[prev + 1..i].iter().any(|l| &l.conn == conn && l.dir == Direction::Received);
-    if between { None } else { weight(lines, prev).filter(|w| *w == 8) }
+    !between && is_auth_line(&lines[prev].text)
 }
 
 /// Indices of the `max` most telling lines, in transcript order. Ties go to later lines, where
-/// the outcome usually is.
+/// the outcome usually is; a TLS note repeating an earlier one counts as routine.
 pub fn key_lines(lines: &[Line], max: usize) -> Vec<usize> {
-    let mut scored: Vec<(u8, usize)> = (0..lines.len()).filter_map(|i| weight(lines, i).map(|w| (w, i))).collect();
+    let mut tls_seen: Vec<&str> = Vec::new();
+    let mut scored: Vec<(u8, usize)> = Vec::new();
+    for i in 0..lines.len() {
+        let Some(mut w) = weight(lines, i) else { continue };
+        let l = &lines[i];
+        if l.dir == Direction::Note && l.text.starts_with("TLS ") {
+            if tls_seen.contains(&l.text.as_str()) {
+                w = 1;
+            }
+            tls_seen.push(&l.text);
+        }
+        scored.push((w, i));
+    }
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     let mut picked: Vec<usize> = scored.into_iter().take(max).map(|(_, i)| i).collect();
     picked.sort_unstable();
@@ -351,7 +375,7 @@ mod tests {
     #[test]
     fn reads_the_phases() {
         let f = SessionFacts::analyse(&session());
-        assert_eq!(f.connect_phase(), Seen::Ok("127.0.0.1:587".into()));
+        assert_eq!(f.connect_phase(), Seen::Ok("127.0.0.1:587, 127.0.0.1:993".into()));
         assert_eq!(f.distinct_tls(), ["TLSv1_3 TLS13_AES_256_GCM_SHA384", "TLSv1_2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]);
         assert!(matches!(f.tls_phase(), Seen::Ok(_)));
         assert_eq!(f.tls[1].client_cert.as_deref(), Some("CN=app"));

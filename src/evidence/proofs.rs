@@ -44,10 +44,8 @@ fn render(
         "file" => Some((guard.scrub(&render_json(run, s, proof)).into_bytes(), "json")),
         "eml" => message_for(s, proof, messages).map(|b| (b.to_vec(), "eml")),
         "screenshot" => {
-            let mut card = if is_production(s) { production_card(run, s, lang) } else { scenario_card(run, s, proof, lang) };
-            card.heading = guard.scrub(&card.heading);
-            card.transcript = card.transcript.iter().map(|t| guard.scrub(t)).collect();
-            card.facts = card.facts.iter().map(|(k, v)| (k.clone(), guard.scrub(v))).collect();
+            let mut card = if is_production(s) { production_card(run, s, lang, &proof.id) } else { scenario_card(run, s, proof, lang) };
+            card.map_text(|t| guard.scrub(t));
             let png = card::render_png(&card).map_err(|reason| EvidenceError::Render { proof: proof.id.clone(), reason })?;
             Some((png, "png"))
         }
@@ -93,8 +91,8 @@ pub fn write_production_proof(dir: &Path, run: &RunRecord, lang: Lang, guard: &G
     let Some(s) = run.scenarios.iter().find(|s| is_production(s) && ran(s)) else {
         return Ok(None);
     };
-    let mut card = production_card(run, s, lang);
-    card.transcript = card.transcript.iter().map(|t| guard.scrub(t)).collect();
+    let mut card = production_card(run, s, lang, card::production::PRODUCTION_PROOF_FILE);
+    card.map_text(|t| guard.scrub(t));
     let png = card::render_png(&card)
         .map_err(|reason| EvidenceError::Render { proof: card::production::PRODUCTION_PROOF_FILE.into(), reason })?;
     guard.write(&dir.join(card::production::PRODUCTION_PROOF_FILE), &png).map(Some)

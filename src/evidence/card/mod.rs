@@ -37,6 +37,29 @@ pub struct Card {
     pub footer: String,
 }
 
+impl Card {
+    /// Applies `f` to every text of the card (to scrub secrets before rendering).
+    pub fn map_text(&mut self, f: impl Fn(&str) -> String) {
+        for t in [&mut self.heading, &mut self.verdict_word, &mut self.title, &mut self.checklist_title, &mut self.transcript_title, &mut self.footer] {
+            *t = f(t);
+        }
+        for t in self.warning.iter_mut().chain(self.subtitle.iter_mut()) {
+            *t = f(t);
+        }
+        for (k, v) in &mut self.facts {
+            *k = f(k);
+            *v = f(v);
+        }
+        for r in &mut self.checklist {
+            r.label = f(&r.label);
+            r.detail = f(&r.detail);
+        }
+        for t in &mut self.transcript {
+            *t = f(t);
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRow {
     pub status: RowStatus,
@@ -131,6 +154,14 @@ mod tests {
         let pixmap = tiny_skia::Pixmap::decode_png(&png).unwrap();
         let band_row: Vec<_> = (0..pixmap.width()).map(|x| pixmap.pixel(x, 40).unwrap()).collect();
         assert!(band_row.iter().any(|p| p.red() > 200 && p.green() > 200 && p.blue() > 200), "heading text drawn");
+    }
+
+    #[test]
+    fn every_text_is_mapped() {
+        let mut card = sample();
+        card.map_text(|_| "x".into());
+        let svg = svg::render_svg(&card);
+        assert!(!svg.contains("OPE/TLS") && !svg.contains("ready") && !svg.contains("mssconf"), "{svg}");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::report::excerpt::visible;
 /// File name of the production proof in a report folder and in the bundle.
 pub const PRODUCTION_PROOF_FILE: &str = "preuve-test-production.png";
 
-pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang) -> Card {
+/// The production card; `label` names it in the footer (a proof id or the file name).
+pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &str) -> Card {
     let l = labels(lang);
     let facts = SessionFacts::analyse(&s.transcript);
     let mut rows = vec![(l.production_host.to_string(), format!("{} — {}", run.target.server_name, run.target.endpoints.join(", ")))];
@@ -37,7 +38,7 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang) -> Card 
         checklist: phases(s, &facts, l),
         transcript_title: l.key_lines.into(),
         transcript: key_transcript(&s.transcript),
-        footer: footer(run, PRODUCTION_PROOF_FILE, lang),
+        footer: footer(run, label, lang),
     }
 }
 
@@ -107,7 +108,7 @@ mod tests {
     fn every_phase_is_shown() {
         let s = scenario_with_session();
         let run = run_with(vec![s.clone()]);
-        let card = production_card(&run, &s, Lang::Fr);
+        let card = production_card(&run, &s, Lang::Fr, PRODUCTION_PROOF_FILE);
         let labels: Vec<&str> = card.checklist.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(labels, ["Connexion", "TLS", "Authentification", "Envoi", "Relecture"]);
         assert!(card.checklist.iter().all(|r| r.status == RowStatus::Ok), "{:?}", card.checklist);
@@ -127,7 +128,7 @@ mod tests {
         let mut run = run_with(vec![s.clone()]);
         run.target.environment = "production".into();
         run.target.embedded_mock = false;
-        let card = production_card(&run, &s, Lang::En);
+        let card = production_card(&run, &s, Lang::En, PRODUCTION_PROOF_FILE);
         assert_eq!(card.checklist[4].status, RowStatus::NotSeen);
         assert_eq!(card.checklist.len(), 6, "the failed step is listed");
         assert!(card.warning.is_none());

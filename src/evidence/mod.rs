@@ -20,6 +20,7 @@ pub mod logfile;
 pub mod messages;
 pub mod names;
 pub mod proofs;
+pub mod redact;
 pub mod secret;
 #[cfg(test)]
 pub(crate) mod testdata;

@@ -89,6 +89,7 @@ pub async fn run_scenario_full(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRun
     record.transcript = st.transcript.lines();
     record.messages = st.messages.iter().map(|(m, _)| m.clone()).collect();
     record.duration_ms = clock.elapsed().as_millis() as u64;
+    crate::evidence::redact::scrub_scenario(&mut record, &env.secrets);
     let messages =
         st.messages.into_iter().zip(message_steps).map(|((_, bytes), step)| MessageBytes { step, bytes }).collect();
     ScenarioRun { record, messages }

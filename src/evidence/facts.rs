@@ -289,6 +289,9 @@ fn weight(lines: &[Line], i: usize) -> Option<u8> {
                 Some(9)
             } else if upper.contains("QUEUED") {
                 Some(8)
+            } else if t.starts_with("<literal") {
+                // A fetched message: the read-back.
+                Some(7)
             } else if !first.starts_with('*') && t.as_bytes().get(3) != Some(&b'-') && code != "354" {
                 // A final reply (SMTP without continuation, IMAP tagged).
                 Some(3)

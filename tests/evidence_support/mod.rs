@@ -113,7 +113,7 @@ fn base64_forms(secret: &[u8]) -> Vec<String> {
         padded.extend_from_slice(secret);
         let enc = STANDARD.encode(&padded);
         let lead = (shift * 4).div_ceil(3);
-        let trail = if (shift + secret.len()) % 3 == 0 { 0 } else { 4 };
+        let trail = if (shift + secret.len()).is_multiple_of(3) { 0 } else { 4 };
         if enc.len() > lead + trail + 8 {
             let core = &enc[lead..enc.len() - trail];
             forms.push(core.to_string());

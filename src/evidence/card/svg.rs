@@ -42,13 +42,26 @@ pub fn escape_xml(text: &str) -> String {
     out
 }
 
+/// How a run of text is set.
+#[derive(Clone, Copy)]
+struct Style<'a> {
+    face: Face,
+    size: f32,
+    fill: &'a str,
+}
+
+const fn style(face: Face, size: f32, fill: &str) -> Style<'_> {
+    Style { face, size, fill }
+}
+
 struct Canvas {
     body: String,
     y: f32,
 }
 
 impl Canvas {
-    fn text(&mut self, x: f32, y: f32, face: Face, size: f32, fill: &str, anchor: &str, text: &str) {
+    fn text(&mut self, x: f32, y: f32, st: Style<'_>, anchor: &str, text: &str) {
+        let Style { face, size, fill } = st;
         let _ = writeln!(
             self.body,
             r#"<text x="{x:.1}" y="{y:.1}" font-family="{}" font-weight="{}" font-size="{size}" fill="{fill}" text-anchor="{anchor}" xml:space="preserve">{}</text>"#,
@@ -64,17 +77,17 @@ impl Canvas {
     }
 
     /// Writes wrapped lines starting at the current `y`, advancing it.
-    fn paragraph(&mut self, x: f32, width: f32, face: Face, size: f32, fill: &str, text: &str, max_lines: usize) {
-        let lh = size * 1.35;
-        for line in wrap_limited(text, face, size, width, max_lines) {
+    fn paragraph(&mut self, x: f32, width: f32, st: Style<'_>, text: &str, max_lines: usize) {
+        let lh = st.size * 1.35;
+        for line in wrap_limited(text, st.face, st.size, width, max_lines) {
             self.y += lh;
-            self.text(x, self.y - size * 0.3, face, size, fill, "start", &line);
+            self.text(x, self.y - st.size * 0.3, st, "start", &line);
         }
     }
 
     fn section_title(&mut self, title: &str) {
         self.y += 18.0;
-        self.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, Face::Bold, 20.0, TEXT, title, 2);
+        self.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, style(Face::Bold, 20.0, TEXT), title, 2);
         let _ = writeln!(
             self.body,
             r##"<line x1="{MARGIN}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#d0d7de" stroke-width="1"/>"##,
@@ -94,10 +107,10 @@ pub fn render_svg(card: &Card) -> String {
         warning(&mut c, w);
     }
     c.y += 16.0;
-    c.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, Face::Bold, 28.0, TEXT, &card.title, 3);
+    c.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, style(Face::Bold, 28.0, TEXT), &card.title, 3);
     if let Some(sub) = &card.subtitle {
         c.y += 4.0;
-        c.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, Face::Sans, 18.0, MUTED, sub, 2);
+        c.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, style(Face::Sans, 18.0, MUTED), sub, 2);
     }
     c.y += 10.0;
     facts(&mut c, &card.facts);
@@ -110,7 +123,7 @@ pub fn render_svg(card: &Card) -> String {
         transcript(&mut c, &card.transcript);
     }
     c.y += 16.0;
-    c.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, Face::Sans, 14.0, MUTED, &card.footer, 3);
+    c.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, style(Face::Sans, 14.0, MUTED), &card.footer, 3);
     c.y += 20.0;
     let height = c.y.ceil();
     format!(
@@ -128,8 +141,8 @@ fn band(c: &mut Canvas, card: &Card) {
     let word_width = text_width(&card.verdict_word, Face::Bold, 30.0);
     let heading_room = WIDTH - 3.0 * MARGIN - word_width;
     let heading = wrap_limited(&card.heading, Face::Bold, 20.0, heading_room, 1).remove(0);
-    c.text(MARGIN, 44.0, Face::Bold, 20.0, "#ffffff", "start", &heading);
-    c.text(WIDTH - MARGIN, 48.0, Face::Bold, 30.0, "#ffffff", "end", &card.verdict_word);
+    c.text(MARGIN, 44.0, style(Face::Bold, 20.0, "#ffffff"), "start", &heading);
+    c.text(WIDTH - MARGIN, 48.0, style(Face::Bold, 30.0, "#ffffff"), "end", &card.verdict_word);
     c.y = 72.0;
 }
 
@@ -140,7 +153,7 @@ fn warning(c: &mut Canvas, text: &str) {
     c.y += 8.0;
     for line in lines {
         c.y += 18.0 * 1.35;
-        c.text(MARGIN, c.y - 5.0, Face::Bold, 18.0, "#7d4e00", "start", &line);
+        c.text(MARGIN, c.y - 5.0, style(Face::Bold, 18.0, "#7d4e00"), "start", &line);
     }
     c.y += 8.0;
 }
@@ -149,10 +162,10 @@ fn facts(c: &mut Canvas, facts: &[(String, String)]) {
     let size = 17.0;
     for (label, value) in facts {
         let top = c.y;
-        c.paragraph(MARGIN, VALUE_X - MARGIN - 16.0, Face::Bold, size, TEXT, label, 2);
+        c.paragraph(MARGIN, VALUE_X - MARGIN - 16.0, style(Face::Bold, size, TEXT), label, 2);
         let after_label = c.y;
         c.y = top;
-        c.paragraph(VALUE_X, WIDTH - VALUE_X - MARGIN, Face::Sans, size, TEXT, value, 4);
+        c.paragraph(VALUE_X, WIDTH - VALUE_X - MARGIN, style(Face::Sans, size, TEXT), value, 4);
         c.y = c.y.max(after_label) + 3.0;
     }
 }
@@ -166,11 +179,11 @@ fn checklist(c: &mut Canvas, card: &Card) {
             RowStatus::NotSeen => ("–", verdict_colour(Outcome::Skip)),
         };
         let top = c.y;
-        c.text(MARGIN, top + size * 1.35 - size * 0.3, Face::Bold, size + 2.0, colour, "start", mark);
-        c.paragraph(MARGIN + 30.0, VALUE_X - MARGIN - 46.0, Face::Bold, size, TEXT, &row.label, 2);
+        c.text(MARGIN, top + size * 1.35 - size * 0.3, style(Face::Bold, size + 2.0, colour), "start", mark);
+        c.paragraph(MARGIN + 30.0, VALUE_X - MARGIN - 46.0, style(Face::Bold, size, TEXT), &row.label, 2);
         let after_label = c.y;
         c.y = top;
-        c.paragraph(VALUE_X, WIDTH - VALUE_X - MARGIN, Face::Sans, size, TEXT, &row.detail, 3);
+        c.paragraph(VALUE_X, WIDTH - VALUE_X - MARGIN, style(Face::Sans, size, TEXT), &row.detail, 3);
         c.y = c.y.max(after_label) + 3.0;
     }
 }
@@ -188,7 +201,7 @@ fn transcript(c: &mut Canvas, lines: &[String]) {
         for (i, piece) in entry.iter().enumerate() {
             c.y += size * 1.4;
             let x = MARGIN + 12.0 + if i > 0 { 24.0 } else { 0.0 };
-            c.text(x, c.y - 4.0, Face::Mono, size, TEXT, "start", piece);
+            c.text(x, c.y - 4.0, style(Face::Mono, size, TEXT), "start", piece);
         }
     }
     c.y += 10.0;

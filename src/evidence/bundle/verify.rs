@@ -202,3 +202,33 @@ fn check_files(listed: &[FileEntry], entries: &BTreeMap<String, Vec<u8>>, found:
     }
     ok
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(files: &[(&str, &[u8])]) -> BTreeMap<String, Vec<u8>> {
+        files.iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect()
+    }
+
+    #[test]
+    fn listed_files_are_compared_and_extra_ones_named() {
+        let listed = vec![FileEntry::of("a.log", b"aaa"), FileEntry::of("b.png", b"bbb"), FileEntry::of("c.eml", b"ccc")];
+        let entries = map(&[("a.log", b"aaa"), ("b.png", b"bbX"), ("d.txt", b"new"), (MANIFEST_FILE, b"{}")]);
+        let mut found = Findings(Vec::new());
+        assert_eq!(check_files(&listed, &entries, &mut found), 1);
+        let by_file: Vec<(&str, &str)> = found.0.iter().map(|d| (d.file.as_str(), d.problem.as_str())).collect();
+        assert!(by_file.iter().any(|(f, p)| *f == "b.png" && p.starts_with("SHA-256")), "{by_file:?}");
+        assert!(by_file.iter().any(|(f, p)| *f == "c.eml" && p.contains("missing")), "{by_file:?}");
+        assert!(by_file.iter().any(|(f, p)| *f == "d.txt" && p.contains("not listed")), "{by_file:?}");
+        assert_eq!(found.0.len(), 3, "manifest.json itself is not a stray file");
+    }
+
+    #[test]
+    fn a_signature_needs_a_key() {
+        let entries = map(&[(SIGNATURE_FILE, &[0u8; 64])]);
+        let mut found = Findings(Vec::new());
+        assert_eq!(check_signature(&entries, b"{}", None, &mut found), Signer::None);
+        assert_eq!(found.0[0].file, PUB_FILE);
+    }
+}

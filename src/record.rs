@@ -23,6 +23,9 @@ pub struct RunRecord {
     /// The filters and options the run was started with.
     pub selection: Vec<String>,
     pub scenarios: Vec<ScenarioRecord>,
+    /// Present when the run was an interactive audit (`mssconf audit`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

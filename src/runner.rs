@@ -11,9 +11,9 @@ use mssconf_mock::{MockConfig, MockHandle, MockOperator};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::exec::env::RunEnv;
-use crate::exec::run::{ScenarioRun, blank_record, run_scenario_full, skipped_record};
+use crate::exec::run::{ScenarioResult, blank_record, run_scenario_full, skipped_record};
 use crate::plan::Decision;
-use crate::record::{Outcome, RunRecord, ScenarioRecord, TargetSummary};
+use crate::record::{Outcome, RunRecord, TargetSummary};
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::error::LoadError;
 use crate::target::load::load_target;
@@ -111,6 +111,7 @@ pub fn new_record(run_id: &str, target: &Target, embedded: bool, selection: Vec<
         target: summary(target, embedded),
         selection,
         scenarios: vec![],
+        audit: None,
     }
 }
 
@@ -127,22 +128,22 @@ pub async fn execute(
     jobs: usize,
     events: mpsc::UnboundedSender<RunEvent>,
     stop: tokio::sync::watch::Receiver<bool>,
-) -> Vec<ScenarioRun> {
+) -> Vec<ScenarioResult> {
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
     for (idx, decision) in cases {
         let (env, cat, permits, events, stop) = (env.clone(), catalogue.clone(), permits.clone(), events.clone(), stop.clone());
-        handles.push(tokio::spawn(async move {
+        handles.push((idx, tokio::spawn(async move {
             let loaded = &cat.scenarios[idx];
             if let Decision::Skip { reason } = &decision {
-                return ScenarioRun::from(skipped_record(loaded, reason));
+                return ScenarioResult::from(skipped_record(loaded, reason));
             }
             let _permit = permits.acquire_owned().await.expect("semaphore open");
             if *stop.borrow() {
                 let mut r = blank_record(loaded);
                 r.outcome = Outcome::Interrupted;
                 r.reason = Some("the run was interrupted before this scenario started".into());
-                return ScenarioRun::from(r);
+                return ScenarioResult::from(r);
             }
             let name = crate::plan::case_name(&loaded.scenario);
             let _ = events.send(RunEvent::Started { name: name.clone() });
@@ -155,16 +156,17 @@ pub async fn execute(
                 duration_ms: record.duration_ms,
             });
             run
-        }));
+        })));
     }
     let mut out = Vec::new();
-    for h in handles {
+    for (idx, h) in handles {
         match h.await {
             Ok(r) => out.push(r),
             Err(e) => {
-                // The spawn itself failed (cancelled): keep the slot visible.
-                let r = ScenarioRecord { reason: Some(format!("harness task failed: {e}")), ..placeholder() };
-                out.push(ScenarioRun::from(r));
+                // The task itself failed (cancelled): keep the scenario visible as an error.
+                let mut r = blank_record(&catalogue.scenarios[idx]);
+                r.reason = Some(format!("harness task failed: {e}"));
+                out.push(ScenarioResult::from(r));
             }
         }
     }
@@ -172,7 +174,7 @@ pub async fn execute(
 }
 
 /// Runs one scenario in its own task so a panic becomes an `error` record, not a crash.
-async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> ScenarioRun {
+async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> ScenarioResult {
     let cat2 = cat.clone();
     let inner = tokio::spawn(async move { run_scenario_full(env, &cat2.scenarios[idx]).await });
     match inner.await {
@@ -181,32 +183,8 @@ async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> Scena
             let mut r = blank_record(&cat.scenarios[idx]);
             r.outcome = Outcome::Error;
             r.reason = Some(format!("harness error: the scenario's task panicked ({e})"));
-            ScenarioRun::from(r)
+            ScenarioResult::from(r)
         }
-    }
-}
-
-fn placeholder() -> ScenarioRecord {
-    ScenarioRecord {
-        id: String::new(),
-        name: String::new(),
-        title: String::new(),
-        title_en: None,
-        description: None,
-        requirements: vec![],
-        profile: String::new(),
-        tags: vec![],
-        confidence: None,
-        file: String::new(),
-        file_sha256: String::new(),
-        outcome: Outcome::Error,
-        reason: None,
-        started: None,
-        duration_ms: 0,
-        steps: vec![],
-        transcript: vec![],
-        proofs: vec![],
-        messages: vec![],
     }
 }
 

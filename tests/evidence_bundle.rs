@@ -102,12 +102,12 @@ fn the_bundle_has_the_agency_layout() {
         "report.html",
         "report.json",
         "preuve-test-production.png",
-        "OPE_PROD.01.01.01.log",
-        "OPE_PROD.01.01.02.eml",
-        "OPE_PROD.01.01.03.png",
+        "OPE_PROD.01.90.01.log",
+        "OPE_PROD.01.90.02.eml",
+        "OPE_PROD.01.90.03.png",
         "OPE_AUTH.01.90.04.json",
-        "messages/OPE_PROD.01.01/prod.eml",
-        "messages/OPE_PROD.01.01/prod_read.eml",
+        "messages/OPE_PROD.01.90/prod.eml",
+        "messages/OPE_PROD.01.90/prod_read.eml",
     ] {
         assert!(names.iter().any(|n| n == must), "{must} missing from {names:?}");
     }
@@ -130,9 +130,9 @@ fn index_csv_maps_every_proof_to_its_file() {
     let run = load_run(&f.run_dir).unwrap();
     let proofs: usize = run.scenarios.iter().map(|s| s.proofs.len()).sum();
     assert_eq!(rows.len() - 1, proofs);
-    let row = rows.iter().find(|r| r.starts_with("OPE/PROD.01.01.03,")).unwrap();
-    assert!(row.starts_with("OPE/PROD.01.01.03,OPE/PROD.01.01,OPE/PROD.01,screenshot,"), "{row}");
-    assert!(row.ends_with(",pass,OPE_PROD.01.01.03.png"), "{row}");
+    let row = rows.iter().find(|r| r.starts_with("OPE/PROD.01.90.03,")).unwrap();
+    assert!(row.starts_with("OPE/PROD.01.90.03,OPE/PROD.01.90,OPE/PROD.01,screenshot,"), "{row}");
+    assert!(row.ends_with(",pass,OPE_PROD.01.90.03.png"), "{row}");
     for r in &rows[1..] {
         let file = r.rsplit(',').next().unwrap();
         assert!(files.iter().any(|(n, _)| n == file), "{file} of {r} not in the zip");
@@ -165,7 +165,7 @@ fn a_fresh_bundle_verifies() {
 #[test]
 fn a_changed_byte_is_named_in_any_file() {
     let f = fixture();
-    for target in ["OPE_PROD.01.01.03.png", "OPE_PROD.01.01.01.log", "messages/OPE_PROD.01.01/prod.eml", "report.json", "index.csv", "manifest.json"] {
+    for target in ["OPE_PROD.01.90.03.png", "OPE_PROD.01.90.01.log", "messages/OPE_PROD.01.90/prod.eml", "report.json", "index.csv", "manifest.json"] {
         let zip = tampered(&f.signed, &format!("flip-{}", target.replace('/', "_")), |n, b| Some(if n == target { flip_middle_byte(b) } else { b }), vec![]);
         for key in [None, Some(public())] {
             let v = verify_bundle(&zip, key.as_ref()).unwrap();
@@ -181,9 +181,9 @@ fn a_changed_byte_is_named_in_any_file() {
 #[test]
 fn removed_and_added_files_are_named() {
     let f = fixture();
-    let zip = tampered(&f.signed, "removed", |n, b| (n != "OPE_PROD.01.01.02.eml").then_some(b), vec![]);
+    let zip = tampered(&f.signed, "removed", |n, b| (n != "OPE_PROD.01.90.02.eml").then_some(b), vec![]);
     let v = verify_bundle(&zip, Some(&public())).unwrap();
-    assert!(!v.passed() && named(&v, "OPE_PROD.01.01.02.eml"), "{:?}", v.discrepancies);
+    assert!(!v.passed() && named(&v, "OPE_PROD.01.90.02.eml"), "{:?}", v.discrepancies);
     assert!(v.discrepancies.iter().any(|d| d.problem.contains("missing")));
     let zip = tampered(&f.signed, "added", |_, b| Some(b), vec![("extra/notes.txt".into(), b"added later".to_vec())]);
     let v = verify_bundle(&zip, Some(&public())).unwrap();

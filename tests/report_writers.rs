@@ -168,6 +168,7 @@ fn record() -> RunRecord {
         },
         selection: vec!["--profile general".into()],
         scenarios: vec![passing(), failing(), erroring(), skipped(), interrupted()],
+        audit: None,
     }
 }
 

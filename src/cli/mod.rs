@@ -1,6 +1,7 @@
 //! The `mssconf` command line: parse, dispatch, return an exit code.
 
 pub mod args;
+pub mod audit;
 pub mod bundle;
 pub mod catalogue_cmds;
 pub mod keygen;
@@ -26,5 +27,6 @@ pub fn main() -> i32 {
         Command::Bundle(a) => bundle::main(a),
         Command::Proof(a) => proof::main(a),
         Command::Keygen(a) => keygen::main(a),
+        Command::Audit(a) => audit::main(a),
     }
 }

@@ -18,22 +18,40 @@ pub fn render_line(line: &Line) -> String {
     format!("{} {} {} {}", line.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"), line.conn, line.dir.prefix(), visible(&line.text))
 }
 
-/// The transcript lines a proof covers: its step's range, or the whole scenario.
-pub fn excerpt<'a>(scenario: &'a ScenarioRecord, proof: &ProofRecord) -> (&'a [Line], usize) {
+/// Index in `scenario.steps` of the record of step `step`: the step itself in a straight run;
+/// in an audit (where steps may be repeated or skipped) its latest attempt still in the record.
+pub fn step_record_index(run: &RunRecord, scenario: &ScenarioRecord, step: usize) -> Option<usize> {
+    let index = match &run.audit {
+        Some(audit) => audit
+            .attestations
+            .iter()
+            .rev()
+            .find(|a| a.scenario == scenario.name && a.step == step && !a.superseded)
+            .and_then(|a| a.record_step),
+        None => Some(step),
+    };
+    index.filter(|&i| i < scenario.steps.len())
+}
+
+/// The step a proof belongs to, when it ran: its number (0-based) and its record.
+pub fn step_of<'a>(run: &RunRecord, scenario: &'a ScenarioRecord, proof: &ProofRecord) -> Option<(usize, &'a StepRecord)> {
+    let step = proof.step?;
+    step_record_index(run, scenario, step).map(|i| (step, &scenario.steps[i]))
+}
+
+/// The transcript lines a proof covers: its step's range, or the whole scenario; and the index
+/// of the first one.
+pub fn excerpt<'a>(run: &RunRecord, scenario: &'a ScenarioRecord, proof: &ProofRecord) -> (&'a [Line], usize) {
     let all = &scenario.transcript;
-    match proof.step.and_then(|i| scenario.steps.get(i)) {
-        Some(step) => {
+    match step_of(run, scenario, proof) {
+        Some((_, step)) => {
             let from = step.transcript_from.min(all.len());
             let to = step.transcript_to.clamp(from, all.len());
             (&all[from..to], from)
         }
+        None if proof.step.is_some() => (&[], 0),
         None => (all, 0),
     }
-}
-
-/// The step a proof belongs to, when it ran.
-pub fn step_of<'a>(scenario: &'a ScenarioRecord, proof: &ProofRecord) -> Option<(usize, &'a StepRecord)> {
-    proof.step.and_then(|i| scenario.steps.get(i).map(|s| (i, s)))
 }
 
 /// The text of a `log` proof.
@@ -42,10 +60,11 @@ pub fn render_log(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofRecor
     let mut out = String::new();
     let _ = writeln!(out, "# mssconf — {} {} — {}", l.proof, proof.id, visible(&proof.title));
     header(&mut out, run, scenario, lang);
-    let (lines, from) = excerpt(scenario, proof);
-    match step_of(scenario, proof) {
+    let (lines, from) = excerpt(run, scenario, proof);
+    match step_of(run, scenario, proof) {
         Some((i, step)) => {
-            let _ = writeln!(out, "{:<16}{}/{} — {} ({})", l.step, i + 1, scenario.steps.len(), visible(&step.title), step.outcome.name());
+            let total = scenario.steps.len().max(i + 1);
+            let _ = writeln!(out, "{:<16}{}/{total} — {} ({})", l.step, i + 1, visible(&step.title), step.outcome.name());
             if let Some(e) = &step.error {
                 let _ = writeln!(out, "{:<16}{}", l.reason, visible(e));
             }
@@ -98,7 +117,7 @@ fn checks(out: &mut String, step: &StepRecord, lang: Lang) {
 
 /// The JSON of a `file` proof: the same facts as a log, machine-readable.
 pub fn render_json(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofRecord) -> String {
-    let (lines, from) = excerpt(scenario, proof);
+    let (lines, from) = excerpt(run, scenario, proof);
     let value = json!({
         "proof": proof,
         "run_id": run.run_id,
@@ -114,7 +133,7 @@ pub fn render_json(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofReco
             "reason": scenario.reason,
             "started": scenario.started,
         },
-        "step": step_of(scenario, proof).map(|(_, s)| s),
+        "step": step_of(run, scenario, proof).map(|(_, s)| s),
         "transcript_from": from,
         "transcript": lines,
     });
@@ -157,5 +176,31 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&render_json(&run, &s, &s.proofs[0])).unwrap();
         assert_eq!(v["scenario"]["id"], "OPE/PROD.01.01");
         assert!(v["transcript"].as_array().unwrap().iter().all(|l| l["conn"] == "smtp#1"));
+    }
+
+    #[test]
+    fn in_an_audit_the_latest_attempt_of_the_step_is_shown() {
+        let mut s = scenario_with_session();
+        // Step 1 (index 0) was run twice: its second attempt is record step 2.
+        let mut retry = s.steps[0].clone();
+        retry.title = "Envoi SMTP (nouvel essai)".into();
+        s.steps.push(retry);
+        let mut run = run_with(vec![s.clone()]);
+        let attestation = |step: usize, record_step: usize| {
+            serde_json::json!({"scenario": s.name, "step": step, "step_title": "t", "attempt": 1, "outcome": "pass",
+                "observed_at": "2026-11-25T17:00:00Z", "auditor": "A", "statement": "vu", "session": 1,
+                "record_step": record_step})
+        };
+        run.audit = Some(
+            serde_json::from_value(serde_json::json!({"auditor": "A", "sessions": [], "complete": true,
+                "attestations": [attestation(0, 0), attestation(1, 1), attestation(0, 2)]}))
+            .unwrap(),
+        );
+        assert_eq!(step_record_index(&run, &s, 0), Some(2));
+        assert_eq!(step_record_index(&run, &s, 1), Some(1));
+        assert!(render_log(&run, &s, &s.proofs[0], Lang::Fr).contains("(nouvel essai)"));
+        run.audit = None;
+        assert_eq!(step_record_index(&run, &s, 0), Some(0));
+        assert_eq!(step_record_index(&run, &s, 7), None);
     }
 }

@@ -35,7 +35,7 @@ fn render(
     lang: Lang,
     guard: &Guard,
 ) -> Result<Option<(Vec<u8>, &'static str)>, EvidenceError> {
-    let step_ran = proof.step.is_none_or(|i| i < s.steps.len());
+    let step_ran = proof.step.is_none() || crate::evidence::logfile::step_of(run, s, proof).is_some();
     if !ran(s) || !step_ran {
         return Ok(None);
     }

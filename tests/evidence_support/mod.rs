@@ -123,11 +123,8 @@ fn base64_forms(secret: &[u8]) -> Vec<String> {
     forms
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Runs of base64-looking characters (standard or URL-safe), at least 16 long, decoded.
+/// Runs of base64-looking characters (standard or URL-safe), at least 16 long, decoded at the
+/// four possible starting offsets.
 fn decoded_runs(hay: &[u8]) -> Vec<Vec<u8>> {
     let is_b64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=');
     let mut out = Vec::new();
@@ -146,23 +143,46 @@ fn decoded_runs(hay: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// Looks for a set of tokens in files: each token and each secret-bearing part of it (a JWT's
+/// payload and signature; the header is generic), in clear and base64-encoded.
+pub struct Scanner {
+    /// (text to find, how it shows)
+    needles: Vec<(String, &'static str)>,
+    plain: Vec<String>,
+}
+
+impl Scanner {
+    pub fn new(tokens: &[String]) -> Self {
+        let mut plain = Vec::new();
+        for t in tokens {
+            plain.push(t.clone());
+            plain.extend(t.split('.').skip(1).filter(|p| p.len() >= 16).map(String::from));
+        }
+        let mut needles: Vec<(String, &'static str)> = plain.iter().map(|p| (p.clone(), "in clear")).collect();
+        for p in &plain {
+            needles.extend(base64_forms(p.as_bytes()).into_iter().map(|f| (f, "base64-encoded")));
+        }
+        Scanner { needles, plain }
+    }
+
+    /// How a token shows in `hay`, if it does.
+    pub fn scan(&self, hay: &[u8]) -> Option<String> {
+        // Lossy UTF-8 keeps every ASCII run intact, and tokens are ASCII.
+        let text = String::from_utf8_lossy(hay);
+        if let Some((_, how)) = self.needles.iter().find(|(n, _)| text.contains(n.as_str())) {
+            return Some(how.to_string());
+        }
+        decoded_runs(hay)
+            .iter()
+            .any(|d| {
+                let d = String::from_utf8_lossy(d);
+                self.plain.iter().any(|p| d.contains(p.as_str()))
+            })
+            .then(|| "inside a decoded base64 run".into())
+    }
+}
+
 /// Where `token` (or a secret part of it) shows in `hay`, if it does.
 pub fn find_token(hay: &[u8], token: &str) -> Option<String> {
-    // The JWT's payload and signature are secret-bearing on their own; the header is generic.
-    let mut needles: Vec<&str> = vec![token];
-    needles.extend(token.split('.').skip(1).filter(|p| p.len() >= 16));
-    for n in &needles {
-        if contains(hay, n.as_bytes()) {
-            return Some(format!("in clear ({}…)", &n[..8.min(n.len())]));
-        }
-        for form in base64_forms(n.as_bytes()) {
-            if contains(hay, form.as_bytes()) {
-                return Some("base64-encoded".into());
-            }
-        }
-    }
-    decoded_runs(hay)
-        .iter()
-        .any(|d| needles.iter().any(|n| contains(d, n.as_bytes())))
-        .then(|| "inside a decoded base64 run".into())
+    Scanner::new(&[token.to_string()]).scan(hay)
 }

@@ -3,7 +3,9 @@
 
 mod auth;
 mod compose;
+mod expect_vars;
 mod probe_run;
+mod scenario_run;
 mod state;
 mod step_http;
 mod step_imap;
@@ -11,88 +13,52 @@ mod step_smtp;
 mod step_tls;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use chrono::Utc;
-use serde_json::Value;
+use std::time::Duration;
 
 use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
-use crate::exec::transcript::Transcript;
 use crate::record::{Outcome, ProofRecord, ScenarioRecord, StepRecord};
-use crate::scenario::interpolate::Vars;
 use crate::scenario::load::Loaded;
 use crate::scenario::model::{ProofDecl, Step, StepAction};
 
+pub use scenario_run::ScenarioRun;
 pub use state::{ScenarioState, StepOutput};
 
 /// A scenario's record and the bytes of its messages (`messages[i]` is `record.messages[i]`),
 /// which the evidence layer writes as `.eml` files.
 #[derive(Debug)]
-pub struct ScenarioRun {
+pub struct ScenarioResult {
     pub record: ScenarioRecord,
     pub messages: Vec<MessageBytes>,
 }
 
-impl From<ScenarioRecord> for ScenarioRun {
+impl From<ScenarioRecord> for ScenarioResult {
     fn from(record: ScenarioRecord) -> Self {
-        ScenarioRun { record, messages: Vec::new() }
+        ScenarioResult { record, messages: Vec::new() }
     }
 }
 
-/// Runs a scenario that the plan decided to run.
+/// Runs a scenario that the plan decided to run: every step in order, stopping at the first
+/// step that does not pass.
 pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
     run_scenario_full(env, loaded).await.record
 }
 
-/// Like [`run_scenario`], keeping the message bytes.
-pub async fn run_scenario_full(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRun {
-    let started = Utc::now();
-    let clock = Instant::now();
-    let mut record = blank_record(loaded);
-    record.started = Some(started);
-    let mut vars = Vars::default();
-    vars.set("target", env.target_vars.clone());
-    vars.set("fixtures", env.fixtures.clone());
-    vars.set("captured", Value::Object(Default::default()));
-    let mut st = ScenarioState::new(vars, Transcript::new(env.secrets.clone()));
-    let budget = Duration::from_millis(env.target.timeouts.scenario);
+/// Like [`run_scenario`], keeping the message bytes and the step each message was seen in.
+pub async fn run_scenario_full(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioResult {
+    let mut run = ScenarioRun::new(env, loaded);
     let mut message_steps = Vec::new();
-    for (i, step) in loaded.scenario.steps.iter().enumerate() {
-        let left = budget.saturating_sub(clock.elapsed());
-        let step_budget = Duration::from_millis(step.timeout_ms.unwrap_or(env.target.timeouts.step)).min(left);
-        let from = st.transcript.len();
-        let step_clock = Instant::now();
-        let out = match tokio::time::timeout(step_budget, run_step(&env, &mut st, step)).await {
-            Ok(out) => out,
-            Err(_) => StepOutput {
-                checks: vec![],
-                error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
-            },
-        };
-        message_steps.resize(st.messages.len(), Some(i));
-        let step_record = step_record(step, &out, from, st.transcript.len(), step_clock.elapsed());
-        let outcome = step_record.outcome;
-        record.steps.push(step_record);
-        collect_proofs(&mut record, &step.proofs, Some(i));
+    for i in 0..run.step_count() {
+        let outcome = run.run_step(i).await.outcome;
+        message_steps.resize(run.state().messages.len(), Some(i));
         if outcome != Outcome::Pass {
-            record.outcome = outcome;
-            record.reason = first_problem(&out);
             break;
         }
     }
-    if record.steps.iter().all(|s| s.outcome == Outcome::Pass) && record.steps.len() == loaded.scenario.steps.len() {
-        record.outcome = Outcome::Pass;
-    }
-    collect_proofs(&mut record, &loaded.scenario.proofs, None);
-    record.transcript = st.transcript.lines();
-    record.messages = st.messages.iter().map(|(m, _)| m.clone()).collect();
-    record.duration_ms = clock.elapsed().as_millis() as u64;
-    crate::evidence::redact::scrub_scenario(&mut record, &env.secrets);
-    let messages =
-        st.messages.into_iter().zip(message_steps).map(|((_, bytes), step)| MessageBytes { step, bytes }).collect();
-    ScenarioRun { record, messages }
+    let (record, messages) = run.into_parts();
+    let messages = messages.into_iter().zip(message_steps).map(|((_, bytes), step)| MessageBytes { step, bytes }).collect();
+    ScenarioResult { record, messages }
 }
 
 async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutput {
@@ -105,7 +71,7 @@ async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutp
             tokio::time::sleep(Duration::from_millis(w.ms)).await;
             StepOutput::default()
         }
-        None => StepOutput { checks: vec![], error: Some(ExecError::harness("step without exactly one protocol key")) },
+        None => StepOutput { error: Some(ExecError::harness("step without exactly one protocol key")), ..Default::default() },
     }
 }
 
@@ -114,6 +80,8 @@ fn step_record(step: &Step, out: &StepOutput, from: usize, to: usize, took: Dura
         Outcome::Error
     } else if out.failed() {
         Outcome::Fail
+    } else if out.not_applicable.is_some() {
+        Outcome::Skip
     } else {
         Outcome::Pass
     };
@@ -135,7 +103,7 @@ fn first_problem(out: &StepOutput) -> Option<String> {
     if let Some(e) = &out.error {
         return Some(e.to_string());
     }
-    out.checks.iter().find(|c| !c.passed).map(|c| c.summary())
+    out.checks.iter().find(|c| !c.passed).map(|c| c.summary()).or_else(|| out.not_applicable.clone())
 }
 
 fn collect_proofs(record: &mut ScenarioRecord, decls: &[ProofDecl], step: Option<usize>) {

@@ -7,6 +7,7 @@ use crate::exec::whitelist;
 use crate::scenario::model::HttpStep;
 use crate::verdict;
 
+use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepOutput {
@@ -14,7 +15,12 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
     match observe(env, st, step).await {
         Ok(obs) => {
             if let Some(e) = &step.expect {
-                out.judge(verdict::judge_http(e, &obs));
+                match expect_vars::http(st, e.clone()) {
+                    Ok(e) => {
+                        out.judge(verdict::judge_http(&e, &obs));
+                    }
+                    Err(err) => out.error = Some(err),
+                }
             }
         }
         Err(e) => out.error = Some(e),

@@ -12,7 +12,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::exec::env::RunEnv;
-use crate::exec::run::{blank_record, run_scenario, skipped_record};
+use crate::exec::run::{ScenarioResult, blank_record, run_scenario_full, skipped_record};
 use crate::plan::Decision;
 use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, TargetSummary};
 use crate::scenario::catalogue::Catalogue;
@@ -144,7 +144,8 @@ impl ExecOptions {
 }
 
 /// Runs `cases` with at most `jobs` at a time; records come back in plan order. A scenario that
-/// panics is recorded as `error`; `stop` (Ctrl-C) leaves the unstarted ones `interrupted`.
+/// panics is recorded as `error`; `stop` (Ctrl-C, SIGTERM) leaves the unstarted ones
+/// `interrupted`. Each record comes with its message bytes (for the `.eml` evidence).
 pub async fn execute(
     env: Arc<RunEnv>,
     catalogue: Arc<Catalogue>,
@@ -152,7 +153,7 @@ pub async fn execute(
     jobs: usize,
     events: mpsc::UnboundedSender<RunEvent>,
     stop: watch::Receiver<bool>,
-) -> Vec<ScenarioRecord> {
+) -> Vec<ScenarioResult> {
     execute_with(env, catalogue, cases, ExecOptions::with_jobs(jobs), events, stop).await
 }
 
@@ -165,7 +166,7 @@ pub async fn execute_with(
     options: ExecOptions,
     events: mpsc::UnboundedSender<RunEvent>,
     stop: watch::Receiver<bool>,
-) -> Vec<ScenarioRecord> {
+) -> Vec<ScenarioResult> {
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let halt = Halt::new(stop, options.clone());
     // Scenarios start in plan order: the dispatcher waits for a free slot before starting the
@@ -174,7 +175,7 @@ pub async fn execute_with(
     for (idx, decision) in cases {
         let loaded = &catalogue.scenarios[idx];
         if let Decision::Skip { reason } = &decision {
-            slots.push(Slot::Done(Box::new(skipped_record(loaded, reason))));
+            slots.push(Slot::Done(Box::new(skipped_record(loaded, reason).into())));
             continue;
         }
         let permit = permits.clone().acquire_owned().await.expect("semaphore open");
@@ -182,7 +183,7 @@ pub async fn execute_with(
             let mut r = blank_record(loaded);
             r.outcome = Outcome::Interrupted;
             r.reason = Some(why);
-            slots.push(Slot::Done(Box::new(r)));
+            slots.push(Slot::Done(Box::new(r.into())));
             continue;
         }
         let (env, cat, events, halt) = (env.clone(), catalogue.clone(), events.clone(), halt.clone());
@@ -191,15 +192,16 @@ pub async fn execute_with(
             let _permit = permit;
             let name = crate::plan::case_name(&cat.scenarios[idx].scenario);
             let _ = events.send(RunEvent::Started { name: name.clone() });
-            let record = run_attempts(&env, &cat, idx, retries, &halt, &events).await;
-            halt.after(&record);
+            let run = run_attempts(&env, &cat, idx, retries, &halt, &events).await;
+            let record = &run.record;
+            halt.after(record);
             let _ = events.send(RunEvent::Finished {
                 name,
                 outcome: record.outcome,
                 reason: record.reason.clone(),
                 duration_ms: record.duration_ms,
             });
-            record
+            run
         })));
     }
     let mut out = Vec::new();
@@ -212,7 +214,7 @@ pub async fn execute_with(
                     // The task itself failed (cancelled): keep the scenario visible as an error.
                     let mut r = blank_record(&catalogue.scenarios[idx]);
                     r.reason = Some(format!("harness task failed: {e}"));
-                    out.push(r);
+                    out.push(r.into());
                 }
             },
         }
@@ -222,8 +224,8 @@ pub async fn execute_with(
 
 /// A case of the plan: recorded without running (skipped, interrupted) or running.
 enum Slot {
-    Done(Box<ScenarioRecord>),
-    Running(usize, tokio::task::JoinHandle<ScenarioRecord>),
+    Done(Box<ScenarioResult>),
+    Running(usize, tokio::task::JoinHandle<ScenarioResult>),
 }
 
 /// Why no new scenario may start: Ctrl-C, fail-fast after a failure, or the deadline.
@@ -277,13 +279,14 @@ async fn run_attempts(
     retries: u32,
     halt: &Halt,
     events: &mpsc::UnboundedSender<RunEvent>,
-) -> ScenarioRecord {
+) -> ScenarioResult {
     let mut earlier = Vec::new();
     loop {
-        let mut record = run_guarded(env.clone(), cat.clone(), idx).await;
+        let mut run = run_guarded(env.clone(), cat.clone(), idx).await;
+        let record = &mut run.record;
         let retry = matches!(record.outcome, Outcome::Fail | Outcome::Error) && earlier.len() < retries as usize;
         if retry && halt.reason().is_none() {
-            let attempt = AttemptRecord::of(&record, earlier.len() as u32 + 1);
+            let attempt = AttemptRecord::of(record, earlier.len() as u32 + 1);
             let _ = events.send(RunEvent::Retrying {
                 name: record.name.clone(),
                 attempt: attempt.attempt,
@@ -302,21 +305,21 @@ async fn run_attempts(
             ));
         }
         record.attempts = earlier;
-        return record;
+        return run;
     }
 }
 
 /// Runs one scenario in its own task so a panic becomes an `error` record, not a crash.
-async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> ScenarioRecord {
+async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> ScenarioResult {
     let cat2 = cat.clone();
-    let inner = tokio::spawn(async move { run_scenario(env, &cat2.scenarios[idx]).await });
+    let inner = tokio::spawn(async move { run_scenario_full(env, &cat2.scenarios[idx]).await });
     match inner.await {
         Ok(r) => r,
         Err(e) => {
             let mut r = blank_record(&cat.scenarios[idx]);
             r.outcome = Outcome::Error;
             r.reason = Some(format!("harness error: the scenario's task panicked ({e})"));
-            r
+            ScenarioResult::from(r)
         }
     }
 }

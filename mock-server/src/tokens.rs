@@ -85,6 +85,11 @@ impl TokenService {
         token
     }
 
+    /// Every token issued so far, in no particular order (tests scan evidence files for them).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.issued.lock().expect("token lock").keys().cloned().collect()
+    }
+
     /// Claims of a token this service issued, whatever its state (introspection).
     pub fn claims(&self, token: &str) -> Option<TokenClaims> {
         self.issued.lock().expect("token lock").get(token.trim()).cloned()

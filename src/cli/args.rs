@@ -25,6 +25,13 @@ pub enum Command {
     Coverage(CatalogueArgs),
     /// Serve the mock operator in the foreground.
     Mock(MockArgs),
+    /// Pack a run's evidence into one zip for the agency (`bundle --run DIR`), or check one
+    /// (`bundle verify FILE.zip`).
+    Bundle(BundleArgs),
+    /// Run the production technical test: its picture `preuve-test-production.png` and a bundle.
+    Proof(ProofArgs),
+    /// Create an Ed25519 key pair for signing bundles (`mssconf.key`, `mssconf.pub`).
+    Keygen(KeygenArgs),
     /// Run scenarios step by step in front of an auditor (interactive; see docs/audit.md).
     Audit(AuditArgs),
     /// Compare two runs' report.json: new failures, fixes, new flaky scenarios, timing changes.
@@ -178,4 +185,68 @@ pub struct MockArgs {
     pub imaps_port: u16,
     #[arg(long, default_value_t = 0)]
     pub http_port: u16,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BundleArgs {
+    #[command(subcommand)]
+    pub action: Option<BundleAction>,
+    /// Report folder of the run to pack (`reports/<run id>`).
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
+    /// Sign the manifest with this Ed25519 key (`mssconf keygen`; must be mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+    /// Folder for the zip (default: the run folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleAction {
+    /// Check every hash, that no file is missing or added, and the signature. Exit 0 when all
+    /// hold, 1 otherwise, 2 on usage errors.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle zip.
+    pub file: PathBuf,
+    /// The signer's public key (`mssconf.pub`); without it the key inside the bundle is used
+    /// and the signer is not authenticated.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProofArgs {
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+    /// Only `production`-tagged scenarios may be selected.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Target profile of the production environment (default: the embedded mock, for a trial).
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
+    /// Report directory (default: `reports/<timestamp>/`).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Sign the bundle with this Ed25519 key.
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+    /// Language of the picture and the HTML report.
+    #[arg(long, value_enum, default_value_t = Lang::Fr)]
+    pub lang: Lang,
+    /// Fault to switch on in the embedded mock (to see a failing proof).
+    #[arg(long = "mock-fault", value_name = "NAME")]
+    pub mock_fault: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Folder for `mssconf.key` (mode 0600) and `mssconf.pub`; existing files are never replaced.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }

@@ -2,11 +2,14 @@
 
 pub mod args;
 pub mod audit;
+pub mod bundle;
 pub mod catalogue_cmds;
 pub mod diff;
 pub mod dry_run;
+pub mod keygen;
 pub mod mock;
 pub mod progress;
+pub mod proof;
 pub mod run;
 pub mod run_modes;
 pub mod selection;
@@ -25,6 +28,9 @@ pub fn main() -> i32 {
         Command::Coverage(a) => catalogue_cmds::coverage(&a),
         Command::Run(a) => run::main(a),
         Command::Mock(a) => mock::main(a),
+        Command::Bundle(a) => bundle::main(a),
+        Command::Proof(a) => proof::main(a),
+        Command::Keygen(a) => keygen::main(a),
         Command::Audit(a) => audit::main(a),
         Command::Diff(a) => diff::main(&a),
     }

@@ -9,7 +9,9 @@ use super::args::RunArgs;
 use super::catalogue_cmds::{filter, load_or_report};
 use crate::exec::env::RunEnv;
 use crate::exit_code;
-use crate::record::Outcome;
+use crate::plan::filter::Filter;
+use crate::record::{Outcome, RunRecord};
+use crate::scenario::catalogue::Catalogue;
 use crate::runner::{self, TargetChoice};
 
 pub fn main(args: RunArgs) -> i32 {
@@ -51,27 +53,50 @@ async fn run(args: RunArgs) -> i32 {
         Ok(f) => crate::plan::production::default_filter(f, args.modes.production),
         Err(code) => return code,
     };
-    let choice = match target_choice(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit_code::CONFIG;
+    match run_and_report(&args, catalogue, &filter).await {
+        Ok(done) => done.exit_code(),
+        Err(code) => code,
+    }
+}
+
+/// A finished run: its record (evidence file paths filled in) and its report folder.
+pub struct Finished {
+    pub record: RunRecord,
+    pub report_dir: PathBuf,
+    /// The evidence files could not all be written (the reports were).
+    pub evidence_failed: bool,
+}
+
+impl Finished {
+    pub fn exit_code(&self) -> i32 {
+        if self.evidence_failed {
+            exit_code::CONFIG
+        } else if self.record.all_passed() {
+            exit_code::OK
+        } else {
+            exit_code::FAILED
         }
-    };
+    }
+}
+
+/// Runs the scenarios `filter` selects against the target of `args`, then writes the evidence
+/// and the reports (shared by `run` and `proof`). `Err` is an exit code: nothing could run.
+pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &Filter) -> Result<Finished, i32> {
+    let choice = target_choice(args).map_err(|e| {
+        eprintln!("error: {e}");
+        exit_code::CONFIG
+    })?;
     if let Err(e) = super::selection::check_choice(&choice, &args.modes) {
         eprintln!("error: {e}");
-        return exit_code::CONFIG;
+        return Err(exit_code::CONFIG);
     }
     if args.modes.dry_run {
-        return super::dry_run::main(&args, &catalogue, &filter, &choice);
+        return Err(super::dry_run::main(args, &catalogue, filter, &choice));
     }
-    let acquired = match runner::acquire(&choice).await {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit_code::CONFIG;
-        }
-    };
+    let acquired = runner::acquire(&choice).await.map_err(|e| {
+        eprintln!("error: {e}");
+        exit_code::CONFIG
+    })?;
     let embedded = acquired.mock.is_some();
     if let Some(m) = &acquired.mock {
         eprintln!("embedded mock operator started:\n{}", m.describe_endpoints());
@@ -79,14 +104,14 @@ async fn run(args: RunArgs) -> i32 {
     let root = args.catalogue.root.clone().unwrap_or_else(|| PathBuf::from("."));
     let run_id = runner::new_run_id();
     let report_dir = args.report_dir.clone().unwrap_or_else(|| runner::default_report_dir(&root, &run_id));
-    let planned = match super::selection::select(&catalogue, &filter, &acquired.target, embedded, &args.modes) {
+    let planned = match super::selection::select(&catalogue, filter, &acquired.target, embedded, &args.modes) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             if let Some(m) = acquired.mock {
                 m.shutdown().await;
             }
-            return exit_code::CONFIG;
+            return Err(exit_code::CONFIG);
         }
     };
     let cases: Vec<runner::Case> = planned
@@ -96,32 +121,44 @@ async fn run(args: RunArgs) -> i32 {
     if cases.is_empty() {
         eprintln!("no scenario matches the filters");
     }
-    let env = match RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), root.join("fixtures"), run_id.clone()) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit_code::CONFIG;
-        }
-    };
-    let mut record = runner::new_record(&run_id, &acquired.target, embedded, selection(&args));
+    let env = RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), root.join("fixtures"), run_id.clone()).map_err(|e| {
+        eprintln!("error: {e}");
+        exit_code::CONFIG
+    })?;
+    let mut record = runner::new_record(&run_id, &acquired.target, embedded, selection(args));
     let (tx, rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let progress = tokio::spawn(super::progress::show(rx, cases.len() as u64));
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupt: finishing running scenarios, not starting new ones");
-            let _ = stop_tx.send(true);
-        }
+    let stopper = tokio::spawn(async move {
+        let signal = stop_signal().await;
+        eprintln!("{signal}: finishing running scenarios, not starting new ones");
+        let _ = stop_tx.send(true);
     });
     let options = args.modes.exec_options(args.jobs);
-    record.scenarios = runner::execute_with(env, catalogue.clone(), cases, options, tx, stop_rx).await;
-    ctrl_c.abort();
+    let runs = runner::execute_with(env.clone(), catalogue.clone(), cases, options, tx, stop_rx).await;
+    stopper.abort();
     let _ = progress.await;
+    let (records, messages): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.record, r.messages)).unzip();
+    record.scenarios = records;
     record.finished = Some(chrono::Utc::now());
     if let Some(m) = acquired.mock {
         m.shutdown().await;
     }
-    let _ = std::fs::remove_file(&acquired.profile_path).ok().filter(|_| embedded);
+    // Only the embedded mock's generated profile is ours to delete, never a user's --target.
+    if embedded {
+        let _ = std::fs::remove_file(&acquired.profile_path);
+    }
+    let evidence = crate::evidence::write_evidence(&mut record, &messages, &report_dir, args.lang, Some(&env.secrets));
+    let evidence_failed = match evidence {
+        Ok(files) => {
+            eprintln!("wrote {} evidence file(s) under {}", files.len(), report_dir.display());
+            false
+        }
+        Err(e) => {
+            eprintln!("error: evidence: {e}");
+            true
+        }
+    };
     match crate::report::write_all(&record, &catalogue.index, &report_dir, args.lang) {
         Ok(files) => {
             for f in files {
@@ -130,11 +167,34 @@ async fn run(args: RunArgs) -> i32 {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            return exit_code::CONFIG;
+            return Err(exit_code::CONFIG);
         }
     }
     print_summary(&record);
-    if record.all_passed() { exit_code::OK } else { exit_code::FAILED }
+    Ok(Finished { record, report_dir, evidence_failed })
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM and names the one that came.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = ctrl_c_or_never() => "interrupt",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    ctrl_c_or_never().await;
+    "interrupt"
+}
+
+/// Ctrl-C; never returns when no handler can be installed (the run must not stop by itself).
+async fn ctrl_c_or_never() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 fn selection(args: &RunArgs) -> Vec<String> {

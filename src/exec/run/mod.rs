@@ -15,6 +15,7 @@ mod step_tls;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
 use crate::record::{Outcome, ProofRecord, ScenarioRecord, StepRecord};
@@ -24,16 +25,40 @@ use crate::scenario::model::{ProofDecl, Step, StepAction};
 pub use scenario_run::ScenarioRun;
 pub use state::{ScenarioState, StepOutput};
 
+/// A scenario's record and the bytes of its messages (`messages[i]` is `record.messages[i]`),
+/// which the evidence layer writes as `.eml` files.
+#[derive(Debug)]
+pub struct ScenarioResult {
+    pub record: ScenarioRecord,
+    pub messages: Vec<MessageBytes>,
+}
+
+impl From<ScenarioRecord> for ScenarioResult {
+    fn from(record: ScenarioRecord) -> Self {
+        ScenarioResult { record, messages: Vec::new() }
+    }
+}
+
 /// Runs a scenario that the plan decided to run: every step in order, stopping at the first
 /// step that does not pass.
 pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
+    run_scenario_full(env, loaded).await.record
+}
+
+/// Like [`run_scenario`], keeping the message bytes and the step each message was seen in.
+pub async fn run_scenario_full(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioResult {
     let mut run = ScenarioRun::new(env, loaded);
+    let mut message_steps = Vec::new();
     for i in 0..run.step_count() {
-        if run.run_step(i).await.outcome != Outcome::Pass {
+        let outcome = run.run_step(i).await.outcome;
+        message_steps.resize(run.state().messages.len(), Some(i));
+        if outcome != Outcome::Pass {
             break;
         }
     }
-    run.finish()
+    let (record, messages) = run.into_parts();
+    let messages = messages.into_iter().zip(message_steps).map(|((_, bytes), step)| MessageBytes { step, bytes }).collect();
+    ScenarioResult { record, messages }
 }
 
 async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutput {

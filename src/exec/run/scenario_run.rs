@@ -159,6 +159,7 @@ impl<'a> ScenarioRun<'a> {
         self.record.transcript = self.st.transcript.lines();
         self.record.messages = self.st.messages.iter().map(|(m, _)| m.clone()).collect();
         self.record.duration_ms = self.clock.elapsed().as_millis() as u64;
+        crate::evidence::redact::scrub_scenario(&mut self.record, &self.env.secrets);
         (self.record, std::mem::take(&mut self.st.messages))
     }
 }

@@ -1,0 +1,99 @@
+//! Writing each declared proof as a file in `proofs/` of the report folder, by kind:
+//! `log` → `.log` transcript excerpt, `screenshot` → `.png` card, `eml` → the message fetched in
+//! the proof's step, `file` → `.json` facts. Proofs of scenarios that did not run get no file.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::args::Lang;
+use crate::evidence::card::{self, production::production_card, scenario::scenario_card};
+use crate::evidence::error::EvidenceError;
+use crate::evidence::guard::Guard;
+use crate::evidence::logfile::{render_json, render_log};
+use crate::evidence::messages::MessageBytes;
+use crate::evidence::names::proof_file_name;
+use crate::plan::filter::PRODUCTION_TAG;
+use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord};
+
+/// Folder of the proof files in a report folder.
+pub const PROOFS_DIR: &str = "proofs";
+
+/// True for a scenario of the production technical test.
+pub fn is_production(s: &ScenarioRecord) -> bool {
+    s.tags.iter().any(|t| t == PRODUCTION_TAG)
+}
+
+fn ran(s: &ScenarioRecord) -> bool {
+    s.started.is_some() && s.outcome != Outcome::Skip
+}
+
+/// The bytes and extension of one proof, or `None` when there is nothing to show.
+fn render(
+    run: &RunRecord,
+    s: &ScenarioRecord,
+    proof: &ProofRecord,
+    messages: &[MessageBytes],
+    lang: Lang,
+    guard: &Guard,
+) -> Result<Option<(Vec<u8>, &'static str)>, EvidenceError> {
+    let step_ran = proof.step.is_none() || crate::evidence::logfile::step_of(run, s, proof).is_some();
+    if !ran(s) || !step_ran {
+        return Ok(None);
+    }
+    Ok(match proof.kind.as_str() {
+        "log" => Some((guard.scrub(&render_log(run, s, proof, lang)).into_bytes(), "log")),
+        "file" => Some((guard.scrub(&render_json(run, s, proof)).into_bytes(), "json")),
+        "eml" => message_for(s, proof, messages).map(|b| (b.to_vec(), "eml")),
+        "screenshot" => {
+            let mut card = if is_production(s) { production_card(run, s, lang, &proof.id) } else { scenario_card(run, s, proof, lang) };
+            card.map_text(|t| guard.scrub(t));
+            let png = card::render_png(&card).map_err(|reason| EvidenceError::Render { proof: proof.id.clone(), reason })?;
+            Some((png, "png"))
+        }
+        _ => None,
+    })
+}
+
+/// The message an `eml` proof shows: the last message received in its step, else the last
+/// received in the scenario, else the last one sent in its step.
+fn message_for<'a>(s: &ScenarioRecord, proof: &ProofRecord, messages: &'a [MessageBytes]) -> Option<&'a [u8]> {
+    let received = |i: usize| s.messages.get(i).is_some_and(|r| r.direction == "received");
+    let in_step = |m: &MessageBytes| proof.step.is_none() || m.step == proof.step;
+    let last = |keep: &dyn Fn(usize, &MessageBytes) -> bool| {
+        messages.iter().enumerate().rev().find(|(i, m)| keep(*i, m)).map(|(_, m)| m.bytes.as_slice())
+    };
+    last(&|i, m| in_step(m) && received(i)).or_else(|| last(&|i, _| received(i))).or_else(|| last(&|_, m| in_step(m)))
+}
+
+/// Writes the proofs of scenario `idx` of `run` and sets each `ProofRecord::file`.
+pub fn write_scenario_proofs(
+    dir: &Path,
+    run: &mut RunRecord,
+    idx: usize,
+    messages: &[MessageBytes],
+    lang: Lang,
+    guard: &Guard,
+) -> Result<Vec<PathBuf>, EvidenceError> {
+    let mut written = Vec::new();
+    for p in 0..run.scenarios[idx].proofs.len() {
+        let (s, proof) = (&run.scenarios[idx], &run.scenarios[idx].proofs[p]);
+        let Some((bytes, ext)) = render(run, s, proof, messages, lang, guard)? else {
+            continue;
+        };
+        let rel = format!("{PROOFS_DIR}/{}", proof_file_name(&proof.id, ext));
+        written.push(guard.write(&dir.join(&rel), &bytes)?);
+        run.scenarios[idx].proofs[p].file = Some(rel);
+    }
+    Ok(written)
+}
+
+/// Writes `preuve-test-production.png` for the first production scenario that ran, if any.
+pub fn write_production_proof(dir: &Path, run: &RunRecord, lang: Lang, guard: &Guard) -> Result<Option<PathBuf>, EvidenceError> {
+    let Some(s) = run.scenarios.iter().find(|s| is_production(s) && ran(s)) else {
+        return Ok(None);
+    };
+    let mut card = production_card(run, s, lang, card::production::PRODUCTION_PROOF_FILE);
+    card.map_text(|t| guard.scrub(t));
+    let png = card::render_png(&card)
+        .map_err(|reason| EvidenceError::Render { proof: card::production::PRODUCTION_PROOF_FILE.into(), reason })?;
+    guard.write(&dir.join(card::production::PRODUCTION_PROOF_FILE), &png).map(Some)
+}

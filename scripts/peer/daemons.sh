@@ -1,0 +1,61 @@
+# Sourced by start.sh and stop.sh: starting and stopping the peer's processes. Each process is
+# known by a pid file under $PEER_RUN (Postfix and Dovecot by their own pid files, which the
+# marker files below say we started); nothing is ever looked up by name.
+
+PEER_POSTFIX_PID=/var/spool/postfix/pid/master.pid
+
+peer_start_psc() {
+    local args=(--port "$PEER_HTTP_PORT" --domain "$PEER_DOMAIN" --server-name "$PEER_SERVER_NAME"
+        --mail-ports "$PEER_SMTP_PORT,$PEER_SMTPS_PORT,$PEER_IMAP_PORT,$PEER_IMAPS_PORT"
+        --mailbox "$PEER_PER1" --mailbox "$PEER_PER2" --mailbox "$PEER_ORG1"
+        --pid-file "$PEER_RUN/psc.pid")
+    local d
+    for d in $PEER_WHITELIST; do args+=(--whitelist "$d"); done
+    [ "$PEER_VARIANT" = accept-expired-token ] && args+=(--accept-expired)
+    setsid "$PEER_PYTHON" "$PEER_DIR/psc_server.py" "${args[@]}" >>"$PEER_LOG/psc.log" 2>&1 < /dev/null &
+    wait_port 127.0.0.1 "$PEER_HTTP_PORT" 10 || die "token/introspection endpoint did not start (see $PEER_LOG/psc.log)"
+}
+
+# Plain TCP relay 127.0.0.1:port -> 127.0.0.2:port (TLS stays end to end). See dovecot.sh.
+peer_start_relay() { # $1 port, $2 name
+    setsid socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork,backlog=64" "TCP:127.0.0.2:$1,bind=127.0.0.1" \
+        >>"$PEER_LOG/relay-$2.log" 2>&1 < /dev/null &
+    echo $! > "$PEER_RUN/relay-$2.pid"
+    wait_port 127.0.0.1 "$1" 10 || die "relay $2 did not start (see $PEER_LOG/relay-$2.log)"
+}
+
+peer_start_dovecot() {
+    # Daemons get no terminal or pipe of ours: a caller piping our output would wait forever.
+    dovecot -c "$PEER_DOVECOT/dovecot.conf" </dev/null >>"$PEER_LOG/dovecot.log" 2>&1 || die "dovecot did not start (see $PEER_LOG/dovecot.log)"
+    touch "$PEER_RUN/dovecot.started"
+    wait_port 127.0.0.2 "$PEER_IMAP_PORT" 15 || die "dovecot is not listening on 127.0.0.2:$PEER_IMAP_PORT"
+    wait_port 127.0.0.2 "$PEER_IMAPS_PORT" 15 || die "dovecot is not listening on 127.0.0.2:$PEER_IMAPS_PORT"
+}
+
+peer_start_postfix() {
+    postfix start </dev/null >"$PEER_LOG/postfix-start.out" 2>&1 ||
+        { cat "$PEER_LOG/postfix-start.out" >&2; die "postfix did not start (see $PEER_LOG/postfix.log)"; }
+    touch "$PEER_RUN/postfix.started"
+    wait_port 127.0.0.1 "$PEER_SMTP_PORT" 15 || die "postfix is not listening on $PEER_SMTP_PORT"
+    wait_port 127.0.0.1 "$PEER_SMTPS_PORT" 15 || die "postfix is not listening on $PEER_SMTPS_PORT"
+}
+
+peer_stop_all() {
+    if [ -e "$PEER_RUN/postfix.started" ]; then
+        if live_pid "$PEER_POSTFIX_PID" >/dev/null; then
+            postfix stop </dev/null >/dev/null 2>&1 || log "postfix stop failed"
+            local i
+            for i in $(seq 100); do live_pid "$PEER_POSTFIX_PID" >/dev/null || break; sleep 0.05; done
+        fi
+        rm -f "$PEER_RUN/postfix.started"
+    fi
+    if [ -e "$PEER_RUN/dovecot.started" ]; then
+        stop_pidfile "$PEER_DOVECOT/run/master.pid" dovecot
+        rm -f "$PEER_RUN/dovecot.started"
+    fi
+    local f
+    for f in "$PEER_RUN"/relay-*.pid "$PEER_RUN/psc.pid"; do
+        [ -e "$f" ] && stop_pidfile "$f" "$(basename "$f" .pid)"
+    done
+    return 0
+}

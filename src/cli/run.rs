@@ -105,7 +105,10 @@ async fn run(args: RunArgs) -> i32 {
     if let Some(m) = acquired.mock {
         m.shutdown().await;
     }
-    let _ = std::fs::remove_file(&acquired.profile_path).ok().filter(|_| embedded);
+    // Only the embedded mock's generated profile is ours to remove, never the user's --target.
+    if embedded {
+        let _ = std::fs::remove_file(&acquired.profile_path);
+    }
     match crate::report::write_all(&record, &catalogue.index, &report_dir, args.lang) {
         Ok(files) => {
             for f in files {

@@ -11,7 +11,7 @@ use crate::exec::observation::ImapObservation;
 use crate::scenario::model::*;
 use crate::verdict;
 
-use super::auth::{Login, login};
+use super::auth::{Login, Protocol, login};
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep) -> StepOutput {
@@ -133,7 +133,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, action: 
             let status = s.login(&user, &password).await.map_err(imap_error)?;
             (status_obs(&status), a.expect.clone(), false)
         }
-        ImapAction::Authenticate(a) => match login(env, &a.mailbox.value, a.mechanism, &a.credential).await? {
+        ImapAction::Authenticate(a) => match login(env, Protocol::Imap, &a.mailbox.value, a.mechanism, &a.credential).await? {
             Login::CertificateOnly => {
                 t.note("the target's applicative form is certificate-only: no AUTHENTICATE sent");
                 (ImapObservation::default(), None, false)

@@ -32,6 +32,7 @@ PEER_SMTPS_PORT=$((PEER_PORT_BASE + 465))
 PEER_IMAP_PORT=$((PEER_PORT_BASE + 143))
 PEER_IMAPS_PORT=$((PEER_PORT_BASE + 993))
 PEER_HTTP_PORT=$((PEER_PORT_BASE + 80))
+PEER_MILTER_PORT=$((PEER_PORT_BASE + 89))
 
 # none | tls10 | no-whitelist | no-sender-check | auth-before-tls | accept-expired-token
 PEER_VARIANT=${PEER_VARIANT:-none}

@@ -16,6 +16,12 @@ peer_start_psc() {
     wait_port 127.0.0.1 "$PEER_HTTP_PORT" 10 || die "token/introspection endpoint did not start (see $PEER_LOG/psc.log)"
 }
 
+peer_start_milter() {
+    setsid "$PEER_PYTHON" "$PEER_DIR/from_milter.py" --port "$PEER_MILTER_PORT" --pid-file "$PEER_RUN/milter.pid" \
+        >>"$PEER_LOG/milter.log" 2>&1 < /dev/null &
+    wait_port 127.0.0.1 "$PEER_MILTER_PORT" 10 || die "From: milter did not start (see $PEER_LOG/milter.log)"
+}
+
 # Plain TCP relay 127.0.0.1:port -> 127.0.0.2:port (TLS stays end to end). See dovecot.sh.
 peer_start_relay() { # $1 port, $2 name
     setsid socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork,backlog=64" "TCP:127.0.0.2:$1,bind=127.0.0.1" \
@@ -54,7 +60,7 @@ peer_stop_all() {
         rm -f "$PEER_RUN/dovecot.started"
     fi
     local f
-    for f in "$PEER_RUN"/relay-*.pid "$PEER_RUN/psc.pid"; do
+    for f in "$PEER_RUN"/relay-*.pid "$PEER_RUN/psc.pid" "$PEER_RUN/milter.pid"; do
         [ -e "$f" ] && stop_pidfile "$f" "$(basename "$f" .pid)"
     done
     return 0

@@ -53,6 +53,8 @@ peer_postfix_main() {
     [ "$PEER_VARIANT" = tls10 ] && protocols=">=TLSv1"
     [ "$PEER_VARIANT" = auth-before-tls ] && auth_only=no
     local sender="reject_non_fqdn_sender, reject_authenticated_sender_login_mismatch, permit_sasl_authenticated, check_ccert_access texthash:$m/ccert-senders, check_sender_access regexp:$m/need-auth.regexp"
+    local milters="inet:127.0.0.1:$PEER_MILTER_PORT"
+    [ "$PEER_VARIANT" = no-sender-check ] && milters=""
     [ "$PEER_VARIANT" = no-sender-check ] &&
         sender="reject_non_fqdn_sender, permit_sasl_authenticated, permit_tls_clientcerts, check_sender_access regexp:$m/need-auth.regexp"
     local recipient="reject_non_fqdn_recipient, check_recipient_access regexp:$m/whitelist.regexp, permit"
@@ -119,6 +121,10 @@ peer_tls_auth_only = $auth_only
 peer_sender_restrictions = $sender
 peer_recipient_restrictions = $recipient
 peer_relay_restrictions = permit_sasl_authenticated, permit_tls_clientcerts, reject
+# From: must be the envelope sender (from_milter.py); without the milter, mail waits (4xx).
+peer_smtpd_milters = $milters
+milter_default_action = tempfail
+milter_protocol = 6
 CONF
 }
 
@@ -133,6 +139,7 @@ peer_postfix_master() {
   -o smtpd_sender_restrictions=\$peer_sender_restrictions
   -o smtpd_recipient_restrictions=\$peer_recipient_restrictions
   -o smtpd_relay_restrictions=\$peer_relay_restrictions
+  -o smtpd_milters=\$peer_smtpd_milters
   -o smtpd_tls_security_level=encrypt"
     cat > /etc/postfix/master.cf <<CONF
 # Written by mssconf scripts/peer/start.sh. No chroot: everything stays on this test host.

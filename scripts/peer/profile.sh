@@ -34,8 +34,9 @@ tls:
     - TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
     - TLS_DHE_RSA_WITH_AES_256_GCM_SHA384
     - TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
-# Postfix 3.7 filters SASL EXTERNAL, so applicative submission is by certificate alone.
-app_auth_form: $PEER_APP_AUTH_FORM
+# Postfix 3.7 filters SASL EXTERNAL and cannot see the certificate behind PLAIN, so applicative
+# submission is by certificate alone; Dovecot IMAP takes the spec form (certificate + PLAIN).
+app_auth_form: { smtp: certificate-only, imap: plain }
 addresses:
   outside_whitelist: $PEER_OUTSIDE
   unknown_local: $PEER_UNKNOWN_LOCAL

@@ -32,7 +32,6 @@ case "$PEER_VARIANT" in
     none|tls10|no-whitelist|no-sender-check|auth-before-tls|accept-expired-token) ;;
     *) die "unknown variant '$PEER_VARIANT'" ;;
 esac
-PEER_APP_AUTH_FORM=${PEER_APP_AUTH_FORM:-certificate-only}
 
 require_root
 t0=$(now_ms)
@@ -43,6 +42,7 @@ t=$(now_ms); peer_pki; stage_done pki "$t"
 t=$(now_ms); peer_postfix_configure; peer_dovecot_configure; stage_done configure "$t"
 t=$(now_ms)
 peer_start_psc
+peer_start_milter
 peer_start_dovecot
 peer_start_relay "$PEER_IMAP_PORT" imap
 peer_start_relay "$PEER_IMAPS_PORT" imaps

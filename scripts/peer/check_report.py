@@ -5,9 +5,11 @@
       Passes when every scenario passed or was skipped, apart from the known limits of the peer
       (which must still fail: a known limit that passes means the list is stale).
   check_report.py misconfig REPORT --requirement REQ [--tolerate REQ ...] [--known-limits FILE]
+                  [--baseline REPORT]
       Passes when the misconfiguration is detected by the scenarios of REQ and by them only:
-      at least one scenario citing REQ fails, and every failing scenario (known limits aside)
-      cites REQ or a tolerated requirement.
+      at least one scenario citing REQ fails, and every failing scenario cites REQ or a
+      tolerated requirement. Known limits, and scenarios that already fail on the correctly
+      configured peer (--baseline report), are set aside: only the change counts.
 """
 
 import argparse
@@ -61,9 +63,12 @@ def conformance(scenarios, limits):
     return ok
 
 
-def misconfig(scenarios, requirement, tolerated, limits):
+def misconfig(scenarios, requirement, tolerated, limits, baseline):
     allowed = {requirement, *tolerated}
-    failed = [s for s in scenarios if s["outcome"] in BAD and s["id"] not in limits]
+    before = {s["id"] for s in baseline if s["outcome"] in BAD}
+    for sid in sorted(before - set(limits)):
+        print(f"  (set aside: {sid} fails on the correctly configured peer too)")
+    failed = [s for s in scenarios if s["outcome"] in BAD and s["id"] not in limits and s["id"] not in before]
     hits = [s for s in failed if requirement in s.get("requirements", [])]
     strays = [s for s in failed if not allowed.intersection(s.get("requirements", []))]
     citing = [s for s in scenarios if requirement in s.get("requirements", [])]
@@ -89,6 +94,7 @@ def main():
     p.add_argument("--known-limits")
     p.add_argument("--requirement")
     p.add_argument("--tolerate", action="append", default=[])
+    p.add_argument("--baseline")
     a = p.parse_args()
     scenarios = load(a.report)
     limits = known_limits(a.known_limits)
@@ -97,7 +103,7 @@ def main():
     else:
         if not a.requirement:
             p.error("misconfig needs --requirement")
-        ok = misconfig(scenarios, a.requirement, a.tolerate, limits)
+        ok = misconfig(scenarios, a.requirement, a.tolerate, limits, load(a.baseline) if a.baseline else [])
     sys.exit(0 if ok else 1)
 
 

@@ -85,6 +85,18 @@ stop_pidfile() { # $1 pid file, $2 name
     rm -f "$1"
 }
 
+# The harness: `cargo run` in this checkout, or the binary PEER_MSSCONF (with the catalogue of
+# PEER_CATALOGUE_ROOT, e.g. another worktree) when set.
+mssconf_run() { # mssconf run arguments
+    local root=()
+    [ -n "${PEER_CATALOGUE_ROOT:-}" ] && root=(--root "$PEER_CATALOGUE_ROOT")
+    if [ -n "${PEER_MSSCONF:-}" ]; then
+        "$PEER_MSSCONF" run "${root[@]}" "$@"
+    else
+        (cd "$PEER_REPO" && cargo run -q -- run "${root[@]}" "$@")
+    fi
+}
+
 require_root() {
     [ "$(id -u)" = 0 ] || die "run as root (installs packages, binds services, writes /etc/postfix)"
 }

@@ -21,7 +21,16 @@ if [ ${#variants[@]} -eq 0 ]; then
     mapfile -t variants < <("$PEER_DIR/misconfig.sh" --list | cut -f1)
 fi
 trap '"$PEER_DIR/stop.sh" || true' EXIT
-cargo build -q 2>&1 | tail -5 >&2
+[ -n "${PEER_MSSCONF:-}" ] || cargo build -q 2>&1 | tail -5 >&2
+mkdir -p "$BASE"
+# The correctly configured peer first: a scenario failing there (a catalogue or peer issue of
+# its own) says nothing about a variant.
+"$PEER_DIR/start.sh" 2>&1 | grep -E 'total' >&2 || true
+rm -rf "$BASE/none"
+t1=$(now_ms)
+mssconf_run --target "$PEER_PROFILE" --report-dir "$BASE/none" >"$BASE/none.log" 2>&1 || true
+[ -f "$BASE/none/report.json" ] || die "baseline run wrote no report (see $BASE/none.log)"
+stage_done "baseline run" "$t1"
 summary=()
 failed=0
 for v in "${variants[@]}"; do
@@ -31,11 +40,12 @@ for v in "${variants[@]}"; do
     "$PEER_DIR/misconfig.sh" "$v" 2>&1 | grep -E 'variant|total' >&2 || true
     t_start=$(( $(now_ms) - t0 ))
     dir="$BASE/$v"
-    rm -rf "$dir"
+    rm -rf "$dir" "$BASE/$v.log"
     t1=$(now_ms)
-    cargo run -q -- run --target "$PEER_PROFILE" --report-dir "$dir" >"$BASE.$v.log" 2>&1 || true
+    mssconf_run --target "$PEER_PROFILE" --report-dir "$dir" >"$BASE/$v.log" 2>&1 || true
     t_run=$(( $(now_ms) - t1 ))
-    args=(misconfig "$dir/report.json" --requirement "$req" --known-limits "$PEER_DIR/known-limits.tsv")
+    args=(misconfig "$dir/report.json" --requirement "$req" --known-limits "$PEER_DIR/known-limits.tsv"
+        --baseline "$BASE/none/report.json")
     for r in ${TOLERATE[$v]:-}; do args+=(--tolerate "$r"); done
     echo "== $v (breaks $req; start $((t_start / 1000)).$((t_start % 1000 / 100)) s, run $((t_run / 1000)).$((t_run % 1000 / 100)) s)"
     if [ -f "$dir/report.json" ] && "$PEER_PYTHON" "$PEER_DIR/check_report.py" "${args[@]}"; then

@@ -9,8 +9,8 @@ set -euo pipefail
 # variant <TAB> requirement it breaks <TAB> what changes
 VARIANTS="tls10	OPE/TLS.02	Postfix smtpd_tls_protocols >=TLSv1 and Dovecot ssl_min_protocol TLSv1, plus one TLS 1.0 suite at OpenSSL security level 0
 no-whitelist	OPE/SUB.03	Postfix drops the whitelist check_recipient_access: any recipient domain accepted
-no-sender-check	OPE/SUB.02	Postfix drops reject_authenticated_sender_login_mismatch, the certificate sender classes and the From: milter
-auth-before-tls	OPE/TLS.06	Postfix smtpd_tls_auth_only=no; Dovecot disable_plaintext_auth=no and ssl=yes (not required)
+no-sender-check	OPE/SUB.02	Postfix drops reject_authenticated_sender_login_mismatch and the From: milter (certificate sender classes stay)
+auth-before-tls	OPE/TLS.06	Postfix smtpd_tls_auth_only=no and smtpd_tls_security_level=may; Dovecot disable_plaintext_auth=no and ssl=yes (not required)
 accept-expired-token	OPE/AUTH.03	the introspection endpoint reports expired tokens as active"
 
 case "${1:-}" in

@@ -49,14 +49,17 @@ peer_postfix_maps() {
 }
 
 peer_postfix_main() {
-    local m=$PEER_PF_MAPS protocols=">=TLSv1.2" auth_only=yes
+    local m=$PEER_PF_MAPS protocols=">=TLSv1.2" auth_only=yes level=encrypt
     [ "$PEER_VARIANT" = tls10 ] && protocols=">=TLSv1"
-    [ "$PEER_VARIANT" = auth-before-tls ] && auth_only=no
+    # `encrypt` implies AUTH only after TLS: the variant has to lower it to `may`.
+    [ "$PEER_VARIANT" = auth-before-tls ] && { auth_only=no; level=may; }
     local sender="reject_non_fqdn_sender, reject_authenticated_sender_login_mismatch, permit_sasl_authenticated, check_ccert_access texthash:$m/ccert-senders, check_sender_access regexp:$m/need-auth.regexp"
     local milters="inet:127.0.0.1:$PEER_MILTER_PORT"
     [ "$PEER_VARIANT" = no-sender-check ] && milters=""
+    # The variant forgets the login <-> sender binding (envelope and From:); the certificate
+    # <-> mailbox binding of applicative submission (OPE/APP.02) stays.
     [ "$PEER_VARIANT" = no-sender-check ] &&
-        sender="reject_non_fqdn_sender, permit_sasl_authenticated, permit_tls_clientcerts, check_sender_access regexp:$m/need-auth.regexp"
+        sender="reject_non_fqdn_sender, permit_sasl_authenticated, check_ccert_access texthash:$m/ccert-senders, check_sender_access regexp:$m/need-auth.regexp"
     local recipient="reject_non_fqdn_recipient, check_recipient_access regexp:$m/whitelist.regexp, permit"
     [ "$PEER_VARIANT" = no-whitelist ] && recipient="reject_non_fqdn_recipient, permit"
     cat > /etc/postfix/main.cf <<CONF
@@ -118,6 +121,7 @@ peer_app2 = check_sender_access texthash:$m/app2-sender, check_sender_access reg
 
 # The port 25 listener is off: only the submission services of master.cf listen.
 peer_tls_auth_only = $auth_only
+peer_tls_security_level = $level
 peer_sender_restrictions = $sender
 peer_recipient_restrictions = $recipient
 peer_relay_restrictions = permit_sasl_authenticated, permit_tls_clientcerts, reject
@@ -140,7 +144,7 @@ peer_postfix_master() {
   -o smtpd_recipient_restrictions=\$peer_recipient_restrictions
   -o smtpd_relay_restrictions=\$peer_relay_restrictions
   -o smtpd_milters=\$peer_smtpd_milters
-  -o smtpd_tls_security_level=encrypt"
+  -o smtpd_tls_security_level=\$peer_tls_security_level"
     cat > /etc/postfix/master.cf <<CONF
 # Written by mssconf scripts/peer/start.sh. No chroot: everything stays on this test host.
 127.0.0.1:$PEER_SMTP_PORT inet n - n - - smtpd

@@ -15,7 +15,7 @@ PEER_RUNNER=${PEER_RUNNER:-cli}
 
 run_catalogue() { # extra args are mssconf run filters (cli runner only)
     case "$PEER_RUNNER" in
-        cli) cargo run -q -- run --target "$PEER_PROFILE" --report-dir "$REPORT_DIR" "$@" ;;
+        cli) mssconf_run --target "$PEER_PROFILE" --report-dir "$REPORT_DIR" "$@" ;;
         conformance)
             local skips=() id
             while IFS=$'\t' read -r id _; do

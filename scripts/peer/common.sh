@@ -72,9 +72,10 @@ live_pid() { # $1 pid file
 }
 
 # Stops the process of a pid file we wrote, waiting for it to end (bounded), then removes it.
-stop_pidfile() { # $1 pid file, $2 name
+# The process must still run the expected program ($3): a pid reused since is left alone.
+stop_pidfile() { # $1 pid file, $2 name, $3 text its command line must contain
     local pid i
-    if pid=$(live_pid "$1"); then
+    if pid=$(live_pid "$1") && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$3"; then
         kill "$pid" 2>/dev/null || true
         for i in $(seq 100); do alive "$pid" || break; sleep 0.05; done
         if alive "$pid"; then

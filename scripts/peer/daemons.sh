@@ -4,29 +4,35 @@
 
 PEER_POSTFIX_PID=/var/spool/postfix/pid/master.pid
 
+# Starts a helper process in its own session as nobody (it needs no privilege: high loopback
+# port, no file written), detached from our output, and records its pid.
+peer_spawn() { # $1 name, rest: command
+    local name=$1
+    shift
+    setsid setpriv --reuid=nobody --regid=nogroup --clear-groups "$@" \
+        >>"$PEER_LOG/$name.log" 2>&1 < /dev/null &
+    echo $! > "$PEER_RUN/$name.pid"
+}
+
 peer_start_psc() {
     local args=(--port "$PEER_HTTP_PORT" --domain "$PEER_DOMAIN" --server-name "$PEER_SERVER_NAME"
         --mail-ports "$PEER_SMTP_PORT,$PEER_SMTPS_PORT,$PEER_IMAP_PORT,$PEER_IMAPS_PORT"
-        --mailbox "$PEER_PER1" --mailbox "$PEER_PER2" --mailbox "$PEER_ORG1"
-        --pid-file "$PEER_RUN/psc.pid")
+        --mailbox "$PEER_PER1" --mailbox "$PEER_PER2" --mailbox "$PEER_ORG1")
     local d
     for d in $PEER_WHITELIST; do args+=(--whitelist "$d"); done
     [ "$PEER_VARIANT" = accept-expired-token ] && args+=(--accept-expired)
-    setsid "$PEER_PYTHON" "$PEER_DIR/psc_server.py" "${args[@]}" >>"$PEER_LOG/psc.log" 2>&1 < /dev/null &
+    peer_spawn psc "$PEER_PYTHON" "$PEER_DIR/psc_server.py" "${args[@]}"
     wait_port 127.0.0.1 "$PEER_HTTP_PORT" 10 || die "token/introspection endpoint did not start (see $PEER_LOG/psc.log)"
 }
 
 peer_start_milter() {
-    setsid "$PEER_PYTHON" "$PEER_DIR/from_milter.py" --port "$PEER_MILTER_PORT" --pid-file "$PEER_RUN/milter.pid" \
-        >>"$PEER_LOG/milter.log" 2>&1 < /dev/null &
+    peer_spawn milter "$PEER_PYTHON" "$PEER_DIR/from_milter.py" --port "$PEER_MILTER_PORT"
     wait_port 127.0.0.1 "$PEER_MILTER_PORT" 10 || die "From: milter did not start (see $PEER_LOG/milter.log)"
 }
 
 # Plain TCP relay 127.0.0.1:port -> 127.0.0.2:port (TLS stays end to end). See dovecot.sh.
 peer_start_relay() { # $1 port, $2 name
-    setsid socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork,backlog=64" "TCP:127.0.0.2:$1,bind=127.0.0.1" \
-        >>"$PEER_LOG/relay-$2.log" 2>&1 < /dev/null &
-    echo $! > "$PEER_RUN/relay-$2.pid"
+    peer_spawn "relay-$2" socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork,backlog=64" "TCP:127.0.0.2:$1,bind=127.0.0.1"
     wait_port 127.0.0.1 "$1" 10 || die "relay $2 did not start (see $PEER_LOG/relay-$2.log)"
 }
 
@@ -56,12 +62,14 @@ peer_stop_all() {
         rm -f "$PEER_RUN/postfix.started"
     fi
     if [ -e "$PEER_RUN/dovecot.started" ]; then
-        stop_pidfile "$PEER_DOVECOT/run/master.pid" dovecot
+        stop_pidfile "$PEER_DOVECOT/run/master.pid" dovecot "$PEER_DOVECOT/dovecot.conf"
         rm -f "$PEER_RUN/dovecot.started"
     fi
     local f
-    for f in "$PEER_RUN"/relay-*.pid "$PEER_RUN/psc.pid" "$PEER_RUN/milter.pid"; do
-        [ -e "$f" ] && stop_pidfile "$f" "$(basename "$f" .pid)"
+    for f in "$PEER_RUN"/relay-*.pid; do
+        [ -e "$f" ] && stop_pidfile "$f" "$(basename "$f" .pid)" "TCP:127.0.0.2:"
     done
+    [ -e "$PEER_RUN/psc.pid" ] && stop_pidfile "$PEER_RUN/psc.pid" psc "$PEER_DIR/psc_server.py"
+    [ -e "$PEER_RUN/milter.pid" ] && stop_pidfile "$PEER_RUN/milter.pid" milter "$PEER_DIR/from_milter.py"
     return 0
 }

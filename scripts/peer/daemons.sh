@@ -15,7 +15,7 @@ peer_spawn() { # $1 name, rest: command
 }
 
 peer_start_psc() {
-    local args=(--port "$PEER_HTTP_PORT" --domain "$PEER_DOMAIN" --server-name "$PEER_SERVER_NAME"
+    local args=(--port "$PEER_HTTP_PORT" --domain "$PEER_DOMAIN" --mail-host 127.0.0.1
         --mail-ports "$PEER_SMTP_PORT,$PEER_SMTPS_PORT,$PEER_IMAP_PORT,$PEER_IMAPS_PORT"
         --mailbox "$PEER_PER1" --mailbox "$PEER_PER2" --mailbox "$PEER_ORG1")
     local d

@@ -180,6 +180,9 @@ CONF
 }
 
 peer_postfix_configure() {
+    # The packaged master.cf is kept once; main.cf and master.cf are ours from here on.
+    [ -e /etc/postfix/master.cf.mssconf-orig ] || ! grep -q '^smtp .*inet' /etc/postfix/master.cf 2>/dev/null ||
+        cp /etc/postfix/master.cf /etc/postfix/master.cf.mssconf-orig
     peer_postfix_maps
     peer_postfix_main
     peer_postfix_master

@@ -181,7 +181,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/listeblanchemssante.xml":
             return self.send(200, whitelist_xml(cfg.whitelist), "application/xml")
         if path == "/.well-known/autoconfig/mail/config-v1.1.xml":
-            return self.send(200, autoconfig_xml(cfg.domain, cfg.server_name, cfg.ports), "application/xml")
+            return self.send(200, autoconfig_xml(cfg.domain, cfg.mail_host, cfg.ports), "application/xml")
         self.send(404, json.dumps({"error": "not_found"}))
 
 
@@ -189,7 +189,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--domain", required=True)
-    p.add_argument("--server-name", required=True)
+    p.add_argument("--mail-host", default="127.0.0.1", help="host the autoconfig names (the profile's endpoints)")
     p.add_argument("--mailbox", action="append", default=[], help="address that may get tokens (PER/ORG)")
     p.add_argument("--whitelist", action="append", default=[], help="whitelisted domain")
     p.add_argument("--mail-ports", required=True, help="smtp,smtps,imap,imaps")
@@ -203,7 +203,7 @@ def main():
         issuer=Issuer(a.mailbox, a.accept_expired),
         whitelist=a.whitelist,
         domain=a.domain,
-        server_name=a.server_name,
+        mail_host=a.mail_host,
         ports={"smtp": smtp, "smtps": smtps, "imap": imap, "imaps": imaps},
     )
     if a.pid_file:

@@ -2,10 +2,12 @@
 //!
 //! Data flows scenario → plan → exec → verdict → evidence → report; each stage is a module.
 
+pub mod audit;
 pub mod cli;
 pub mod evidence;
 pub mod exit_code;
 pub mod exec;
+pub mod fixtures;
 pub mod plan;
 pub mod record;
 pub mod report;

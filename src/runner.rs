@@ -8,12 +8,13 @@ use std::sync::Arc;
 use chrono::Utc;
 use mssconf_mock::faults::FaultSet;
 use mssconf_mock::{MockConfig, MockHandle, MockOperator};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::time::Instant;
 
 use crate::exec::env::RunEnv;
 use crate::exec::run::{blank_record, run_scenario, skipped_record};
 use crate::plan::Decision;
-use crate::record::{Outcome, RunRecord, ScenarioRecord, TargetSummary};
+use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, TargetSummary};
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::error::LoadError;
 use crate::target::load::load_target;
@@ -77,6 +78,8 @@ pub async fn acquire(choice: &TargetChoice) -> Result<AcquiredTarget, TargetErro
 pub enum RunEvent {
     Started { name: String },
     Finished { name: String, outcome: Outcome, reason: Option<String>, duration_ms: u64 },
+    /// An attempt failed or errored and the scenario runs again (`--retries`).
+    Retrying { name: String, attempt: u32, outcome: Outcome, reason: Option<String> },
 }
 
 pub fn new_run_id() -> String {
@@ -111,11 +114,34 @@ pub fn new_record(run_id: &str, target: &Target, embedded: bool, selection: Vec<
         target: summary(target, embedded),
         selection,
         scenarios: vec![],
+        audit: None,
     }
 }
 
 /// One planned scenario: its index in the catalogue and the plan's decision.
 pub type Case = (usize, Decision);
+
+/// How [`execute_with`] runs the cases: the nightly-CI options of `mssconf run`.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// Scenarios run at the same time (at least 1).
+    pub jobs: usize,
+    /// Extra attempts for a scenario that fails or ends in error; one that then passes is
+    /// recorded as `flaky` with its earlier attempts.
+    pub retries: u32,
+    /// After the first scenario that ends (retries included) in fail or error, start no other.
+    pub fail_fast: bool,
+    /// Start no scenario (and no retry) after this instant (`--max-duration`).
+    pub deadline: Option<Instant>,
+    /// How the deadline was given, for the reason of the scenarios left out (`10m`).
+    pub max_duration_label: Option<String>,
+}
+
+impl ExecOptions {
+    pub fn with_jobs(jobs: usize) -> Self {
+        ExecOptions { jobs, ..Default::default() }
+    }
+}
 
 /// Runs `cases` with at most `jobs` at a time; records come back in plan order. A scenario that
 /// panics is recorded as `error`; `stop` (Ctrl-C) leaves the unstarted ones `interrupted`.
@@ -125,27 +151,48 @@ pub async fn execute(
     cases: Vec<Case>,
     jobs: usize,
     events: mpsc::UnboundedSender<RunEvent>,
-    stop: tokio::sync::watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Vec<ScenarioRecord> {
-    let permits = Arc::new(Semaphore::new(jobs.max(1)));
-    let mut handles = Vec::new();
+    execute_with(env, catalogue, cases, ExecOptions::with_jobs(jobs), events, stop).await
+}
+
+/// [`execute`] with retries, fail-fast and a deadline. Scenarios not started because of Ctrl-C,
+/// `fail_fast` or the deadline are recorded `interrupted`, with the cause as their reason.
+pub async fn execute_with(
+    env: Arc<RunEnv>,
+    catalogue: Arc<Catalogue>,
+    cases: Vec<Case>,
+    options: ExecOptions,
+    events: mpsc::UnboundedSender<RunEvent>,
+    stop: watch::Receiver<bool>,
+) -> Vec<ScenarioRecord> {
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let halt = Halt::new(stop, options.clone());
+    // Scenarios start in plan order: the dispatcher waits for a free slot before starting the
+    // next one, so fail-fast and the deadline cut the plan at a predictable place.
+    let mut slots = Vec::new();
     for (idx, decision) in cases {
-        let (env, cat, permits, events, stop) = (env.clone(), catalogue.clone(), permits.clone(), events.clone(), stop.clone());
-        handles.push(tokio::spawn(async move {
-            let loaded = &cat.scenarios[idx];
-            if let Decision::Skip { reason } = &decision {
-                return skipped_record(loaded, reason);
-            }
-            let _permit = permits.acquire_owned().await.expect("semaphore open");
-            if *stop.borrow() {
-                let mut r = blank_record(loaded);
-                r.outcome = Outcome::Interrupted;
-                r.reason = Some("the run was interrupted before this scenario started".into());
-                return r;
-            }
-            let name = crate::plan::case_name(&loaded.scenario);
+        let loaded = &catalogue.scenarios[idx];
+        if let Decision::Skip { reason } = &decision {
+            slots.push(Slot::Done(Box::new(skipped_record(loaded, reason))));
+            continue;
+        }
+        let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+        if let Some(why) = halt.reason() {
+            let mut r = blank_record(loaded);
+            r.outcome = Outcome::Interrupted;
+            r.reason = Some(why);
+            slots.push(Slot::Done(Box::new(r)));
+            continue;
+        }
+        let (env, cat, events, halt) = (env.clone(), catalogue.clone(), events.clone(), halt.clone());
+        let retries = options.retries;
+        slots.push(Slot::Running(idx, tokio::spawn(async move {
+            let _permit = permit;
+            let name = crate::plan::case_name(&cat.scenarios[idx].scenario);
             let _ = events.send(RunEvent::Started { name: name.clone() });
-            let record = run_guarded(env, cat.clone(), idx).await;
+            let record = run_attempts(&env, &cat, idx, retries, &halt, &events).await;
+            halt.after(&record);
             let _ = events.send(RunEvent::Finished {
                 name,
                 outcome: record.outcome,
@@ -153,20 +200,110 @@ pub async fn execute(
                 duration_ms: record.duration_ms,
             });
             record
-        }));
+        })));
     }
     let mut out = Vec::new();
-    for h in handles {
-        match h.await {
-            Ok(r) => out.push(r),
-            Err(e) => {
-                // The spawn itself failed (cancelled): keep the slot visible.
-                let r = ScenarioRecord { reason: Some(format!("harness task failed: {e}")), ..placeholder() };
-                out.push(r);
-            }
+    for slot in slots {
+        match slot {
+            Slot::Done(r) => out.push(*r),
+            Slot::Running(idx, h) => match h.await {
+                Ok(r) => out.push(r),
+                Err(e) => {
+                    // The task itself failed (cancelled): keep the scenario visible as an error.
+                    let mut r = blank_record(&catalogue.scenarios[idx]);
+                    r.reason = Some(format!("harness task failed: {e}"));
+                    out.push(r);
+                }
+            },
         }
     }
     out
+}
+
+/// A case of the plan: recorded without running (skipped, interrupted) or running.
+enum Slot {
+    Done(Box<ScenarioRecord>),
+    Running(usize, tokio::task::JoinHandle<ScenarioRecord>),
+}
+
+/// Why no new scenario may start: Ctrl-C, fail-fast after a failure, or the deadline.
+#[derive(Clone)]
+struct Halt {
+    stop: watch::Receiver<bool>,
+    failed: Arc<std::sync::Mutex<Option<String>>>,
+    options: Arc<ExecOptions>,
+}
+
+impl Halt {
+    fn new(stop: watch::Receiver<bool>, options: ExecOptions) -> Self {
+        Halt { stop, failed: Default::default(), options: Arc::new(options) }
+    }
+
+    /// `Some(reason)` once new scenarios must not start.
+    fn reason(&self) -> Option<String> {
+        if *self.stop.borrow() {
+            return Some("the run was interrupted before this scenario started".into());
+        }
+        if let Some(first) = self.failed.lock().ok().and_then(|f| f.clone()) {
+            return Some(format!("not started: --fail-fast stopped the run after {first}"));
+        }
+        match self.options.deadline {
+            Some(d) if Instant::now() >= d => Some(format!(
+                "not started: --max-duration {} was reached",
+                self.options.max_duration_label.as_deref().unwrap_or("limit")
+            )),
+            _ => None,
+        }
+    }
+
+    /// Records the first final fail or error when fail-fast is on.
+    fn after(&self, record: &ScenarioRecord) {
+        if self.options.fail_fast
+            && matches!(record.outcome, Outcome::Fail | Outcome::Error)
+            && let Ok(mut first) = self.failed.lock()
+            && first.is_none()
+        {
+            *first = Some(format!("`{}` ended in {}", record.id, record.outcome.name()));
+        }
+    }
+}
+
+/// Runs a scenario, then again while it fails or errors and retries are left (and the run is
+/// not halting). A pass after a failed attempt is `flaky`; every earlier attempt is kept.
+async fn run_attempts(
+    env: &Arc<RunEnv>,
+    cat: &Arc<Catalogue>,
+    idx: usize,
+    retries: u32,
+    halt: &Halt,
+    events: &mpsc::UnboundedSender<RunEvent>,
+) -> ScenarioRecord {
+    let mut earlier = Vec::new();
+    loop {
+        let mut record = run_guarded(env.clone(), cat.clone(), idx).await;
+        let retry = matches!(record.outcome, Outcome::Fail | Outcome::Error) && earlier.len() < retries as usize;
+        if retry && halt.reason().is_none() {
+            let attempt = AttemptRecord::of(&record, earlier.len() as u32 + 1);
+            let _ = events.send(RunEvent::Retrying {
+                name: record.name.clone(),
+                attempt: attempt.attempt,
+                outcome: record.outcome,
+                reason: record.reason.clone(),
+            });
+            earlier.push(attempt);
+            continue;
+        }
+        if !earlier.is_empty() && record.outcome == Outcome::Pass {
+            record.outcome = Outcome::Flaky;
+            record.reason = Some(format!(
+                "passed on attempt {} after {}",
+                earlier.len() + 1,
+                earlier.iter().map(|a| format!("{} ({})", a.outcome.name(), a.reason.as_deref().unwrap_or("no reason"))).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        record.attempts = earlier;
+        return record;
+    }
 }
 
 /// Runs one scenario in its own task so a panic becomes an `error` record, not a crash.
@@ -181,30 +318,6 @@ async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> Scena
             r.reason = Some(format!("harness error: the scenario's task panicked ({e})"));
             r
         }
-    }
-}
-
-fn placeholder() -> ScenarioRecord {
-    ScenarioRecord {
-        id: String::new(),
-        name: String::new(),
-        title: String::new(),
-        title_en: None,
-        description: None,
-        requirements: vec![],
-        profile: String::new(),
-        tags: vec![],
-        confidence: None,
-        file: String::new(),
-        file_sha256: String::new(),
-        outcome: Outcome::Error,
-        reason: None,
-        started: None,
-        duration_ms: 0,
-        steps: vec![],
-        transcript: vec![],
-        proofs: vec![],
-        messages: vec![],
     }
 }
 

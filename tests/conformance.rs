@@ -1,1 +1,162 @@
-fn main() {}
+//! `cargo test --test conformance`: one libtest trial per catalogue scenario, named
+//! `<profile>::<scenario id>`, run against `MSSCONF_TARGET` (a target profile) or, by default,
+//! the embedded mock operator (`MSSCONF_MOCK_FAULTS` switches faults on). Reports are written
+//! as for `mssconf run` (to `MSSCONF_REPORT_DIR`, default `reports/<run id>/`).
+//! Production-tagged scenarios are ignored trials: `-- --ignored` runs them.
+//! `MSSCONF_SHARD=K/N` (or `hash:K/N`) keeps the trials of one shard: the default selection is
+//! split as `mssconf list --shard K/N` splits it, and the production-tagged scenarios as
+//! `mssconf list --tag production --shard K/N` does. A profile marked `environment: production`
+//! is refused: production runs go through `mssconf run --production`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use mssconf::exec::env::RunEnv;
+use mssconf::exec::run::{run_scenario, skipped_record};
+use mssconf::plan::filter::PRODUCTION_TAG;
+use mssconf::plan::shard::Shard;
+use mssconf::target::model::Environment;
+use mssconf::plan::{Decision, case_name, decide};
+use mssconf::record::{Outcome, ScenarioRecord};
+use mssconf::runner::{self, TargetChoice};
+use mssconf::scenario::catalogue::{self, Catalogue, Sources};
+
+struct Shared {
+    rt: tokio::runtime::Runtime,
+    env: Arc<RunEnv>,
+    catalogue: Arc<Catalogue>,
+    records: Mutex<Vec<(usize, ScenarioRecord)>>,
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalogue = match catalogue::load(&Sources::under(root)) {
+        Ok(c) => Arc::new(c),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            std::process::exit(2);
+        }
+    };
+    let in_shard = match std::env::var("MSSCONF_SHARD") {
+        Ok(s) if !s.trim().is_empty() => match s.parse::<Shard>() {
+            Ok(shard) => shard_indices(&catalogue, shard),
+            Err(e) => fatal(&format!("MSSCONF_SHARD: {e}")),
+        },
+        _ => (0..catalogue.scenarios.len()).collect(),
+    };
+    if args.list {
+        let trials = in_shard.iter().map(|&i| trial_shell(&catalogue.scenarios[i].scenario)).collect();
+        libtest_mimic::run(&args, trials).exit();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let choice = match std::env::var_os("MSSCONF_TARGET") {
+        Some(p) => TargetChoice::Profile(PathBuf::from(p)),
+        None => {
+            let faults = std::env::var("MSSCONF_MOCK_FAULTS").unwrap_or_default();
+            match mssconf_mock::faults::FaultSet::parse_list(&faults) {
+                Ok(f) => TargetChoice::EmbeddedMock(f),
+                Err(e) => fatal(&format!("MSSCONF_MOCK_FAULTS: {e}")),
+            }
+        }
+    };
+    let acquired = rt.block_on(runner::acquire(&choice)).unwrap_or_else(|e| fatal(&e.to_string()));
+    if acquired.target.environment == Environment::Production {
+        fatal(&format!(
+            "target `{}` is marked `environment: production`: use `mssconf run --production --target …` (only production-tagged scenarios may run there)",
+            acquired.target.name
+        ));
+    }
+    let run_id = runner::new_run_id();
+    let env = RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), root.join("fixtures"), run_id.clone())
+        .unwrap_or_else(|e| fatal(&e.to_string()));
+    let shared = Arc::new(Shared { rt, env, catalogue: catalogue.clone(), records: Mutex::new(Vec::new()) });
+    let trials = in_shard.into_iter().map(|i| trial(shared.clone(), i)).collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    write_reports(&shared, root, &run_id, acquired.mock.is_some(), &acquired.target);
+    if let Some(mock) = acquired.mock {
+        shared.rt.block_on(mock.shutdown());
+    }
+    conclusion.exit();
+}
+
+/// Catalogue indices of the shard's trials, in catalogue order.
+fn shard_indices(catalogue: &Catalogue, shard: Shard) -> Vec<usize> {
+    let ids = |production: bool| {
+        catalogue.scenarios.iter().filter(move |l| is_production(&l.scenario) == production).map(|l| l.scenario.id.value.as_str())
+    };
+    let members: BTreeSet<&str> = shard.members(ids(false)).into_iter().chain(shard.members(ids(true))).collect();
+    (0..catalogue.scenarios.len()).filter(|&i| members.contains(catalogue.scenarios[i].scenario.id.value.as_str())).collect()
+}
+
+fn fatal(msg: &str) -> ! {
+    eprintln!("conformance: {msg}");
+    std::process::exit(2);
+}
+
+fn is_production(s: &mssconf::scenario::model::Scenario) -> bool {
+    s.tags.iter().any(|t| t == PRODUCTION_TAG)
+}
+
+/// A trial for `--list`: same name, kind and ignored flag, never run.
+fn trial_shell(s: &mssconf::scenario::model::Scenario) -> Trial {
+    Trial::test(case_name(s), || Ok(())).with_ignored_flag(is_production(s))
+}
+
+fn trial(shared: Arc<Shared>, idx: usize) -> Trial {
+    let scenario = &shared.catalogue.scenarios[idx].scenario;
+    let name = case_name(scenario);
+    let ignored = is_production(scenario);
+    let s2 = shared.clone();
+    Trial::ignorable_test(name, move || run_one(&s2, idx)).with_ignored_flag(ignored)
+}
+
+fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
+    let loaded = &shared.catalogue.scenarios[idx];
+    let record = match decide(&loaded.scenario, &shared.env.target) {
+        Decision::Skip { reason } => skipped_record(loaded, &reason),
+        Decision::Run => shared.rt.block_on(run_scenario(shared.env.clone(), loaded)),
+    };
+    let result = verdict_of(&record);
+    shared.records.lock().expect("records lock").push((idx, record));
+    result
+}
+
+fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
+    let reason = r.reason.clone().unwrap_or_default();
+    match r.outcome {
+        Outcome::Pass | Outcome::Flaky => Ok(Completion::Completed),
+        Outcome::Skip => Ok(Completion::ignored_with(format!("skipped: {reason}"))),
+        Outcome::Fail => {
+            let failed: Vec<String> = r
+                .steps
+                .iter()
+                .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(move |c| format!("[{}] {}", s.title, c.summary())))
+                .collect();
+            Err(format!("non conforme: {}", failed.join("\n  ")).into())
+        }
+        Outcome::Error | Outcome::Interrupted => Err(format!("error (could not observe): {reason}").into()),
+    }
+}
+
+fn write_reports(shared: &Shared, root: &Path, run_id: &str, embedded: bool, target: &mssconf::target::model::Target) {
+    let mut records = std::mem::take(&mut *shared.records.lock().expect("records lock"));
+    if records.is_empty() {
+        return;
+    }
+    records.sort_by_key(|(i, _)| *i);
+    let mut record = runner::new_record(run_id, target, embedded, vec!["cargo test --test conformance".into()]);
+    record.scenarios = records.into_iter().map(|(_, r)| r).collect();
+    record.finished = Some(chrono::Utc::now());
+    let dir = std::env::var_os("MSSCONF_REPORT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| runner::default_report_dir(root, run_id));
+    match mssconf::report::write_all(&record, &shared.catalogue.index, &dir, Default::default()) {
+        Ok(_) => eprintln!("conformance reports written to {}", dir.display()),
+        Err(e) => eprintln!("conformance: cannot write reports: {e}"),
+    }
+}

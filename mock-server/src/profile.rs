@@ -55,6 +55,7 @@ pub fn render(input: &ProfileInput<'_>) -> String {
     y += &format!("  token_issuer: {}\n", http("/psc/token"));
     y += &format!("  introspection: {}\n", http("/psc/introspect"));
     y += &format!("  whitelist: {}\n", http("/listeblanchemssante.xml"));
+    y += &format!("  autoconfig: {}\n", http("/.well-known/autoconfig/mail/config-v1.1.xml"));
     y += &format!("trust_anchors: [{}]\n", path(&input.pki.ca));
     y += "tls:\n  cipher_allow_list:\n";
     for suite in CIPHER_ALLOW_LIST {
@@ -151,6 +152,7 @@ mod tests {
             "smtp_starttls: { host: 127.0.0.1, port: 1587, tls: starttls }",
             "imap_implicit: { host: 127.0.0.1, port: 1993, tls: implicit }",
             "token_issuer: http://127.0.0.1:1080/psc/token",
+            "autoconfig: http://127.0.0.1:1080/.well-known/autoconfig/mail/config-v1.1.xml",
             "trust_anchors: [/abs/pki/ca.pem]",
             "per1: { address: dr.martin.fictif@op.test, type: PER, token: issuer }",
             "org1: { address: secretariat.fictif@op.test, type: ORG, token: issuer }",

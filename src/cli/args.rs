@@ -25,6 +25,10 @@ pub enum Command {
     Coverage(CatalogueArgs),
     /// Serve the mock operator in the foreground.
     Mock(MockArgs),
+    /// Run scenarios step by step in front of an auditor (interactive; see docs/audit.md).
+    Audit(AuditArgs),
+    /// Compare two runs' report.json: new failures, fixes, new flaky scenarios, timing changes.
+    Diff(super::diff::DiffArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -74,6 +78,35 @@ pub struct RunArgs {
     /// Fault to switch on in the embedded mock (repeatable; see `mssconf mock --list-faults`).
     #[arg(long = "mock-fault", value_name = "NAME")]
     pub mock_fault: Vec<String>,
+    #[command(flatten)]
+    pub modes: super::run_modes::RunModeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Target profile (default: start the embedded mock operator).
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
+    /// Report directory (default: `reports/<timestamp>/`); the audit state is saved there.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Language of the HTML report (the console speaks French).
+    #[arg(long, value_enum, default_value_t = Lang::Fr)]
+    pub lang: Lang,
+    /// Fault to switch on in the embedded mock (repeatable).
+    #[arg(long = "mock-fault", value_name = "NAME")]
+    pub mock_fault: Vec<String>,
+    /// The auditor's name (asked at start otherwise).
+    #[arg(long, value_name = "NAME")]
+    pub auditor: Option<String>,
+    /// Continue the interrupted audit saved in this report directory (same scenarios, target
+    /// and options as when it started).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["scenarios", "root", "scenario", "tag", "requirement", "profile", "target", "report_dir", "mock_fault", "lang"])]
+    pub resume: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +118,9 @@ pub struct ListArgs {
     /// Print a JSON array of `{id, title, requirements, profile, tags, file}`.
     #[arg(long)]
     pub json: bool,
+    /// Only shard K of N of the selection, as `run --shard K/N` would run it.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::plan::shard::Shard>,
 }
 
 #[derive(Debug, Args)]

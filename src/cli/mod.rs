@@ -1,10 +1,15 @@
 //! The `mssconf` command line: parse, dispatch, return an exit code.
 
 pub mod args;
+pub mod audit;
 pub mod catalogue_cmds;
+pub mod diff;
+pub mod dry_run;
 pub mod mock;
 pub mod progress;
 pub mod run;
+pub mod run_modes;
+pub mod selection;
 
 use clap::Parser;
 
@@ -20,5 +25,7 @@ pub fn main() -> i32 {
         Command::Coverage(a) => catalogue_cmds::coverage(&a),
         Command::Run(a) => run::main(a),
         Command::Mock(a) => mock::main(a),
+        Command::Audit(a) => audit::main(a),
+        Command::Diff(a) => diff::main(&a),
     }
 }

@@ -35,11 +35,18 @@ impl Category {
 pub struct ExecError {
     pub category: Category,
     pub message: String,
+    /// The fatal TLS alert the server sent, when that is what ended the exchange: a step that
+    /// accepts a refusal at the TLS level (`accept_tls_refusal`) judges it instead of erring.
+    pub tls_alert: Option<String>,
 }
 
 impl ExecError {
     pub fn new(category: Category, message: impl Into<String>) -> Self {
-        ExecError { category, message: message.into() }
+        ExecError { category, message: message.into(), tls_alert: None }
+    }
+    pub fn with_tls_alert(mut self, alert: Option<String>) -> Self {
+        self.tls_alert = alert;
+        self
     }
     pub fn harness(m: impl Into<String>) -> Self {
         Self::new(Category::Harness, m)

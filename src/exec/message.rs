@@ -3,6 +3,7 @@
 
 use mail_builder::MessageBuilder;
 use mail_builder::headers::raw::Raw;
+use mail_builder::mime::MimePart;
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
@@ -18,6 +19,8 @@ pub struct Draft {
     pub subject: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+    /// Write the text body as is (`8bit`, CRLF line ends) instead of letting the builder encode it.
+    pub body_8bit: bool,
     pub attachments: Vec<AttachmentData>,
     pub disposition_notification_to: Option<String>,
     pub pad_to_bytes: Option<u64>,
@@ -57,7 +60,14 @@ pub fn build(d: &Draft) -> Built {
     if let Some(dnt) = &d.disposition_notification_to {
         b = b.header("Disposition-Notification-To", Raw::new(format!("<{dnt}>")));
     }
-    b = b.text_body(d.body.clone().unwrap_or_default());
+    let body = d.body.clone().unwrap_or_default();
+    if d.body_8bit {
+        // A raw part: the builder writes it verbatim, so line ends must already be CRLF.
+        let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
+        b.text_body = Some(MimePart::new("text/plain", crlf).transfer_encoding("8bit"));
+    } else {
+        b = b.text_body(body);
+    }
     for a in &d.attachments {
         b = b.attachment(a.content_type.clone(), a.filename.clone(), a.bytes.clone());
     }
@@ -69,7 +79,12 @@ pub fn build(d: &Draft) -> Built {
         let raw_len = (missing * 3 / 4) as usize;
         b = b.attachment("application/octet-stream", "padding.bin", vec![b'x'; raw_len]);
     }
-    let bytes = b.write_to_vec().unwrap_or_default();
+    let mut bytes = b.write_to_vec().unwrap_or_default();
+    // SMTP ends every message with CRLF (RFC 5321 §4.1.1.4): record the bytes as they travel,
+    // or the last text part of a single-part message hashes differently once delivered.
+    if !bytes.ends_with(b"\r\n") {
+        bytes.extend_from_slice(b"\r\n");
+    }
     let parts = part_hashes(&bytes);
     Built { name: d.name.clone(), bytes, message_id: format!("<{}>", d.message_id), subject: d.subject.clone(), parts }
 }
@@ -190,6 +205,33 @@ mod tests {
         assert_ne!(altered, text, "attachment base64 not found in {text}");
         let cmp = compare(&b, altered.as_bytes(), &[]);
         assert!(cmp.parts.iter().any(|(_, s, r)| Some(s) != r.as_ref()));
+    }
+
+    #[test]
+    fn an_8bit_body_is_sent_verbatim_with_crlf() {
+        let mut d = draft();
+        d.body = Some("Ligne é\nSecond œ €\n".into());
+        d.body_8bit = true;
+        let b = build(&d);
+        let text = String::from_utf8(b.bytes.clone()).unwrap();
+        assert!(text.contains("Content-Transfer-Encoding: 8bit\r\n"), "{text}");
+        assert!(text.contains("Ligne é\r\nSecond œ €\r\n"), "{text}");
+        assert!(!text.replace("\r\n", "").contains('\n'), "bare LF in {text}");
+        let cmp = compare(&b, &b.bytes, &[]);
+        assert!(cmp.parts.iter().all(|(_, s, r)| Some(s) == r.as_ref()));
+    }
+
+    #[test]
+    fn single_part_message_compares_equal_after_transport() {
+        let mut d = draft();
+        d.attachments.clear();
+        let b = build(&d);
+        assert!(b.bytes.ends_with(b"\r\n"));
+        // What a server stores: trace headers prepended, the message as received.
+        let mut delivered = b"Return-Path: <a@op.test>\r\nReceived: from x by y; Mon, 1 Jan 2026 00:00:00 +0000\r\n".to_vec();
+        delivered.extend_from_slice(&b.bytes);
+        let cmp = compare(&b, &delivered, &[]);
+        assert!(cmp.parts.iter().all(|(_, s, r)| Some(s) == r.as_ref()), "{cmp:?}");
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub enum TlsError {
     Config(String),
     #[error("TLS handshake failed: {0}")]
     Handshake(String),
+    /// The server ended the handshake with a fatal alert (e.g. it refused the client certificate).
+    #[error("TLS handshake failed: the server sent the fatal alert {0}")]
+    Alert(String),
     #[error("TLS handshake timed out after {0:?}")]
     Timeout(Duration),
 }
@@ -207,13 +210,25 @@ async fn handshake(tcp: TcpStream, settings: &TlsSettings) -> Result<(TlsStream<
     recorder.fill(&mut facts);
     match result {
         Err(_) => Err((TlsError::Timeout(settings.handshake_timeout), facts)),
-        Ok(Err(e)) => Err((TlsError::Handshake(e.to_string()), facts)),
+        Ok(Err(e)) => match peer_alert(&e) {
+            Some(alert) => Err((TlsError::Alert(alert), facts)),
+            None => Err((TlsError::Handshake(e.to_string()), facts)),
+        },
         Ok(Ok(stream)) => {
             let (_, conn) = stream.get_ref();
             facts.version = conn.protocol_version().map(|v| format!("{v:?}"));
             facts.cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
             Ok((stream, facts))
         }
+    }
+}
+
+/// The fatal alert the server sent, when `e` is rustls reporting one. A server refusing a client
+/// certificate does so during a TLS 1.2 handshake, or on the first read after a TLS 1.3 one.
+pub fn peer_alert(e: &io::Error) -> Option<String> {
+    match e.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::AlertReceived(alert) => Some(format!("{alert:?}")),
+        _ => None,
     }
 }
 
@@ -344,5 +359,19 @@ impl AsyncWrite for Conn {
             Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_alert_only_for_alerts_the_server_sent() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateExpired);
+        assert_eq!(peer_alert(&io::Error::new(io::ErrorKind::InvalidData, alert)).as_deref(), Some("CertificateExpired"));
+        let local = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert_eq!(peer_alert(&io::Error::new(io::ErrorKind::InvalidData, local)), None);
+        assert_eq!(peer_alert(&io::Error::from(io::ErrorKind::ConnectionReset)), None);
     }
 }

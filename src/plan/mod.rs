@@ -2,7 +2,10 @@
 //! No IO here: everything needed was loaded before.
 
 pub mod filter;
+pub mod production;
+pub mod shard;
 
+use crate::scenario::interpolate::{lookup, references, scalar_text};
 use crate::scenario::load::Loaded;
 use crate::scenario::model::*;
 use crate::target::model::Target;
@@ -29,11 +32,34 @@ pub fn case_name(s: &Scenario) -> String {
 
 /// Plans the selected scenarios against `target`.
 pub fn plan<'a>(scenarios: &'a [Loaded], filter: &filter::Filter, target: &Target) -> Vec<PlannedCase<'a>> {
+    let target_vars = serde_json::to_value(target).unwrap_or_default();
     scenarios
         .iter()
         .filter(|l| filter.selects(&l.scenario))
-        .map(|l| PlannedCase { loaded: l, name: case_name(&l.scenario), decision: decide(&l.scenario, target) })
+        .map(|l| {
+            let decision = match decide(&l.scenario, target) {
+                Decision::Run => match absent_target_field(&l.source, &target_vars) {
+                    Some(reason) => Decision::Skip { reason },
+                    None => Decision::Run,
+                },
+                skip => skip,
+            };
+            PlannedCase { loaded: l, name: case_name(&l.scenario), decision }
+        })
         .collect()
+}
+
+/// A `${target.…}` variable of the scenario naming an optional field this target leaves out
+/// (e.g. `http.autoconfig`): the scenario cannot run here. Validation has already checked that
+/// the path exists in the profile format.
+pub fn absent_target_field(source: &str, target_vars: &serde_json::Value) -> Option<String> {
+    source
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .flat_map(references)
+        .filter_map(|r| r.path.strip_prefix("target.").map(str::to_string))
+        .find(|path| lookup(target_vars, path).and_then(scalar_text).is_none())
+        .map(|path| format!("the target profile has no `{path}` (used as `${{target.{path}}}`)"))
 }
 
 /// Why a scenario cannot run on this target, or `Run`.
@@ -101,5 +127,22 @@ fn cert_missing(cert: &Option<ClientCert>, t: &Target) -> Option<String> {
         },
         Some(ClientCert::Expired) => t.negative.expired_client_cert.is_none().then(|| "the target provides no expired client certificate (`negative.expired_client_cert`)".into()),
         Some(ClientCert::Foreign) => t.negative.foreign_client_cert.is_none().then(|| "the target provides no foreign-CA client certificate (`negative.foreign_client_cert`)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn absent_optional_target_field_skips_with_the_field_named() {
+        let target = json!({"domain": "op.test", "http": {"whitelist": "http://x/w.xml", "autoconfig": null}});
+        let source = "# ${target.http.introspection} in a comment does not count\nurl: \"${target.http.autoconfig}\"\n";
+        let reason = absent_target_field(source, &target).expect("skipped");
+        assert!(reason.contains("`http.autoconfig`"), "{reason}");
+        assert_eq!(absent_target_field("url: ${target.http.whitelist} ${target.domain}", &target), None);
+        assert!(absent_target_field("to: ${target.addresses.unknown_local}", &target).unwrap().contains("addresses.unknown_local"));
+        assert_eq!(absent_target_field("x: ${fixtures.lps.nil} ${captured.m1.message_id}", &target), None);
     }
 }

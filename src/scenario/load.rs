@@ -81,7 +81,10 @@ fn convert_error(file: &Path, e: &serde_saphyr::Error) -> LoadError {
     };
     let (message, expected) = match text.split_once(", expected ").or_else(|| text.split_once("; expected ")) {
         Some((m, exp)) => (m.to_string(), Some(exp.to_string())),
-        None => (text.to_string(), None),
+        None => match scalar_type(text) {
+            Some(what) => (format!("wrong type ({text})"), Some(what.to_string())),
+            None => (format!("YAML: {text}"), None),
+        },
     };
     let mut err = LoadError::new(Span::new(file, line, column), kind, message);
     err.expected = expected;
@@ -96,6 +99,19 @@ fn strip_position_prefix(text: &str) -> &str {
         return &t[idx + 2..];
     }
     t
+}
+
+/// serde-saphyr says `invalid u64` for a scalar of the wrong type: name what was expected.
+fn scalar_type(text: &str) -> Option<&'static str> {
+    let ty = text.strip_prefix("invalid ")?;
+    Some(match ty.trim() {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "bool" | "boolean" => "true or false",
+        "char" => "a single character",
+        _ => return None,
+    })
 }
 
 fn strip_position_suffix(text: &str) -> &str {

@@ -193,6 +193,13 @@ pub struct SmtpStep {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub tls_versions: Option<TlsVersions>,
+    /// The server may refuse what this step presents (typically a client certificate) at the
+    /// TLS level: a fatal alert from the server, during the handshake (TLS 1.2) or on the first
+    /// read after it (TLS 1.3), ends the step there as an observed refusal (passed). A refusal
+    /// that comes later is judged by the actions' expectations (AUTH 535, NO). Other TLS
+    /// failures (e.g. the server chain not verifying) remain errors. Default false.
+    #[serde(default)]
+    pub accept_tls_refusal: bool,
     /// Expectations on the greeting.
     #[serde(default)]
     pub greeting: Option<SmtpExpect>,
@@ -239,6 +246,11 @@ pub struct SmtpAuth {
     #[schemars(with = "String")]
     pub mailbox: Pos<String>,
     pub mechanism: Mechanism,
+    /// For optional mechanisms (e.g. OAUTHBEARER): when the server's last EHLO / CAPABILITY
+    /// does not offer `mechanism`, the scenario ends as skipped (not applicable) with that
+    /// reason instead of trying. Default false: the mechanism is tried whatever is announced.
+    #[serde(default)]
+    pub only_if_offered: bool,
     /// Send the response with the AUTH command (default true).
     #[serde(default = "yes")]
     pub initial_response: bool,
@@ -359,6 +371,11 @@ pub struct MessageSpec {
     /// Plain text body (UTF-8).
     #[serde(default)]
     pub body: Option<String>,
+    /// Send the text body unencoded (`Content-Transfer-Encoding: 8bit`, CRLF line ends) rather
+    /// than quoted-printable or base64, to check 8BITMIME transport (pair it with
+    /// `BODY=8BITMIME` on MAIL FROM). Default false.
+    #[serde(default)]
+    pub body_8bit: bool,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
     /// Ask for a read receipt (RFC 8098) to this address.
@@ -381,9 +398,9 @@ pub enum Attachment {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct XdmAttachment {
-    /// Fixture patient key (`fixtures/patients.yaml`).
+    /// Fixture patient key (`patients.<key>` of `fixtures/fixtures.yaml`).
     pub patient: String,
-    /// Fixture document keys to include (one CDA each).
+    /// Fixture document keys (`documents.<key>`), one CDA R2 file each, in this order.
     pub documents: Vec<String>,
 }
 
@@ -410,6 +427,13 @@ pub struct ImapStep {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub tls_versions: Option<TlsVersions>,
+    /// The server may refuse what this step presents (typically a client certificate) at the
+    /// TLS level: a fatal alert from the server, during the handshake (TLS 1.2) or on the first
+    /// read after it (TLS 1.3), ends the step there as an observed refusal (passed). A refusal
+    /// that comes later is judged by the actions' expectations (AUTH 535, NO). Other TLS
+    /// failures (e.g. the server chain not verifying) remain errors. Default false.
+    #[serde(default)]
+    pub accept_tls_refusal: bool,
     #[serde(default)]
     pub greeting: Option<ImapExpect>,
     pub actions: Vec<ImapAction>,
@@ -463,6 +487,11 @@ pub struct ImapAuthenticate {
     #[schemars(with = "String")]
     pub mailbox: Pos<String>,
     pub mechanism: Mechanism,
+    /// For optional mechanisms (e.g. OAUTHBEARER): when the server's last EHLO / CAPABILITY
+    /// does not offer `mechanism`, the scenario ends as skipped (not applicable) with that
+    /// reason instead of trying. Default false: the mechanism is tried whatever is announced.
+    #[serde(default)]
+    pub only_if_offered: bool,
     /// Send the response with the command (RFC 4959 SASL-IR; default true).
     #[serde(default = "yes")]
     pub sasl_ir: bool,
@@ -596,6 +625,10 @@ pub struct ImapExpect {
     /// For `search`: at least this many results.
     #[serde(default)]
     pub count_at_least: Option<u32>,
+    /// For `wait_for`: how the harness waited, `idle` (RFC 2177: announced by the server and not
+    /// refused when used) or `polling` (NOOP + SEARCH).
+    #[serde(default)]
+    pub wait_method: Option<String>,
     /// For `fetch`: the fetched message compared with a sent one.
     #[serde(default)]
     pub matches_sent: Option<MatchesSent>,

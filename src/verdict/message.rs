@@ -14,7 +14,7 @@ pub fn judge(c: &mut Checks, e: &ImapExpect, m: &FetchedMessage) {
         let got = header(name);
         c.push(format!("header {name}"), "absent", got.clone().unwrap_or_else(|| "absent".into()), got.is_none());
     }
-    if e.matches_sent.is_some() {
+    if let Some(wanted) = &e.matches_sent {
         match &m.comparison {
             None => c.push("comparison with the sent message", "done", "not possible", false),
             Some(cmp) => {
@@ -22,7 +22,8 @@ pub fn judge(c: &mut Checks, e: &ImapExpect, m: &FetchedMessage) {
                     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "absent".into());
                     c.push(format!("header {name} as sent"), show(sent), show(got), sent == got);
                 }
-                for (part, sent, got) in &cmp.parts {
+                // `parts: false` compares headers only.
+                for (part, sent, got) in cmp.parts.iter().filter(|_| wanted.parts) {
                     let got_s = got.clone().unwrap_or_else(|| "part missing".into());
                     c.push(format!("part {part} sha256 as sent"), short(sent), short(&got_s), got.as_deref() == Some(sent.as_str()));
                 }
@@ -60,4 +61,37 @@ pub fn judge(c: &mut Checks, e: &ImapExpect, m: &FetchedMessage) {
 
 fn short(h: &str) -> String {
     if h.len() > 16 { format!("{}…", &h[..16]) } else { h.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::observation::Comparison;
+
+    fn fetched() -> FetchedMessage {
+        FetchedMessage {
+            comparison: Some(Comparison {
+                sent_name: "m1".into(),
+                headers: vec![("X-MSS-NIL".into(), Some("DEV1".into()), Some("DEV1".into()))],
+                parts: vec![("1 application/zip".into(), "aaaa".into(), Some("bbbb".into()))],
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn judge_with(yaml: &str) -> Vec<crate::verdict::Check> {
+        let e: ImapExpect = serde_saphyr::from_str(yaml).unwrap();
+        let mut c = Checks::default();
+        judge(&mut c, &e, &fetched());
+        c.into_vec()
+    }
+
+    #[test]
+    fn parts_false_compares_headers_only() {
+        let checks = judge_with("{matches_sent: {message: m1, parts: false}}");
+        assert_eq!(checks.len(), 1);
+        assert!(checks[0].passed);
+        let checks = judge_with("{matches_sent: {message: m1}}");
+        assert_eq!(checks.iter().filter(|c| !c.passed).count(), 1, "the altered part is seen by default");
+    }
 }

@@ -78,6 +78,12 @@ pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
     if let Some(n) = e.count_at_least {
         c.push("result count", format!("at least {n}"), o.found.len().to_string(), o.found.len() as u32 >= n);
     }
+    if let Some(want) = &e.wait_method {
+        let got = o.wait_method.clone().unwrap_or_else(|| "no wait".into());
+        // `polling (200 ms)` is the method `polling`.
+        let method = got.split_whitespace().next().unwrap_or("");
+        c.push("wait method", want, &got, method.eq_ignore_ascii_case(want.trim()));
+    }
     if let Some(closes) = e.closes {
         c.push("connection closed by server", closes.to_string(), o.closed.to_string(), o.closed == closes);
     }
@@ -165,6 +171,20 @@ mod tests {
         assert!(judge_imap(&e, &o).iter().all(|c| c.passed));
         let o = ImapObservation { status: "OK".into(), ..Default::default() };
         assert!(judge_imap(&e, &o).iter().all(|c| !c.passed));
+    }
+
+    #[test]
+    fn wait_method_is_judged() {
+        let e: ImapExpect = serde_saphyr::from_str("{found: true, wait_method: idle}").unwrap();
+        let idle = ImapObservation { found: vec![3], wait_method: Some("idle".into()), ..Default::default() };
+        assert!(judge_imap(&e, &idle).iter().all(|c| c.passed));
+        let polled = ImapObservation { found: vec![3], wait_method: Some("polling (200 ms)".into()), ..Default::default() };
+        let checks = judge_imap(&e, &polled);
+        assert_eq!(checks.iter().filter(|c| !c.passed).count(), 1);
+        assert!(checks.iter().any(|c| c.summary().contains("polling (200 ms)")));
+        let e: ImapExpect = serde_saphyr::from_str("{wait_method: polling}").unwrap();
+        assert!(judge_imap(&e, &polled).iter().all(|c| c.passed));
+        assert!(!judge_imap(&e, &ImapObservation::default()).iter().all(|c| c.passed));
     }
 
     #[test]

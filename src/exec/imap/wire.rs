@@ -104,6 +104,17 @@ pub(crate) fn literal_summary(bytes: &[u8]) -> String {
 pub(crate) enum FrameError {
     LineTooLong,
     LiteralTooLarge(u64),
+    /// An untagged response whose first word is not an atom or a number (RFC 3501 §9).
+    BadUntagged,
+}
+
+/// `* WORD …`: WORD must be a number or an atom (no control character, space or specials).
+/// Lenient parsing stops here: a response that is not even shaped like one is the server's fault.
+fn untagged_head_ok(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"* ") else { return true };
+    let word = rest.split(|&b| b == b' ').next().unwrap_or(&[]);
+    !word.is_empty()
+        && word.iter().all(|&b| b > 0x20 && b < 0x7f && !br#"(){%*"\]"#.contains(&b))
 }
 
 /// Cuts one complete message from the start of `buf`: `Ok(None)` if more bytes are needed,
@@ -121,6 +132,9 @@ pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError>
         };
         let end = pos + nl;
         let line = buf[pos..end].strip_suffix(b"\r").unwrap_or(&buf[pos..end]);
+        if pieces.is_empty() && !untagged_head_ok(line) {
+            return Err(FrameError::BadUntagged);
+        }
         let announced = literal_announcement(line);
         pieces.push(Piece::Line(line.to_vec()));
         pos = end + 1;
@@ -309,6 +323,7 @@ impl Wire {
         let reason = match e {
             FrameError::LineTooLong => format!("line longer than {MAX_LINE} bytes"),
             FrameError::LiteralTooLarge(n) => format!("literal of {n} bytes announced"),
+            FrameError::BadUntagged => "untagged response that does not start with an atom or a number".into(),
         };
         let excerpt = self.transcript.secrets().scrub(&excerpt(&self.buf));
         // The stream cannot be resynchronised: stop reading it.
@@ -380,6 +395,10 @@ mod tests {
         );
         let long = vec![b'a'; MAX_LINE + 1];
         assert_eq!(frame(&long).unwrap_err(), FrameError::LineTooLong);
+        assert_eq!(frame(b"* \x01GARBAGE {\r\n").unwrap_err(), FrameError::BadUntagged);
+        assert_eq!(frame(b"* \r\n").unwrap_err(), FrameError::BadUntagged);
+        assert!(frame(b"* 3 EXISTS\r\n").unwrap().is_some());
+        assert!(frame(b"* OK [CAPABILITY IMAP4rev1] ready\r\n").unwrap().is_some());
     }
 
     #[test]

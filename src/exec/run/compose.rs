@@ -3,6 +3,7 @@
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::message::{AttachmentData, Built, Draft, build};
+use crate::fixtures::xdm;
 use crate::scenario::model::{Attachment, MessageSpec};
 
 use super::state::ScenarioState;
@@ -26,6 +27,7 @@ pub fn compose(env: &RunEnv, st: &ScenarioState, spec: &MessageSpec) -> Result<B
         subject: st.render(&spec.subject)?,
         headers,
         body: spec.body.as_ref().map(|b| st.render(b)).transpose()?,
+        body_8bit: spec.body_8bit,
         attachments,
         disposition_notification_to: spec.disposition_notification_to.as_ref().map(|d| st.render(d)).transpose()?,
         pad_to_bytes: spec.pad_to_bytes,
@@ -44,9 +46,12 @@ fn attachment(env: &RunEnv, st: &ScenarioState, a: &Attachment) -> Result<Attach
             });
             Ok(AttachmentData { filename, content_type: f.content_type.clone(), bytes })
         }
-        Attachment::Xdm(x) => Err(ExecError::harness(format!(
-            "IHE_XDM archives (patient `{}`) are not built by this version",
-            x.patient
-        ))),
+        Attachment::Xdm(x) => {
+            let patient = st.render(&x.patient)?;
+            let documents = x.documents.iter().map(|d| st.render(d)).collect::<Result<Vec<_>, _>>()?;
+            let bytes = xdm::build_for(&env.fixtures, &env.fixtures_dir, &patient, &documents)
+                .map_err(|e| ExecError::harness(e.to_string()))?;
+            Ok(AttachmentData { filename: xdm::FILE_NAME.into(), content_type: "application/zip".into(), bytes })
+        }
     }
 }

@@ -3,7 +3,9 @@
 
 mod auth;
 mod compose;
+mod expect_vars;
 mod probe_run;
+mod scenario_run;
 mod state;
 mod step_http;
 mod step_imap;
@@ -11,63 +13,27 @@ mod step_smtp;
 mod step_tls;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use chrono::Utc;
-use serde_json::Value;
+use std::time::Duration;
 
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
-use crate::exec::transcript::Transcript;
 use crate::record::{Outcome, ProofRecord, ScenarioRecord, StepRecord};
-use crate::scenario::interpolate::Vars;
 use crate::scenario::load::Loaded;
 use crate::scenario::model::{ProofDecl, Step, StepAction};
 
+pub use scenario_run::ScenarioRun;
 pub use state::{ScenarioState, StepOutput};
 
-/// Runs a scenario that the plan decided to run.
+/// Runs a scenario that the plan decided to run: every step in order, stopping at the first
+/// step that does not pass.
 pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
-    let started = Utc::now();
-    let clock = Instant::now();
-    let mut record = blank_record(loaded);
-    record.started = Some(started);
-    let mut vars = Vars::default();
-    vars.set("target", env.target_vars.clone());
-    vars.set("fixtures", env.fixtures.clone());
-    vars.set("captured", Value::Object(Default::default()));
-    let mut st = ScenarioState::new(vars, Transcript::new(env.secrets.clone()));
-    let budget = Duration::from_millis(env.target.timeouts.scenario);
-    for (i, step) in loaded.scenario.steps.iter().enumerate() {
-        let left = budget.saturating_sub(clock.elapsed());
-        let step_budget = Duration::from_millis(step.timeout_ms.unwrap_or(env.target.timeouts.step)).min(left);
-        let from = st.transcript.len();
-        let step_clock = Instant::now();
-        let out = match tokio::time::timeout(step_budget, run_step(&env, &mut st, step)).await {
-            Ok(out) => out,
-            Err(_) => StepOutput {
-                checks: vec![],
-                error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
-            },
-        };
-        let step_record = step_record(step, &out, from, st.transcript.len(), step_clock.elapsed());
-        let outcome = step_record.outcome;
-        record.steps.push(step_record);
-        collect_proofs(&mut record, &step.proofs, Some(i));
-        if outcome != Outcome::Pass {
-            record.outcome = outcome;
-            record.reason = first_problem(&out);
+    let mut run = ScenarioRun::new(env, loaded);
+    for i in 0..run.step_count() {
+        if run.run_step(i).await.outcome != Outcome::Pass {
             break;
         }
     }
-    if record.steps.iter().all(|s| s.outcome == Outcome::Pass) && record.steps.len() == loaded.scenario.steps.len() {
-        record.outcome = Outcome::Pass;
-    }
-    collect_proofs(&mut record, &loaded.scenario.proofs, None);
-    record.transcript = st.transcript.lines();
-    record.messages = st.messages.iter().map(|(m, _)| m.clone()).collect();
-    record.duration_ms = clock.elapsed().as_millis() as u64;
-    record
+    run.finish()
 }
 
 async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutput {
@@ -80,7 +46,7 @@ async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutp
             tokio::time::sleep(Duration::from_millis(w.ms)).await;
             StepOutput::default()
         }
-        None => StepOutput { checks: vec![], error: Some(ExecError::harness("step without exactly one protocol key")) },
+        None => StepOutput { error: Some(ExecError::harness("step without exactly one protocol key")), ..Default::default() },
     }
 }
 
@@ -89,6 +55,8 @@ fn step_record(step: &Step, out: &StepOutput, from: usize, to: usize, took: Dura
         Outcome::Error
     } else if out.failed() {
         Outcome::Fail
+    } else if out.not_applicable.is_some() {
+        Outcome::Skip
     } else {
         Outcome::Pass
     };
@@ -110,7 +78,7 @@ fn first_problem(out: &StepOutput) -> Option<String> {
     if let Some(e) = &out.error {
         return Some(e.to_string());
     }
-    out.checks.iter().find(|c| !c.passed).map(|c| c.summary())
+    out.checks.iter().find(|c| !c.passed).map(|c| c.summary()).or_else(|| out.not_applicable.clone())
 }
 
 fn collect_proofs(record: &mut ScenarioRecord, decls: &[ProofDecl], step: Option<usize>) {
@@ -148,6 +116,7 @@ pub fn blank_record(loaded: &Loaded) -> ScenarioRecord {
         transcript: vec![],
         proofs: vec![],
         messages: vec![],
+        attempts: vec![],
     }
 }
 

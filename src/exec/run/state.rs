@@ -77,6 +77,9 @@ impl ScenarioState {
 pub struct StepOutput {
     pub checks: Vec<Check>,
     pub error: Option<ExecError>,
+    /// Why the rest of the scenario does not apply to this target (e.g. an optional mechanism
+    /// the server does not offer): the scenario ends as skipped.
+    pub not_applicable: Option<String>,
 }
 
 impl StepOutput {
@@ -84,9 +87,44 @@ impl StepOutput {
         self.checks.iter().any(|c| !c.passed)
     }
 
+    /// Ends a step on `e`: when the step accepts a refusal at the TLS level and the server sent
+    /// a fatal alert, that refusal is the observation (a passed check); otherwise `e` stands.
+    pub fn tls_refusal(&mut self, accepted: bool, e: ExecError) -> Result<(), ExecError> {
+        match &e.tls_alert {
+            Some(alert) if accepted => {
+                self.checks.push(Check::new(
+                    "refusal by the server",
+                    "refused (TLS alert or authentication failure)",
+                    format!("TLS session refused with the fatal alert {alert} ({})", e.message),
+                    true,
+                ));
+                Ok(())
+            }
+            _ => Err(e),
+        }
+    }
+
     /// Adds checks; returns true when the step must stop (a check failed).
     pub fn judge(&mut self, checks: Vec<Check>) -> bool {
         self.checks.extend(checks);
         self.failed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::error::Category;
+
+    #[test]
+    fn a_tls_alert_is_an_observed_refusal_only_when_the_step_accepts_it() {
+        let alerted = || ExecError::new(Category::Tls, "alert").with_tls_alert(Some("CertificateExpired".into()));
+        let mut out = StepOutput::default();
+        assert!(out.tls_refusal(true, alerted()).is_ok());
+        assert!(out.checks.len() == 1 && out.checks[0].passed && out.checks[0].actual.contains("CertificateExpired"));
+        let mut out = StepOutput::default();
+        assert!(out.tls_refusal(false, alerted()).is_err() && out.checks.is_empty());
+        let other = ExecError::new(Category::Tls, "unknown issuer");
+        assert!(StepOutput::default().tls_refusal(true, other).is_err());
     }
 }

@@ -8,10 +8,12 @@ use crate::exec::error::{Category, ExecError};
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
+use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
 use crate::scenario::model::*;
 use crate::verdict;
 
 use super::auth::{Login, Protocol, login};
+use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep) -> StepOutput {
@@ -42,6 +44,20 @@ fn kind_name(k: StatusKind) -> &'static str {
 }
 
 pub fn imap_error(e: ImapError) -> ExecError {
+    let alert = server_alert(&e);
+    imap_category(e).with_tls_alert(alert)
+}
+
+/// The fatal TLS alert the server ended the exchange with, if any.
+fn server_alert(e: &ImapError) -> Option<String> {
+    match e {
+        ImapError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
+        ImapError::Io(source) => peer_alert(source),
+        _ => None,
+    }
+}
+
+fn imap_category(e: ImapError) -> ExecError {
     let category = match &e {
         ImapError::Connect(n) => return ExecError::from(n),
         ImapError::Tls { .. } => Category::Tls,
@@ -53,9 +69,12 @@ pub fn imap_error(e: ImapError) -> ExecError {
     ExecError::new(category, e.to_string())
 }
 
-/// A TLS failure is an observation when the scenario expects the handshake to fail.
-fn tls_refusal_expected(e: &Option<ImapExpect>) -> bool {
-    e.as_ref().and_then(|e| e.tls.as_ref()).is_some_and(|t| t.established == Some(false) || t.chain_verified == Some(false))
+/// A failed handshake is an observation (judged) rather than an error when the step expects it
+/// to fail, or expects a verified chain and verification is what failed.
+fn tls_failure_observed(e: &Option<ImapExpect>, facts: Option<&TlsFacts>) -> bool {
+    let (Some(t), Some(facts)) = (e.as_ref().and_then(|e| e.tls.as_ref()), facts) else { return false };
+    let chain_refused = facts.verification.as_deref().is_some_and(|v| v != "ok");
+    t.established == Some(false) || t.chain_verified == Some(false) || (t.chain_verified == Some(true) && chain_refused)
 }
 
 async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut StepOutput) -> Result<(), ExecError> {
@@ -68,28 +87,37 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
     let t = st.connection("imap");
     let (mut s, greeting) = match ImapSession::connect(&ep, &tls, timeouts, t).await {
         Ok(ok) => ok,
-        Err(e) if e.tls_facts().is_some() && tls_refusal_expected(&step.greeting) => {
+        Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
             let obs = ImapObservation { tls: e.tls_facts().cloned(), ..Default::default() };
             out.judge(verdict::judge_imap(step.greeting.as_ref().expect("checked"), &obs));
             return Ok(());
         }
-        Err(e) => return Err(imap_error(e)),
+        Err(e) => return out.tls_refusal(step.accept_tls_refusal, imap_error(e)),
     };
     if let Some(e) = &step.greeting {
         let mut obs = status_obs(&greeting.status);
         obs.capabilities = greeting.capabilities.clone().unwrap_or_default();
         obs.tls = s.tls_facts().cloned();
-        if out.judge(verdict::judge_imap(e, &obs)) {
+        if out.judge(verdict::judge_imap(&expect_vars::imap(st, e.clone())?, &obs)) {
             return Ok(());
         }
     }
     for action in &step.actions {
-        let (obs, expect, stop) = match act(env, st, &mut s, action).await {
+        if let ImapAction::Authenticate(a) = action
+            && a.only_if_offered
+            && !s.has_capability(&format!("AUTH={}", a.mechanism.name())).await.map_err(imap_error)?
+        {
+            let reason = format!("IMAP does not offer AUTH={}: not applicable", a.mechanism.name());
+            s.transcript().note(&reason);
+            out.not_applicable = Some(reason);
+            return Ok(());
+        }
+        let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
             Ok(r) => r,
-            Err(e) => return Err(e),
+            Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),
         };
         if let Some(e) = expect
-            && out.judge(verdict::judge_imap(&e, &obs))
+            && out.judge(verdict::judge_imap(&expect_vars::imap(st, e)?, &obs))
         {
             return Ok(());
         }
@@ -102,7 +130,8 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut 
 
 type Acted = (ImapObservation, Option<ImapExpect>, bool);
 
-async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, action: &ImapAction) -> Result<Acted, ExecError> {
+/// `tls` holds the step's settings (versions, client certificate): STARTTLS uses them too.
+async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &TlsSettings, action: &ImapAction) -> Result<Acted, ExecError> {
     let t = s.transcript().clone();
     Ok(match action {
         ImapAction::Capability(a) => {
@@ -112,14 +141,13 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, action: 
             (obs, a.expect.clone(), false)
         }
         ImapAction::Starttls(a) => {
-            let tls = env.tls_settings(None, None)?;
-            match s.starttls(&tls).await {
+            match s.starttls(tls).await {
                 Ok((status, facts)) => {
                     let mut obs = status_obs(&status);
                     obs.tls = facts;
                     (obs, a.expect.clone(), false)
                 }
-                Err(e) if e.tls_facts().is_some() && tls_refusal_expected(&a.expect) => {
+                Err(e) if tls_failure_observed(&a.expect, e.tls_facts()) => {
                     let obs = ImapObservation { status: "OK".into(), tls: e.tls_facts().cloned(), ..Default::default() };
                     (obs, a.expect.clone(), true)
                 }

@@ -6,10 +6,13 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
 use crate::exec::observation::SmtpObservation;
 use crate::exec::smtp::{Capabilities, Reply, SmtpError, SmtpSession, SmtpTimeouts};
+use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
+use crate::fixtures::guard::{Guard, GuardRefusal};
 use crate::scenario::model::*;
 use crate::verdict;
 
 use super::auth::{Login, Protocol, login};
+use super::expect_vars;
 use super::compose::compose;
 use super::state::{ScenarioState, StepOutput};
 
@@ -22,6 +25,20 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep) -> StepO
 }
 
 pub fn smtp_error(e: SmtpError) -> ExecError {
+    let alert = server_alert(&e);
+    smtp_category(e).with_tls_alert(alert)
+}
+
+/// The fatal TLS alert the server ended the exchange with, if any.
+fn server_alert(e: &SmtpError) -> Option<String> {
+    match e {
+        SmtpError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
+        SmtpError::Io { source, .. } => peer_alert(source),
+        _ => None,
+    }
+}
+
+fn smtp_category(e: SmtpError) -> ExecError {
     let category = match &e {
         SmtpError::Connect(n) => return ExecError::from(n),
         SmtpError::Timeout { .. } => Category::Timeout,
@@ -44,8 +61,12 @@ fn caps_list(c: &Capabilities) -> Vec<String> {
         .collect()
 }
 
-fn tls_refusal_expected(e: &Option<SmtpExpect>) -> bool {
-    e.as_ref().and_then(|e| e.tls.as_ref()).is_some_and(|t| t.established == Some(false) || t.chain_verified == Some(false))
+/// A failed handshake is an observation (judged) rather than an error when the step expects it
+/// to fail, or expects a verified chain and verification is what failed.
+fn tls_failure_observed(e: &Option<SmtpExpect>, facts: Option<&TlsFacts>) -> bool {
+    let (Some(t), Some(facts)) = (e.as_ref().and_then(|e| e.tls.as_ref()), facts) else { return false };
+    let chain_refused = facts.verification.as_deref().is_some_and(|v| v != "ok");
+    t.established == Some(false) || t.chain_verified == Some(false) || (t.chain_verified == Some(true) && chain_refused)
 }
 
 async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut StepOutput) -> Result<(), ExecError> {
@@ -55,24 +76,37 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
     let t = st.connection("smtp");
     let (mut s, greeting) = match SmtpSession::connect(&ep, &tls, timeouts, t).await {
         Ok(ok) => ok,
-        Err(e) if e.tls_facts().is_some() && tls_refusal_expected(&step.greeting) => {
+        Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
             let obs = SmtpObservation { tls: e.tls_facts().cloned(), ..Default::default() };
             out.judge(verdict::judge_smtp(step.greeting.as_ref().expect("checked"), &obs));
             return Ok(());
         }
-        Err(e) => return Err(smtp_error(e)),
+        Err(e) => return out.tls_refusal(step.accept_tls_refusal, smtp_error(e)),
     };
     if let Some(e) = &step.greeting {
         let mut obs = reply_obs(&greeting);
         obs.tls = s.tls_facts().cloned();
-        if out.judge(verdict::judge_smtp(e, &obs)) {
+        if out.judge(verdict::judge_smtp(&expect_vars::smtp(st, e.clone())?, &obs)) {
             return Ok(());
         }
     }
     for action in &step.actions {
-        let (obs, expect, stop) = act(env, st, &mut s, action).await?;
+        if let SmtpAction::Auth(a) = action
+            && a.only_if_offered
+            && !s.capabilities().is_some_and(|c| c.supports_auth(a.mechanism.name()))
+        {
+            let offered = s.capabilities().map(|c| c.auth_mechanisms().join(" ")).unwrap_or_default();
+            let reason = format!("SMTP does not offer {} (AUTH: {offered}): not applicable", a.mechanism.name());
+            s.transcript().note(&reason);
+            out.not_applicable = Some(reason);
+            return Ok(());
+        }
+        let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
+            Ok(r) => r,
+            Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),
+        };
         if let Some(e) = expect
-            && out.judge(verdict::judge_smtp(&e, &obs))
+            && out.judge(verdict::judge_smtp(&expect_vars::smtp(st, e)?, &obs))
         {
             return Ok(());
         }
@@ -85,7 +119,22 @@ async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut 
 
 type Acted = (SmtpObservation, Option<SmtpExpect>, bool);
 
-async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: &SmtpAction) -> Result<Acted, ExecError> {
+/// The send guard (fictitious data only, declared recipients only) for this run's target.
+fn guard(env: &RunEnv) -> Result<Guard, ExecError> {
+    Guard::new(&env.fixtures, &env.target).map_err(|e| ExecError::harness(e.to_string()))
+}
+
+/// A guard refusal is the harness's own stop: the scenario ends as `error`, nothing was sent.
+fn refused(r: GuardRefusal) -> ExecError {
+    ExecError::harness(r.to_string())
+}
+
+fn expected_code(e: &Option<SmtpExpect>) -> Option<&str> {
+    e.as_ref().and_then(|e| e.code.as_ref()).map(|c| c.value.as_str())
+}
+
+/// `tls` holds the step's settings (versions, client certificate): STARTTLS uses them too.
+async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &TlsSettings, action: &SmtpAction) -> Result<Acted, ExecError> {
     Ok(match action {
         SmtpAction::Ehlo(a) => {
             let (reply, caps) = s.ehlo(a.name.as_deref().unwrap_or("mssconf.test")).await.map_err(smtp_error)?;
@@ -94,14 +143,13 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: 
             (obs, a.expect.clone(), false)
         }
         SmtpAction::Starttls(a) => {
-            let tls = env.tls_settings(None, None)?;
-            match s.starttls(&tls).await {
+            match s.starttls(tls).await {
                 Ok((reply, facts)) => {
                     let mut obs = reply_obs(&reply);
                     obs.tls = facts;
                     (obs, a.expect.clone(), false)
                 }
-                Err(e) if e.tls_facts().is_some() && tls_refusal_expected(&a.expect) => {
+                Err(e) if tls_failure_observed(&a.expect, e.tls_facts()) => {
                     let obs = SmtpObservation { code: 220, tls: e.tls_facts().cloned(), ..Default::default() };
                     (obs, a.expect.clone(), true)
                 }
@@ -132,11 +180,17 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: 
         SmtpAction::RcptTo(a) => {
             let addr = st.render(&a.address)?;
             let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
+            guard(env)?.check_recipient(&addr, expected_code(&a.expect)).map_err(refused)?;
             (reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), a.expect.clone(), false)
         }
         SmtpAction::Data(a) => {
             let built = compose(env, st, &a.message)?;
+            // Before DATA: a refused message never reaches the server.
+            guard(env)?.check_message(&built.bytes).map_err(refused)?;
             let bytes = built.bytes.clone();
+            // The run's rate and cap, shared by parallel scenarios: a refused message is not sent.
+            let admitted = env.submissions.admit().await?;
+            s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             st.remember_sent(built);
             let ex = s.data(&bytes).await.map_err(smtp_error)?;
             let obs = reply_obs(ex.final_reply.as_ref().unwrap_or(&ex.intermediate));
@@ -144,6 +198,12 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: 
         }
         SmtpAction::Command(a) => {
             let line = st.render(&a.line)?;
+            guard(env)?.check_command(&line, expected_code(&a.expect)).map_err(refused)?;
+            // A raw DATA/BDAT may open a message too: it takes a slot of the run's rate and cap.
+            if crate::exec::submission::opens_a_message(&line) {
+                let admitted = env.submissions.admit().await?;
+                s.transcript().note(&admitted.describe(env.submissions.per_minute()));
+            }
             (reply_obs(&s.command(&line).await.map_err(smtp_error)?), a.expect.clone(), false)
         }
         SmtpAction::ExpectClosed(a) => {
@@ -156,4 +216,24 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, action: 
             (reply_obs(&reply), a.expect.clone(), true)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_tls_failures_are_observations() {
+        let expect = |yaml: &str| Some(serde_saphyr::from_str::<SmtpExpect>(yaml).unwrap());
+        let refused = TlsFacts { verification: Some("invalid peer certificate: UnknownIssuer".into()), ..Default::default() };
+        let verified = TlsFacts { verification: Some("ok".into()), ..Default::default() };
+        // A verified chain was expected and verification failed: judged (the check fails).
+        assert!(tls_failure_observed(&expect("{tls: {chain_verified: true}}"), Some(&refused)));
+        // The chain verified but the handshake failed later: not a chain observation.
+        assert!(!tls_failure_observed(&expect("{tls: {chain_verified: true}}"), Some(&verified)));
+        assert!(tls_failure_observed(&expect("{tls: {established: false}}"), Some(&verified)));
+        assert!(!tls_failure_observed(&expect("{tls: {established: true}}"), Some(&refused)));
+        assert!(!tls_failure_observed(&expect("{code: '220'}"), Some(&refused)));
+        assert!(!tls_failure_observed(&None, Some(&refused)));
+    }
 }

@@ -1,6 +1,7 @@
 //! `report.html`: one self-contained page (inline CSS, no script, no external resource) for an
 //! auditor. Every text from the record or the index goes through [`esc`].
 
+mod audit;
 mod header;
 pub mod labels;
 mod requirements;
@@ -50,6 +51,7 @@ fn document(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     header::render(out, cx)?;
     requirements::render(out, cx)?;
     scenario::render_all(out, cx)?;
+    audit::render(out, cx)?;
     writeln!(
         out,
         "<footer><p>{} {} {} — {} <span class=\"mono\">{}</span></p></footer>",

@@ -1,0 +1,142 @@
+//! Expectations in plain French: "Attendu : code 250 ; STARTTLS annoncé".
+
+use crate::scenario::model::{CapabilityExpect, HttpExpect, ImapExpect, ReportExpect, SmtpExpect, TlsExpect};
+
+/// `Attendu : a ; b ; c` or `None` when nothing is expected.
+pub fn attendu(parts: Vec<String>) -> Option<String> {
+    (!parts.is_empty()).then(|| format!("Attendu : {}.", parts.join(" ; ")))
+}
+
+pub fn smtp(e: &SmtpExpect) -> Vec<String> {
+    let mut p = Vec::new();
+    if let Some(c) = &e.code {
+        p.push(format!("code {}", c.value.replace('|', " ou ")));
+    }
+    if let Some(x) = &e.enhanced {
+        p.push(format!("code étendu {x}"));
+    }
+    if let Some(t) = &e.text_contains {
+        p.push(format!("texte contenant « {t} »"));
+    }
+    if let Some(c) = &e.capabilities {
+        p.extend(capabilities(c));
+    }
+    if let Some(t) = &e.challenge_contains {
+        p.push(format!("défi SASL contenant « {t} »"));
+    }
+    p.extend(e.closes.map(closes));
+    if let Some(t) = &e.tls {
+        p.extend(tls(t));
+    }
+    p
+}
+
+pub fn imap(e: &ImapExpect) -> Vec<String> {
+    let mut p = Vec::new();
+    if let Some(s) = &e.status {
+        p.push(format!("statut {}", s.to_uppercase().replace('|', " ou ")));
+    }
+    if let Some(c) = &e.code {
+        p.push(format!("code de réponse {c}"));
+    }
+    if let Some(t) = &e.text_contains {
+        p.push(format!("texte contenant « {t} »"));
+    }
+    if let Some(c) = &e.capabilities {
+        p.extend(capabilities(c));
+    }
+    if let Some(t) = &e.challenge_contains {
+        p.push(format!("défi SASL contenant « {t} »"));
+    }
+    if let Some(t) = &e.untagged_contains {
+        p.push(format!("réponses non étiquetées contenant « {t} »"));
+    }
+    p.extend(e.found.map(|f| if f { "message trouvé".into() } else { "aucun message trouvé".into() }));
+    p.extend(e.count_at_least.map(|n| format!("au moins {n} résultat(s)")));
+    if let Some(m) = &e.matches_sent {
+        let headers = if m.headers.is_empty() { "en-têtes X-MSS-*, Subject, From, To, Message-ID".to_string() } else { m.headers.join(", ") };
+        let parts = if m.parts { ", parties MIME identiques (pièces jointes comprises)" } else { "" };
+        p.push(format!("identique au message envoyé « {} » ({headers}{parts})", m.message));
+    }
+    p.extend(e.headers.iter().map(|(k, v)| format!("en-tête {k}: {v}")));
+    p.extend(e.headers_absent.iter().map(|k| format!("en-tête {k} absent")));
+    if let Some(r) = &e.report {
+        p.push(report(r));
+    }
+    p.extend(e.closes.map(closes));
+    if let Some(t) = &e.tls {
+        p.extend(tls(t));
+    }
+    p
+}
+
+pub fn tls(e: &TlsExpect) -> Vec<String> {
+    let mut p = Vec::new();
+    p.extend(e.established.map(|b| if b { "TLS établi".into() } else { "connexion TLS refusée par le serveur".into() }));
+    if !e.version_in.is_empty() {
+        p.push(format!("version {}", e.version_in.join(" ou ")));
+    }
+    p.extend(e.suite_allowed.map(|b| {
+        if b { "suite négociée dans la liste autorisée".into() } else { "suite négociée hors de la liste autorisée".into() }
+    }));
+    p.extend(e.chain_verified.map(|b| {
+        if b {
+            "chaîne de certificats vérifiée (ancres du profil, nom, dates)".into()
+        } else {
+            "chaîne de certificats rejetée".into()
+        }
+    }));
+    p
+}
+
+pub fn http(e: &HttpExpect) -> Vec<String> {
+    let mut p = Vec::new();
+    p.extend(e.status.map(|s| format!("statut HTTP {s}")));
+    p.extend(e.body_contains.iter().map(|t| format!("corps contenant « {t} »")));
+    p.extend(e.header_contains.iter().map(|(k, v)| format!("en-tête {k} contenant « {v} »")));
+    if !e.whitelist_has.is_empty() {
+        p.push(format!("liste blanche listant {}", e.whitelist_has.join(", ")));
+    }
+    if !e.whitelist_lacks.is_empty() {
+        p.push(format!("liste blanche ne listant pas {}", e.whitelist_lacks.join(", ")));
+    }
+    p
+}
+
+fn capabilities(c: &CapabilityExpect) -> Vec<String> {
+    let mut p = Vec::new();
+    if !c.has.is_empty() {
+        p.push(format!("{} annoncé(s)", c.has.join(", ")));
+    }
+    if !c.lacks.is_empty() {
+        p.push(format!("{} absent(s)", c.lacks.join(", ")));
+    }
+    if !c.auth_has.is_empty() {
+        p.push(format!("mécanisme(s) AUTH {} proposé(s)", c.auth_has.join(", ")));
+    }
+    p
+}
+
+fn closes(b: bool) -> String {
+    if b { "le serveur ferme la connexion".into() } else { "la connexion reste ouverte".into() }
+}
+
+fn report(r: &ReportExpect) -> String {
+    let mut s = format!("rapport {}", r.report_type);
+    if !r.action.is_empty() {
+        s += &format!(", action {}", r.action.join(" ou "));
+    }
+    if let Some(x) = &r.status {
+        s += &format!(", statut {x}");
+    }
+    if let Some(x) = &r.envelope_id {
+        s += &format!(", Original-Envelope-Id {x}");
+    }
+    if let Some(x) = &r.original_message {
+        s += &format!(", portant sur le message envoyé « {x} »");
+    }
+    if let Some(x) = &r.disposition_contains {
+        s += &format!(", disposition contenant « {x} »");
+    }
+    s
+}

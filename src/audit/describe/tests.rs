@@ -1,0 +1,84 @@
+use std::path::Path;
+
+use super::*;
+use crate::scenario::load::parse_yaml;
+
+fn target() -> Target {
+    let yaml = "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, per-org]\ndomain: op.test\n\
+        server_name: mx.op.test\ntrust_anchors: []\n\
+        mailboxes:\n  per1: { address: dr.a@op.test, type: PER, token: issuer }\n  per2: { address: dr.b@op.test, type: PER, token: issuer }\n\
+        endpoints:\n  smtp_starttls: { host: 127.0.0.1, port: 2525, tls: starttls }\n  imap_implicit: { host: 127.0.0.1, port: 9993, tls: implicit }\n";
+    parse_yaml(Path::new("t.yaml"), yaml).unwrap()
+}
+
+fn steps(yaml: &str) -> Vec<Step> {
+    let source = format!("id: OPE/SUB.01.99\ntitle: t\nrequirements: [OPE/SUB.01]\nprofile: general\nsteps:\n{yaml}");
+    parse_yaml::<Scenario>(Path::new("s.yaml"), &source).unwrap().steps
+}
+
+/// Resolves the two variables the tests use, as the running scenario would.
+fn render(text: &str) -> String {
+    text.replace("${target.mailboxes.per2.address}", "dr.b@op.test").replace("${captured.uid}", "7")
+}
+
+fn lines(yaml: &str) -> Vec<String> {
+    describe(&steps(yaml)[0], &target(), &render)
+}
+
+#[test]
+fn smtp_send_names_endpoint_mode_mailbox_mechanism_and_message() {
+    let l = lines(
+        "  - title: envoi\n    smtp:\n      endpoint: smtp_starttls\n      greeting: { code: '220' }\n      actions:\n\
+         \x20       - ehlo: { expect: { code: '250', capabilities: { has: [STARTTLS], lacks: [AUTH] } } }\n\
+         \x20       - starttls: {}\n\
+         \x20       - auth: { mailbox: per1, mechanism: XOAUTH2 }\n\
+         \x20       - mail_from: { address: dr.a@op.test }\n\
+         \x20       - rcpt_to: { address: '${target.mailboxes.per2.address}' }\n\
+         \x20       - data: { message: { name: m1, from: dr.a@op.test, to: ['${target.mailboxes.per2.address}'], subject: Bonjour, pad_to_bytes: 2048 }, expect: { code: '250' } }\n\
+         \x20       - quit: {}\n",
+    );
+    assert_eq!(l.len(), 8);
+    assert_eq!(
+        l[0],
+        "Connexion SMTP à 127.0.0.1:2525 en STARTTLS (en clair, puis passage en TLS). Attendu : code 220."
+    );
+    assert_eq!(l[1], "EHLO mssconf.test : lire les extensions annoncées. Attendu : code 250 ; STARTTLS annoncé(s) ; AUTH absent(s).");
+    assert!(l[2].contains("mx.op.test"), "{}", l[2]);
+    assert!(l[3].contains("« per1 » (dr.a@op.test, BAL personnelle)") && l[3].contains("XOAUTH2"), "{}", l[3]);
+    assert!(l[3].contains("non affiché"));
+    assert_eq!(l[5], "Destinataire de l'enveloppe : RCPT TO:<dr.b@op.test>.");
+    assert!(l[6].contains("« m1 »") && l[6].contains("à dr.b@op.test") && l[6].contains("« Bonjour »") && l[6].contains("2048 octets"), "{}", l[6]);
+}
+
+#[test]
+fn tls_probe_and_handshake() {
+    let l = lines("  - title: sonde\n    tls: { endpoint: imap_implicit, probe: { version: '1.0', expect: { established: false } } }\n");
+    assert_eq!(
+        l,
+        ["Sonde TLS 1.0 sur 127.0.0.1:9993 (TLS implicite) : ClientHello n'offrant que TLS 1.0. Attendu : connexion TLS refusée par le serveur."]
+    );
+    let l = lines("  - title: poignée\n    tls: { endpoint: smtp_starttls, handshake: { expect: { chain_verified: true } } }\n");
+    assert!(l[0].starts_with("Poignée de main TLS complète sur 127.0.0.1:2525 (après STARTTLS en clair)"), "{}", l[0]);
+}
+
+#[test]
+fn imap_wait_fetch_and_missing_endpoint() {
+    let l = lines(
+        "  - title: relève\n    imap:\n      endpoint: imap_starttls\n      actions:\n\
+         \x20       - wait_for: { message: m1, timeout_ms: 1500, capture: uid }\n\
+         \x20       - fetch: { uid: '${captured.uid}', expect: { matches_sent: { message: m1 } } }\n",
+    );
+    assert!(l[0].contains("« imap_starttls », absent du profil cible"), "{}", l[0]);
+    assert_eq!(
+        l[1],
+        "Attente de l'arrivée du message envoyé « m1 » (recherché par son Message-ID) dans « INBOX », 1,5 s au plus ; \
+         son UID est retenu sous « uid »."
+    );
+    assert!(l[2].starts_with("FETCH du message UID 7.") && l[2].contains("identique au message envoyé « m1 »"), "{}", l[2]);
+}
+
+#[test]
+fn wait_and_seconds() {
+    assert_eq!(lines("  - { title: pause, wait: { ms: 250 } }\n"), ["Pause de 250 ms (laisser le temps au serveur)."]);
+    assert_eq!((seconds(60_000), seconds(2500)), ("60 s".to_string(), "2,5 s".to_string()));
+}

@@ -1,0 +1,278 @@
+//! One scenario run step by step: `run_scenario` drives it straight through; audit mode drives
+//! it one step at a time under an auditor's eyes (a step may be run again, or skipped).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::Value;
+
+use super::{collect_proofs, first_problem, run_step, step_record};
+use crate::exec::env::RunEnv;
+use crate::exec::error::ExecError;
+use crate::exec::transcript::Transcript;
+use crate::record::{MessageRecord, Outcome, ScenarioRecord, StepRecord};
+use crate::scenario::interpolate::Vars;
+use crate::scenario::load::Loaded;
+
+use super::{ScenarioState, StepOutput, blank_record};
+
+/// A scenario being run. Steps keep their state (captured values, sent messages, transcript)
+/// between calls; every attempt of a step is kept in the record, the latest one decides.
+pub struct ScenarioRun<'a> {
+    env: Arc<RunEnv>,
+    loaded: &'a Loaded,
+    record: ScenarioRecord,
+    st: ScenarioState,
+    clock: Instant,
+    /// Time spent inside steps: the scenario timeout bounds this, not an auditor's pauses.
+    busy: Duration,
+    /// Per step: the outcome of its latest attempt and the first problem seen (`None`: not run).
+    latest: Vec<Option<(Outcome, Option<String>)>>,
+    proofs_taken: Vec<bool>,
+}
+
+impl<'a> ScenarioRun<'a> {
+    pub fn new(env: Arc<RunEnv>, loaded: &'a Loaded) -> Self {
+        let mut record = blank_record(loaded);
+        record.started = Some(Utc::now());
+        let mut vars = Vars::default();
+        vars.set("target", env.target_vars.clone());
+        vars.set("fixtures", env.fixtures.clone());
+        vars.set("captured", Value::Object(Default::default()));
+        let st = ScenarioState::new(vars, Transcript::new(env.secrets.clone()));
+        let n = loaded.scenario.steps.len();
+        ScenarioRun {
+            env,
+            loaded,
+            record,
+            st,
+            clock: Instant::now(),
+            busy: Duration::ZERO,
+            latest: vec![None; n],
+            proofs_taken: vec![false; n],
+        }
+    }
+
+    pub fn loaded(&self) -> &'a Loaded {
+        self.loaded
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.latest.len()
+    }
+
+    /// Variables, messages and transcript so far (to describe the next step, or show this one).
+    pub fn state(&self) -> &ScenarioState {
+        &self.st
+    }
+
+    /// Step records so far, attempts and skips included, in the order they happened.
+    pub fn steps(&self) -> &[StepRecord] {
+        &self.record.steps
+    }
+
+    /// Runs step `i` (again, if it already ran) within its timeout and what is left of the
+    /// scenario's; returns its record, also kept for the scenario.
+    pub async fn run_step(&mut self, i: usize) -> StepRecord {
+        let Some(step) = self.loaded.scenario.steps.get(i) else {
+            let out = StepOutput { error: Some(ExecError::harness(format!("no step {i} in this scenario"))), ..Default::default() };
+            return self.keep(i, blank_step(i), &out);
+        };
+        let left = Duration::from_millis(self.env.target.timeouts.scenario).saturating_sub(self.busy);
+        let step_budget = Duration::from_millis(step.timeout_ms.unwrap_or(self.env.target.timeouts.step)).min(left);
+        let from = self.st.transcript.len();
+        let step_clock = Instant::now();
+        let out = match tokio::time::timeout(step_budget, run_step(&self.env, &mut self.st, step)).await {
+            Ok(out) => out,
+            Err(_) => StepOutput {
+                error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
+                ..Default::default()
+            },
+        };
+        self.busy += step_clock.elapsed();
+        let rec = step_record(step, &out, from, self.st.transcript.len(), step_clock.elapsed());
+        if !self.proofs_taken[i] {
+            self.proofs_taken[i] = true;
+            collect_proofs(&mut self.record, &step.proofs, Some(i));
+        }
+        self.keep(i, rec, &out)
+    }
+
+    /// Records step `i` as not run, for `reason` (an auditor's choice).
+    pub fn skip_step(&mut self, i: usize, reason: &str) -> StepRecord {
+        let mut rec = blank_step(i);
+        if let Some(step) = self.loaded.scenario.steps.get(i) {
+            rec.title = step.title.value.clone();
+            rec.kind = step.action().map(|a| a.kind()).unwrap_or("?").to_string();
+        }
+        rec.outcome = Outcome::Skip;
+        let n = self.st.transcript.len();
+        (rec.transcript_from, rec.transcript_to) = (n, n);
+        if let Some(slot) = self.latest.get_mut(i) {
+            *slot = Some((Outcome::Skip, Some(format!("step {} skipped: {reason}", i + 1))));
+        }
+        self.record.steps.push(rec.clone());
+        rec
+    }
+
+    fn keep(&mut self, i: usize, rec: StepRecord, out: &StepOutput) -> StepRecord {
+        if let Some(slot) = self.latest.get_mut(i) {
+            *slot = Some((rec.outcome, first_problem(out)));
+        }
+        self.record.steps.push(rec.clone());
+        rec
+    }
+
+    /// Whether the scenario is over: a step's latest attempt did not pass (later steps do not
+    /// run), or every step ran or was skipped.
+    pub fn is_over(&self) -> bool {
+        self.latest.iter().all(Option::is_some) || self.stopped_at().is_some()
+    }
+
+    /// The first step whose latest attempt failed or ended in error.
+    pub fn stopped_at(&self) -> Option<usize> {
+        self.latest.iter().position(|l| matches!(l, Some((Outcome::Fail | Outcome::Error, _))))
+    }
+
+    /// The scenario's record. Its verdict: the first failed step, else the first step in error,
+    /// else the first skipped step, else pass when every step ran.
+    pub fn finish(self) -> ScenarioRecord {
+        self.into_parts().0
+    }
+
+    /// The record and the messages with their bytes (for `.eml` evidence).
+    pub fn into_parts(mut self) -> (ScenarioRecord, Vec<(MessageRecord, Vec<u8>)>) {
+        let verdict = [Outcome::Fail, Outcome::Error, Outcome::Skip]
+            .into_iter()
+            .find_map(|o| self.latest.iter().flatten().find(|(got, _)| *got == o).cloned());
+        match verdict {
+            Some((outcome, reason)) => (self.record.outcome, self.record.reason) = (outcome, reason),
+            None if self.latest.iter().all(Option::is_some) => self.record.outcome = Outcome::Pass,
+            None => {
+                let ran = self.latest.iter().take_while(|l| l.is_some()).count();
+                self.record.outcome = Outcome::Interrupted;
+                self.record.reason = Some(format!("stopped after {ran} of {} steps", self.latest.len()));
+            }
+        }
+        collect_proofs(&mut self.record, &self.loaded.scenario.proofs, None);
+        self.record.transcript = self.st.transcript.lines();
+        self.record.messages = self.st.messages.iter().map(|(m, _)| m.clone()).collect();
+        self.record.duration_ms = self.clock.elapsed().as_millis() as u64;
+        (self.record, std::mem::take(&mut self.st.messages))
+    }
+}
+
+fn blank_step(i: usize) -> StepRecord {
+    StepRecord {
+        title: format!("step {}", i + 1),
+        kind: "?".into(),
+        outcome: Outcome::Error,
+        checks: vec![],
+        error: None,
+        error_category: None,
+        transcript_from: 0,
+        transcript_to: 0,
+        duration_ms: 0,
+        server_wait_ms: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::load::parse_yaml;
+    use crate::target::model::Target;
+
+    /// A "server" that accepts and hangs up at once: a TLS 1.0 probe sees it refuse.
+    async fn hang_up_server() -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                drop(sock);
+            }
+        });
+        port
+    }
+
+    fn env(port: u16) -> Arc<RunEnv> {
+        let yaml = format!(
+            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\n\
+             server_name: mx.op.test\ntrust_anchors: []\nmailboxes: {{}}\n\
+             endpoints: {{ imap_implicit: {{ host: 127.0.0.1, port: {port}, tls: implicit }} }}\n"
+        );
+        let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
+        RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap()
+    }
+
+    /// Step 1 waits, step 2 probes TLS 1.0 expecting `established`, step 3 waits.
+    fn scenario(established: bool) -> Loaded {
+        let source = format!(
+            "id: OPE/TLS.02.99\ntitle: t\nrequirements: [OPE/TLS.02]\nprofile: general\nsteps:\n\
+             - {{ title: pause, wait: {{ ms: 1 }} }}\n\
+             - title: sonde\n  tls: {{ endpoint: imap_implicit, probe: {{ version: '1.0', expect: {{ established: {established} }} }} }}\n\
+             - {{ title: pause, wait: {{ ms: 1 }} }}\n"
+        );
+        let scenario = parse_yaml(Path::new("s.yaml"), &source).unwrap();
+        Loaded { file: "s.yaml".into(), source, scenario }
+    }
+
+    #[tokio::test]
+    async fn straight_run_passes_and_keeps_one_record_per_step() {
+        let (env, loaded) = (env(hang_up_server().await), scenario(false));
+        let record = super::super::run_scenario(env, &loaded).await;
+        assert_eq!(record.outcome, Outcome::Pass, "{:?}", record.reason);
+        assert_eq!(record.steps.len(), 3);
+        assert!(record.transcript.iter().any(|l| l.conn.starts_with("probe#")));
+    }
+
+    #[tokio::test]
+    async fn a_failed_step_stops_the_straight_run() {
+        let (env, loaded) = (env(hang_up_server().await), scenario(true));
+        let record = super::super::run_scenario(env, &loaded).await;
+        assert_eq!(record.outcome, Outcome::Fail);
+        assert_eq!(record.steps.len(), 2, "the step after the failure does not run");
+        assert!(record.reason.unwrap().contains("expected"));
+    }
+
+    #[tokio::test]
+    async fn repeated_steps_keep_every_attempt_and_the_latest_decides() {
+        let (env, loaded) = (env(hang_up_server().await), scenario(true));
+        let mut run = ScenarioRun::new(env, &loaded);
+        assert_eq!(run.run_step(0).await.outcome, Outcome::Pass);
+        assert_eq!(run.run_step(1).await.outcome, Outcome::Fail);
+        assert_eq!((run.stopped_at(), run.is_over()), (Some(1), true));
+        assert_eq!(run.run_step(1).await.outcome, Outcome::Fail);
+        let second = &run.steps()[2];
+        assert!(second.transcript_from >= run.steps()[1].transcript_to, "attempts have their own lines");
+        let record = run.finish();
+        assert_eq!((record.outcome, record.steps.len()), (Outcome::Fail, 3));
+    }
+
+    #[tokio::test]
+    async fn skipped_step_makes_the_scenario_skipped_with_the_reason() {
+        let (env, loaded) = (env(hang_up_server().await), scenario(true));
+        let mut run = ScenarioRun::new(env, &loaded);
+        run.run_step(0).await;
+        assert_eq!(run.skip_step(1, "hors périmètre").outcome, Outcome::Skip);
+        assert!(!run.is_over());
+        run.run_step(2).await;
+        assert!(run.is_over());
+        let record = run.finish();
+        assert_eq!(record.outcome, Outcome::Skip);
+        assert_eq!(record.reason.as_deref(), Some("step 2 skipped: hors périmètre"));
+    }
+
+    #[tokio::test]
+    async fn unfinished_run_is_interrupted() {
+        let (env, loaded) = (env(hang_up_server().await), scenario(false));
+        let mut run = ScenarioRun::new(env, &loaded);
+        run.run_step(0).await;
+        let record = run.finish();
+        assert_eq!(record.outcome, Outcome::Interrupted);
+        assert_eq!(record.reason.as_deref(), Some("stopped after 1 of 3 steps"));
+    }
+}

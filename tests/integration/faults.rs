@@ -1,0 +1,171 @@
+//! The harness's own mutation score: for every fault the mock operator can be switched into,
+//! the whole catalogue runs against it and exactly the scenarios of the broken requirement must
+//! fail (robustness faults: end as `error`, never pass, never hang), everything else still pass,
+//! and `mssconf run` must exit 1.
+
+use std::collections::BTreeMap;
+
+use mssconf::scenario::catalogue::{self, Sources};
+use mssconf::scenario::model::{ImapAction, SmtpAction, StepAction};
+use mssconf_mock::faults::Fault;
+
+use super::{mssconf, root, text};
+
+/// What a fault must do to the catalogue.
+enum Expect {
+    /// Scenarios citing one of these requirements fail, except the listed scenarios whose checked
+    /// behaviour the fault leaves intact (each with the reason); all others pass.
+    Fails(&'static [&'static str], &'static [(&'static str, &'static str)]),
+    /// Scenarios citing these fail; scenarios that verify a server chain cannot pass either;
+    /// scenarios that never verify one (raw probes, plaintext-only sessions) pass.
+    FailsOthersBlocked(&'static [&'static str]),
+    /// Scenarios using the protocol feature end as `error`; none fails; the others pass.
+    Errors(fn(&Facts) -> bool),
+}
+
+/// What a scenario does, for the robustness rows.
+struct Facts {
+    smtp: bool,
+    imap: bool,
+    data: bool,
+    starttls_probe: bool,
+    /// Performs a full TLS handshake with chain verification.
+    verifies_chain: bool,
+}
+
+/// `None` for the test-only faults (`flaky-once` fails whichever SMTP session comes first, so no
+/// fixed set of scenarios can be expected; `tests/integration/ci.rs` covers it with retries).
+fn matrix(f: Fault) -> Option<Expect> {
+    use Expect::*;
+    Some(match f {
+        Fault::Tls10 => Fails(&["OPE/TLS.02"], &[]),
+        Fault::WeakCipher => Fails(&["OPE/TLS.04"], &[]),
+        Fault::AuthBeforeTls => Fails(&["OPE/TLS.06"], &[]),
+        Fault::AcceptExpiredToken => {
+            Fails(&["OPE/AUTH.03"], &[("OPE/AUTH.03.03", "a malformed token is still refused")])
+        }
+        Fault::AcceptForeignToken => Fails(&["OPE/AUTH.04"], &[]),
+        Fault::NoSenderCheck => Fails(&["OPE/SUB.02"], &[]),
+        Fault::NoWhitelist => Fails(&["OPE/SUB.03"], &[]),
+        Fault::StripXmssHeaders => Fails(&["OPE/MSG.01"], &[]),
+        Fault::AlterAttachment => Fails(&["OPE/MSG.02"], &[]),
+        Fault::NoDsn => Fails(&["OPE/DSN.01"], &[]),
+        Fault::NoIdle => Fails(&["OPE/IMAP.02"], &[]),
+        Fault::ForeignCaCert => FailsOthersBlocked(&["OPE/TLS.05"]),
+        Fault::AcceptAnyClientCert => {
+            Fails(&["OPE/APP.02"], &[("OPE/APP.02.01", "the fault still requires a certificate: none is still refused")])
+        }
+        Fault::DropMidData => Errors(|f| f.data),
+        Fault::Slow => Errors(|f| f.smtp || f.imap || f.starttls_probe),
+        Fault::Garbage => Errors(|f| f.smtp || f.imap || f.starttls_probe),
+        Fault::FlakyOnce => return None,
+    })
+}
+
+/// The faults the matrix runs: every fault but the test-only ones.
+fn matrix_faults() -> Vec<Fault> {
+    Fault::ALL.into_iter().filter(|f| matrix(*f).is_some()).collect()
+}
+
+fn facts() -> BTreeMap<String, (Vec<String>, Facts)> {
+    let cat = catalogue::load(&Sources::under(root())).expect("catalogue loads");
+    cat.scenarios
+        .iter()
+        .filter(|l| !l.scenario.tags.iter().any(|t| t == "production"))
+        .map(|l| {
+            let s = &l.scenario;
+            let mut f = Facts { smtp: false, imap: false, data: false, starttls_probe: false, verifies_chain: false };
+            for step in &s.steps {
+                match step.action() {
+                    Some(StepAction::Smtp(x)) => {
+                        f.smtp = true;
+                        f.data |= x.actions.iter().any(|a| matches!(a, SmtpAction::Data(_)));
+                        f.verifies_chain |= x.endpoint.value.ends_with("implicit")
+                            || x.actions.iter().any(|a| matches!(a, SmtpAction::Starttls(_)));
+                    }
+                    Some(StepAction::Imap(x)) => {
+                        f.imap = true;
+                        f.verifies_chain |= x.endpoint.value.ends_with("implicit")
+                            || x.actions.iter().any(|a| matches!(a, ImapAction::Starttls(_)));
+                    }
+                    // Probes and handshakes on STARTTLS ports speak SMTP/IMAP first.
+                    Some(StepAction::Tls(t)) => {
+                        f.starttls_probe |= t.endpoint.value.ends_with("starttls");
+                        f.verifies_chain |= t.handshake.is_some();
+                    }
+                    _ => {}
+                }
+            }
+            (s.id.value.clone(), (s.requirements.iter().map(|r| r.value.clone()).collect(), f))
+        })
+        .collect()
+}
+
+fn run_with(fault: Fault) -> (Option<i32>, BTreeMap<String, String>, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = mssconf(&["run", "--jobs", "4", "--mock-fault", fault.name(), "--report-dir", dir.path().to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap_or_default())
+        .unwrap_or_else(|_| panic!("{fault}: no report.json\n{}", text(&out.stderr)));
+    let outcomes = json["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap().to_string(), s["outcome"].as_str().unwrap().to_string()))
+        .collect();
+    (out.status.code(), outcomes, text(&out.stderr))
+}
+
+/// Problems with one fault's run, empty when the fault was detected exactly as expected.
+fn check(fault: Fault, code: Option<i32>, outcomes: &BTreeMap<String, String>, facts: &BTreeMap<String, (Vec<String>, Facts)>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if code != Some(1) {
+        problems.push(format!("exit code {code:?}, expected 1"));
+    }
+    let Some(expect) = matrix(fault) else {
+        return vec![format!("{fault} is test-only: it has no row in the matrix")];
+    };
+    for (id, (reqs, f)) in facts {
+        let got = outcomes.get(id).map(String::as_str).unwrap_or("missing");
+        let cites = |list: &[&str]| reqs.iter().any(|r| list.contains(&r.as_str()));
+        let want: &[&str] = match &expect {
+            Expect::Fails(_, unaffected) if unaffected.iter().any(|(u, _)| u == id) => &["pass"],
+            Expect::Fails(list, _) if cites(list) => &["fail"],
+            Expect::Fails(..) => &["pass"],
+            Expect::FailsOthersBlocked(list) if cites(list) => &["fail"],
+            Expect::FailsOthersBlocked(_) if f.verifies_chain => &["fail", "error"],
+            Expect::FailsOthersBlocked(_) => &["pass"],
+            Expect::Errors(touched) if touched(f) => &["error"],
+            Expect::Errors(_) => &["pass"],
+        };
+        if !want.contains(&got) {
+            problems.push(format!("{id}: {got}, expected {}", want.join(" or ")));
+        }
+    }
+    problems
+}
+
+#[test]
+fn only_test_only_faults_are_left_out_of_the_matrix() {
+    for f in Fault::ALL {
+        assert_eq!(matrix(f).is_none(), f.is_test_only(), "{f}");
+    }
+}
+
+#[test]
+fn every_fault_is_detected_by_exactly_its_scenarios() {
+    let facts = facts();
+    let mut report = Vec::new();
+    let mut detected = 0;
+    let faults = matrix_faults();
+    for &fault in &faults {
+        let (code, outcomes, stderr) = run_with(fault);
+        let problems = check(fault, code, &outcomes, &facts);
+        if problems.is_empty() {
+            detected += 1;
+        } else {
+            report.push(format!("{fault}:\n  {}\n--- stderr ---\n{stderr}", problems.join("\n  ")));
+        }
+    }
+    eprintln!("mutation score: {detected}/{} faults detected exactly", faults.len());
+    assert!(report.is_empty(), "faults not detected as expected:\n{}", report.join("\n"));
+}

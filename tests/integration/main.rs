@@ -1,0 +1,31 @@
+//! CLI and end-to-end tests of `mssconf` (one test binary, one module per subject).
+
+mod audit;
+mod ci;
+mod cli;
+mod faults;
+mod mock_cli;
+mod safety;
+mod schema;
+mod validate;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs the built `mssconf` binary from the package root.
+pub fn mssconf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mssconf"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("MSSCONF_MOCK_FAULTS")
+        .output()
+        .expect("mssconf runs")
+}
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}

@@ -20,6 +20,11 @@ PEER_PER2=dr.durand.fictif@$PEER_DOMAIN
 PEER_ORG1=secretariat.fictif@$PEER_DOMAIN
 PEER_APP1=app.dpi.fictif@$PEER_DOMAIN
 PEER_APP2=app.labo.fictif@$PEER_DOMAIN
+PEER_MDN_RESPONDER=repondeur.mdn@$PEER_DOMAIN
+PEER_MDN_SILENT=silencieux.mdn@$PEER_DOMAIN
+# Mailboxes logging in with a bearer token, and every mailbox of the operator.
+PEER_TOKEN_MAILBOXES="$PEER_PER1 $PEER_PER2 $PEER_ORG1 $PEER_MDN_RESPONDER $PEER_MDN_SILENT"
+PEER_MAILBOXES="$PEER_TOKEN_MAILBOXES $PEER_APP1 $PEER_APP2"
 PEER_UNKNOWN_LOCAL=inconnu.fictif@$PEER_DOMAIN
 PEER_OUTSIDE=destinataire@exterieur.example
 # The whitelist the operator enforces and publishes (fictitious domains, .test only).

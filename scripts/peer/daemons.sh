@@ -17,8 +17,9 @@ peer_spawn() { # $1 name, rest: command
 peer_start_psc() {
     local args=(--port "$PEER_HTTP_PORT" --domain "$PEER_DOMAIN" --mail-host 127.0.0.1
         --mail-ports "$PEER_SMTP_PORT,$PEER_SMTPS_PORT,$PEER_IMAP_PORT,$PEER_IMAPS_PORT"
-        --mailbox "$PEER_PER1" --mailbox "$PEER_PER2" --mailbox "$PEER_ORG1")
+    )
     local d
+    for d in $PEER_TOKEN_MAILBOXES; do args+=(--mailbox "$d"); done
     for d in $PEER_WHITELIST; do args+=(--whitelist "$d"); done
     [ "$PEER_VARIANT" = accept-expired-token ] && args+=(--accept-expired)
     peer_spawn psc "$PEER_PYTHON" "$PEER_DIR/psc_server.py" "${args[@]}"

@@ -9,7 +9,7 @@ peer_dovecot_users() {
     chown vmail:vmail "$PEER_MAIL"
     # userdb: every mailbox of the operator. Unknown addresses get a 550 from LMTP.
     : > "$d/users"
-    for a in $PEER_PER1 $PEER_PER2 $PEER_ORG1 $PEER_APP1 $PEER_APP2; do
+    for a in $PEER_MAILBOXES; do
         echo "$a::$(id -u vmail):$(id -g vmail)::$PEER_MAIL/$a::" >> "$d/users"
     done
     # Applicative mailboxes log in with their certificate: EXTERNAL, or PLAIN with the address

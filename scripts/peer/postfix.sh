@@ -21,7 +21,7 @@ peer_postfix_maps() {
     # SASL login -> the addresses it may use as envelope sender (reject_*_sender_login_mismatch).
     # Applicative addresses are listed (owned by themselves) so no SASL login can borrow them.
     {
-        for a in $PEER_PER1 $PEER_PER2 $PEER_ORG1 $PEER_APP1 $PEER_APP2; do echo "$a $a"; done
+        for a in $PEER_MAILBOXES; do echo "$a $a"; done
     } > "$m/sender-login"
     # Recipients whose domain is outside the MSSanté whitelist are refused at RCPT.
     local alt
@@ -40,9 +40,11 @@ peer_postfix_maps() {
     echo "$PEER_APP2 OK" > "$m/app2-sender"
     # Local mailboxes (LMTP to Dovecot). Unknown local recipients are accepted at RCPT and
     # bounced by Dovecot, so that a failure DSN exists (OPE/DSN.02).
-    printf '%s OK\n' $PEER_PER1 $PEER_PER2 $PEER_ORG1 $PEER_APP1 $PEER_APP2 > "$m/mailboxes"
+    printf '%s OK\n' $PEER_MAILBOXES > "$m/mailboxes"
+    # The read-receipt responder gets its mail and a copy piped to mdn_responder.py.
+    echo "$PEER_MDN_RESPONDER $PEER_MDN_RESPONDER, responder@mdn-responder.peer.invalid" > "$m/virtual-alias"
     # Other whitelisted domains: no inter-operator relay on loopback, the message is dropped.
-    : > "$m/transport"
+    echo "mdn-responder.peer.invalid mdn-responder:" > "$m/transport"
     for d in $PEER_WHITELIST; do
         [ "$d" = "$PEER_DOMAIN" ] || echo "$d discard:no inter-operator relay in the peer" >> "$m/transport"
     done
@@ -88,6 +90,7 @@ virtual_mailbox_domains = $PEER_DOMAIN
 virtual_mailbox_maps = texthash:$m/mailboxes
 virtual_transport = lmtp:unix:private/mssconf-peer-lmtp
 transport_maps = texthash:$m/transport
+virtual_alias_maps = texthash:$m/virtual-alias
 # Bounces and DSNs leave fast: the harness waits for them.
 delay_warning_time = 0
 bounce_queue_lifetime = 1h
@@ -176,6 +179,8 @@ lmtp      unix  -       -       n       -       -       lmtp
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+mdn-responder unix -    n       n       -       -       pipe
+  flags=R user=nobody argv=$PEER_PYTHON $PEER_STATE/bin/mdn_responder.py $PEER_MDN_RESPONDER
 CONF
 }
 
@@ -184,6 +189,8 @@ peer_postfix_configure() {
     [ -e /etc/postfix/master.cf.mssconf-orig ] || ! grep -q '^smtp .*inet' /etc/postfix/master.cf 2>/dev/null ||
         cp /etc/postfix/master.cf /etc/postfix/master.cf.mssconf-orig
     peer_postfix_maps
+    mkdir -p "$PEER_STATE/bin"
+    install -m 755 "$PEER_DIR/mdn_responder.py" "$PEER_STATE/bin/mdn_responder.py"
     peer_postfix_main
     peer_postfix_master
     # `postfix start` runs the full `postfix check`; here only what postconf says of main.cf.

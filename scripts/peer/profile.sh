@@ -52,7 +52,9 @@ mailboxes:
     address: $PEER_APP2
     type: APP
     certificate: { cert: $PEER_PKI/app2.crt.pem, key: $PEER_PKI/app2.key.pem }
-  # No mdn_responder / mdn_silent: the peer has no automatic MDN responder (docs/peer.md).
+  # Answers read-receipt requests automatically (mdn_responder.py); the silent one never does.
+  mdn_responder: { address: $PEER_MDN_RESPONDER, type: ORG, token: issuer }
+  mdn_silent: { address: $PEER_MDN_SILENT, type: ORG, token: issuer }
 negative:
   expired_token: issuer
   expired_client_cert: { cert: $PEER_PKI/app1-expired.crt.pem, key: $PEER_PKI/app1-expired.key.pem }

@@ -75,6 +75,10 @@ mynetworks = 127.0.0.0/8
 inet_interfaces = loopback-only
 inet_protocols = ipv4
 relayhost =
+# Nothing leaves the machine, even in a variant that accepts outside recipients: no SMTP client
+# delivery (hence no DNS lookup) at all; such mail bounces at once.
+default_transport = error:5.7.1 the mssconf peer delivers nothing outside this machine
+relay_transport = error:5.7.1 the mssconf peer delivers nothing outside this machine
 biff = no
 append_dot_mydomain = no
 smtputf8_enable = yes

@@ -4,6 +4,10 @@
 
 PEER_PACKAGES="postfix dovecot-core dovecot-imapd dovecot-lmtpd socat openssl python3 ca-certificates"
 
+apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
 peer_install() {
     local missing=()
     for p in $PEER_PACKAGES; do
@@ -27,7 +31,10 @@ peer_install() {
     if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ]; then
         apt-get update -q || rc=$?
     fi
-    [ $rc -eq 0 ] && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?; }
+    if [ $rc -eq 0 ] && ! apt_install "${missing[@]}"; then
+        # Stale package lists (versions gone from the mirror): refresh once and retry.
+        apt-get update -q && apt_install "${missing[@]}" || rc=$?
+    fi
     [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
     [ $rc -eq 0 ] || die "apt-get failed ($rc) installing ${missing[*]}"
 }

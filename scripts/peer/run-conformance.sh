@@ -3,25 +3,28 @@
 # interrupt), and fails unless every scenario passed or was skipped, apart from the peer's known
 # limits (known-limits.tsv). Reports: reports/peer/ (PEER_REPORT_DIR). Stage times on stderr.
 #
-# Usage: sudo scripts/peer/run-conformance.sh [extra `mssconf run` filters, e.g. --tag tls]
+# Usage: sudo scripts/peer/run-conformance.sh [libtest filters, e.g. OPE/TLS]
+#        PEER_RUNNER=cli sudo scripts/peer/run-conformance.sh [mssconf run filters, e.g. --tag tls]
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$PEER_REPO"
 REPORT_DIR=${PEER_REPORT_DIR:-reports/peer}
 
-# How the catalogue runs: `cli` (mssconf run, writes report.json) or `conformance` (the libtest
-# trials of tests/conformance.rs; known limits become --skip filters). Switch the default here.
-PEER_RUNNER=${PEER_RUNNER:-cli}
+# How the catalogue runs: `conformance` (the libtest trials of tests/conformance.rs, one per
+# scenario; known limits become --skip filters) or `cli` (`mssconf run`). Both write
+# report.json to $REPORT_DIR. Extra arguments: libtest filters, or `mssconf run` filters.
+PEER_RUNNER=${PEER_RUNNER:-conformance}
 
-run_catalogue() { # extra args are mssconf run filters (cli runner only)
+run_catalogue() {
     case "$PEER_RUNNER" in
-        cli) mssconf_run --target "$PEER_PROFILE" --report-dir "$REPORT_DIR" "$@" ;;
         conformance)
             local skips=() id
             while IFS=$'\t' read -r id _; do
                 [[ -z "$id" || "$id" == \#* ]] || skips+=(--skip "$id")
             done < "$PEER_DIR/known-limits.tsv"
-            MSSCONF_TARGET="$PEER_PROFILE" cargo test -q --test conformance -- "${skips[@]}" ;;
+            MSSCONF_TARGET="$PEER_PROFILE" MSSCONF_REPORT_DIR="$REPORT_DIR" \
+                cargo test -q --test conformance -- "${skips[@]}" "$@" ;;
+        cli) mssconf_run --target "$PEER_PROFILE" --report-dir "$REPORT_DIR" "$@" ;;
         *) die "unknown PEER_RUNNER '$PEER_RUNNER'" ;;
     esac
 }

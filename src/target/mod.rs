@@ -48,7 +48,7 @@ pub fn reference_vars() -> serde_json::Value {
         },
         trust_anchors: vec![],
         tls: TlsPolicy::default(),
-        app_auth_form: AppAuthForm::Plain,
+        app_auth_form: AppAuthForms::Same(AppAuthForm::Plain),
         addresses: Addresses { outside_whitelist: Some(String::new()), unknown_local: Some(String::new()) },
         mailboxes,
         negative: Negative::default(),

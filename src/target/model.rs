@@ -36,9 +36,9 @@ pub struct Target {
     pub trust_anchors: Vec<PathBuf>,
     #[serde(default)]
     pub tls: TlsPolicy,
-    /// How applicative mailboxes log in.
+    /// How applicative mailboxes log in: one form, or one per protocol.
     #[serde(default)]
-    pub app_auth_form: AppAuthForm,
+    pub app_auth_form: AppAuthForms,
     #[serde(default)]
     pub addresses: Addresses,
     pub mailboxes: BTreeMap<String, Mailbox>,
@@ -103,6 +103,46 @@ pub enum AppAuthForm {
     External,
     /// Client certificate only (Postfix `permit_tls_clientcerts` style), no SASL.
     CertificateOnly,
+}
+
+/// `app_auth_form: plain`, or `app_auth_form: { smtp: certificate-only, imap: plain }` for an
+/// operator whose submission and IMAP servers differ (e.g. Postfix cannot do SASL EXTERNAL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AppAuthForms {
+    /// The same form on SMTP and IMAP.
+    Same(AppAuthForm),
+    /// One form per protocol.
+    PerProtocol(AppAuthFormPerProtocol),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppAuthFormPerProtocol {
+    pub smtp: AppAuthForm,
+    pub imap: AppAuthForm,
+}
+
+impl Default for AppAuthForms {
+    fn default() -> Self {
+        AppAuthForms::Same(AppAuthForm::default())
+    }
+}
+
+impl AppAuthForms {
+    pub fn smtp(self) -> AppAuthForm {
+        match self {
+            AppAuthForms::Same(f) => f,
+            AppAuthForms::PerProtocol(p) => p.smtp,
+        }
+    }
+
+    pub fn imap(self) -> AppAuthForm {
+        match self {
+            AppAuthForms::Same(f) => f,
+            AppAuthForms::PerProtocol(p) => p.imap,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -214,5 +254,21 @@ impl Default for Rate {
 impl Target {
     pub fn claims(&self, profile: Profile) -> bool {
         self.claims.contains(&profile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_auth_form_is_one_form_or_one_per_protocol() {
+        let same: AppAuthForms = serde_json::from_str("\"external\"").unwrap();
+        assert_eq!((same.smtp(), same.imap()), (AppAuthForm::External, AppAuthForm::External));
+        let split: AppAuthForms = serde_json::from_str(r#"{"smtp":"certificate-only","imap":"plain"}"#).unwrap();
+        assert_eq!((split.smtp(), split.imap()), (AppAuthForm::CertificateOnly, AppAuthForm::Plain));
+        assert_eq!(AppAuthForms::default().imap(), AppAuthForm::Plain);
+        assert!(serde_json::from_str::<AppAuthForms>(r#"{"smtp":"plain"}"#).is_err());
+        assert!(serde_json::from_str::<AppAuthForms>(r#"{"smtp":"plain","imap":"plain","pop":"plain"}"#).is_err());
     }
 }

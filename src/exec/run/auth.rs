@@ -8,18 +8,36 @@ use crate::exec::sasl::{Credentials, Mechanism};
 use crate::scenario::model::Credential;
 use crate::target::model::{AppAuthForm, MailboxType, SecretSource};
 
+/// Which protocol logs in (the target may declare one applicative form per protocol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Smtp,
+    Imap,
+}
+
 /// What to send, or that nothing is sent (certificate-only submission).
 pub enum Login {
     Sasl { mechanism: Mechanism, credentials: Credentials, note: Option<String> },
     CertificateOnly,
 }
 
-pub async fn login(env: &RunEnv, role: &str, mechanism: Mechanism, credential: &Credential) -> Result<Login, ExecError> {
+pub async fn login(
+    env: &RunEnv,
+    protocol: Protocol,
+    role: &str,
+    mechanism: Mechanism,
+    credential: &Credential,
+) -> Result<Login, ExecError> {
     let mailbox = env.target.mailboxes.get(role).ok_or_else(|| ExecError::harness(format!("no mailbox `{role}`")))?;
     let user = mailbox.address.clone();
     let is_app = mailbox.kind == MailboxType::App;
     // The catalogue writes the spec's form (PLAIN); operators declaring another form get it.
-    let (mechanism, note) = match (is_app, mechanism, env.target.app_auth_form) {
+    let forms = env.target.app_auth_form;
+    let form = match protocol {
+        Protocol::Smtp => forms.smtp(),
+        Protocol::Imap => forms.imap(),
+    };
+    let (mechanism, note) = match (is_app, mechanism, form) {
         (true, Mechanism::Plain, AppAuthForm::External) => {
             (Mechanism::External, Some("applicative form declared by the target: EXTERNAL instead of PLAIN".to_string()))
         }

@@ -12,7 +12,7 @@ use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
 use crate::scenario::model::*;
 use crate::verdict;
 
-use super::auth::{Login, login};
+use super::auth::{Login, Protocol, login};
 use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
@@ -161,7 +161,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             let status = s.login(&user, &password).await.map_err(imap_error)?;
             (status_obs(&status), a.expect.clone(), false)
         }
-        ImapAction::Authenticate(a) => match login(env, &a.mailbox.value, a.mechanism, &a.credential).await? {
+        ImapAction::Authenticate(a) => match login(env, Protocol::Imap, &a.mailbox.value, a.mechanism, &a.credential).await? {
             Login::CertificateOnly => {
                 t.note("the target's applicative form is certificate-only: no AUTHENTICATE sent");
                 (ImapObservation::default(), None, false)

@@ -11,7 +11,7 @@ use crate::fixtures::guard::{Guard, GuardRefusal};
 use crate::scenario::model::*;
 use crate::verdict;
 
-use super::auth::{Login, login};
+use super::auth::{Login, Protocol, login};
 use super::expect_vars;
 use super::compose::compose;
 use super::state::{ScenarioState, StepOutput};
@@ -156,7 +156,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
                 Err(e) => return Err(smtp_error(e)),
             }
         }
-        SmtpAction::Auth(a) => match login(env, &a.mailbox.value, a.mechanism, &a.credential).await? {
+        SmtpAction::Auth(a) => match login(env, Protocol::Smtp, &a.mailbox.value, a.mechanism, &a.credential).await? {
             Login::CertificateOnly => {
                 s.transcript().note("the target's applicative form is certificate-only: no AUTH sent");
                 (SmtpObservation::default(), None, false)

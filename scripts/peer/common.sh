@@ -1,0 +1,108 @@
+# Sourced by the peer scripts: names, ports and paths of the peer operator. Every value can be
+# overridden from the environment (PEER_*).
+
+PEER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PEER_REPO=$(cd "$PEER_DIR/../.." && pwd)
+PEER_STATE=${PEER_STATE:-/var/lib/mssconf-peer}
+PEER_RUN=$PEER_STATE/run
+PEER_LOG=$PEER_STATE/log
+PEER_PKI=$PEER_STATE/pki
+PEER_MAIL=$PEER_STATE/mail
+PEER_DOVECOT=$PEER_STATE/dovecot
+PEER_PF_MAPS=/etc/postfix/mssconf-peer
+PEER_PROFILE=${PEER_PROFILE:-$PEER_REPO/targets/local-peer.yaml}
+PEER_PYTHON=${PEER_PYTHON:-/usr/bin/python3}
+
+PEER_DOMAIN=${PEER_DOMAIN:-peer.mssante.test}
+PEER_SERVER_NAME=${PEER_SERVER_NAME:-mss.peer.mssante.test}
+PEER_PER1=dr.martin.fictif@$PEER_DOMAIN
+PEER_PER2=dr.durand.fictif@$PEER_DOMAIN
+PEER_ORG1=secretariat.fictif@$PEER_DOMAIN
+PEER_APP1=app.dpi.fictif@$PEER_DOMAIN
+PEER_APP2=app.labo.fictif@$PEER_DOMAIN
+PEER_MDN_RESPONDER=repondeur.mdn@$PEER_DOMAIN
+PEER_MDN_SILENT=silencieux.mdn@$PEER_DOMAIN
+# Mailboxes logging in with a bearer token, and every mailbox of the operator.
+PEER_TOKEN_MAILBOXES="$PEER_PER1 $PEER_PER2 $PEER_ORG1 $PEER_MDN_RESPONDER $PEER_MDN_SILENT"
+PEER_MAILBOXES="$PEER_TOKEN_MAILBOXES $PEER_APP1 $PEER_APP2"
+PEER_UNKNOWN_LOCAL=inconnu.fictif@$PEER_DOMAIN
+PEER_OUTSIDE=destinataire@exterieur.example
+# The whitelist the operator enforces and publishes (fictitious domains, .test only).
+PEER_WHITELIST="$PEER_DOMAIN hopital-fictif.mssante.test clinique-fictive.mssante.test"
+PEER_MAX_SIZE=${PEER_MAX_SIZE:-8388608}
+
+PEER_PORT_BASE=${PEER_PORT_BASE:-10000}
+PEER_SMTP_PORT=$((PEER_PORT_BASE + 587))
+PEER_SMTPS_PORT=$((PEER_PORT_BASE + 465))
+PEER_IMAP_PORT=$((PEER_PORT_BASE + 143))
+PEER_IMAPS_PORT=$((PEER_PORT_BASE + 993))
+PEER_HTTP_PORT=$((PEER_PORT_BASE + 80))
+PEER_MILTER_PORT=$((PEER_PORT_BASE + 89))
+
+# none | tls10 | no-whitelist | no-sender-check | auth-before-tls | accept-expired-token
+PEER_VARIANT=${PEER_VARIANT:-none}
+
+log() { echo "[peer] $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Seconds since the epoch with milliseconds, for stage timings.
+now_ms() { date +%s%3N; }
+stage_done() { # $1 name, $2 start ms
+    local ms=$(( $(now_ms) - $2 ))
+    log "$(printf '%-22s %5d.%03d s' "$1" $((ms / 1000)) $((ms % 1000)))"
+}
+
+# Waits until 127.x:port accepts TCP connections (bounded).
+wait_port() { # $1 host, $2 port, $3 seconds
+    local deadline=$(( $(date +%s) + ${3:-15} ))
+    while ! (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+# Whether a process runs (a zombie waiting for its reaper counts as ended).
+alive() { # $1 pid
+    local state
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# The pid in a pid file if that process is alive.
+live_pid() { # $1 pid file
+    local pid
+    [ -s "$1" ] || return 1
+    pid=$(head -n1 "$1" | tr -dc 0-9)
+    [ -n "$pid" ] && alive "$pid" && echo "$pid"
+}
+
+# Stops the process of a pid file we wrote, waiting for it to end (bounded), then removes it.
+# The process must still run the expected program ($3): a pid reused since is left alone.
+stop_pidfile() { # $1 pid file, $2 name, $3 text its command line must contain
+    local pid i
+    if pid=$(live_pid "$1") && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$3"; then
+        kill "$pid" 2>/dev/null || true
+        for i in $(seq 100); do alive "$pid" || break; sleep 0.05; done
+        if alive "$pid"; then
+            log "$2 (pid $pid) did not stop on TERM: KILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$1"
+}
+
+# The harness: `cargo run` in this checkout, or the binary PEER_MSSCONF (with the catalogue of
+# PEER_CATALOGUE_ROOT, e.g. another worktree) when set.
+mssconf_run() { # mssconf run arguments
+    local root=()
+    [ -n "${PEER_CATALOGUE_ROOT:-}" ] && root=(--root "$PEER_CATALOGUE_ROOT")
+    if [ -n "${PEER_MSSCONF:-}" ]; then
+        "$PEER_MSSCONF" run "${root[@]}" "$@"
+    else
+        (cd "$PEER_REPO" && cargo run -q -- run "${root[@]}" "$@")
+    fi
+}
+
+require_root() {
+    [ "$(id -u)" = 0 ] || die "run as root (installs packages, binds services, writes /etc/postfix)"
+}

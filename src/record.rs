@@ -54,6 +54,9 @@ pub enum Outcome {
     Skip,
     /// The run was stopped before this scenario finished.
     Interrupted,
+    /// Failed or ended in error, then passed on a retry (`--retries`). Never a plain pass: the
+    /// earlier attempts are in `attempts`. Alone it does not fail the run (exit 0).
+    Flaky,
 }
 
 impl Outcome {
@@ -64,6 +67,7 @@ impl Outcome {
             Outcome::Error => "error",
             Outcome::Skip => "skip",
             Outcome::Interrupted => "interrupted",
+            Outcome::Flaky => "flaky",
         }
     }
 
@@ -74,6 +78,7 @@ impl Outcome {
             Outcome::Error => "erreur",
             Outcome::Skip => "non exécuté",
             Outcome::Interrupted => "interrompu",
+            Outcome::Flaky => "instable",
         }
     }
 }
@@ -102,6 +107,37 @@ pub struct ScenarioRecord {
     pub proofs: Vec<ProofRecord>,
     /// Messages sent and received, saved as `.eml` files in the report dir.
     pub messages: Vec<MessageRecord>,
+    /// The earlier attempts of a retried scenario (`--retries`), each a fail or an error; the
+    /// record itself is the last attempt. Absent when the scenario ran once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// One earlier attempt of a retried scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// 1-based.
+    pub attempt: u32,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub started: Option<DateTime<Utc>>,
+    pub duration_ms: u64,
+    /// The attempt's transcript (secrets already redacted), to tell why it did not pass.
+    pub transcript: Vec<Line>,
+}
+
+impl AttemptRecord {
+    /// Keeps what tells an earlier attempt apart; its steps are summed up by `reason`.
+    pub fn of(record: &ScenarioRecord, attempt: u32) -> Self {
+        AttemptRecord {
+            attempt,
+            outcome: record.outcome,
+            reason: record.reason.clone(),
+            started: record.started,
+            duration_ms: record.duration_ms,
+            transcript: record.transcript.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,8 +187,9 @@ impl RunRecord {
         self.scenarios.iter().filter(|s| s.outcome == outcome).count()
     }
 
-    /// Exit status of the run: any fail, error or interruption is a failure.
+    /// Exit status of the run: any fail, error or interruption is a failure; flaky scenarios
+    /// (passed on a retry) are not, but are reported apart.
     pub fn all_passed(&self) -> bool {
-        self.scenarios.iter().all(|s| matches!(s.outcome, Outcome::Pass | Outcome::Skip))
+        self.scenarios.iter().all(|s| matches!(s.outcome, Outcome::Pass | Outcome::Skip | Outcome::Flaky))
     }
 }

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use chrono::Utc;
 use mssconf_mock::faults::FaultSet;
 use mssconf_mock::{MockConfig, MockHandle, MockOperator};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::time::Instant;
 
 use crate::exec::env::RunEnv;
 use crate::exec::run::{ScenarioResult, blank_record, run_scenario_full, skipped_record};
 use crate::plan::Decision;
-use crate::record::{Outcome, RunRecord, TargetSummary};
+use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, TargetSummary};
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::error::LoadError;
 use crate::target::load::load_target;
@@ -77,6 +78,8 @@ pub async fn acquire(choice: &TargetChoice) -> Result<AcquiredTarget, TargetErro
 pub enum RunEvent {
     Started { name: String },
     Finished { name: String, outcome: Outcome, reason: Option<String>, duration_ms: u64 },
+    /// An attempt failed or errored and the scenario runs again (`--retries`).
+    Retrying { name: String, attempt: u32, outcome: Outcome, reason: Option<String> },
 }
 
 pub fn new_run_id() -> String {
@@ -118,6 +121,28 @@ pub fn new_record(run_id: &str, target: &Target, embedded: bool, selection: Vec<
 /// One planned scenario: its index in the catalogue and the plan's decision.
 pub type Case = (usize, Decision);
 
+/// How [`execute_with`] runs the cases: the nightly-CI options of `mssconf run`.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// Scenarios run at the same time (at least 1).
+    pub jobs: usize,
+    /// Extra attempts for a scenario that fails or ends in error; one that then passes is
+    /// recorded as `flaky` with its earlier attempts.
+    pub retries: u32,
+    /// After the first scenario that ends (retries included) in fail or error, start no other.
+    pub fail_fast: bool,
+    /// Start no scenario (and no retry) after this instant (`--max-duration`).
+    pub deadline: Option<Instant>,
+    /// How the deadline was given, for the reason of the scenarios left out (`10m`).
+    pub max_duration_label: Option<String>,
+}
+
+impl ExecOptions {
+    pub fn with_jobs(jobs: usize) -> Self {
+        ExecOptions { jobs, ..Default::default() }
+    }
+}
+
 /// Runs `cases` with at most `jobs` at a time; records come back in plan order. A scenario that
 /// panics is recorded as `error`; `stop` (Ctrl-C, SIGTERM) leaves the unstarted ones
 /// `interrupted`. Each record comes with its message bytes (for the `.eml` evidence).
@@ -127,28 +152,49 @@ pub async fn execute(
     cases: Vec<Case>,
     jobs: usize,
     events: mpsc::UnboundedSender<RunEvent>,
-    stop: tokio::sync::watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Vec<ScenarioResult> {
-    let permits = Arc::new(Semaphore::new(jobs.max(1)));
-    let mut handles = Vec::new();
+    execute_with(env, catalogue, cases, ExecOptions::with_jobs(jobs), events, stop).await
+}
+
+/// [`execute`] with retries, fail-fast and a deadline. Scenarios not started because of Ctrl-C,
+/// `fail_fast` or the deadline are recorded `interrupted`, with the cause as their reason.
+pub async fn execute_with(
+    env: Arc<RunEnv>,
+    catalogue: Arc<Catalogue>,
+    cases: Vec<Case>,
+    options: ExecOptions,
+    events: mpsc::UnboundedSender<RunEvent>,
+    stop: watch::Receiver<bool>,
+) -> Vec<ScenarioResult> {
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let halt = Halt::new(stop, options.clone());
+    // Scenarios start in plan order: the dispatcher waits for a free slot before starting the
+    // next one, so fail-fast and the deadline cut the plan at a predictable place.
+    let mut slots = Vec::new();
     for (idx, decision) in cases {
-        let (env, cat, permits, events, stop) = (env.clone(), catalogue.clone(), permits.clone(), events.clone(), stop.clone());
-        handles.push((idx, tokio::spawn(async move {
-            let loaded = &cat.scenarios[idx];
-            if let Decision::Skip { reason } = &decision {
-                return ScenarioResult::from(skipped_record(loaded, reason));
-            }
-            let _permit = permits.acquire_owned().await.expect("semaphore open");
-            if *stop.borrow() {
-                let mut r = blank_record(loaded);
-                r.outcome = Outcome::Interrupted;
-                r.reason = Some("the run was interrupted before this scenario started".into());
-                return ScenarioResult::from(r);
-            }
-            let name = crate::plan::case_name(&loaded.scenario);
+        let loaded = &catalogue.scenarios[idx];
+        if let Decision::Skip { reason } = &decision {
+            slots.push(Slot::Done(Box::new(skipped_record(loaded, reason).into())));
+            continue;
+        }
+        let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+        if let Some(why) = halt.reason() {
+            let mut r = blank_record(loaded);
+            r.outcome = Outcome::Interrupted;
+            r.reason = Some(why);
+            slots.push(Slot::Done(Box::new(r.into())));
+            continue;
+        }
+        let (env, cat, events, halt) = (env.clone(), catalogue.clone(), events.clone(), halt.clone());
+        let retries = options.retries;
+        slots.push(Slot::Running(idx, tokio::spawn(async move {
+            let _permit = permit;
+            let name = crate::plan::case_name(&cat.scenarios[idx].scenario);
             let _ = events.send(RunEvent::Started { name: name.clone() });
-            let run = run_guarded(env, cat.clone(), idx).await;
+            let run = run_attempts(&env, &cat, idx, retries, &halt, &events).await;
             let record = &run.record;
+            halt.after(record);
             let _ = events.send(RunEvent::Finished {
                 name,
                 outcome: record.outcome,
@@ -159,18 +205,108 @@ pub async fn execute(
         })));
     }
     let mut out = Vec::new();
-    for (idx, h) in handles {
-        match h.await {
-            Ok(r) => out.push(r),
-            Err(e) => {
-                // The task itself failed (cancelled): keep the scenario visible as an error.
-                let mut r = blank_record(&catalogue.scenarios[idx]);
-                r.reason = Some(format!("harness task failed: {e}"));
-                out.push(ScenarioResult::from(r));
-            }
+    for slot in slots {
+        match slot {
+            Slot::Done(r) => out.push(*r),
+            Slot::Running(idx, h) => match h.await {
+                Ok(r) => out.push(r),
+                Err(e) => {
+                    // The task itself failed (cancelled): keep the scenario visible as an error.
+                    let mut r = blank_record(&catalogue.scenarios[idx]);
+                    r.reason = Some(format!("harness task failed: {e}"));
+                    out.push(r.into());
+                }
+            },
         }
     }
     out
+}
+
+/// A case of the plan: recorded without running (skipped, interrupted) or running.
+enum Slot {
+    Done(Box<ScenarioResult>),
+    Running(usize, tokio::task::JoinHandle<ScenarioResult>),
+}
+
+/// Why no new scenario may start: Ctrl-C, fail-fast after a failure, or the deadline.
+#[derive(Clone)]
+struct Halt {
+    stop: watch::Receiver<bool>,
+    failed: Arc<std::sync::Mutex<Option<String>>>,
+    options: Arc<ExecOptions>,
+}
+
+impl Halt {
+    fn new(stop: watch::Receiver<bool>, options: ExecOptions) -> Self {
+        Halt { stop, failed: Default::default(), options: Arc::new(options) }
+    }
+
+    /// `Some(reason)` once new scenarios must not start.
+    fn reason(&self) -> Option<String> {
+        if *self.stop.borrow() {
+            return Some("the run was interrupted before this scenario started".into());
+        }
+        if let Some(first) = self.failed.lock().ok().and_then(|f| f.clone()) {
+            return Some(format!("not started: --fail-fast stopped the run after {first}"));
+        }
+        match self.options.deadline {
+            Some(d) if Instant::now() >= d => Some(format!(
+                "not started: --max-duration {} was reached",
+                self.options.max_duration_label.as_deref().unwrap_or("limit")
+            )),
+            _ => None,
+        }
+    }
+
+    /// Records the first final fail or error when fail-fast is on.
+    fn after(&self, record: &ScenarioRecord) {
+        if self.options.fail_fast
+            && matches!(record.outcome, Outcome::Fail | Outcome::Error)
+            && let Ok(mut first) = self.failed.lock()
+            && first.is_none()
+        {
+            *first = Some(format!("`{}` ended in {}", record.id, record.outcome.name()));
+        }
+    }
+}
+
+/// Runs a scenario, then again while it fails or errors and retries are left (and the run is
+/// not halting). A pass after a failed attempt is `flaky`; every earlier attempt is kept.
+async fn run_attempts(
+    env: &Arc<RunEnv>,
+    cat: &Arc<Catalogue>,
+    idx: usize,
+    retries: u32,
+    halt: &Halt,
+    events: &mpsc::UnboundedSender<RunEvent>,
+) -> ScenarioResult {
+    let mut earlier = Vec::new();
+    loop {
+        let mut run = run_guarded(env.clone(), cat.clone(), idx).await;
+        let record = &mut run.record;
+        let retry = matches!(record.outcome, Outcome::Fail | Outcome::Error) && earlier.len() < retries as usize;
+        if retry && halt.reason().is_none() {
+            let attempt = AttemptRecord::of(record, earlier.len() as u32 + 1);
+            let _ = events.send(RunEvent::Retrying {
+                name: record.name.clone(),
+                attempt: attempt.attempt,
+                outcome: record.outcome,
+                reason: record.reason.clone(),
+            });
+            earlier.push(attempt);
+            continue;
+        }
+        if !earlier.is_empty() && record.outcome == Outcome::Pass {
+            record.outcome = Outcome::Flaky;
+            record.reason = Some(format!(
+                "passed on attempt {} after {}",
+                earlier.len() + 1,
+                earlier.iter().map(|a| format!("{} ({})", a.outcome.name(), a.reason.as_deref().unwrap_or("no reason"))).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        record.attempts = earlier;
+        return run;
+    }
 }
 
 /// Runs one scenario in its own task so a panic becomes an `error` record, not a crash.

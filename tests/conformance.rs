@@ -3,7 +3,12 @@
 //! the embedded mock operator (`MSSCONF_MOCK_FAULTS` switches faults on). Reports are written
 //! as for `mssconf run` (to `MSSCONF_REPORT_DIR`, default `reports/<run id>/`).
 //! Production-tagged scenarios are ignored trials: `-- --ignored` runs them.
+//! `MSSCONF_SHARD=K/N` (or `hash:K/N`) keeps the trials of one shard: the default selection is
+//! split as `mssconf list --shard K/N` splits it, and the production-tagged scenarios as
+//! `mssconf list --tag production --shard K/N` does. A profile marked `environment: production`
+//! is refused: production runs go through `mssconf run --production`.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -11,6 +16,8 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mssconf::exec::env::RunEnv;
 use mssconf::exec::run::{run_scenario, skipped_record};
 use mssconf::plan::filter::PRODUCTION_TAG;
+use mssconf::plan::shard::Shard;
+use mssconf::target::model::Environment;
 use mssconf::plan::{Decision, case_name, decide};
 use mssconf::record::{Outcome, ScenarioRecord};
 use mssconf::runner::{self, TargetChoice};
@@ -35,8 +42,15 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let in_shard = match std::env::var("MSSCONF_SHARD") {
+        Ok(s) if !s.trim().is_empty() => match s.parse::<Shard>() {
+            Ok(shard) => shard_indices(&catalogue, shard),
+            Err(e) => fatal(&format!("MSSCONF_SHARD: {e}")),
+        },
+        _ => (0..catalogue.scenarios.len()).collect(),
+    };
     if args.list {
-        let trials = catalogue.scenarios.iter().map(|l| trial_shell(&l.scenario)).collect();
+        let trials = in_shard.iter().map(|&i| trial_shell(&catalogue.scenarios[i].scenario)).collect();
         libtest_mimic::run(&args, trials).exit();
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
@@ -51,17 +65,32 @@ fn main() {
         }
     };
     let acquired = rt.block_on(runner::acquire(&choice)).unwrap_or_else(|e| fatal(&e.to_string()));
+    if acquired.target.environment == Environment::Production {
+        fatal(&format!(
+            "target `{}` is marked `environment: production`: use `mssconf run --production --target …` (only production-tagged scenarios may run there)",
+            acquired.target.name
+        ));
+    }
     let run_id = runner::new_run_id();
     let env = RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), root.join("fixtures"), run_id.clone())
         .unwrap_or_else(|e| fatal(&e.to_string()));
     let shared = Arc::new(Shared { rt, env, catalogue: catalogue.clone(), records: Mutex::new(Vec::new()) });
-    let trials = (0..catalogue.scenarios.len()).map(|i| trial(shared.clone(), i)).collect();
+    let trials = in_shard.into_iter().map(|i| trial(shared.clone(), i)).collect();
     let conclusion = libtest_mimic::run(&args, trials);
     write_reports(&shared, root, &run_id, acquired.mock.is_some(), &acquired.target);
     if let Some(mock) = acquired.mock {
         shared.rt.block_on(mock.shutdown());
     }
     conclusion.exit();
+}
+
+/// Catalogue indices of the shard's trials, in catalogue order.
+fn shard_indices(catalogue: &Catalogue, shard: Shard) -> Vec<usize> {
+    let ids = |production: bool| {
+        catalogue.scenarios.iter().filter(move |l| is_production(&l.scenario) == production).map(|l| l.scenario.id.value.as_str())
+    };
+    let members: BTreeSet<&str> = shard.members(ids(false)).into_iter().chain(shard.members(ids(true))).collect();
+    (0..catalogue.scenarios.len()).filter(|&i| members.contains(catalogue.scenarios[i].scenario.id.value.as_str())).collect()
 }
 
 fn fatal(msg: &str) -> ! {
@@ -100,7 +129,7 @@ fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
 fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
     let reason = r.reason.clone().unwrap_or_default();
     match r.outcome {
-        Outcome::Pass => Ok(Completion::Completed),
+        Outcome::Pass | Outcome::Flaky => Ok(Completion::Completed),
         Outcome::Skip => Ok(Completion::ignored_with(format!("skipped: {reason}"))),
         Outcome::Fail => {
             let failed: Vec<String> = r

@@ -66,6 +66,7 @@ fn scenario(id: &str, profile: &str, outcome: Outcome, requirements: &[&str]) ->
         transcript: vec![],
         proofs: vec![],
         messages: vec![],
+        attempts: vec![],
     }
 }
 
@@ -255,7 +256,7 @@ fn json_round_trips_and_summarises() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let s = &v["summary"];
     assert_eq!(s["all_passed"], false);
-    assert_eq!(s["scenarios"], serde_json::json!({"total": 5, "pass": 1, "fail": 1, "error": 1, "skip": 1, "interrupted": 1}));
+    assert_eq!(s["scenarios"], serde_json::json!({"total": 5, "pass": 1, "fail": 1, "error": 1, "skip": 1, "interrupted": 1, "flaky": 0}));
     let status = &s["requirement_status"];
     assert_eq!(status["OPE/TLS.01"], "error", "pass + error → error");
     assert_eq!(status["OPE/AUTH.02"], "fail");

@@ -21,4 +21,6 @@ pub struct MockContext {
     pub whitelist: Vec<String>,
     /// Log each session's lines (redacted) on stderr.
     pub log_wire: bool,
+    /// Spent by the first EHLO when fault `flaky-once` is on (one per mock instance).
+    pub flaky_once: crate::faults::OneShot,
 }

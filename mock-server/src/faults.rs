@@ -7,6 +7,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,10 +29,12 @@ pub enum Fault {
     DropMidData,
     Slow,
     Garbage,
+    /// Test-only: not a deviation from the spec, so outside the fault matrix.
+    FlakyOnce,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 16] = [
+    pub const ALL: [Fault; 17] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -47,6 +51,7 @@ impl Fault {
         Fault::DropMidData,
         Fault::Slow,
         Fault::Garbage,
+        Fault::FlakyOnce,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +72,7 @@ impl Fault {
             Fault::DropMidData => "drop-mid-data",
             Fault::Slow => "slow",
             Fault::Garbage => "garbage",
+            Fault::FlakyOnce => "flaky-once",
         }
     }
 
@@ -89,12 +95,19 @@ impl Fault {
             Fault::DropMidData => "robustness: closes the SMTP connection in the middle of DATA",
             Fault::Slow => "robustness: delays replies beyond the target's reply timeout",
             Fault::Garbage => "robustness: answers one malformed reply line per session",
+            Fault::FlakyOnce => "test only: answers the first EHLO of this instance with 421 (a retry passes)",
         }
     }
 
     /// Robustness faults end scenarios as `error`; the others as `fail`.
     pub fn is_robustness(self) -> bool {
         matches!(self, Fault::DropMidData | Fault::Slow | Fault::Garbage)
+    }
+
+    /// Faults that exercise the harness itself (retries, flaky detection) rather than break a
+    /// requirement: the fault matrix leaves them out.
+    pub fn is_test_only(self) -> bool {
+        matches!(self, Fault::FlakyOnce)
     }
 }
 
@@ -180,6 +193,17 @@ impl FromIterator<Fault> for FaultSet {
     }
 }
 
+/// Fault `flaky-once` fires once per mock instance: the first caller gets `true`.
+#[derive(Debug, Clone, Default)]
+pub struct OneShot(Arc<AtomicBool>);
+
+impl OneShot {
+    /// True the first time only, across every clone of this value.
+    pub fn fire(&self) -> bool {
+        !self.0.swap(true, Ordering::SeqCst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +215,16 @@ mod tests {
         for f in Fault::ALL {
             assert_eq!(f.name().parse::<Fault>(), Ok(f));
         }
+    }
+
+    #[test]
+    fn one_shot_fires_once_across_clones() {
+        let a = OneShot::default();
+        let b = a.clone();
+        assert!(b.fire());
+        assert!(!a.fire() && !b.fire());
+        assert!(OneShot::default().fire(), "a new instance fires again");
+        assert!(Fault::FlakyOnce.is_test_only() && !Fault::Garbage.is_test_only());
     }
 
     #[test]

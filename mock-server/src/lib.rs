@@ -156,6 +156,7 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
         host_name: config.host_name.clone(),
         max_message_size: config.max_message_size,
         log_wire: config.log_wire,
+        flaky_once: Default::default(),
     })
 }
 

@@ -27,5 +27,6 @@ pub fn context(faults: &[Fault]) -> MockContext {
         max_message_size: 10 * 1024 * 1024,
         whitelist: crate::default_whitelist(DOMAIN),
         log_wire: false,
+        flaky_once: Default::default(),
     }
 }

@@ -301,6 +301,18 @@ async fn garbage_fault_answers_the_first_ehlo_with_a_malformed_line() {
 }
 
 #[tokio::test]
+async fn flaky_once_fault_refuses_only_the_first_ehlo_of_the_instance() {
+    let mock = start(&[Fault::FlakyOnce]).await;
+    let (mut smtp, _) = Smtp::connect(mock.endpoints().smtp_starttls).await;
+    assert_eq!(smtp.cmd("EHLO client.test").await.code, 421);
+    assert!(smtp.closed().await, "421 closes the connection");
+    for _ in 0..2 {
+        let (mut smtp, _) = Smtp::connect(mock.endpoints().smtp_starttls).await;
+        assert_eq!(smtp.cmd("EHLO client.test").await.code, 250, "later sessions are answered normally");
+    }
+}
+
+#[tokio::test]
 async fn plain_for_app_mailboxes_is_bound_to_the_client_certificate() {
     let mock = start(&[]).await;
     let (app1, app2) = (address(&mock, "app1"), address(&mock, "app2"));

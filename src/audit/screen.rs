@@ -80,6 +80,7 @@ pub fn verdict_word(o: Outcome) -> &'static str {
         Outcome::Error => "ERREUR",
         Outcome::Skip => "NON EXÉCUTÉ",
         Outcome::Interrupted => "INTERROMPU",
+        Outcome::Flaky => "INSTABLE",
     }
 }
 
@@ -88,7 +89,7 @@ pub fn outcome_sgr(o: Outcome) -> &'static str {
         Outcome::Pass => sgr::PASS,
         Outcome::Fail => sgr::FAIL,
         Outcome::Error => sgr::ERROR,
-        Outcome::Skip | Outcome::Interrupted => sgr::SKIP,
+        Outcome::Skip | Outcome::Interrupted | Outcome::Flaky => sgr::SKIP,
     }
 }
 

@@ -34,6 +34,8 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Run scenarios step by step in front of an auditor (interactive; see docs/audit.md).
     Audit(AuditArgs),
+    /// Compare two runs' report.json: new failures, fixes, new flaky scenarios, timing changes.
+    Diff(super::diff::DiffArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -83,6 +85,8 @@ pub struct RunArgs {
     /// Fault to switch on in the embedded mock (repeatable; see `mssconf mock --list-faults`).
     #[arg(long = "mock-fault", value_name = "NAME")]
     pub mock_fault: Vec<String>,
+    #[command(flatten)]
+    pub modes: super::run_modes::RunModeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +125,9 @@ pub struct ListArgs {
     /// Print a JSON array of `{id, title, requirements, profile, tags, file}`.
     #[arg(long)]
     pub json: bool,
+    /// Only shard K of N of the selection, as `run --shard K/N` would run it.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::plan::shard::Shard>,
 }
 
 #[derive(Debug, Args)]

@@ -80,10 +80,13 @@ pub fn list(args: &ListArgs) -> i32 {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let entries: Vec<ListEntry<'_>> = cat
-        .scenarios
-        .iter()
-        .filter(|l| filter.selects(&l.scenario))
+    let selected: Vec<_> = cat.scenarios.iter().filter(|l| filter.selects(&l.scenario)).collect();
+    let selected = match &args.shard {
+        Some(shard) => shard.keep(selected, |l| l.scenario.id.value.as_str()),
+        None => selected,
+    };
+    let entries: Vec<ListEntry<'_>> = selected
+        .into_iter()
         .map(|l| ListEntry {
             id: &l.scenario.id.value,
             title: &l.scenario.title,

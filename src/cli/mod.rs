@@ -4,11 +4,15 @@ pub mod args;
 pub mod audit;
 pub mod bundle;
 pub mod catalogue_cmds;
+pub mod diff;
+pub mod dry_run;
 pub mod keygen;
 pub mod mock;
 pub mod progress;
 pub mod proof;
 pub mod run;
+pub mod run_modes;
+pub mod selection;
 
 use clap::Parser;
 
@@ -28,5 +32,6 @@ pub fn main() -> i32 {
         Command::Proof(a) => proof::main(a),
         Command::Keygen(a) => keygen::main(a),
         Command::Audit(a) => audit::main(a),
+        Command::Diff(a) => diff::main(&a),
     }
 }

@@ -25,6 +25,18 @@ pub async fn show(mut events: mpsc::UnboundedReceiver<RunEvent>, total: u64) {
                     b.set_message(name);
                 }
             }
+            RunEvent::Retrying { name, attempt, outcome, reason } => {
+                let line = format!(
+                    "{:<11} {name} (attempt {attempt} ended in {}{})",
+                    "RETRY",
+                    outcome.name(),
+                    reason.map(|r| format!(": {r}")).unwrap_or_default()
+                );
+                match &bar {
+                    Some(b) => b.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
             RunEvent::Finished { name, outcome, reason, duration_ms } => {
                 let line = format!(
                     "{:<11} {name} ({duration_ms} ms){}",
@@ -53,5 +65,6 @@ pub fn label(o: Outcome) -> &'static str {
         Outcome::Error => "ERROR",
         Outcome::Skip => "SKIP",
         Outcome::Interrupted => "INTERRUPTED",
+        Outcome::Flaky => "FLAKY",
     }
 }

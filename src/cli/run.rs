@@ -10,7 +10,6 @@ use super::catalogue_cmds::{filter, load_or_report};
 use crate::exec::env::RunEnv;
 use crate::exit_code;
 use crate::plan::filter::Filter;
-use crate::plan::plan;
 use crate::record::{Outcome, RunRecord};
 use crate::scenario::catalogue::Catalogue;
 use crate::runner::{self, TargetChoice};
@@ -51,7 +50,7 @@ async fn run(args: RunArgs) -> i32 {
         Err(code) => return code,
     };
     let filter = match filter(&args.filter) {
-        Ok(f) => f,
+        Ok(f) => crate::plan::production::default_filter(f, args.modes.production),
         Err(code) => return code,
     };
     match run_and_report(&args, catalogue, &filter).await {
@@ -87,6 +86,13 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
         eprintln!("error: {e}");
         exit_code::CONFIG
     })?;
+    if let Err(e) = super::selection::check_choice(&choice, &args.modes) {
+        eprintln!("error: {e}");
+        return Err(exit_code::CONFIG);
+    }
+    if args.modes.dry_run {
+        return Err(super::dry_run::main(args, &catalogue, filter, &choice));
+    }
     let acquired = runner::acquire(&choice).await.map_err(|e| {
         eprintln!("error: {e}");
         exit_code::CONFIG
@@ -98,7 +104,16 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
     let root = args.catalogue.root.clone().unwrap_or_else(|| PathBuf::from("."));
     let run_id = runner::new_run_id();
     let report_dir = args.report_dir.clone().unwrap_or_else(|| runner::default_report_dir(&root, &run_id));
-    let planned = plan(&catalogue.scenarios, filter, &acquired.target);
+    let planned = match super::selection::select(&catalogue, filter, &acquired.target, embedded, &args.modes) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(m) = acquired.mock {
+                m.shutdown().await;
+            }
+            return Err(exit_code::CONFIG);
+        }
+    };
     let cases: Vec<runner::Case> = planned
         .iter()
         .map(|c| (catalogue.scenarios.iter().position(|l| std::ptr::eq(l, c.loaded)).unwrap_or(0), c.decision.clone()))
@@ -119,7 +134,8 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
         eprintln!("{signal}: finishing running scenarios, not starting new ones");
         let _ = stop_tx.send(true);
     });
-    let runs = runner::execute(env.clone(), catalogue.clone(), cases, args.jobs, tx, stop_rx).await;
+    let options = args.modes.exec_options(args.jobs);
+    let runs = runner::execute_with(env.clone(), catalogue.clone(), cases, options, tx, stop_rx).await;
     stopper.abort();
     let _ = progress.await;
     let (records, messages): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.record, r.messages)).unzip();
@@ -128,7 +144,10 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
     if let Some(m) = acquired.mock {
         m.shutdown().await;
     }
-    let _ = std::fs::remove_file(&acquired.profile_path).ok().filter(|_| embedded);
+    // Only the embedded mock's generated profile is ours to delete, never a user's --target.
+    if embedded {
+        let _ = std::fs::remove_file(&acquired.profile_path);
+    }
     let evidence = crate::evidence::write_evidence(&mut record, &messages, &report_dir, args.lang, Some(&env.secrets));
     let evidence_failed = match evidence {
         Ok(files) => {
@@ -186,17 +205,24 @@ fn selection(args: &RunArgs) -> Vec<String> {
     s.extend(f.requirement.iter().map(|x| format!("--requirement {x}")));
     s.extend(f.profile.iter().map(|x| format!("--profile {x}")));
     s.push(format!("--jobs {}", args.jobs));
+    s.extend(args.modes.describe());
     s
 }
 
 fn print_summary(r: &crate::record::RunRecord) {
     eprintln!(
-        "{} scenario(s): {} passed, {} failed, {} error(s), {} skipped, {} interrupted",
+        "{} scenario(s): {} passed, {} flaky, {} failed, {} error(s), {} skipped, {} interrupted",
         r.scenarios.len(),
         r.count(Outcome::Pass),
+        r.count(Outcome::Flaky),
         r.count(Outcome::Fail),
         r.count(Outcome::Error),
         r.count(Outcome::Skip),
         r.count(Outcome::Interrupted)
     );
+    // Flaky alone keeps exit 0, so it must not go unnoticed in a CI log.
+    let flaky: Vec<&str> = r.scenarios.iter().filter(|s| s.outcome == Outcome::Flaky).map(|s| s.id.as_str()).collect();
+    if !flaky.is_empty() {
+        eprintln!("WARNING: {} scenario(s) FLAKY (passed only on a retry): {}", flaky.len(), flaky.join(", "));
+    }
 }

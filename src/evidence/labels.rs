@@ -138,6 +138,8 @@ pub fn verdict_word(outcome: Outcome, lang: Lang) -> &'static str {
         (Lang::Fr, Outcome::Error) => "ERREUR",
         (Lang::Fr, Outcome::Skip) => "NON EXÉCUTÉ",
         (Lang::Fr, Outcome::Interrupted) => "INTERROMPU",
+        (Lang::Fr, Outcome::Flaky) => "INSTABLE",
+        (Lang::En, Outcome::Flaky) => "FLAKY",
         (Lang::En, Outcome::Pass) => "PASS",
         (Lang::En, Outcome::Fail) => "FAIL",
         (Lang::En, Outcome::Error) => "ERROR",

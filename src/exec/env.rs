@@ -12,6 +12,8 @@ use super::error::ExecError;
 use super::tls::{ClientIdentity, TlsSettings, TlsVersions};
 use crate::evidence::secret::{Secret, SecretSet};
 use crate::scenario::model::{ClientCert, Credential};
+use super::submission::SubmissionGate;
+use crate::target::allow::HostAllowList;
 use crate::target::model::{CertificateFiles, SecretSource, Target};
 
 /// Run-wide context. Cheap to share behind an `Arc`.
@@ -23,6 +25,10 @@ pub struct RunEnv {
     pub fixtures_dir: PathBuf,
     pub secrets: SecretSet,
     pub run_id: String,
+    /// The only hosts the run may contact (the profile's endpoints and http URLs).
+    pub hosts: HostAllowList,
+    /// Spacing and cap of the messages the run submits, shared by parallel scenarios.
+    pub submissions: SubmissionGate,
     trust_anchors: Vec<Vec<u8>>,
     http: reqwest::Client,
     tokens: Mutex<HashMap<(String, bool), Secret>>,
@@ -40,7 +46,10 @@ impl RunEnv {
         for p in &target.trust_anchors {
             trust_anchors.push(read(p)?);
         }
+        let hosts = HostAllowList::of(&target);
+        let submissions = SubmissionGate::new(&target.rate);
         let http = reqwest::Client::builder()
+            .redirect(redirects_within(hosts.clone()))
             .timeout(Duration::from_millis(target.timeouts.reply.max(1000)))
             .connect_timeout(Duration::from_millis(target.timeouts.connect.max(500)))
             .no_proxy()
@@ -54,6 +63,8 @@ impl RunEnv {
             fixtures_dir,
             secrets: SecretSet::new(),
             run_id,
+            hosts,
+            submissions,
             trust_anchors,
             http,
             tokens: Mutex::new(HashMap::new()),
@@ -172,6 +183,22 @@ impl RunEnv {
             _ => Err(ExecError::protocol(format!("token issuer {url} answered {status} without access_token"))),
         }
     }
+}
+
+/// Follows at most 5 redirects, and only to declared hosts: a redirect must not lead the harness
+/// to a host the target profile does not name.
+fn redirects_within(hosts: HostAllowList) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let refused = match attempt.url().host_str() {
+            Some(h) if hosts.allows(h) => None,
+            other => Some(other.unwrap_or("<none>").to_string()),
+        };
+        match refused {
+            _ if attempt.previous().len() >= 5 => attempt.error("more than 5 redirects"),
+            Some(host) => attempt.error(format!("safety: redirect to host `{host}`, which the target profile does not declare")),
+            None => attempt.follow(),
+        }
+    })
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ExecError> {

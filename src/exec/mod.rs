@@ -12,6 +12,7 @@ pub mod report_parse;
 pub mod run;
 pub mod sasl;
 pub mod smtp;
+pub mod submission;
 pub mod tls;
 pub mod transcript;
 pub mod whitelist;

@@ -2,6 +2,8 @@
 //! No IO here: everything needed was loaded before.
 
 pub mod filter;
+pub mod production;
+pub mod shard;
 
 use crate::scenario::interpolate::{lookup, references, scalar_text};
 use crate::scenario::load::Loaded;

@@ -10,11 +10,11 @@
 
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::ReportError;
 use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt, visible, visible_keeping};
-use crate::record::{Outcome, RunRecord, ScenarioRecord};
+use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord};
 
 const PROFILE_ORDER: [&str; 3] = ["general", "per-org", "app"];
 
@@ -92,8 +92,16 @@ fn test_case(s: &ScenarioRecord) -> TestCase {
 }
 
 fn status(s: &ScenarioRecord) -> TestCaseStatus {
+    let mut status = last_attempt_status(s);
+    // Success keeps earlier attempts as <flakyFailure>/<flakyError>; a scenario that never
+    // passed keeps them as <rerunFailure>/<rerunError>.
+    status.add_reruns(s.attempts.iter().map(rerun));
+    status
+}
+
+fn last_attempt_status(s: &ScenarioRecord) -> TestCaseStatus {
     match s.outcome {
-        Outcome::Pass => TestCaseStatus::success(),
+        Outcome::Pass | Outcome::Flaky => TestCaseStatus::success(),
         Outcome::Fail => failure(s),
         Outcome::Error => error(s),
         Outcome::Interrupted => interrupted(s),
@@ -103,6 +111,29 @@ fn status(s: &ScenarioRecord) -> TestCaseStatus {
             st
         }
     }
+}
+
+/// An earlier attempt of a retried scenario.
+fn rerun(a: &AttemptRecord) -> TestRerun {
+    let kind = if a.outcome == Outcome::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+    let mut r = TestRerun::new(kind);
+    let message = format!("attempt {}: {}: {}", a.attempt, a.outcome.name(), a.reason.as_deref().unwrap_or("no reason recorded"));
+    r.set_type(a.outcome.name()).set_message(visible(&message)).set_time(millis(a.duration_ms));
+    if let Some(started) = a.started {
+        r.set_timestamp(started);
+    }
+    let mut out = String::new();
+    for item in excerpt(&a.transcript, JUNIT_MAX_LINES) {
+        match item {
+            Item::Line(_, line) => out.push_str(&line.render()),
+            Item::Cut(n) => out.push_str(&format!("[... {n} lines cut here ...]")),
+        }
+        out.push('\n');
+    }
+    if !out.is_empty() {
+        r.set_system_out(visible_keep_newlines(&out));
+    }
+    r
 }
 
 /// `step 2 "AUTH with a revoked token": reply code: expected 535, got 235`
@@ -181,6 +212,9 @@ fn system_out(s: &ScenarioRecord) -> String {
     if let Some(reason) = &s.reason {
         out.push_str(&format!("reason: {reason}\n"));
     }
+    if !s.attempts.is_empty() {
+        out.push_str(&format!("attempts: {} (the transcript below is the last one)\n", s.attempts.len() + 1));
+    }
     out.push_str(&format!("--- transcript ({} lines, times in UTC) ---\n", s.transcript.len()));
     for item in excerpt(&s.transcript, JUNIT_MAX_LINES) {
         match item {
@@ -211,6 +245,45 @@ mod tests {
     fn empty_run_is_an_empty_testsuites() {
         let xml = render_junit(&crate::report::tests::empty_record()).unwrap();
         assert!(xml.contains(r#"<testsuites name="mssconf" tests="0" skipped="0" failures="0" errors="0""#), "{xml}");
+    }
+
+    /// A run with one scenario of this outcome and these earlier attempts.
+    fn retried(outcome: Outcome, earlier: &[Outcome]) -> RunRecord {
+        let mut record = crate::report::tests::empty_record();
+        let attempts: Vec<serde_json::Value> = earlier
+            .iter()
+            .enumerate()
+            .map(|(i, o)| serde_json::json!({"attempt": i + 1, "outcome": o, "reason": "reply code: expected 250, got 421",
+                "started": null, "duration_ms": 12, "transcript": []}))
+            .collect();
+        record.scenarios.push(
+            serde_json::from_value(serde_json::json!({
+                "id": "OPE/TLS.01.01", "name": "general::OPE/TLS.01.01", "title": "t", "title_en": null, "description": null,
+                "requirements": ["OPE/TLS.01"], "profile": "general", "tags": [], "confidence": null, "file": "f.yaml",
+                "file_sha256": "00", "outcome": outcome, "reason": null, "started": null, "duration_ms": 30,
+                "steps": [], "transcript": [], "proofs": [], "messages": [], "attempts": attempts
+            }))
+            .expect("valid scenario record"),
+        );
+        record
+    }
+
+    #[test]
+    fn flaky_is_a_success_with_its_failed_attempts_as_flaky_failures() {
+        let xml = render_junit(&retried(Outcome::Flaky, &[Outcome::Fail, Outcome::Error])).unwrap();
+        assert!(xml.contains("failures=\"0\" errors=\"0\""), "{xml}");
+        assert!(xml.contains("<flakyFailure time=\"0.012\" message=\"attempt 1: fail: reply code: expected 250, got 421\""), "{xml}");
+        assert!(xml.contains("<flakyError time=\"0.012\" message=\"attempt 2: error:"), "{xml}");
+        assert!(!xml.contains("<failure") && !xml.contains("<error"), "{xml}");
+        assert!(xml.contains("attempts: 3 (the transcript below is the last one)"), "{xml}");
+    }
+
+    #[test]
+    fn a_scenario_failing_every_attempt_keeps_them_as_reruns() {
+        let xml = render_junit(&retried(Outcome::Fail, &[Outcome::Fail])).unwrap();
+        assert!(xml.contains("failures=\"1\""), "{xml}");
+        assert!(xml.contains("<rerunFailure time=\"0.012\" message=\"attempt 1: fail:"), "{xml}");
+        assert!(!xml.contains("flaky"), "{xml}");
     }
 
     #[test]

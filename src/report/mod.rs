@@ -2,6 +2,7 @@
 //! `report.html` for auditors. Rendering is pure; the only IO is writing the files atomically.
 
 pub mod atomic;
+pub mod diff;
 pub mod excerpt;
 pub mod html;
 pub mod json;

@@ -39,9 +39,11 @@ impl RequirementStatus {
         RequirementStatus::NotCheckable,
     ];
 
-    /// The worst outcome wins: one failing scenario makes the requirement non-conformant.
+    /// The worst outcome wins: one failing scenario makes the requirement non-conformant. A
+    /// flaky scenario counts as passed here (it passed on a retry); the scenario itself stays
+    /// `flaky` in every report.
     pub fn from_outcomes(outcomes: &[Outcome], not_checkable: bool) -> Self {
-        let any = |o: Outcome| outcomes.contains(&o);
+        let any = |o: Outcome| outcomes.iter().any(|x| *x == o || (o == Outcome::Pass && *x == Outcome::Flaky));
         if outcomes.is_empty() {
             return if not_checkable { RequirementStatus::NotCheckable } else { RequirementStatus::NotRun };
         }
@@ -122,6 +124,9 @@ pub struct OutcomeCounts {
     pub error: usize,
     pub skip: usize,
     pub interrupted: usize,
+    /// Failed or errored, then passed on a retry (`--retries`); not counted in `pass`.
+    #[serde(default)]
+    pub flaky: usize,
 }
 
 impl OutcomeCounts {
@@ -133,6 +138,7 @@ impl OutcomeCounts {
             error: record.count(Outcome::Error),
             skip: record.count(Outcome::Skip),
             interrupted: record.count(Outcome::Interrupted),
+            flaky: record.count(Outcome::Flaky),
         }
     }
 
@@ -143,6 +149,7 @@ impl OutcomeCounts {
             Outcome::Error => self.error,
             Outcome::Skip => self.skip,
             Outcome::Interrupted => self.interrupted,
+            Outcome::Flaky => self.flaky,
         }
     }
 }
@@ -190,6 +197,9 @@ mod tests {
         assert_eq!(S::from_outcomes(&[Skip, Skip], false), S::Skip);
         assert_eq!(S::from_outcomes(&[Pass, Skip], false), S::Partial);
         assert_eq!(S::from_outcomes(&[Pass, Pass], true), S::Pass);
+        assert_eq!(S::from_outcomes(&[Flaky], false), S::Pass);
+        assert_eq!(S::from_outcomes(&[Flaky, Skip], false), S::Partial);
+        assert_eq!(S::from_outcomes(&[Flaky, Fail], false), S::Fail);
         assert_eq!(S::from_outcomes(&[], false), S::NotRun);
         assert_eq!(S::from_outcomes(&[], true), S::NotCheckable);
     }

@@ -102,6 +102,12 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
             );
         }
     }
+    if t.rate.messages_per_minute == 0 {
+        errors.push(
+            LoadError::new(line_of("messages_per_minute"), LoadErrorKind::Invalid, "`rate.messages_per_minute` is 0")
+                .expected("at least 1 (default 30)"),
+        );
+    }
     if t.mailboxes.len() > super::MAX_TEST_MAILBOXES {
         errors.push(
             LoadError::new(line_of("mailboxes:"), LoadErrorKind::Invalid, format!("{} mailboxes declared", t.mailboxes.len()))

@@ -1,5 +1,6 @@
 //! Target profiles: where the operator's endpoints are and which test mailboxes may be used.
 
+pub mod allow;
 pub mod load;
 pub mod model;
 

@@ -1,9 +1,11 @@
 //! CLI and end-to-end tests of `mssconf` (one test binary, one module per subject).
 
 mod audit;
+mod ci;
 mod cli;
 mod faults;
 mod mock_cli;
+mod safety;
 mod schema;
 mod validate;
 

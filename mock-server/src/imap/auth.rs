@@ -108,6 +108,7 @@ mod tests {
             max_message_size: 0,
             whitelist: vec![],
             log_wire: false,
+            flaky_once: Default::default(),
         }
     }
 

@@ -152,6 +152,11 @@ impl Session {
             self.io.write_raw(GARBAGE_LINE).await?;
             return Ok(Step::Continue);
         }
+        if self.ctx.faults.is_on(Fault::FlakyOnce) && self.ctx.flaky_once.fire() {
+            self.io.log.note("fault flaky-once: this instance's first EHLO is refused, the connection closed");
+            self.send(Reply::new(421, "4.3.2 Service temporarily unavailable (fault flaky-once)")).await?;
+            return Ok(Step::Close);
+        }
         let lines = capabilities(&self.ctx, self.io.is_tls(), &host);
         self.send(Reply::multi(250, lines)).await
     }

@@ -127,6 +127,7 @@ pub async fn start_with(faults: &[Fault], options: ImapOptions) -> Mock {
         max_message_size: 10 * 1024 * 1024,
         whitelist: vec![DOMAIN.into()],
         log_wire: std::env::var_os("MSSCONF_TEST_WIRE").is_some(),
+        flaky_once: Default::default(),
     };
     let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let implicit = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -77,7 +77,7 @@ pub enum RowStatus {
 impl From<Outcome> for RowStatus {
     fn from(o: Outcome) -> Self {
         match o {
-            Outcome::Pass => RowStatus::Ok,
+            Outcome::Pass | Outcome::Flaky => RowStatus::Ok,
             Outcome::Fail | Outcome::Error => RowStatus::Failed,
             Outcome::Skip | Outcome::Interrupted => RowStatus::NotSeen,
         }

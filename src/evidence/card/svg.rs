@@ -21,6 +21,7 @@ pub fn verdict_colour(outcome: Outcome) -> &'static str {
         Outcome::Error => "#bc4c00",
         Outcome::Skip => "#6e7781",
         Outcome::Interrupted => "#8250df",
+        Outcome::Flaky => "#9a6700",
     }
 }
 

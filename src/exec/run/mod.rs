@@ -141,6 +141,7 @@ pub fn blank_record(loaded: &Loaded) -> ScenarioRecord {
         transcript: vec![],
         proofs: vec![],
         messages: vec![],
+        attempts: vec![],
     }
 }
 

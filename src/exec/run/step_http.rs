@@ -28,8 +28,21 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
     out
 }
 
+/// An error and its sources, `a: b: c`.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
 async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Result<HttpObservation, ExecError> {
     let url = st.render(&step.url)?;
+    // Before any connection: an undeclared host is never contacted.
+    env.hosts.check_url(&url).map_err(|e| ExecError::harness(e.to_string()))?;
     let method = reqwest::Method::from_bytes(step.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| ExecError::harness(format!("bad HTTP method `{}`", step.method)))?;
     let t = st.connection("http");
@@ -51,7 +64,9 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
         req = req.body(body);
     }
     let resp = req.send().await.map_err(|e| {
-        if e.is_timeout() { ExecError::timeout(format!("{url}: {e}")) } else { ExecError::connect(format!("{url}: {e}")) }
+        // reqwest's message omits its causes (e.g. a redirect refused by the host allow-list).
+        let text = causes(&e);
+        if e.is_timeout() { ExecError::timeout(format!("{url}: {text}")) } else { ExecError::connect(format!("{url}: {text}")) }
     })?;
     let status = resp.status().as_u16();
     let headers: Vec<(String, String)> =

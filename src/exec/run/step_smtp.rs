@@ -188,6 +188,9 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
             // Before DATA: a refused message never reaches the server.
             guard(env)?.check_message(&built.bytes).map_err(refused)?;
             let bytes = built.bytes.clone();
+            // The run's rate and cap, shared by parallel scenarios: a refused message is not sent.
+            let admitted = env.submissions.admit().await?;
+            s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             st.remember_sent(built);
             let ex = s.data(&bytes).await.map_err(smtp_error)?;
             let obs = reply_obs(ex.final_reply.as_ref().unwrap_or(&ex.intermediate));
@@ -196,6 +199,11 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         SmtpAction::Command(a) => {
             let line = st.render(&a.line)?;
             guard(env)?.check_command(&line, expected_code(&a.expect)).map_err(refused)?;
+            // A raw DATA/BDAT may open a message too: it takes a slot of the run's rate and cap.
+            if crate::exec::submission::opens_a_message(&line) {
+                let admitted = env.submissions.admit().await?;
+                s.transcript().note(&admitted.describe(env.submissions.per_minute()));
+            }
             (reply_obs(&s.command(&line).await.map_err(smtp_error)?), a.expect.clone(), false)
         }
         SmtpAction::ExpectClosed(a) => {

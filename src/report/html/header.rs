@@ -9,7 +9,8 @@ use crate::record::Outcome;
 use crate::report::paris::{format_paris, format_utc};
 use crate::report::summary::{OutcomeCounts, RequirementStatus, Summary};
 
-const OUTCOMES: [Outcome; 5] = [Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Skip, Outcome::Interrupted];
+const OUTCOMES: [Outcome; 6] =
+    [Outcome::Pass, Outcome::Flaky, Outcome::Fail, Outcome::Error, Outcome::Skip, Outcome::Interrupted];
 
 pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     let (l, r, t) = (cx.l, cx.record, &cx.record.target);

@@ -250,7 +250,16 @@ pub fn outcome(lang: Lang, o: Outcome) -> &'static str {
             Outcome::Error => "error",
             Outcome::Skip => "not run",
             Outcome::Interrupted => "interrupted",
+            Outcome::Flaky => "flaky",
         },
+    }
+}
+
+/// Heading of a retried scenario's earlier attempts (`--retries`).
+pub fn earlier_attempts(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fr => "Tentatives précédentes",
+        Lang::En => "Earlier attempts",
     }
 }
 

@@ -42,6 +42,9 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
     if let Some(reason) = &s.reason {
         field(out, l.reason, &format!("<span class=\"multiline\">{}</span>", esc(reason)))?;
     }
+    if !s.attempts.is_empty() {
+        field(out, super::labels::earlier_attempts(cx.lang), &attempts(cx, s))?;
+    }
     field(out, l.requirements, &requirement_links(cx, &s.requirements))?;
     field(out, l.profile, &esc(&s.profile))?;
     if !s.tags.is_empty() {
@@ -66,6 +69,19 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
     writeln!(out, "<h4>{} ({})</h4>", esc(l.transcript), esc(l.times_utc))?;
     transcript::render(out, cx, s)?;
     writeln!(out, "</section>")
+}
+
+/// Earlier attempts of a retried scenario: `1. <badge> (120 ms): reason`.
+fn attempts(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
+    let items: String = s
+        .attempts
+        .iter()
+        .map(|a| {
+            let reason = a.reason.as_deref().map(|r| format!(": {}", esc(r))).unwrap_or_default();
+            format!("<li>{}. {} ({}){reason}</li>", a.attempt, outcome_badge(cx.lang, a.outcome), esc(&duration(a.duration_ms)))
+        })
+        .collect();
+    format!("<ul class=\"plain\">{items}</ul>")
 }
 
 fn field(out: &mut String, name: &str, value_html: &str) -> fmt::Result {

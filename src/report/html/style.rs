@@ -26,6 +26,7 @@ ul.plain { margin: 0; padding-left: 1.1rem; }
 .o-error { background: #8a3c00; }
 .o-skip { background: #4a4a4a; }
 .o-interrupted { background: #5a2a82; }
+.o-flaky { background: #6b5900; }
 .o-partial { background: #1f4e79; }
 .o-not_run, .o-not_checkable { background: #fff; color: #111; border-color: #111; }
 .counts { display: flex; flex-wrap: wrap; gap: .6rem; margin: .5rem 0 1rem; }

@@ -1,0 +1,36 @@
+//! What `run` (and its dry run) will run: the filtered plan, checked against production gating,
+//! then cut to the requested shard.
+
+use super::run_modes::RunModeArgs;
+use crate::plan::filter::Filter;
+use crate::plan::production::{self, ProductionError};
+use crate::plan::{PlannedCase, plan};
+use crate::runner::TargetChoice;
+use crate::scenario::catalogue::Catalogue;
+use crate::target::model::Target;
+
+/// Refusals known before the target is acquired (the embedded mock is never started for them).
+pub fn check_choice(choice: &TargetChoice, modes: &RunModeArgs) -> Result<(), ProductionError> {
+    match choice {
+        TargetChoice::EmbeddedMock(_) if modes.production => Err(ProductionError::EmbeddedMock),
+        _ => Ok(()),
+    }
+}
+
+/// The cases to run, in catalogue order. Production gating applies to the whole selection
+/// before sharding, so every CI job of a sharded run refuses the same way.
+pub fn select<'a>(
+    catalogue: &'a Catalogue,
+    filter: &Filter,
+    target: &Target,
+    embedded: bool,
+    modes: &RunModeArgs,
+) -> Result<Vec<PlannedCase<'a>>, ProductionError> {
+    production::check_mode(&target.name, target.environment, modes.production, embedded)?;
+    let planned = plan(&catalogue.scenarios, filter, target);
+    production::check_selection(modes.production, planned.iter().map(|c| &c.loaded.scenario))?;
+    Ok(match &modes.shard {
+        Some(shard) => shard.keep(planned, |c| c.loaded.scenario.id.value.as_str()),
+        None => planned,
+    })
+}

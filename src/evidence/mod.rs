@@ -51,11 +51,11 @@ pub fn write_evidence(
     let guard = Guard::new(secrets.cloned());
     std::fs::create_dir_all(dir).map_err(|e| EvidenceError::write(dir, e))?;
     let mut written = Vec::new();
-    for idx in 0..record.scenarios.len() {
+    for (idx, scenario) in record.scenarios.iter_mut().enumerate() {
         let bytes = messages.get(idx).map(Vec::as_slice).unwrap_or_default();
-        written.extend(messages::write_messages(dir, &mut record.scenarios[idx], bytes, &guard)?);
-        written.extend(proofs::write_scenario_proofs(dir, record, idx, bytes, lang, &guard)?);
+        written.extend(messages::write_messages(dir, scenario, bytes, &guard)?);
     }
+    written.extend(proofs::write_proofs(dir, record, messages, lang, &guard)?);
     written.extend(proofs::write_production_proof(dir, record, lang, &guard)?);
     Ok(written)
 }

@@ -64,24 +64,50 @@ fn message_for<'a>(s: &ScenarioRecord, proof: &ProofRecord, messages: &'a [Messa
     last(&|i, m| in_step(m) && received(i)).or_else(|| last(&|i, _| received(i))).or_else(|| last(&|_, m| in_step(m)))
 }
 
-/// Writes the proofs of scenario `idx` of `run` and sets each `ProofRecord::file`.
-pub fn write_scenario_proofs(
+type Rendered = Result<Option<(Vec<u8>, &'static str)>, EvidenceError>;
+
+/// Renders every proof of `run`, spreading the work over the machine's cores (a PNG card
+/// takes a noticeable fraction of a second in a debug build).
+fn render_all(run: &RunRecord, messages: &[Vec<MessageBytes>], lang: Lang, guard: &Guard) -> Vec<((usize, usize), Rendered)> {
+    let jobs: Vec<(usize, usize)> =
+        run.scenarios.iter().enumerate().flat_map(|(i, s)| (0..s.proofs.len()).map(move |p| (i, p))).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let chunk = jobs.len().div_ceil(workers).max(1);
+    let render_one = |&(i, p): &(usize, usize)| {
+        let bytes = messages.get(i).map(Vec::as_slice).unwrap_or_default();
+        ((i, p), render(run, &run.scenarios[i], &run.scenarios[i].proofs[p], bytes, lang, guard))
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(render_one).collect::<Vec<_>>())).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![((0, 0), Err(EvidenceError::Render { proof: "?".into(), reason: "a rendering thread panicked".into() }))]
+                })
+            })
+            .collect()
+    })
+}
+
+/// Writes the proofs of every scenario of `run` and sets each `ProofRecord::file`.
+/// `messages[i]` holds the message bytes of `run.scenarios[i]`.
+pub fn write_proofs(
     dir: &Path,
     run: &mut RunRecord,
-    idx: usize,
-    messages: &[MessageBytes],
+    messages: &[Vec<MessageBytes>],
     lang: Lang,
     guard: &Guard,
 ) -> Result<Vec<PathBuf>, EvidenceError> {
     let mut written = Vec::new();
-    for p in 0..run.scenarios[idx].proofs.len() {
-        let (s, proof) = (&run.scenarios[idx], &run.scenarios[idx].proofs[p]);
-        let Some((bytes, ext)) = render(run, s, proof, messages, lang, guard)? else {
+    for ((i, p), rendered) in render_all(run, messages, lang, guard) {
+        let Some((bytes, ext)) = rendered? else {
             continue;
         };
+        let proof = &mut run.scenarios[i].proofs[p];
         let rel = format!("{PROOFS_DIR}/{}", proof_file_name(&proof.id, ext));
         written.push(guard.write(&dir.join(&rel), &bytes)?);
-        run.scenarios[idx].proofs[p].file = Some(rel);
+        proof.file = Some(rel);
     }
     Ok(written)
 }

@@ -1,0 +1,68 @@
+//! Messages the harness builds and sends (fictitious data only).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::*;
+
+/// A message built by the harness from fictitious data only.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageSpec {
+    /// Name under which the sent message is remembered (`${captured.<name>.message_id}`, and
+    /// IMAP steps compare against it).
+    #[schemars(with = "String")]
+    pub name: Pos<String>,
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    /// Extra headers, e.g. `X-MSS-NIL`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Plain text body (UTF-8).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Send the text body unencoded (`Content-Transfer-Encoding: 8bit`, CRLF line ends) rather
+    /// than quoted-printable or base64, to check 8BITMIME transport (pair it with
+    /// `BODY=8BITMIME` on MAIL FROM). Default false.
+    #[serde(default)]
+    pub body_8bit: bool,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    /// Ask for a read receipt (RFC 8098) to this address.
+    #[serde(default)]
+    pub disposition_notification_to: Option<String>,
+    /// Pad the message with a text attachment to reach this many bytes.
+    #[serde(default)]
+    pub pad_to_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Attachment {
+    /// An `IHE_XDM.ZIP` built from a fixture patient's CDA documents.
+    Xdm(XdmAttachment),
+    /// A file from `fixtures/`.
+    File(FileAttachment),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct XdmAttachment {
+    /// Fixture patient key (`patients.<key>` of `fixtures/fixtures.yaml`).
+    pub patient: String,
+    /// Fixture document keys (`documents.<key>`), one CDA R2 file each, in this order.
+    pub documents: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileAttachment {
+    /// Path relative to `fixtures/`.
+    pub path: String,
+    pub content_type: String,
+    #[serde(default)]
+    pub filename: Option<String>,
+}

@@ -1,0 +1,176 @@
+//! SMTP steps: one connection, actions in order, each with its expectations.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::*;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpStep {
+    /// Endpoint name in the target profile: `smtp_starttls` or `smtp_implicit`.
+    #[schemars(with = "String")]
+    pub endpoint: Pos<String>,
+    #[serde(default)]
+    pub client_cert: Option<ClientCert>,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub tls_versions: Option<TlsVersions>,
+    /// The server may refuse what this step presents (typically a client certificate) at the
+    /// TLS level: a fatal alert from the server, during the handshake (TLS 1.2) or on the first
+    /// read after it (TLS 1.3), ends the step there as an observed refusal (passed). A refusal
+    /// that comes later is judged by the actions' expectations (AUTH 535, NO). Other TLS
+    /// failures (e.g. the server chain not verifying) remain errors. Default false.
+    #[serde(default)]
+    pub accept_tls_refusal: bool,
+    /// Expectations on the greeting.
+    #[serde(default)]
+    pub greeting: Option<SmtpExpect>,
+    pub actions: Vec<SmtpAction>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpAction {
+    Ehlo(SmtpEhlo),
+    Starttls(SmtpPlain),
+    Auth(SmtpAuth),
+    MailFrom(SmtpAddress),
+    RcptTo(SmtpAddress),
+    Data(SmtpData),
+    /// A raw command line, for checks that break the protocol order on purpose.
+    Command(SmtpCommand),
+    /// Checks that the server has closed the connection.
+    ExpectClosed(ExpectClosed),
+    Quit(SmtpPlain),
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpPlain {
+    #[serde(default)]
+    pub expect: Option<SmtpExpect>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpEhlo {
+    /// EHLO argument (default `mssconf.test`).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub expect: Option<SmtpExpect>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpAuth {
+    /// Mailbox role that logs in.
+    #[schemars(with = "String")]
+    pub mailbox: Pos<String>,
+    pub mechanism: Mechanism,
+    /// For optional mechanisms (e.g. OAUTHBEARER): when the server's last EHLO / CAPABILITY
+    /// does not offer `mechanism`, the scenario ends as skipped (not applicable) with that
+    /// reason instead of trying. Default false: the mechanism is tried whatever is announced.
+    #[serde(default)]
+    pub only_if_offered: bool,
+    /// Send the response with the AUTH command (default true).
+    #[serde(default = "yes")]
+    pub initial_response: bool,
+    #[serde(default)]
+    pub credential: Credential,
+    #[serde(default)]
+    pub expect: Option<SmtpExpect>,
+}
+
+/// Which credential an authentication presents.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Credential {
+    /// A valid token of the mailbox (or nothing, for certificate-based mechanisms).
+    #[default]
+    Valid,
+    /// An expired token of the mailbox (profile `negative.expired_token`).
+    Expired,
+    /// A syntactically broken token made up by the harness.
+    Malformed,
+    /// A valid token of another mailbox role.
+    TokenOf(#[schemars(with = "String")] Pos<String>),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpAddress {
+    /// The address (interpolated), without angle brackets.
+    pub address: String,
+    /// ESMTP parameters (`NOTIFY=SUCCESS`, `SIZE=…`, `RET=HDRS`…).
+    #[serde(default)]
+    pub params: Vec<String>,
+    #[serde(default)]
+    pub expect: Option<SmtpExpect>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpData {
+    pub message: MessageSpec,
+    /// Expectations on the final reply after the message.
+    #[serde(default)]
+    pub expect: Option<SmtpExpect>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpCommand {
+    pub line: String,
+    #[serde(default)]
+    pub expect: Option<SmtpExpect>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectClosed {
+    /// How long to wait for the close (default 2000 ms).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+}
+
+/// Expectations on an SMTP reply. Every field present must hold.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpExpect {
+    /// Reply code or class: `250`, `5xx`, `4xx|5xx`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub code: Option<Pos<String>>,
+    /// Enhanced status code prefix: `5.7`, `5.7.8`.
+    #[serde(default)]
+    pub enhanced: Option<String>,
+    /// Substring of the reply text (case-insensitive).
+    #[serde(default)]
+    pub text_contains: Option<String>,
+    /// EHLO keywords that must / must not be announced.
+    #[serde(default)]
+    pub capabilities: Option<CapabilityExpect>,
+    /// SASL challenges (decoded) must contain this (e.g. `"status":"401"`).
+    #[serde(default)]
+    pub challenge_contains: Option<String>,
+    /// The server closes the connection right after this reply.
+    #[serde(default)]
+    pub closes: Option<bool>,
+    /// TLS facts after a handshake (STARTTLS or implicit).
+    #[serde(default)]
+    pub tls: Option<TlsExpect>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityExpect {
+    #[serde(default)]
+    pub has: Vec<String>,
+    #[serde(default)]
+    pub lacks: Vec<String>,
+    /// Values that must appear after the `AUTH` keyword (or `AUTH=` in IMAP).
+    #[serde(default)]
+    pub auth_has: Vec<String>,
+}

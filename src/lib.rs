@@ -3,6 +3,7 @@
 //! Data flows scenario → plan → exec → verdict → evidence → report; each stage is a module.
 
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod evidence;
 pub mod exit_code;

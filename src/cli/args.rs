@@ -36,6 +36,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Compare two runs' report.json: new failures, fixes, new flaky scenarios, timing changes.
     Diff(super::diff::DiffArgs),
+    /// Measure performance figures, each beside a baseline from the same run (docs/performance.md).
+    Bench(super::bench::BenchArgs),
 }
 
 #[derive(Debug, Args, Clone)]

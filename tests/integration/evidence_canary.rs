@@ -3,10 +3,10 @@
 //! `.eml`, and the bundle's entries — is scanned for every token the mock issued or the harness
 //! made up, in clear, base64 at any alignment, and inside decoded base64 runs.
 
-mod evidence_support;
+
 
 use base64::Engine;
-use evidence_support::{Scanner, all_files, everything, find_token, root, run_in_process, test_scenarios};
+use crate::evidence_support::{Scanner, all_files, everything, find_token, root, run_in_process, test_scenarios};
 use mssconf::evidence::bundle::create_bundle;
 use mssconf::evidence::bundle::keys;
 use mssconf::runner::TargetChoice;

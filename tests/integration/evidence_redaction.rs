@@ -2,7 +2,7 @@
 //! client's base64 response too) must not put the token into the transcript, the reports or the
 //! proofs: the run's secret set scrubs it wherever it lands.
 
-mod evidence_support;
+
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use evidence_support::{all_files, find_token, run_in_process};
+use crate::evidence_support::{all_files, find_token, run_in_process};
 use mssconf::plan::filter::Filter;
 use mssconf::runner::TargetChoice;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};

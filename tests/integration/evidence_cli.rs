@@ -1,14 +1,14 @@
 //! The evidence commands as a user runs them: `keygen`, `proof` (the production test, here
 //! against the embedded mock), and a run stopped by SIGTERM that still writes its reports.
 
-mod evidence_support;
+
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use evidence_support::{root, test_scenarios};
+use crate::evidence_support::{root, test_scenarios};
 
 fn mssconf(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mssconf")).args(args).output().unwrap();

@@ -1,6 +1,6 @@
 //! IMAP transport and authentication of the mock operator, over real sockets and real TLS.
 
-mod imap_common;
+use crate::imap_common;
 
 use imap_common::*;
 

@@ -1,7 +1,7 @@
 //! Bundles built from a real run (production test + token refusals against the embedded mock):
 //! layout and naming, verification of a fresh bundle, and every kind of tampering named.
 
-mod evidence_support;
+
 
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use evidence_support::{everything, run_in_process, test_scenarios};
+use crate::evidence_support::{everything, run_in_process, test_scenarios};
 use mssconf::cli::args::Lang;
 use mssconf::evidence::bundle::verify::{Signer, Verification, verify_bundle};
 use mssconf::evidence::bundle::{create_bundle, keys, load_run};

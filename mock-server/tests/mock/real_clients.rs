@@ -3,7 +3,7 @@
 //! (TLS 1.1 refused). Each test skips with a printed reason when its tool is missing, unless
 //! `MSSCONF_REQUIRE_TOOLS=1` (set by `.ci/run`, which installs them): then it fails.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

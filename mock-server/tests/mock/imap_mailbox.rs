@@ -1,7 +1,7 @@
 //! IMAP mailbox operations of the mock operator: folders, FETCH byte for byte, SEARCH, STORE,
 //! APPEND, COPY/MOVE/EXPUNGE, IDLE.
 
-mod imap_common;
+use crate::imap_common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Each IMAP-side fault of the mock changes exactly what it names (the fault-free behaviour is
 //! asserted in imap_auth.rs and imap_mailbox.rs).
 
-mod imap_common;
+use crate::imap_common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! TLS behaviour of the mock's listeners: versions, cipher allow-list, certificates, and the
 //! TLS faults. Includes an openssl s_client cross-check.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

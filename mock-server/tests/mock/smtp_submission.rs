@@ -1,6 +1,6 @@
 //! SMTP submission against a running mock, over real sockets and TLS.
 
-mod support;
+use crate::support;
 
 use mssconf_mock::faults::Fault;
 use mail_parser::MimeHeaders;

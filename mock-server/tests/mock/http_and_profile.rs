@@ -1,6 +1,6 @@
 //! The mock's HTTP services, its start/stop API and the target profile it writes.
 
-mod support;
+use crate::support;
 
 use mssconf_mock::{MockConfig, MockOperator};
 use support::*;

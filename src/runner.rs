@@ -39,6 +39,8 @@ pub struct AcquiredTarget {
 pub enum TargetError {
     #[error("target profile {}:\n{}", .0.display(), .1.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Profile(PathBuf, Vec<LoadError>),
+    #[error("target profile {}: secret files are not private:\n{}", .0.display(), .1.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    SecretFiles(PathBuf, Vec<String>),
     #[error("embedded mock operator: {0}")]
     Mock(String),
 }
@@ -56,6 +58,10 @@ pub async fn acquire(choice: &TargetChoice) -> Result<AcquiredTarget, TargetErro
     match choice {
         TargetChoice::Profile(path) => {
             let target = load_target(path).map_err(|e| TargetError::Profile(path.clone(), e))?;
+            let lax = crate::target::private_file::lax_files(&target);
+            if !lax.is_empty() {
+                return Err(TargetError::SecretFiles(path.clone(), lax));
+            }
             Ok(AcquiredTarget { target, profile_path: path.clone(), mock: None })
         }
         TargetChoice::EmbeddedMock(faults) => {

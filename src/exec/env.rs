@@ -15,6 +15,7 @@ use crate::scenario::model::{ClientCert, Credential};
 use super::submission::SubmissionGate;
 use crate::target::allow::HostAllowList;
 use crate::target::model::{CertificateFiles, SecretSource, Target};
+use crate::target::private_file;
 
 /// Run-wide context. Cheap to share behind an `Arc`.
 pub struct RunEnv {
@@ -106,7 +107,8 @@ impl RunEnv {
 
     fn identity(&self, files: &CertificateFiles) -> Result<ClientIdentity, ExecError> {
         let cert_chain_pem = read(&files.cert)?;
-        let key = Secret::new(String::from_utf8_lossy(&read(&files.key)?).to_string());
+        let key = private_file::read_text(&files.key).map_err(ExecError::harness)?;
+        let key = Secret::new(key.to_string());
         Ok(ClientIdentity { cert_chain_pem, key })
     }
 
@@ -156,7 +158,7 @@ impl RunEnv {
             SecretSource::Env(var) => std::env::var(var)
                 .map(Secret::new)
                 .map_err(|_| ExecError::harness(format!("environment variable {var} (token) is not set"))),
-            SecretSource::File(path) => Ok(Secret::new(String::from_utf8_lossy(&read(path)?).trim().to_string())),
+            SecretSource::File(path) => Ok(Secret::new(private_file::read_text(path).map_err(ExecError::harness)?.to_string())),
             SecretSource::Issuer => self.issue_token(address, expired).await,
         }
     }

@@ -3,6 +3,7 @@
 pub mod allow;
 pub mod load;
 pub mod model;
+pub mod private_file;
 
 /// Endpoint names a profile may declare.
 pub const ENDPOINT_NAMES: [&str; 4] = ["smtp_starttls", "smtp_implicit", "imap_starttls", "imap_implicit"];

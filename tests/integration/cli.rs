@@ -76,3 +76,27 @@ fn a_profile_with_an_inline_token_is_refused_with_its_line() {
     assert!(err.contains("bad.yaml:") && err.contains("secrets never go into a profile file"), "{err}");
     assert!(!err.contains("eyJzdWIiOiI4MDAwMDAwMDAwMDEifQ"), "the refusal must not print the secret: {err}");
 }
+
+#[test]
+fn a_secret_file_open_to_others_is_refused_before_anything_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("org1.token");
+    std::fs::write(&token, "fictitious-token-value\n").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let p = dir.path().join("lax.yaml");
+    let src = std::fs::read_to_string(root().join("targets/example-operator.yaml"))
+        .unwrap()
+        .replace("/run/secrets/mssconf/org1.token", token.to_str().unwrap());
+    std::fs::write(&p, src).unwrap();
+    let report = dir.path().join("r");
+    let out = mssconf(&["run", "--target", p.to_str().unwrap(), "--report-dir", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("mode 644") && err.contains(&format!("chmod 600 {}", token.display())), "{err}");
+    assert!(!err.contains("fictitious-token-value"), "the refusal must not print the secret: {err}");
+    // Fixed as told, the same profile gets past the check (it then fails on its unreachable hosts).
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = mssconf(&["run", "--dry-run", "--target", p.to_str().unwrap(), "--report-dir", report.to_str().unwrap()]);
+    assert!(!text(&out.stderr).contains("chmod 600"), "{}", text(&out.stderr));
+}

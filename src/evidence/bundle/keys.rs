@@ -87,22 +87,8 @@ pub fn read_public_key(path: &Path) -> Result<VerifyingKey, EvidenceError> {
     parse_public_key(&text).map_err(|r| EvidenceError::key(path, r))
 }
 
-#[cfg(unix)]
 fn check_private(path: &Path) -> Result<(), EvidenceError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path).map_err(|e| EvidenceError::read(path, e))?.permissions().mode();
-    if mode & 0o077 != 0 {
-        return Err(EvidenceError::key(
-            path,
-            format!("the private key is readable by group or others (mode {:o}); run `chmod 600 {}`", mode & 0o777, path.display()),
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<(), EvidenceError> {
-    Ok(())
+    crate::target::private_file::check(path).map_err(|reason| EvidenceError::key(path, reason))
 }
 
 /// Creates `dir/mssconf.key` (mode 0600) and `dir/mssconf.pub`; refuses to overwrite either.

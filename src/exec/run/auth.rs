@@ -51,7 +51,7 @@ pub async fn login(
                 std::env::var(var).map_err(|_| ExecError::harness(format!("environment variable {var} (password) is not set")))?,
             )),
             Some(SecretSource::File(p)) => Some(Secret::new(
-                std::fs::read_to_string(p).map_err(|e| ExecError::harness(format!("{}: {e}", p.display())))?.trim().to_string(),
+                crate::target::private_file::read_text(p).map_err(ExecError::harness)?.to_string(),
             )),
             _ => None,
         },

@@ -30,6 +30,7 @@ pub fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
+/// Alias replay limits of [`yaml_options`] (also named in the error messages).
 pub fn yaml_alias_limits() -> serde_saphyr::options::AliasLimits {
     let mut limits = serde_saphyr::options::AliasLimits::default();
     limits.max_total_replayed_events = 20_000;
@@ -38,6 +39,7 @@ pub fn yaml_alias_limits() -> serde_saphyr::options::AliasLimits {
     limits
 }
 
+/// Parser budget of [`yaml_options`] (also named in the error messages).
 pub fn yaml_budget() -> serde_saphyr::Budget {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_documents = 1;
@@ -132,6 +134,31 @@ mod tests {
         let e = err("id: A/B.01.01\ntitle: t\nrequirements: X\nprofile: general\nsteps: []\n");
         assert_eq!(e.span.line, 3);
         assert!(e.to_string().contains("expected"), "{e}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_pointed_at() {
+        let bytes = b"id: x\ntitle: \"caf\xe9\"\n".to_vec();
+        let e = not_utf8(Path::new("s.yaml"), String::from_utf8(bytes).unwrap_err());
+        assert_eq!(e.to_string(), "s.yaml:2:12: byte 0xE9 is not UTF-8; expected UTF-8 text");
+    }
+
+    #[test]
+    fn devices_are_refused_without_reading() {
+        let e = read_bounded(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(e.to_string(), "/dev/zero:1:1: not a regular file; expected a YAML file");
+    }
+
+    #[test]
+    fn alias_bombs_hit_a_named_limit() {
+        let mut src = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (i, name) in ["b", "c", "d", "e", "f"].iter().enumerate() {
+            let prev = ["a", "b", "c", "d", "e"][i];
+            src += &format!("{name}: &{name} [{}]\n", vec![format!("*{prev}"); 10].join(", "));
+        }
+        let e = parse_yaml::<serde_json::Value>(Path::new("f.yaml"), &src).unwrap_err();
+        assert_eq!(e.kind, LoadErrorKind::TooLarge, "{e}");
+        assert!(e.to_string().contains("20000"), "{e}");
     }
 
     #[test]

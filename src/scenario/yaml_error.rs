@@ -111,7 +111,7 @@ fn describe(text: &str, source: &str) -> (LoadErrorKind, String, String) {
         let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
         return (LoadErrorKind::Duplicate, format!("duplicate key `{key}`"), "each key once per mapping".into());
     }
-    let table: [(&str, &str, &str); 10] = [
+    let table: [(&str, &str, &str); 9] = [
         ("invalid trailing content after", "unexpected content after a quoted value", "a line break, a comment or `,` `]` `}` after the closing quote"),
         ("recursion limit exceeded", "", ""),
         ("unclosed quote", "unclosed quote", "the closing quote of the string that starts here"),
@@ -120,12 +120,14 @@ fn describe(text: &str, source: &str) -> (LoadErrorKind, String, String) {
         ("tabs disallowed", "tab used for indentation", "spaces for indentation (YAML forbids tabs there)"),
         ("cannot deserialize null into string", "empty value", "a text (write `\"\"` for an empty one)"),
         ("merge value must be mapping", "`<<` merges something that is not a mapping", "a mapping or a list of mappings after `<<`"),
-        ("unexpected character", "", "printable text (no control characters)"),
         ("unknown tag", "", "no YAML tag (`!name`): tags are not supported"),
     ];
     if text.contains("recursion limit exceeded") {
         let depth = yaml_budget().flow_nesting_limit;
         return (TooLarge, format!("nesting deeper than {depth} levels"), format!("at most {depth} nested lists or mappings"));
+    }
+    if let Some(ch) = text.strip_prefix("unexpected character: `").and_then(|c| c.strip_suffix('\'')) {
+        return syntax(&format!("unexpected character `{ch}`"), "printable text (no control characters)");
     }
     if let Some(tag) = text.strip_prefix("unsupported tag ") {
         return syntax(&format!("unsupported tag {tag}"), "no YAML tag (`!name`): tags are not supported");
@@ -206,6 +208,8 @@ mod tests {
         assert!(m.contains("no YAML value"), "{m}");
         let (_, m, _) = describe("unexpected end of input", "a: [1,\n");
         assert!(m.contains("unfinished"), "{m}");
+        let (_, m, _) = describe("unexpected character: `\\u{0}'", "x");
+        assert_eq!(m, "unexpected character `\\u{0}`");
         let (_, m, e) = describe("something new", "x");
         assert_eq!((m.as_str(), e.as_str()), ("YAML: something new", WELL_FORMED));
     }

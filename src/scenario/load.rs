@@ -16,9 +16,45 @@ pub struct Loaded {
     pub scenario: Scenario,
 }
 
-/// Options bounding what a YAML document may cost (alias bombs, deep nesting).
+/// Options bounding what a YAML document may cost (alias bombs, deep nesting, huge anchors).
+/// A scenario or profile is a few KB with no anchor: these limits are far above any real file
+/// and far below what a hostile one of [`MAX_FILE_BYTES`] could make the parser allocate.
 pub fn yaml_options() -> serde_saphyr::Options {
-    serde_saphyr::Options::default()
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(yaml_budget());
+    options.alias_limits = yaml_alias_limits();
+    // `!include x` would otherwise be read as the text "x": refuse tags, none is meaningful here.
+    options.reject_unsupported_tags = true;
+    // The snippet is not shown (we print our own position): do not build it.
+    options.with_snippet = false;
+    options
+}
+
+/// Alias replay limits of [`yaml_options`] (also named in the error messages).
+pub fn yaml_alias_limits() -> serde_saphyr::options::AliasLimits {
+    let mut limits = serde_saphyr::options::AliasLimits::default();
+    limits.max_total_replayed_events = 20_000;
+    limits.max_replay_stack_depth = 16;
+    limits.max_alias_expansions_per_anchor = 1_000;
+    limits
+}
+
+/// Parser budget of [`yaml_options`] (also named in the error messages).
+pub fn yaml_budget() -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_documents = 1;
+    budget.max_depth = 32;
+    budget.flow_nesting_limit = 32;
+    budget.max_events = 200_000;
+    budget.max_nodes = 100_000;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_merge_keys = 100;
+    // Counts replayed scalars too: an anchor copied by aliases cannot grow past 4 × the file cap.
+    budget.max_total_scalar_bytes = 4 * MAX_FILE_BYTES as usize;
+    budget.max_recorded_anchor_bytes = 4 * MAX_FILE_BYTES as usize;
+    budget.max_recorded_anchor_events = 20_000;
+    budget
 }
 
 /// Reads and parses one scenario file. Never panics on malformed input.
@@ -28,25 +64,41 @@ pub fn load_file(file: &Path) -> Result<Loaded, LoadError> {
     Ok(Loaded { file: file.to_path_buf(), source, scenario })
 }
 
-/// Reads a text file of at most [`MAX_FILE_BYTES`].
+/// Reads a text file of at most [`MAX_FILE_BYTES`]. Larger files, devices and FIFOs are refused
+/// before anything is read: never more than the cap is held in memory, and nothing blocks.
 pub fn read_bounded(file: &Path) -> Result<String, LoadError> {
-    let at = Span::new(file, 0, 0);
-    let meta = std::fs::metadata(file)
-        .map_err(|e| LoadError::new(at.clone(), LoadErrorKind::Io, format!("cannot read file: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(LoadError::new(
-            at,
-            LoadErrorKind::TooLarge,
-            format!("file is {} bytes", meta.len()),
-        )
-        .expected(format!("at most {MAX_FILE_BYTES} bytes")));
+    use std::io::Read;
+    let at = Span::new(file, 1, 1);
+    let io = |e: std::io::Error| LoadError::new(at.clone(), LoadErrorKind::Io, format!("cannot read file: {e}")).expected("a readable file");
+    let meta = std::fs::metadata(file).map_err(io)?;
+    if !meta.is_file() {
+        return Err(LoadError::new(at, LoadErrorKind::Io, "not a regular file").expected("a YAML file"));
     }
-    let bytes = std::fs::read(file)
-        .map_err(|e| LoadError::new(at.clone(), LoadErrorKind::Io, format!("cannot read file: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| {
-        LoadError::new(at, LoadErrorKind::Syntax, format!("file is not UTF-8 (byte {})", e.utf8_error().valid_up_to()))
-            .expected("UTF-8 text")
-    })
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(at, &format!("file is {} bytes", meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may grow between the size check and the read: read one byte more than the cap.
+    std::fs::File::open(file).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(at, &format!("file is more than {MAX_FILE_BYTES} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|e| not_utf8(file, e))
+}
+
+fn too_large(at: Span, what: &str) -> LoadError {
+    LoadError::new(at, LoadErrorKind::TooLarge, what).expected(format!("at most {MAX_FILE_BYTES} bytes"))
+}
+
+/// Points at the first byte that is not UTF-8, by line and column (in characters).
+fn not_utf8(file: &Path, e: std::string::FromUtf8Error) -> LoadError {
+    let bytes = e.as_bytes();
+    let valid = e.utf8_error().valid_up_to();
+    let text = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+    let line = text.matches('\n').count() as u64 + 1;
+    let column = text.rsplit('\n').next().unwrap_or_default().chars().count() as u64 + 1;
+    LoadError::new(Span::new(file, line, column), LoadErrorKind::Syntax, format!("byte 0x{:02X} is not UTF-8", bytes[valid]))
+        .expected("UTF-8 text")
 }
 
 /// Parses YAML into `T`, turning serde-saphyr's error into a positioned [`LoadError`].
@@ -54,70 +106,9 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &Path, source: &str) -> 
     let parsed = std::panic::catch_unwind(|| serde_saphyr::from_str_with_options::<T>(source, yaml_options()));
     match parsed {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(convert_error(file, &e)),
-        Err(_) => Err(LoadError::new(Span::new(file, 0, 0), LoadErrorKind::Syntax, "the YAML parser failed on this file")),
-    }
-}
-
-fn convert_error(file: &Path, e: &serde_saphyr::Error) -> LoadError {
-    let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-    let text = e.without_snippet().to_string();
-    // serde-saphyr prefixes "error: line N column M: "; we print our own position.
-    let text = text.lines().next().unwrap_or_default().trim();
-    let text = strip_position_prefix(text);
-    let text = strip_position_suffix(text);
-    // "expected sequence start" alone says nothing about what was found.
-    let owned;
-    let text = if let Some(rest) = text.strip_prefix("expected ") {
-        owned = format!("wrong type or syntax, expected {rest}");
-        owned.as_str()
-    } else {
-        text
-    };
-    let kind = if text.contains("budget") || text.contains("limit") || text.contains("depth") {
-        LoadErrorKind::TooLarge
-    } else {
-        LoadErrorKind::Syntax
-    };
-    let (message, expected) = match text.split_once(", expected ").or_else(|| text.split_once("; expected ")) {
-        Some((m, exp)) => (m.to_string(), Some(exp.to_string())),
-        None => match scalar_type(text) {
-            Some(what) => (format!("wrong type ({text})"), Some(what.to_string())),
-            None => (format!("YAML: {text}"), None),
-        },
-    };
-    let mut err = LoadError::new(Span::new(file, line, column), kind, message);
-    err.expected = expected;
-    err
-}
-
-fn strip_position_prefix(text: &str) -> &str {
-    let t = text.strip_prefix("error: ").unwrap_or(text);
-    if t.starts_with("line ")
-        && let Some(idx) = t.find(": ")
-    {
-        return &t[idx + 2..];
-    }
-    t
-}
-
-/// serde-saphyr says `invalid u64` for a scalar of the wrong type: name what was expected.
-fn scalar_type(text: &str) -> Option<&'static str> {
-    let ty = text.strip_prefix("invalid ")?;
-    Some(match ty.trim() {
-        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)",
-        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
-        "f32" | "f64" => "a number",
-        "bool" | "boolean" => "true or false",
-        "char" => "a single character",
-        _ => return None,
-    })
-}
-
-fn strip_position_suffix(text: &str) -> &str {
-    match text.rfind(" at line ") {
-        Some(idx) if text[idx..].contains(", column ") => &text[..idx],
-        _ => text,
+        Ok(Err(e)) => Err(super::yaml_error::convert(file, source, &e)),
+        Err(_) => Err(LoadError::new(Span::new(file, 1, 1), LoadErrorKind::Syntax, "the YAML parser failed on this file")
+            .expected("a YAML file the parser can read (please report this file)")),
     }
 }
 
@@ -143,6 +134,31 @@ mod tests {
         let e = err("id: A/B.01.01\ntitle: t\nrequirements: X\nprofile: general\nsteps: []\n");
         assert_eq!(e.span.line, 3);
         assert!(e.to_string().contains("expected"), "{e}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_pointed_at() {
+        let bytes = b"id: x\ntitle: \"caf\xe9\"\n".to_vec();
+        let e = not_utf8(Path::new("s.yaml"), String::from_utf8(bytes).unwrap_err());
+        assert_eq!(e.to_string(), "s.yaml:2:12: byte 0xE9 is not UTF-8; expected UTF-8 text");
+    }
+
+    #[test]
+    fn devices_are_refused_without_reading() {
+        let e = read_bounded(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(e.to_string(), "/dev/zero:1:1: not a regular file; expected a YAML file");
+    }
+
+    #[test]
+    fn alias_bombs_hit_a_named_limit() {
+        let mut src = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (i, name) in ["b", "c", "d", "e", "f"].iter().enumerate() {
+            let prev = ["a", "b", "c", "d", "e"][i];
+            src += &format!("{name}: &{name} [{}]\n", vec![format!("*{prev}"); 10].join(", "));
+        }
+        let e = parse_yaml::<serde_json::Value>(Path::new("f.yaml"), &src).unwrap_err();
+        assert_eq!(e.kind, LoadErrorKind::TooLarge, "{e}");
+        assert!(e.to_string().contains("20000"), "{e}");
     }
 
     #[test]

@@ -6,3 +6,4 @@ pub mod load;
 pub mod interpolate;
 pub mod model;
 pub mod validate;
+pub mod yaml_error;

@@ -15,11 +15,20 @@ pub fn load_target(file: &Path) -> Result<Target, Vec<LoadError>> {
     if !inline.is_empty() {
         return Err(inline);
     }
-    let mut target: Target = parse_yaml(file, &source).map_err(|e| vec![e])?;
+    let mut target: Target = parse_yaml(file, &source).map_err(|e| vec![explain(e)])?;
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     resolve_paths(&mut target, &base);
     let errors = check(file, &source, &target);
     if errors.is_empty() { Ok(target) } else { Err(errors) }
+}
+
+/// serde cannot say which form of an untagged enum was meant: name the accepted ones.
+fn explain(mut e: LoadError) -> LoadError {
+    if e.message.contains("untagged enum AppAuthForms") {
+        e.message = "unknown `app_auth_form`".into();
+        e.expected = Some("plain, external or certificate-only, or `{ smtp: FORM, imap: FORM }`".into());
+    }
+    e
 }
 
 fn resolve_paths(t: &mut Target, base: &Path) {
@@ -79,7 +88,13 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
             .map(|(i, l)| Span::new(file, i as u64 + 1, l.find(needle).unwrap_or(0) as u64 + 1))
             .unwrap_or_else(|| Span::new(file, 0, 0))
     };
-    for name in t.endpoints.keys() {
+    for (name, endpoint) in &t.endpoints {
+        if !is_host(&endpoint.host) {
+            errors.push(
+                LoadError::new(line_of(&format!("{name}:")), LoadErrorKind::Invalid, format!("endpoint `{name}`: `{}` is not a host", endpoint.host))
+                    .expected("a host name or an IP address, without scheme, port or path (e.g. `api-lps.operateur.fr`)"),
+            );
+        }
         if !super::ENDPOINT_NAMES.contains(&name.as_str()) {
             errors.push(
                 LoadError::new(line_of(name), LoadErrorKind::Invalid, format!("unknown endpoint `{name}`"))
@@ -89,11 +104,15 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
     }
     for (role, mb) in &t.mailboxes {
         let bad_type = match mb.kind {
-            super::model::MailboxType::App => mb.certificate.is_none().then_some("an APP mailbox needs `certificate`"),
-            _ => mb.token.is_none().then_some("a PER/ORG mailbox needs `token`"),
+            super::model::MailboxType::App => {
+                mb.certificate.is_none().then_some(("an APP mailbox needs `certificate`", "`certificate: { cert: PATH, key: PATH }`"))
+            }
+            _ => mb.token.is_none().then_some(("a PER/ORG mailbox needs `token`", "`token: issuer`, `{ env: VARIABLE }` or `{ file: PATH }`")),
         };
-        if let Some(msg) = bad_type {
-            errors.push(LoadError::new(line_of(&format!("{role}:")), LoadErrorKind::Invalid, format!("mailbox `{role}`: {msg}")));
+        if let Some((msg, expected)) = bad_type {
+            errors.push(
+                LoadError::new(line_of(&format!("{role}:")), LoadErrorKind::Invalid, format!("mailbox `{role}`: {msg}")).expected(expected),
+            );
         }
         if !mb.address.contains('@') {
             errors.push(
@@ -117,8 +136,30 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
     errors
 }
 
+/// A DNS name (letters, digits, `-`, `_`, dots) or an IP address: what `connect` takes as host.
+fn is_host(host: &str) -> bool {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hosts_are_names_or_addresses() {
+        for ok in ["mx.op.test", "127.0.0.1", "::1", "localhost", "api-lps.recette.fr"] {
+            assert!(super::is_host(ok), "{ok}");
+        }
+        for bad in ["", "imaps://mx.op.test:993", "mx.op.test:993", "mx op", "a..b", "mx.op.test/"] {
+            assert!(!super::is_host(bad), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -10,6 +10,7 @@ mod evidence_redaction;
 mod evidence_support;
 mod faults;
 mod fixtures_guard;
+mod hostile;
 mod mock_cli;
 mod report_writers;
 mod safety;

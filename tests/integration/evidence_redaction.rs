@@ -106,6 +106,8 @@ steps:
 fn write_profile(dir: &Path, port: u16, ca_pem: &str) -> std::path::PathBuf {
     std::fs::write(dir.join("ca.pem"), ca_pem).unwrap();
     std::fs::write(dir.join("token"), format!("{TOKEN}\n")).unwrap();
+    // Secret files must be private to their owner, or the profile is refused.
+    std::fs::set_permissions(dir.join("token"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let profile = format!(
         r#"name: echo-server
 operator: Echo

@@ -5,6 +5,7 @@ mod ci;
 mod cli;
 mod faults;
 mod mock_cli;
+mod robustness;
 mod safety;
 mod schema;
 mod validate;

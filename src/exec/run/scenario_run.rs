@@ -91,6 +91,10 @@ impl<'a> ScenarioRun<'a> {
             },
         };
         self.busy += step_clock.elapsed();
+        if let Some(e) = &out.error {
+            // The transcript ends where the exchange broke, with why: the evidence of an error.
+            self.st.transcript.note(&format!("step ended in error ({}): {}", e.category.name(), e.message));
+        }
         let rec = step_record(step, &out, from, self.st.transcript.len(), step_clock.elapsed());
         if !self.proofs_taken[i] {
             self.proofs_taken[i] = true;

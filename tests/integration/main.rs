@@ -4,6 +4,7 @@ mod audit;
 mod ci;
 mod cli;
 mod faults;
+mod interrupt;
 mod mock_cli;
 mod robustness;
 mod safety;

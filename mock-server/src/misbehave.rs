@@ -153,6 +153,38 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends after the client left").unwrap();
     }
 
+    /// A real TLS 1.3 session: the client must read the server's fatal alert. (TLS 1.2 would
+    /// need an RSA certificate for the allow-listed suites, which rcgen cannot generate quickly;
+    /// `tests/integration/robustness.rs` covers the harness's default negotiation.)
+    #[tokio::test]
+    async fn mid_session_alert_reaches_the_client_as_an_alert() {
+        use std::sync::Arc;
+        for version in [&rustls::version::TLS13] {
+            let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+            let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+            let der = cert.cert.der().clone();
+            let server_tls = crate::tls::ServerTls::new(vec![der.clone()], key, vec![der]).unwrap();
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(cert.cert.der().clone()).unwrap();
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let client = rustls::ClientConfig::builder_with_provider(provider)
+                .with_protocol_versions(&[version])
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            let (server, client_tcp) = pair().await;
+            let accepting = tokio::spawn(async move { server_tls.accept(server).await });
+            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+            let mut client = tokio_rustls::TlsConnector::from(Arc::new(client)).connect(name, client_tcp).await.unwrap();
+            let mut server = accepting.await.unwrap().unwrap();
+            send_fatal_alert(&mut server).await.unwrap();
+            let mut buf = [0u8; 64];
+            let err = tokio::time::timeout(Duration::from_secs(5), client.read(&mut buf)).await.unwrap().unwrap_err();
+            let inner = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+            assert!(matches!(inner, Some(rustls::Error::AlertReceived(_))), "{version:?}: {err:?}");
+        }
+    }
+
     #[test]
     fn truncated_fetch_announces_more_than_it_sends() {
         let bytes = truncated_fetch();

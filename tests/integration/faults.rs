@@ -201,7 +201,8 @@ fn limited_runs_hold_broken_and_intact_scenarios() {
     for f in Fault::ALL {
         let (Some(ids), Some(Expect::Errors(touched))) = (selection(f), matrix(f)) else { continue };
         assert!(f.is_robustness(), "{f}: only robustness faults run a selection");
-        let touched: Vec<bool> = ids.iter().map(|id| touched(&facts.get(*id).unwrap_or_else(|| panic!("{f}: no scenario {id}")).1)).collect();
+        let fact = |id: &str| &facts.get(id).unwrap_or_else(|| panic!("{f}: no scenario {id}")).1;
+        let touched: Vec<bool> = ids.iter().map(|id| touched(fact(id))).collect();
         assert!(touched.contains(&true) && touched.contains(&false), "{f}: the selection must hold both kinds: {ids:?}");
     }
 }

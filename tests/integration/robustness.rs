@@ -54,12 +54,18 @@ const fn hit(scenario: &'static str, category: &'static str, before: &'static st
 const CASES: &[Case] = &[
     Case {
         fault: None,
-        hits: &[hit("OPE/TLS.01.01", "connect", "refused", "refused"), hit("OPE/TLS.01.02", "connect", "", "refused")],
+        hits: &[
+            hit("OPE/TLS.01.01", "connect", "refused", "refused"),
+            hit("OPE/TLS.01.02", "connect", "", "refused"),
+        ],
         passes: &[UNTOUCHED],
     },
     Case {
         fault: Some(Fault::TlsHandshakeFail),
-        hits: &[hit("OPE/AUTH.01.01", "tls", "TLS ? ?", "HandshakeFailure"), hit("OPE/AUTH.01.02", "tls", "HandshakeFailure", "HandshakeFailure")],
+        hits: &[
+            hit("OPE/AUTH.01.01", "tls", "TLS ? ?", "HandshakeFailure"),
+            hit("OPE/AUTH.01.02", "tls", "HandshakeFailure", "HandshakeFailure"),
+        ],
         passes: &[UNTOUCHED],
     },
     Case {
@@ -69,22 +75,34 @@ const CASES: &[Case] = &[
     },
     Case {
         fault: Some(Fault::Silent),
-        hits: &[hit("OPE/TLS.01.01", "timeout", "connecting to", "greeting"), hit("OPE/TLS.07.02", "timeout", "timed out", "timed out")],
+        hits: &[
+            hit("OPE/TLS.01.01", "timeout", "connecting to", "greeting"),
+            hit("OPE/TLS.07.02", "timeout", "timed out", "timed out"),
+        ],
         passes: &[UNTOUCHED],
     },
     Case {
         fault: Some(Fault::Slow),
-        hits: &[hit("OPE/TLS.01.01", "timeout", "EHLO", "EHLO"), hit("OPE/AUTH.01.02", "timeout", "STARTTLS", "800ms")],
+        hits: &[
+            hit("OPE/TLS.01.01", "timeout", "EHLO", "EHLO"),
+            hit("OPE/AUTH.01.02", "timeout", "STARTTLS", "800ms"),
+        ],
         passes: &[UNTOUCHED],
     },
     Case {
         fault: Some(Fault::Garbage),
-        hits: &[hit("OPE/TLS.01.01", "protocol", "garbage", "malformed"), hit("OPE/TLS.01.02", "protocol", "GARBAGE", "malformed")],
+        hits: &[
+            hit("OPE/TLS.01.01", "protocol", "garbage", "malformed"),
+            hit("OPE/TLS.01.02", "protocol", "GARBAGE", "malformed"),
+        ],
         passes: &[UNTOUCHED],
     },
     Case {
         fault: Some(Fault::OversizedLine),
-        hits: &[hit("OPE/TLS.01.01", "protocol", "EHLO", "no line end"), hit("OPE/TLS.01.02", "protocol", "xxxx", "longer than")],
+        hits: &[
+            hit("OPE/TLS.01.01", "protocol", "EHLO", "no line end"),
+            hit("OPE/TLS.01.02", "protocol", "xxxx", "longer than"),
+        ],
         passes: &[UNTOUCHED],
     },
     Case {
@@ -94,7 +112,10 @@ const CASES: &[Case] = &[
     },
     Case {
         fault: Some(Fault::TlsAlertMidSession),
-        hits: &[hit("OPE/AUTH.01.01", "tls", "MAIL FROM", "BadRecordMac"), hit("OPE/AUTH.01.02", "tls", "BadRecordMac", "BadRecordMac")],
+        hits: &[
+            hit("OPE/AUTH.01.01", "tls", "MAIL FROM", "BadRecordMac"),
+            hit("OPE/AUTH.01.02", "tls", "BadRecordMac", "BadRecordMac"),
+        ],
         passes: &["OPE/TLS.01.01", UNTOUCHED],
     },
 ];

@@ -29,12 +29,17 @@ pub enum Fault {
     DropMidData,
     Slow,
     Garbage,
+    Silent,
+    TlsHandshakeFail,
+    OversizedLine,
+    EofMidLiteral,
+    TlsAlertMidSession,
     /// Test-only: not a deviation from the spec, so outside the fault matrix.
     FlakyOnce,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 17] = [
+    pub const ALL: [Fault; 22] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -51,6 +56,11 @@ impl Fault {
         Fault::DropMidData,
         Fault::Slow,
         Fault::Garbage,
+        Fault::Silent,
+        Fault::TlsHandshakeFail,
+        Fault::OversizedLine,
+        Fault::EofMidLiteral,
+        Fault::TlsAlertMidSession,
         Fault::FlakyOnce,
     ];
 
@@ -72,6 +82,11 @@ impl Fault {
             Fault::DropMidData => "drop-mid-data",
             Fault::Slow => "slow",
             Fault::Garbage => "garbage",
+            Fault::Silent => "silent",
+            Fault::TlsHandshakeFail => "tls-handshake-fail",
+            Fault::OversizedLine => "oversized-line",
+            Fault::EofMidLiteral => "eof-mid-literal",
+            Fault::TlsAlertMidSession => "tls-alert-mid-session",
             Fault::FlakyOnce => "flaky-once",
         }
     }
@@ -95,13 +110,28 @@ impl Fault {
             Fault::DropMidData => "robustness: closes the SMTP connection in the middle of DATA",
             Fault::Slow => "robustness: delays replies beyond the target's reply timeout",
             Fault::Garbage => "robustness: answers one malformed reply line per session",
+            Fault::Silent => "robustness: accepts SMTP/IMAP connections and never sends a byte (no greeting, no TLS)",
+            Fault::TlsHandshakeFail => "robustness: answers every ClientHello with a fatal handshake_failure alert",
+            Fault::OversizedLine => "robustness: answers EHLO (SMTP) / the first command (IMAP) with 4 MiB and no line end",
+            Fault::EofMidLiteral => "robustness: IMAP FETCH announces a literal, sends part of it and closes",
+            Fault::TlsAlertMidSession => "robustness: answers the first command after authentication with a fatal TLS alert",
             Fault::FlakyOnce => "test only: answers the first EHLO of this instance with 421 (a retry passes)",
         }
     }
 
     /// Robustness faults end scenarios as `error`; the others as `fail`.
     pub fn is_robustness(self) -> bool {
-        matches!(self, Fault::DropMidData | Fault::Slow | Fault::Garbage)
+        matches!(
+            self,
+            Fault::DropMidData
+                | Fault::Slow
+                | Fault::Garbage
+                | Fault::Silent
+                | Fault::TlsHandshakeFail
+                | Fault::OversizedLine
+                | Fault::EofMidLiteral
+                | Fault::TlsAlertMidSession
+        )
     }
 
     /// Faults that exercise the harness itself (retries, flaky detection) rather than break a

@@ -12,6 +12,7 @@ pub mod context;
 pub mod faults;
 pub mod http;
 pub mod imap;
+pub mod misbehave;
 pub mod pki;
 pub mod profile;
 pub mod smtp;

@@ -50,6 +50,8 @@ pub fn write_evidence(
 ) -> Result<Vec<PathBuf>, EvidenceError> {
     let guard = Guard::new(secrets.cloned());
     std::fs::create_dir_all(dir).map_err(|e| EvidenceError::write(dir, e))?;
+    // Half-written files of an earlier run killed in this folder go before new ones are written.
+    crate::report::atomic::remove_stale_temps(dir).map_err(|e| EvidenceError::write(dir, e))?;
     let mut written = Vec::new();
     for (idx, scenario) in record.scenarios.iter_mut().enumerate() {
         let bytes = messages.get(idx).map(Vec::as_slice).unwrap_or_default();

@@ -30,6 +30,21 @@ impl Category {
     }
 }
 
+/// The category an I/O error on an established connection belongs to: a TLS error (a fatal
+/// alert from the server, a record that does not decrypt) is `tls`, the peer going away is
+/// `closed`; `None` for the rest.
+pub fn io_category(e: &std::io::Error) -> Option<Category> {
+    use std::io::ErrorKind::*;
+    if e.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) {
+        return Some(Category::Tls);
+    }
+    match e.kind() {
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Some(Category::Closed),
+        TimedOut => Some(Category::Timeout),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}: {message}", category.name())]
 pub struct ExecError {
@@ -74,5 +89,21 @@ impl From<&super::net::NetError> for ExecError {
             super::net::NetError::Timeout { .. } => ExecError::timeout(e.to_string()),
             super::net::NetError::Connect { .. } => ExecError::connect(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn io_errors_are_categorised() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::BadRecordMac);
+        assert_eq!(io_category(&Error::new(ErrorKind::InvalidData, alert)), Some(Category::Tls));
+        assert_eq!(io_category(&Error::new(ErrorKind::InvalidData, rustls::Error::DecryptError)), Some(Category::Tls));
+        assert_eq!(io_category(&Error::from(ErrorKind::UnexpectedEof)), Some(Category::Closed));
+        assert_eq!(io_category(&Error::from(ErrorKind::ConnectionReset)), Some(Category::Closed));
+        assert_eq!(io_category(&Error::other("odd")), None);
     }
 }

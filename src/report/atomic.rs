@@ -3,11 +3,16 @@
 //! The bytes go to a temporary file in the destination folder (same filesystem, so the final
 //! `rename` is atomic), which is flushed to disk before being renamed over the final name. The
 //! folder itself is then synced so the rename survives a power loss.
+//!
+//! A process killed between the two leaves its temporary file behind, under a name no reader
+//! takes for evidence (`.<final name>.tmp-<pid>-<n>`); [`remove_stale_temps`] clears those of dead
+//! processes when the next run or bundle writes into the same folder.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 /// Distinguishes temporary files of concurrent writers within one process.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -32,6 +37,60 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         return result;
     }
     sync_dir(&dir)
+}
+
+/// A temporary file older than this is stale even where the writer's liveness cannot be checked.
+const STALE_AFTER: Duration = Duration::from_secs(3600);
+
+/// Removes the temporary files that writers killed mid-write left in `dir` and its sub-folders
+/// (two levels: `proofs/`, `messages/<scenario>/`). Files of live processes are left alone.
+/// Returns how many were removed; a missing `dir` removes nothing.
+pub fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
+    remove_stale_in(dir, 2)
+}
+
+fn remove_stale_in(dir: &Path, depth: u32) -> io::Result<usize> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() && depth > 0 {
+            removed += remove_stale_in(&entry.path(), depth - 1)?;
+        } else if kind.is_file()
+            && let Some(pid) = temp_writer(&entry.file_name().to_string_lossy())
+            && is_stale(pid, &entry)
+        {
+            fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The process id in a temporary name of [`write_atomic`], `None` for any other name.
+fn temp_writer(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (_, tail) = rest.rsplit_once(".tmp-")?;
+    let (pid, n) = tail.split_once('-')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+fn is_stale(pid: u32, entry: &fs::DirEntry) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    let proc_root = Path::new("/proc/self");
+    if cfg!(target_os = "linux") && proc_root.exists() {
+        return !Path::new("/proc").join(pid.to_string()).exists();
+    }
+    let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| SystemTime::now().duration_since(t).ok());
+    age.is_some_and(|a| a > STALE_AFTER)
 }
 
 fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -94,6 +153,26 @@ mod tests {
         fs::write(blocker.join("keep"), b"x").unwrap();
         assert!(write_atomic(&blocker, b"data").is_err());
         assert_eq!(entries(&dir), vec!["junit.xml".to_string()]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn stale_temps_of_dead_writers_are_removed() {
+        let dir = scratch("stale");
+        fs::create_dir_all(dir.join("proofs")).unwrap();
+        // pid 0 is never a live writer of ours; our own pid is.
+        let dead = dir.join("proofs/.OPE_X.01.01.02.png.tmp-0-3");
+        let live = dir.join(format!(".report.json.tmp-{}-1", std::process::id()));
+        for (p, b) in [(&dead, &b"half"[..]), (&live, b"busy"), (&dir.join("report.json"), b"{}")] {
+            fs::write(p, b).unwrap();
+        }
+        fs::write(dir.join(".hidden-note"), b"not ours").unwrap();
+        assert_eq!(remove_stale_temps(&dir).unwrap(), usize::from(cfg!(target_os = "linux")));
+        assert!(live.exists() && dir.join("report.json").exists() && dir.join(".hidden-note").exists());
+        assert_eq!(remove_stale_temps(&dir.join("nope")).unwrap(), 0);
+        assert_eq!(temp_writer(".junit.xml.tmp-123-4"), Some(123));
+        assert_eq!(temp_writer("junit.xml"), None);
+        assert_eq!(temp_writer(".a.tmp-x-1"), None);
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -49,6 +49,7 @@ pub fn write_all(record: &RunRecord, index: &RequirementIndex, dir: &Path, lang:
         (HTML_FILE, html::render_html(record, index, lang)),
     ];
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
+    atomic::remove_stale_temps(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
     let mut written = Vec::with_capacity(files.len());
     for (name, text) in files {
         let path = dir.join(name);

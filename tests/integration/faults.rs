@@ -31,6 +31,12 @@ struct Facts {
     starttls_probe: bool,
     /// Performs a full TLS handshake with chain verification.
     verifies_chain: bool,
+    /// Has a `tls` step (probe or handshake, any port).
+    tls_step: bool,
+    /// Authenticates (SMTP AUTH, IMAP LOGIN/AUTHENTICATE).
+    auth: bool,
+    /// Fetches over IMAP.
+    fetch: bool,
 }
 
 /// `None` for the test-only faults (`flaky-once` fails whichever SMTP session comes first, so no
@@ -58,7 +64,27 @@ fn matrix(f: Fault) -> Option<Expect> {
         Fault::DropMidData => Errors(|f| f.data),
         Fault::Slow => Errors(|f| f.smtp || f.imap || f.starttls_probe),
         Fault::Garbage => Errors(|f| f.smtp || f.imap || f.starttls_probe),
+        Fault::Silent => Errors(|f| f.smtp || f.imap || f.tls_step),
+        Fault::TlsHandshakeFail => Errors(|f| f.verifies_chain),
+        Fault::OversizedLine => Errors(|f| f.smtp || f.imap || f.starttls_probe),
+        Fault::EofMidLiteral => Errors(|f| f.fetch),
+        Fault::TlsAlertMidSession => Errors(|f| f.auth),
         Fault::FlakyOnce => return None,
+    })
+}
+
+/// The scenarios a fault's run is limited to (`None`: the whole catalogue). The robustness faults
+/// added for issue #9 run a few scenarios they break and a few they leave intact, which keeps the
+/// matrix fast; `tests/integration/robustness.rs` checks their categories and time bounds.
+fn selection(f: Fault) -> Option<&'static [&'static str]> {
+    const UNTOUCHED: &str = "OPE/DIR.02.01";
+    Some(match f {
+        Fault::Silent => &["OPE/TLS.01.01", "OPE/TLS.07.02", "OPE/TLS.02.02", UNTOUCHED],
+        Fault::TlsHandshakeFail => &["OPE/AUTH.01.01", "OPE/AUTH.01.02", "OPE/TLS.06.01", UNTOUCHED],
+        Fault::OversizedLine => &["OPE/TLS.01.01", "OPE/TLS.01.02", "OPE/TLS.04.01", UNTOUCHED],
+        Fault::EofMidLiteral => &["OPE/IMAP.01.01", "OPE/AUTH.01.02", UNTOUCHED],
+        Fault::TlsAlertMidSession => &["OPE/AUTH.01.01", "OPE/AUTH.01.02", "OPE/TLS.01.01", UNTOUCHED],
+        _ => return None,
     })
 }
 
@@ -74,22 +100,35 @@ fn facts() -> BTreeMap<String, (Vec<String>, Facts)> {
         .filter(|l| !l.scenario.tags.iter().any(|t| t == "production"))
         .map(|l| {
             let s = &l.scenario;
-            let mut f = Facts { smtp: false, imap: false, data: false, starttls_probe: false, verifies_chain: false };
+            let mut f = Facts {
+                smtp: false,
+                imap: false,
+                data: false,
+                starttls_probe: false,
+                verifies_chain: false,
+                tls_step: false,
+                auth: false,
+                fetch: false,
+            };
             for step in &s.steps {
                 match step.action() {
                     Some(StepAction::Smtp(x)) => {
                         f.smtp = true;
                         f.data |= x.actions.iter().any(|a| matches!(a, SmtpAction::Data(_)));
+                        f.auth |= x.actions.iter().any(|a| matches!(a, SmtpAction::Auth(_)));
                         f.verifies_chain |= x.endpoint.value.ends_with("implicit")
                             || x.actions.iter().any(|a| matches!(a, SmtpAction::Starttls(_)));
                     }
                     Some(StepAction::Imap(x)) => {
                         f.imap = true;
+                        f.auth |= x.actions.iter().any(|a| matches!(a, ImapAction::Login(_) | ImapAction::Authenticate(_)));
+                        f.fetch |= x.actions.iter().any(|a| matches!(a, ImapAction::Fetch(_)));
                         f.verifies_chain |= x.endpoint.value.ends_with("implicit")
                             || x.actions.iter().any(|a| matches!(a, ImapAction::Starttls(_)));
                     }
                     // Probes and handshakes on STARTTLS ports speak SMTP/IMAP first.
                     Some(StepAction::Tls(t)) => {
+                        f.tls_step = true;
                         f.starttls_probe |= t.endpoint.value.ends_with("starttls");
                         f.verifies_chain |= t.handshake.is_some();
                     }
@@ -103,7 +142,11 @@ fn facts() -> BTreeMap<String, (Vec<String>, Facts)> {
 
 fn run_with(fault: Fault) -> (Option<i32>, BTreeMap<String, String>, String) {
     let dir = tempfile::tempdir().expect("tmp");
-    let out = mssconf(&["run", "--jobs", "4", "--mock-fault", fault.name(), "--report-dir", dir.path().to_str().unwrap()]);
+    let mut args = vec!["run", "--jobs", "4", "--mock-fault", fault.name(), "--report-dir", dir.path().to_str().unwrap()];
+    for id in selection(fault).unwrap_or_default() {
+        args.extend(["--scenario", id]);
+    }
+    let out = mssconf(&args);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap_or_default())
         .unwrap_or_else(|_| panic!("{fault}: no report.json\n{}", text(&out.stderr)));
     let outcomes = json["scenarios"]
@@ -124,7 +167,8 @@ fn check(fault: Fault, code: Option<i32>, outcomes: &BTreeMap<String, String>, f
     let Some(expect) = matrix(fault) else {
         return vec![format!("{fault} is test-only: it has no row in the matrix")];
     };
-    for (id, (reqs, f)) in facts {
+    let selected = |id: &str| selection(fault).is_none_or(|ids| ids.contains(&id));
+    for (id, (reqs, f)) in facts.iter().filter(|(id, _)| selected(id)) {
         let got = outcomes.get(id).map(String::as_str).unwrap_or("missing");
         let cites = |list: &[&str]| reqs.iter().any(|r| list.contains(&r.as_str()));
         let want: &[&str] = match &expect {
@@ -148,6 +192,18 @@ fn check(fault: Fault, code: Option<i32>, outcomes: &BTreeMap<String, String>, f
 fn only_test_only_faults_are_left_out_of_the_matrix() {
     for f in Fault::ALL {
         assert_eq!(matrix(f).is_none(), f.is_test_only(), "{f}");
+    }
+}
+
+#[test]
+fn limited_runs_hold_broken_and_intact_scenarios() {
+    let facts = facts();
+    for f in Fault::ALL {
+        let (Some(ids), Some(Expect::Errors(touched))) = (selection(f), matrix(f)) else { continue };
+        assert!(f.is_robustness(), "{f}: only robustness faults run a selection");
+        let fact = |id: &str| &facts.get(id).unwrap_or_else(|| panic!("{f}: no scenario {id}")).1;
+        let touched: Vec<bool> = ids.iter().map(|id| touched(fact(id))).collect();
+        assert!(touched.contains(&true) && touched.contains(&false), "{f}: the selection must hold both kinds: {ids:?}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! One IMAP connection: greeting, the command loop, STARTTLS, and the per-session faults.
 
 use imap_next::server::{Error as ServerError, Event, Options, Server};
+use imap_types::command::CommandBody;
 use imap_types::core::Tag;
 use imap_types::response::{Data, Status};
 use tokio::net::TcpStream;
@@ -59,6 +60,10 @@ pub struct Session {
 /// Serves one accepted connection until it ends.
 pub async fn run(tcp: TcpStream, ctx: MockContext, options: ImapOptions, implicit_tls: bool) {
     let log = WireLog::new(ctx.log_wire);
+    if ctx.faults.is_on(Fault::Silent) {
+        log.note("fault silent: no greeting, nothing ever sent");
+        return crate::misbehave::stay_silent(tcp).await;
+    }
     let (transport, tls) = if implicit_tls {
         match accept_tls(tcp, &ctx.tls, options.handshake_timeout).await {
             Ok((transport, info)) => (transport, Some(info)),
@@ -109,6 +114,11 @@ impl Session {
             if self.before_response().await.is_err() {
                 return Flow::Close;
             }
+            if let Input::Event(Event::CommandReceived { command }) = &input
+                && let Some(flow) = self.misbehave_on(&command.body).await
+            {
+                return flow;
+            }
             let flow = match input {
                 Input::Malformed(error) => {
                     self.on_malformed(error);
@@ -132,10 +142,34 @@ impl Session {
         }
     }
 
-    /// The faults that act before each answer: `slow` waits, `garbage` sends its line once.
+    /// The faults that answer a command by breaking the session: `tls-alert-mid-session` (once
+    /// authenticated over TLS) and `eof-mid-literal` (on FETCH). `None`: answer normally.
+    async fn misbehave_on(&mut self, body: &CommandBody<'_>) -> Option<Flow> {
+        let faults = &self.ctx.faults;
+        if faults.is_on(Fault::TlsAlertMidSession) && self.secure() && self.state.mailbox().is_some() {
+            self.wire.log.note("fault tls-alert-mid-session: fatal TLS alert instead of an answer");
+            let _ = self.wire.fatal_alert().await;
+            return Some(Flow::Close);
+        }
+        if faults.is_on(Fault::EofMidLiteral) && matches!(body, CommandBody::Fetch { .. }) {
+            self.wire.log.note("fault eof-mid-literal: FETCH literal cut short, connection closed");
+            let _ = self.wire.send_raw(&crate::misbehave::truncated_fetch()).await;
+            self.wire.shutdown().await;
+            return Some(Flow::Close);
+        }
+        None
+    }
+
+    /// The faults that act before each answer: `slow` waits, `garbage` sends its line once,
+    /// `oversized-line` sends a line that never ends (and the session is over).
     pub async fn before_response(&mut self) -> Result<(), WireError> {
         if self.ctx.faults.is_on(Fault::Slow) {
             tokio::time::sleep(self.options.slow_delay).await;
+        }
+        if self.ctx.faults.is_on(Fault::OversizedLine) {
+            self.wire.log.note("fault oversized-line: a response line that never ends");
+            self.wire.endless_line(b"* OK ").await?;
+            return Err(WireError::Closed);
         }
         if self.ctx.faults.is_on(Fault::Garbage) && !self.garbage_sent {
             self.garbage_sent = true;

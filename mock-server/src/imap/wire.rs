@@ -97,6 +97,23 @@ impl Wire {
         self.flush().await
     }
 
+    /// Fault `oversized-line`: pending output, then `prefix` and megabytes without a line end,
+    /// held until the client leaves.
+    pub async fn endless_line(&mut self, prefix: &[u8]) -> Result<(), WireError> {
+        self.flush().await?;
+        crate::misbehave::send_endless_line(&mut self.transport, prefix).await;
+        Ok(())
+    }
+
+    /// Fault `tls-alert-mid-session`: a fatal TLS alert, then the connection closes.
+    pub async fn fatal_alert(&mut self) -> Result<(), WireError> {
+        self.flush().await?;
+        if let Transport::Tls(tls) = &mut self.transport {
+            crate::misbehave::send_fatal_alert(tls).await?;
+        }
+        Ok(())
+    }
+
     pub async fn shutdown(&mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.transport.shutdown()).await;
     }

@@ -122,6 +122,9 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
 }
 
 fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
+    // The manifest is written last: without it, a generation killed half-way (new root, old
+    // leaves) is regenerated on the next start instead of being reused as it is.
+    let _ = std::fs::remove_file(&files.manifest);
     let now = OffsetDateTime::now_utc();
     let rsa_pkcs8 = reuse_or_generate_rsa(&files.server_key)?;
     let server_key_pair = KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(rsa_pkcs8.as_slice()), &PKCS_RSA_SHA256)

@@ -177,6 +177,22 @@ impl SmtpIo {
         self.conn.flush().await
     }
 
+    /// Fault `oversized-line`: `prefix` and megabytes without a line end, held until the client
+    /// leaves.
+    pub async fn endless_line(&mut self, prefix: &[u8]) {
+        crate::misbehave::send_endless_line(&mut self.conn, prefix).await;
+    }
+
+    /// Fault `tls-alert-mid-session`: a fatal TLS alert, then the connection closes (nothing
+    /// happens on a plain connection: there is no TLS to alert on).
+    pub async fn fatal_alert(&mut self) {
+        if let Conn::Tls(tls) = &mut self.conn
+            && let Err(e) = crate::misbehave::send_fatal_alert(tls).await
+        {
+            self.log.note(&format!("fatal alert not sent: {e}"));
+        }
+    }
+
     /// Closes our side cleanly (TLS close_notify, then FIN).
     pub async fn shutdown(&mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.conn.shutdown()).await;

@@ -1,6 +1,6 @@
 //! One SMTP submission session: greeting, EHLO, STARTTLS, AUTH, MAIL/RCPT/DATA, and the
 //! session-level faults (`auth-before-tls`, `no-dsn` in EHLO, `drop-mid-data`, `slow`,
-//! `garbage`).
+//! `garbage`, `silent`, `oversized-line`, `tls-alert-mid-session`).
 
 use std::net::IpAddr;
 
@@ -48,6 +48,10 @@ pub async fn run(tcp: TcpStream, ctx: MockContext, implicit_tls: bool) {
     let peer = tcp.peer_addr().map(|a| a.ip()).unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     let log = WireLog::new(ctx.log_wire, "smtp");
     log.note(&format!("connection from {peer}{}", if implicit_tls { " (implicit TLS)" } else { "" }));
+    if ctx.faults.is_on(Fault::Silent) {
+        log.note("fault silent: no greeting, nothing ever sent");
+        return crate::misbehave::stay_silent(tcp).await;
+    }
     let conn = if implicit_tls {
         match ctx.tls.accept(tcp).await {
             Ok(tls) => Conn::Tls(Box::new(tls)),
@@ -89,6 +93,10 @@ impl Session {
                 Err(e) => return self.io.log.note(&e.to_string()),
             };
             self.io.log.client(&line);
+            if self.ctx.faults.is_on(Fault::TlsAlertMidSession) && self.mailbox.is_some() {
+                self.io.log.note("fault tls-alert-mid-session: fatal TLS alert instead of a reply");
+                return self.io.fatal_alert().await;
+            }
             match self.command(&line).await {
                 Ok(Step::Continue) => {}
                 Ok(Step::StartTls) => match self.start_tls().await {
@@ -145,6 +153,11 @@ impl Session {
     async fn ehlo(&mut self, host: String) -> std::io::Result<Step> {
         self.helo = Some(host.clone());
         self.envelope = None;
+        if self.ctx.faults.is_on(Fault::OversizedLine) {
+            self.io.log.note("fault oversized-line: an EHLO reply line that never ends");
+            self.io.endless_line(b"250-").await;
+            return Ok(Step::Close);
+        }
         if self.ctx.faults.is_on(Fault::Garbage) && !self.garbage_sent {
             self.garbage_sent = true;
             self.delay().await;

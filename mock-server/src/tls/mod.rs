@@ -43,6 +43,9 @@ pub enum TlsAcceptError {
     /// connection closed (rustls cannot go further).
     #[error("legacy TLS {0:#06x} ClientHello answered with a ServerHello (fault tls10), connection closed")]
     LegacyHelloAnswered(u16),
+    /// Fault `tls-handshake-fail`: the ClientHello was answered with a fatal alert.
+    #[error("ClientHello answered with a fatal handshake_failure alert (fault tls-handshake-fail)")]
+    HandshakeRefused,
 }
 
 /// What every TLS listener of the mock accepts with.
@@ -51,6 +54,8 @@ pub struct ServerTls {
     config: Arc<ServerConfig>,
     /// Fault `tls10`: answer legacy ClientHellos instead of letting rustls refuse them.
     answer_legacy_hellos: bool,
+    /// Fault `tls-handshake-fail`: refuse every handshake with a fatal alert.
+    fail_handshakes: bool,
 }
 
 impl ServerTls {
@@ -95,7 +100,11 @@ impl ServerTls {
             .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
         // Follow the client's preference: a client offering only the weak suite gets it.
         config.ignore_client_order = false;
-        Ok(ServerTls { config: Arc::new(config), answer_legacy_hellos: faults.is_on(Fault::Tls10) })
+        Ok(ServerTls {
+            config: Arc::new(config),
+            answer_legacy_hellos: faults.is_on(Fault::Tls10),
+            fail_handshakes: faults.is_on(Fault::TlsHandshakeFail),
+        })
     }
 
     /// The bare acceptor (no `tls10` simulation, no timeout): prefer [`ServerTls::accept`].
@@ -107,6 +116,10 @@ impl ServerTls {
     /// buffer was discarded), within [`HANDSHAKE_TIMEOUT`].
     pub async fn accept(&self, mut tcp: TcpStream) -> Result<TlsStream<TcpStream>, TlsAcceptError> {
         tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+            if self.fail_handshakes {
+                crate::misbehave::refuse_handshake(&mut tcp).await?;
+                return Err(TlsAcceptError::HandshakeRefused);
+            }
             if self.answer_legacy_hellos
                 && let Some(version) = legacy_hello::answer_if_legacy(&mut tcp).await?
             {

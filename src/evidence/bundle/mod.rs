@@ -151,6 +151,8 @@ pub fn create_bundle(run_dir: &Path, out_dir: Option<&Path>, key: Option<&Signin
     files.extend(contents.files);
     let out_dir = out_dir.unwrap_or(run_dir);
     std::fs::create_dir_all(out_dir).map_err(|e| EvidenceError::write(out_dir, e))?;
+    // A bundle killed mid-write left its temporary zip here: it is not evidence.
+    crate::report::atomic::remove_stale_temps(out_dir).map_err(|e| EvidenceError::write(out_dir, e))?;
     let path = out_dir.join(free_bundle_name(out_dir, &bundle_stem(&run.target, run.started)));
     let bytes = zip_bytes(&files, run.started, &path)?;
     write_atomic(&path, &bytes).map_err(|e| EvidenceError::write(&path, e))?;

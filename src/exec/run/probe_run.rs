@@ -36,6 +36,11 @@ fn probe_error(e: probe::ProbeError) -> ExecError {
         P::Timeout { .. } => ExecError::timeout(e.to_string()),
         P::Closed { .. } => ExecError::new(crate::exec::error::Category::Closed, e.to_string()),
         P::Harness(_) => ExecError::harness(e.to_string()),
+        // The STARTTLS preamble's SMTP failure keeps its own category (timeout, closed…).
+        P::Smtp(inner) => {
+            let cat = super::step_smtp::smtp_error(inner);
+            ExecError::new(cat.category, format!("SMTP STARTTLS preamble: {}", cat.message)).with_tls_alert(cat.tls_alert)
+        }
         _ => ExecError::protocol(e.to_string()),
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{collect_proofs, first_problem, run_step, step_record};
 use crate::exec::env::RunEnv;
-use crate::exec::error::ExecError;
+use crate::exec::error::{Category, ExecError};
 use crate::exec::transcript::Transcript;
 use crate::record::{MessageRecord, Outcome, ScenarioRecord, StepRecord};
 use crate::scenario::interpolate::Vars;
@@ -91,6 +91,11 @@ impl<'a> ScenarioRun<'a> {
             },
         };
         self.busy += step_clock.elapsed();
+        if let Some(e) = out.error.as_ref().filter(|e| e.category != Category::Harness) {
+            // The transcript ends where the exchange with the server broke, with why. (A harness
+            // refusal adds nothing: its empty transcript proves nothing was sent.)
+            self.st.transcript.note(&format!("step ended in error ({}): {}", e.category.name(), e.message));
+        }
         let rec = step_record(step, &out, from, self.st.transcript.len(), step_clock.elapsed());
         if !self.proofs_taken[i] {
             self.proofs_taken[i] = true;

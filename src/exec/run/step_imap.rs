@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::evidence::secret::Secret;
 use crate::exec::env::RunEnv;
-use crate::exec::error::{Category, ExecError};
+use crate::exec::error::{Category, ExecError, io_category};
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
@@ -60,7 +60,10 @@ fn server_alert(e: &ImapError) -> Option<String> {
 fn imap_category(e: ImapError) -> ExecError {
     let category = match &e {
         ImapError::Connect(n) => return ExecError::from(n),
+        // A server that never answers the ClientHello is silent, not a TLS failure.
+        ImapError::Tls { error: TlsError::Timeout(_), .. } => Category::Timeout,
         ImapError::Tls { .. } => Category::Tls,
+        ImapError::Io(source) => io_category(source).unwrap_or(Category::Protocol),
         ImapError::Timeout { .. } => Category::Timeout,
         ImapError::Closed { .. } => Category::Closed,
         ImapError::Harness(_) => Category::Harness,

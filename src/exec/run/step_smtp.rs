@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::exec::env::RunEnv;
-use crate::exec::error::{Category, ExecError};
+use crate::exec::error::{Category, ExecError, io_category};
 use crate::exec::observation::SmtpObservation;
 use crate::exec::smtp::{Capabilities, Reply, SmtpError, SmtpSession, SmtpTimeouts};
 use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
@@ -43,7 +43,10 @@ fn smtp_category(e: SmtpError) -> ExecError {
         SmtpError::Connect(n) => return ExecError::from(n),
         SmtpError::Timeout { .. } => Category::Timeout,
         SmtpError::Closed { .. } => Category::Closed,
+        // A server that never answers the ClientHello is silent, not a TLS failure.
+        SmtpError::Tls { error: TlsError::Timeout(_), .. } => Category::Timeout,
         SmtpError::Tls { .. } => Category::Tls,
+        SmtpError::Io { source, .. } => io_category(source).unwrap_or(Category::Protocol),
         SmtpError::Misuse(_) => Category::Harness,
         _ => Category::Protocol,
     };

@@ -3,6 +3,7 @@
 
 mod auth;
 mod compose;
+mod driver;
 mod expect_vars;
 mod probe_run;
 mod scenario_run;

@@ -8,6 +8,7 @@ use crate::exec::error::{Category, ExecError};
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
+use crate::exec::timing;
 use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
 use crate::scenario::model::*;
 use crate::verdict;
@@ -285,7 +286,9 @@ async fn wait_for(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, a: 
         (None, None) => return Err(ExecError::harness("wait_for needs `message` or `criteria`")),
     };
     let timeout = Duration::from_millis(a.timeout_ms.unwrap_or(env.target.timeouts.delivery));
-    let w = s.wait_for(&st.render(&a.folder)?, &criteria, timeout).await.map_err(imap_error)?;
+    let folder = st.render(&a.folder)?;
+    // The whole wait (IDLE or polling) is the server delivering: server time, counted once.
+    let w = timing::server(s.wait_for(&folder, &criteria, timeout)).await.map_err(imap_error)?;
     let method = match w.method {
         WaitMethod::Idle => "idle".to_string(),
         WaitMethod::Polling { interval } => format!("polling ({} ms)", interval.as_millis()),

@@ -141,6 +141,34 @@ mod tests {
         assert!(split.harness_ms < 50, "{split:?}");
     }
 
+    /// Through the real SMTP wire: a greeting that comes 200 ms late and a slow reply to EHLO.
+    #[tokio::test]
+    async fn the_smtp_wire_counts_late_replies_as_server_wait() {
+        use crate::exec::net::{Endpoint, TlsMode};
+        use crate::exec::smtp::testkit::{ScriptedServer, Step, TestPki, expect, send};
+        use crate::exec::smtp::{SmtpSession, SmtpTimeouts};
+        let late = Duration::from_millis(200);
+        let script = vec![Step::Pause(late), send("220 mx\r\n"), expect("EHLO t"), Step::Pause(late), send("250 mx\r\n")];
+        let server = ScriptedServer::start(script, None, false).await;
+        let ep = Endpoint { host: "127.0.0.1".into(), port: server.port, tls: TlsMode::Starttls };
+        let transcript = crate::exec::transcript::Transcript::new(Default::default());
+        let timeouts = SmtpTimeouts::new(Duration::from_secs(5), Duration::from_secs(5));
+        let tls = TestPki::new("t").tls_settings();
+        let meter = WaitMeter::new();
+        let clock = Instant::now();
+        meter
+            .scope(async {
+                let (mut s, _) = SmtpSession::connect(&ep, &tls, timeouts, transcript).await.unwrap();
+                s.ehlo("t").await.unwrap();
+            })
+            .await;
+        let split = Split::of(clock.elapsed(), meter.total());
+        server.finish().await;
+        assert!(split.server_wait_ms >= 400, "{split:?}");
+        // Generous: the machine running the tests may be busy; the point is the 400 ms went to the server.
+        assert!(split.harness_ms < 150, "{split:?}");
+    }
+
     #[tokio::test]
     async fn nested_waits_count_once_and_cancelled_waits_count() {
         let meter = WaitMeter::new();

@@ -7,6 +7,7 @@ mod faults;
 mod mock_cli;
 mod safety;
 mod schema;
+mod timing;
 mod validate;
 
 use std::path::Path;

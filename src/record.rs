@@ -26,6 +26,26 @@ pub struct RunRecord {
     /// Present when the run was an interactive audit (`mssconf audit`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::AuditRecord>,
+    /// Where the run's time went (`mssconf run`); absent from older records and audits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<RunTiming>,
+}
+
+/// The run's time split between the server and the harness (docs/report-json.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunTiming {
+    /// The command's wall time, from its start to the reports written.
+    pub wall_ms: u64,
+    /// Wall time of the scenarios phase.
+    pub scenarios_wall_ms: u64,
+    /// Sum of the scenarios' server waits (parallel scenarios overlap: may exceed the wall time).
+    pub server_wait_ms: u64,
+    /// Sum of the scenarios' harness time.
+    pub scenarios_harness_ms: u64,
+    /// All harness-attributable time: the scenarios' plus every phase outside them.
+    pub harness_ms: u64,
+    /// Harness phases outside the scenarios (`load`, `target`, `plan`, `evidence`, `report`), ms.
+    pub phases: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +122,12 @@ pub struct ScenarioRecord {
     pub reason: Option<String>,
     pub started: Option<DateTime<Utc>>,
     pub duration_ms: u64,
+    /// Sum of the steps' `server_wait_ms` (every attempt of a step).
+    #[serde(default)]
+    pub server_wait_ms: u64,
+    /// `duration_ms - server_wait_ms`: the harness's time, between steps included.
+    #[serde(default)]
+    pub harness_ms: u64,
     pub steps: Vec<StepRecord>,
     pub transcript: Vec<Line>,
     pub proofs: Vec<ProofRecord>,
@@ -153,8 +179,15 @@ pub struct StepRecord {
     pub transcript_from: usize,
     pub transcript_to: usize,
     pub duration_ms: u64,
-    /// Time spent waiting on the server (network reads) during this step.
+    /// Time spent waiting on the server during this step: connect, TLS handshake, reads of
+    /// replies and responses, IDLE and delivery waits, HTTP exchanges, `wait` pauses.
     pub server_wait_ms: u64,
+    /// The rest of `duration_ms`: the harness's own work (`duration_ms - server_wait_ms`).
+    #[serde(default)]
+    pub harness_ms: u64,
+    /// What the step did not do and why (actions left after the server closed the session…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::exec::env::RunEnv;
 use crate::exec::run::{ScenarioResult, blank_record, run_scenario_full, skipped_record};
 use crate::plan::Decision;
-use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, TargetSummary};
+use crate::record::{AttemptRecord, Outcome, RunRecord, RunTiming, ScenarioRecord, TargetSummary};
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::error::LoadError;
 use crate::target::load::load_target;
@@ -121,6 +121,7 @@ pub fn new_record(run_id: &str, target: &Target, embedded: bool, selection: Vec<
         selection,
         scenarios: vec![],
         audit: None,
+        timing: None,
     }
 }
 
@@ -326,6 +327,56 @@ async fn run_guarded(env: Arc<RunEnv>, cat: Arc<Catalogue>, idx: usize) -> Scena
             r.outcome = Outcome::Error;
             r.reason = Some(format!("harness error: the scenario's task panicked ({e})"));
             ScenarioResult::from(r)
+        }
+    }
+}
+
+/// Where a run's time goes: the phases outside the scenarios (harness time) timed one after the
+/// other, and the scenarios phase apart (split by the scenarios' own records).
+#[derive(Debug, Clone)]
+pub struct RunClock {
+    start: std::time::Instant,
+    mark: std::time::Instant,
+    phases: std::collections::BTreeMap<String, u64>,
+    scenarios: std::time::Duration,
+}
+
+impl RunClock {
+    pub fn start() -> Self {
+        let now = std::time::Instant::now();
+        RunClock { start: now, mark: now, phases: Default::default(), scenarios: Default::default() }
+    }
+
+    /// Ends a harness phase begun at the previous mark (time adds up if the name repeats).
+    pub fn phase(&mut self, name: &str) {
+        let took = crate::exec::timing::millis(self.lap());
+        *self.phases.entry(name.to_string()).or_default() += took;
+    }
+
+    /// Ends the scenarios phase begun at the previous mark.
+    pub fn scenarios_done(&mut self) {
+        let took = self.lap();
+        self.scenarios += took;
+    }
+
+    fn lap(&mut self) -> std::time::Duration {
+        let now = std::time::Instant::now();
+        let took = now - self.mark;
+        self.mark = now;
+        took
+    }
+
+    /// The run's timing so far, from the scenarios' records and the phases timed.
+    pub fn timing(&self, scenarios: &[ScenarioRecord]) -> RunTiming {
+        let server_wait_ms = scenarios.iter().map(|s| s.server_wait_ms).sum();
+        let scenarios_harness_ms: u64 = scenarios.iter().map(|s| s.harness_ms).sum();
+        RunTiming {
+            wall_ms: crate::exec::timing::millis(self.start.elapsed()),
+            scenarios_wall_ms: crate::exec::timing::millis(self.scenarios),
+            server_wait_ms,
+            scenarios_harness_ms,
+            harness_ms: scenarios_harness_ms + self.phases.values().sum::<u64>(),
+            phases: self.phases.clone(),
         }
     }
 }

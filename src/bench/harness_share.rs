@@ -1,7 +1,135 @@
-//! Placeholder until the figure lands (issue #8).
+//! Harness share (issue #8 point 1): how much of a catalogue run's wall time the harness itself
+//! costs, beside the time it waits on the server, measured in the same run.
+//!
+//! The catalogue runs in a child `mssconf run` (the real command, process start and report
+//! writing included) with `--jobs 1`, so that the run's `timing` in `report.json` splits its
+//! wall time cleanly: scenarios one after the other, every step's server wait measured at the
+//! IO boundary, every other millisecond the harness's. Targets: the embedded mock operator,
+//! and the Postfix+Dovecot peer when its profile is given.
 
-use super::{BenchConfig, Measured};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
-pub async fn measure(_cfg: &BenchConfig) -> Vec<Measured> {
-    vec![Measured::skipped("harness_share", "not measured yet")]
+use crate::record::RunTiming;
+
+use super::{BenchConfig, Figure, Measured};
+
+/// The goal of issue #8: harness-attributable time at most this share of the wall time.
+const GOAL_SHARE: f64 = 0.10;
+/// A catalogue run that takes longer is stopped (the bench must end).
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+pub async fn measure(cfg: &BenchConfig) -> Vec<Measured> {
+    let mut lines = target_lines(cfg, "mock catalogue", None).await;
+    match &cfg.peer {
+        Some(peer) => lines.extend(target_lines(cfg, "peer catalogue", Some(peer)).await),
+        None => lines.push(Measured::skipped("harness time (peer catalogue)", "no peer profile (targets/local-peer.yaml or --peer)")),
+    }
+    lines
+}
+
+/// The two lines of one target: harness time beside the server wait, and its share of wall time.
+async fn target_lines(cfg: &BenchConfig, label: &str, peer: Option<&Path>) -> Vec<Measured> {
+    let name = format!("harness time ({label})");
+    match run_catalogue(cfg, label, peer).await {
+        Ok((timing, wall)) => {
+            let wall_ms = wall.as_secs_f64() * 1000.0;
+            vec![
+                Figure::new(&name, timing.harness_ms as f64, "ms", ("server wait", timing.server_wait_ms as f64, "ms")),
+                Figure::new(
+                    &format!("harness share of wall time ({label}, {} ms wall)", wall_ms.round()),
+                    100.0 * timing.harness_ms as f64 / wall_ms.max(1.0),
+                    "%",
+                    ("goal", 100.0 * GOAL_SHARE, "%"),
+                ),
+            ]
+        }
+        Err(reason) => vec![Measured::skipped(&name, reason)],
+    }
+}
+
+/// The arguments of the child run. Quick mode runs the `content` scenarios only (6 send-and-read-back
+/// sessions; the peer answers failed logins slowly), which keeps both targets within a few seconds.
+fn run_args(cfg: &BenchConfig, report_dir: &Path, peer: Option<&Path>) -> Vec<String> {
+    let mut args = vec!["run".to_string(), "--jobs".into(), "1".into(), "--report-dir".into(), report_dir.display().to_string()];
+    args.extend(["--root".into(), cfg.root.display().to_string()]);
+    if let Some(p) = peer {
+        args.extend(["--target".into(), p.display().to_string()]);
+    }
+    if cfg.quick {
+        args.extend(["--tag".into(), "content".into()]);
+    }
+    args
+}
+
+/// Runs the catalogue in a child `mssconf run`; its timing and the wall time seen from here.
+async fn run_catalogue(cfg: &BenchConfig, label: &str, peer: Option<&Path>) -> Result<(RunTiming, Duration), String> {
+    let report_dir = cfg.work_dir.join(format!("harness-share-{}", label.replace(' ', "-")));
+    let _ = std::fs::remove_dir_all(&report_dir);
+    let log_path = cfg.work_dir.join(format!("harness-share-{}.log", label.replace(' ', "-")));
+    let log = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    let clock = Instant::now();
+    let mut child = std::process::Command::new(&cfg.exe)
+        .args(run_args(cfg, &report_dir, peer))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", cfg.exe.display()))?;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if clock.elapsed() < RUN_LIMIT => tokio::time::sleep(Duration::from_millis(10)).await,
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("the catalogue run took more than {} s", RUN_LIMIT.as_secs()));
+            }
+            Err(e) => return Err(format!("waiting for mssconf run: {e}")),
+        }
+    };
+    let wall = clock.elapsed();
+    // Exit 1 (some scenario did not pass) still times the run; only a run without a report is skipped.
+    let timing = read_timing(&report_dir.join(crate::report::JSON_FILE)).map_err(|e| {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let last = log.lines().last().unwrap_or("no output");
+        format!("no timing ({e}); mssconf run exited {:?}: {last}", status.code())
+    })?;
+    Ok((timing, wall))
+}
+
+fn read_timing(path: &Path) -> Result<RunTiming, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_value(json["timing"].clone()).map_err(|e| format!("{}: timing: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(quick: bool) -> BenchConfig {
+        BenchConfig { quick, root: "/r".into(), peer: None, work_dir: "/w".into(), exe: "/bin/false".into() }
+    }
+
+    #[test]
+    fn the_child_run_is_sequential_and_quick_mode_narrows_it() {
+        let full = run_args(&cfg(false), Path::new("/w/d"), Some(Path::new("/p.yaml")));
+        assert!(full.windows(2).any(|w| w == ["--jobs", "1"]), "{full:?}");
+        assert!(full.windows(2).any(|w| w == ["--target", "/p.yaml"]), "{full:?}");
+        assert!(!full.contains(&"--tag".to_string()));
+        let quick = run_args(&cfg(true), Path::new("/w/d"), None);
+        assert!(quick.windows(2).any(|w| w == ["--tag", "content"]) && !quick.contains(&"--target".to_string()), "{quick:?}");
+    }
+
+    #[tokio::test]
+    async fn a_run_that_writes_no_report_is_skipped_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = cfg(true);
+        c.work_dir = dir.path().into();
+        c.root = dir.path().into();
+        let lines = target_lines(&c, "mock catalogue", None).await;
+        assert!(matches!(&lines[..], [Measured::Skipped { reason, .. }] if reason.contains("no timing")), "{lines:?}");
+    }
 }

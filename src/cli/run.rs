@@ -45,6 +45,7 @@ fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {
 }
 
 async fn run(args: RunArgs) -> i32 {
+    let mut clock = runner::RunClock::start();
     let catalogue = match load_or_report(&args.catalogue) {
         Ok(c) => Arc::new(c),
         Err(code) => return code,
@@ -53,7 +54,8 @@ async fn run(args: RunArgs) -> i32 {
         Ok(f) => crate::plan::production::default_filter(f, args.modes.production),
         Err(code) => return code,
     };
-    match run_and_report(&args, catalogue, &filter).await {
+    clock.phase("load");
+    match run_and_report_timed(&args, catalogue, &filter, clock).await {
         Ok(done) => done.exit_code(),
         Err(code) => code,
     }
@@ -82,6 +84,11 @@ impl Finished {
 /// Runs the scenarios `filter` selects against the target of `args`, then writes the evidence
 /// and the reports (shared by `run` and `proof`). `Err` is an exit code: nothing could run.
 pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &Filter) -> Result<Finished, i32> {
+    run_and_report_timed(args, catalogue, filter, runner::RunClock::start()).await
+}
+
+/// [`run_and_report`] on a clock started by the caller (the catalogue's loading counts).
+async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &Filter, mut clock: runner::RunClock) -> Result<Finished, i32> {
     let choice = target_choice(args).map_err(|e| {
         eprintln!("error: {e}");
         exit_code::CONFIG
@@ -97,6 +104,7 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
         eprintln!("error: {e}");
         exit_code::CONFIG
     })?;
+    clock.phase("target");
     let embedded = acquired.mock.is_some();
     if let Some(m) = &acquired.mock {
         eprintln!("embedded mock operator started:\n{}", m.describe_endpoints());
@@ -126,6 +134,7 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
         exit_code::CONFIG
     })?;
     let mut record = runner::new_record(&run_id, &acquired.target, embedded, selection(args));
+    clock.phase("plan");
     let (tx, rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let progress = tokio::spawn(super::progress::show(rx, cases.len() as u64));
@@ -136,6 +145,7 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
     });
     let options = args.modes.exec_options(args.jobs);
     let runs = runner::execute_with(env.clone(), catalogue.clone(), cases, options, tx, stop_rx).await;
+    clock.scenarios_done();
     stopper.abort();
     let _ = progress.await;
     let (records, messages): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.record, r.messages)).unzip();
@@ -148,6 +158,7 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
     if embedded {
         let _ = std::fs::remove_file(&acquired.profile_path);
     }
+    clock.phase("target");
     let evidence = crate::evidence::write_evidence(&mut record, &messages, &report_dir, args.lang, Some(&env.secrets));
     let evidence_failed = match evidence {
         Ok(files) => {
@@ -159,6 +170,8 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
             true
         }
     };
+    clock.phase("evidence");
+    record.timing = Some(clock.timing(&record.scenarios));
     match crate::report::write_all(&record, &catalogue.index, &report_dir, args.lang) {
         Ok(files) => {
             for f in files {
@@ -170,8 +183,21 @@ pub async fn run_and_report(args: &RunArgs, catalogue: Arc<Catalogue>, filter: &
             return Err(exit_code::CONFIG);
         }
     }
+    clock.phase("report");
+    // report.json once more, with the time the reports took (the first write cannot know it).
+    record.timing = Some(clock.timing(&record.scenarios));
+    if let Err(e) = rewrite_json(&record, &catalogue, &report_dir) {
+        eprintln!("error: {e}");
+        return Err(exit_code::CONFIG);
+    }
     print_summary(&record);
     Ok(Finished { record, report_dir, evidence_failed })
+}
+
+fn rewrite_json(record: &RunRecord, catalogue: &Catalogue, dir: &std::path::Path) -> Result<(), crate::report::ReportError> {
+    let text = crate::report::json::render_json(record, &catalogue.index)?;
+    let path = dir.join(crate::report::JSON_FILE);
+    crate::report::write_atomic(&path, text.as_bytes()).map_err(|source| crate::report::ReportError::Io { path, source })
 }
 
 /// Waits for Ctrl-C or (on Unix) SIGTERM and names the one that came.

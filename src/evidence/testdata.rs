@@ -34,6 +34,8 @@ fn step(title: &str, from: usize, to: usize) -> StepRecord {
         transcript_to: to,
         duration_ms: 10,
         server_wait_ms: 5,
+        harness_ms: 5,
+        notes: vec![],
     }
 }
 

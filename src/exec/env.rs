@@ -171,15 +171,12 @@ impl RunEnv {
             .as_deref()
             .ok_or_else(|| ExecError::harness("`token: issuer` needs `http.token_issuer` in the target profile"))?;
         let lifetime = if expired { "-120" } else { "600" };
-        let resp = self
-            .http
-            .post(url)
-            .form(&[("mailbox", address), ("lifetime", lifetime)])
-            .send()
+        let request = self.http.post(url).form(&[("mailbox", address), ("lifetime", lifetime)]).send();
+        let resp = crate::exec::timing::server(request)
             .await
             .map_err(|e| ExecError::connect(format!("token issuer {url}: {e}")))?;
         let status = resp.status();
-        let body: Value = resp.json().await.map_err(|e| ExecError::protocol(format!("token issuer answer: {e}")))?;
+        let body: Value = crate::exec::timing::server(resp.json()).await.map_err(|e| ExecError::protocol(format!("token issuer answer: {e}")))?;
         match body.get("access_token").and_then(Value::as_str) {
             Some(t) if status.is_success() => Ok(Secret::new(t)),
             _ => Err(ExecError::protocol(format!("token issuer {url} answered {status} without access_token"))),

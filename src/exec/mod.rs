@@ -13,6 +13,7 @@ pub mod run;
 pub mod sasl;
 pub mod smtp;
 pub mod submission;
+pub mod timing;
 pub mod tls;
 pub mod transcript;
 pub mod whitelist;

@@ -40,7 +40,7 @@ pub enum NetError {
 
 pub async fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, NetError> {
     let addr = format!("{host}:{port}");
-    match tokio::time::timeout(timeout, TcpStream::connect((host, port))).await {
+    match crate::exec::timing::server(tokio::time::timeout(timeout, TcpStream::connect((host, port)))).await {
         Err(_) => Err(NetError::Timeout { addr, timeout }),
         Ok(Err(source)) => Err(NetError::Connect { addr, source }),
         Ok(Ok(stream)) => {

@@ -206,7 +206,7 @@ async fn handshake(tcp: TcpStream, settings: &TlsSettings) -> Result<(TlsStream<
         Err(e) => return Err((TlsError::Config(format!("bad server name: {e}")), facts)),
     };
     let connector = TlsConnector::from(Arc::new(config));
-    let result = tokio::time::timeout(settings.handshake_timeout, connector.connect(name, tcp)).await;
+    let result = crate::exec::timing::server(tokio::time::timeout(settings.handshake_timeout, connector.connect(name, tcp))).await;
     recorder.fill(&mut facts);
     match result {
         Err(_) => Err((TlsError::Timeout(settings.handshake_timeout), facts)),

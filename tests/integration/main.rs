@@ -17,6 +17,7 @@ mod report_writers;
 mod robustness;
 mod safety;
 mod schema;
+mod timing;
 mod validate;
 
 use std::path::Path;

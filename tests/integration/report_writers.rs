@@ -42,6 +42,8 @@ fn step(title: &str, outcome: Outcome, checks: Vec<Check>, from: usize, to: usiz
         transcript_to: to,
         duration_ms: 120,
         server_wait_ms: 80,
+        harness_ms: 40,
+        notes: vec![],
     }
 }
 
@@ -62,6 +64,8 @@ fn scenario(id: &str, profile: &str, outcome: Outcome, requirements: &[&str]) ->
         reason: None,
         started: Some(t0()),
         duration_ms: 1500,
+        server_wait_ms: 1200,
+        harness_ms: 300,
         steps: vec![],
         transcript: vec![],
         proofs: vec![],
@@ -170,6 +174,7 @@ fn record() -> RunRecord {
         selection: vec!["--profile general".into()],
         scenarios: vec![passing(), failing(), erroring(), skipped(), interrupted()],
         audit: None,
+        timing: None,
     }
 }
 

@@ -234,7 +234,7 @@ impl Wire {
                     waiting_for: waiting_for.to_string(),
                 });
             };
-            match tokio::time::timeout_at(deadline.at, conn.read(&mut chunk)).await {
+            match crate::exec::timing::server(tokio::time::timeout_at(deadline.at, conn.read(&mut chunk))).await {
                 Err(_) => {
                     self.note_partial("incomplete data before the timeout");
                     return Err(ImapError::Timeout {

@@ -91,7 +91,7 @@ async fn read_outcome(
     let mut seen = Vec::new();
     loop {
         let mut chunk = [0u8; 8192];
-        let n = match tokio::time::timeout_at(deadline, tcp.read(&mut chunk)).await {
+        let n = match crate::exec::timing::server(tokio::time::timeout_at(deadline, tcp.read(&mut chunk))).await {
             Err(_) => {
                 return Err(ProbeError::Timeout { during: format!("{during}, waiting for the server"), after: timeout });
             }

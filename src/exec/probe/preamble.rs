@@ -107,7 +107,7 @@ impl LineReader<'_> {
                 return Err(self.malformed(during, &partial, "no line end"));
             }
             let mut chunk = [0u8; 4096];
-            match tokio::time::timeout_at(deadline, self.tcp.read(&mut chunk)).await {
+            match crate::exec::timing::server(tokio::time::timeout_at(deadline, self.tcp.read(&mut chunk))).await {
                 Err(_) => return Err(ProbeError::Timeout { during: during.into(), after: self.timeout }),
                 Ok(Ok(0)) => return Err(ProbeError::Closed { during: during.into() }),
                 Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),

@@ -3,6 +3,7 @@
 
 mod auth;
 mod compose;
+mod driver;
 mod expect_vars;
 mod probe_run;
 mod scenario_run;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
+use crate::exec::timing::{self, Split};
 use crate::record::{Outcome, ProofRecord, ScenarioRecord, StepRecord};
 use crate::scenario::load::Loaded;
 use crate::scenario::model::{ProofDecl, Step, StepAction};
@@ -68,14 +70,15 @@ async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutp
         Some(StepAction::Smtp(s)) => step_smtp::run(env, st, s).await,
         Some(StepAction::Imap(s)) => step_imap::run(env, st, s).await,
         Some(StepAction::Wait(w)) => {
-            tokio::time::sleep(Duration::from_millis(w.ms)).await;
+            // The scenario gives the server time (to deliver, to expire…): a wait on the server.
+            timing::server(tokio::time::sleep(Duration::from_millis(w.ms))).await;
             StepOutput::default()
         }
         None => StepOutput { error: Some(ExecError::harness("step without exactly one protocol key")), ..Default::default() },
     }
 }
 
-fn step_record(step: &Step, out: &StepOutput, from: usize, to: usize, took: Duration) -> StepRecord {
+fn step_record(step: &Step, out: &StepOutput, from: usize, to: usize, took: Split) -> StepRecord {
     let outcome = if out.error.is_some() {
         Outcome::Error
     } else if out.failed() {
@@ -94,8 +97,10 @@ fn step_record(step: &Step, out: &StepOutput, from: usize, to: usize, took: Dura
         error_category: out.error.as_ref().map(|e| e.category.name().to_string()),
         transcript_from: from,
         transcript_to: to,
-        duration_ms: took.as_millis() as u64,
-        server_wait_ms: 0,
+        duration_ms: took.total_ms,
+        server_wait_ms: took.server_wait_ms,
+        harness_ms: took.harness_ms,
+        notes: out.notes.clone(),
     }
 }
 
@@ -137,6 +142,8 @@ pub fn blank_record(loaded: &Loaded) -> ScenarioRecord {
         reason: None,
         started: None,
         duration_ms: 0,
+        server_wait_ms: 0,
+        harness_ms: 0,
         steps: vec![],
         transcript: vec![],
         proofs: vec![],

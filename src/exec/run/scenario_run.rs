@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::{collect_proofs, first_problem, run_step, step_record};
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
+use crate::exec::timing::{Split, WaitMeter};
 use crate::exec::transcript::Transcript;
 use crate::record::{MessageRecord, Outcome, ScenarioRecord, StepRecord};
 use crate::scenario::interpolate::Vars;
@@ -83,20 +84,22 @@ impl<'a> ScenarioRun<'a> {
         let step_budget = Duration::from_millis(step.timeout_ms.unwrap_or(self.env.target.timeouts.step)).min(left);
         let from = self.st.transcript.len();
         let step_clock = Instant::now();
-        let out = match tokio::time::timeout(step_budget, run_step(&self.env, &mut self.st, step)).await {
+        let meter = WaitMeter::new();
+        let out = match tokio::time::timeout(step_budget, meter.scope(run_step(&self.env, &mut self.st, step))).await {
             Ok(out) => out,
             Err(_) => StepOutput {
                 error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
                 ..Default::default()
             },
         };
-        self.busy += step_clock.elapsed();
+        let took = step_clock.elapsed();
+        self.busy += took;
         if let Some(e) = out.error.as_ref().filter(|e| e.category != Category::Harness) {
             // The transcript ends where the exchange with the server broke, with why. (A harness
             // refusal adds nothing: its empty transcript proves nothing was sent.)
             self.st.transcript.note(&format!("step ended in error ({}): {}", e.category.name(), e.message));
         }
-        let rec = step_record(step, &out, from, self.st.transcript.len(), step_clock.elapsed());
+        let rec = step_record(step, &out, from, self.st.transcript.len(), Split::of(took, meter.total()));
         if !self.proofs_taken[i] {
             self.proofs_taken[i] = true;
             collect_proofs(&mut self.record, &step.proofs, Some(i));
@@ -163,8 +166,11 @@ impl<'a> ScenarioRun<'a> {
         collect_proofs(&mut self.record, &self.loaded.scenario.proofs, None);
         self.record.transcript = self.st.transcript.lines();
         self.record.messages = self.st.messages.iter().map(|(m, _)| m.clone()).collect();
-        self.record.duration_ms = self.clock.elapsed().as_millis() as u64;
         crate::evidence::redact::scrub_scenario(&mut self.record, &self.env.secrets);
+        // Last, so that the scenario's own work (redaction included) is in its harness time.
+        let waited: u64 = self.record.steps.iter().map(|s| s.server_wait_ms).sum();
+        let split = Split::of(self.clock.elapsed(), Duration::from_millis(waited));
+        (self.record.duration_ms, self.record.server_wait_ms, self.record.harness_ms) = (split.total_ms, split.server_wait_ms, split.harness_ms);
         (self.record, std::mem::take(&mut self.st.messages))
     }
 }
@@ -181,6 +187,8 @@ fn blank_step(i: usize) -> StepRecord {
         transcript_to: 0,
         duration_ms: 0,
         server_wait_ms: 0,
+        harness_ms: 0,
+        notes: vec![],
     }
 }
 

@@ -80,6 +80,8 @@ pub struct StepOutput {
     /// Why the rest of the scenario does not apply to this target (e.g. an optional mechanism
     /// the server does not offer): the scenario ends as skipped.
     pub not_applicable: Option<String>,
+    /// What the step did not do and why (actions left after the server closed the session…).
+    pub notes: Vec<String>,
 }
 
 impl StepOutput {

@@ -3,6 +3,7 @@
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::observation::HttpObservation;
+use crate::exec::timing;
 use crate::exec::whitelist;
 use crate::scenario::model::HttpStep;
 use crate::verdict;
@@ -63,7 +64,7 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
         t.sent(&format!("<body: {} bytes>", body.len()));
         req = req.body(body);
     }
-    let resp = req.send().await.map_err(|e| {
+    let resp = timing::server(req.send()).await.map_err(|e| {
         // reqwest's message omits its causes (e.g. a redirect refused by the host allow-list).
         let text = causes(&e);
         if e.is_timeout() { ExecError::timeout(format!("{url}: {text}")) } else { ExecError::connect(format!("{url}: {text}")) }
@@ -71,7 +72,7 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
     let status = resp.status().as_u16();
     let headers: Vec<(String, String)> =
         resp.headers().iter().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).to_string())).collect();
-    let body = resp.text().await.map_err(|e| ExecError::protocol(format!("{url}: body: {e}")))?;
+    let body = timing::server(resp.text()).await.map_err(|e| ExecError::protocol(format!("{url}: body: {e}")))?;
     t.received(&format!("HTTP {status}"));
     for (k, v) in &headers {
         t.received(&format!("{k}: {v}"));

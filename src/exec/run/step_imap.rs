@@ -8,20 +8,100 @@ use crate::exec::error::{Category, ExecError, io_category};
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
+use crate::exec::timing;
 use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
 use crate::scenario::model::*;
 use crate::verdict;
 
+use crate::exec::transcript::Transcript;
+use crate::verdict::Check;
+
 use super::auth::{Login, Protocol, login};
+use super::driver::{self, Connected, Dialogue, Link, Outline};
 use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep) -> StepOutput {
-    let mut out = StepOutput::default();
-    if let Err(e) = drive(env, st, step, &mut out).await {
-        out.error = Some(e);
+    driver::run::<Imap>(env, st, step).await
+}
+
+/// IMAP as the step driver sees it.
+struct Imap;
+
+impl Dialogue for Imap {
+    type Step = ImapStep;
+    type Session = Link<ImapSession>;
+    type Action = ImapAction;
+    type Observation = ImapObservation;
+    type Expect = ImapExpect;
+
+    fn outline(step: &ImapStep) -> Outline<'_, ImapAction, ImapExpect> {
+        Outline { greeting: step.greeting.as_ref(), actions: &step.actions, accepts_tls_refusal: step.accept_tls_refusal }
     }
-    out
+
+    fn action_name(action: &ImapAction) -> &'static str {
+        match action {
+            ImapAction::Capability(_) => "capability",
+            ImapAction::Starttls(_) => "starttls",
+            ImapAction::Login(_) => "login",
+            ImapAction::Authenticate(_) => "authenticate",
+            ImapAction::Select(_) => "select",
+            ImapAction::Examine(_) => "examine",
+            ImapAction::Create(_) => "create",
+            ImapAction::List(_) => "list",
+            ImapAction::WaitFor(_) => "wait_for",
+            ImapAction::Fetch(_) => "fetch",
+            ImapAction::Search(_) => "search",
+            ImapAction::Store(_) => "store",
+            ImapAction::Append(_) => "append",
+            ImapAction::Move(_) => "move",
+            ImapAction::Command(_) => "command",
+            ImapAction::ExpectClosed(_) => "expect_closed",
+            ImapAction::Logout(_) => "logout",
+        }
+    }
+
+    fn transcript(link: &Link<ImapSession>) -> &Transcript {
+        link.session.transcript()
+    }
+
+    async fn connect(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep) -> Result<Connected<Link<ImapSession>, ImapObservation>, ExecError> {
+        let ep = env.target.endpoints.get(&step.endpoint.value).ok_or_else(|| ExecError::harness("unknown endpoint"))?.clone();
+        let tls = env.tls_settings(step.tls_versions, step.client_cert.as_ref())?;
+        let timeouts = ImapTimeouts {
+            connect: Duration::from_millis(env.target.timeouts.connect),
+            response: Duration::from_millis(env.target.timeouts.reply),
+        };
+        let t = st.connection("imap");
+        match ImapSession::connect(&ep, &tls, timeouts, t).await {
+            Ok((session, greeting)) => {
+                let mut obs = status_obs(&greeting.status);
+                obs.capabilities = greeting.capabilities.clone().unwrap_or_default();
+                obs.tls = session.tls_facts().cloned();
+                Ok(Connected::Open(Link { session, tls }, obs))
+            }
+            Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
+                Ok(Connected::Observed(ImapObservation { tls: e.tls_facts().cloned(), ..Default::default() }))
+            }
+            Err(e) => Err(imap_error(e)),
+        }
+    }
+
+    async fn not_applicable(link: &mut Link<ImapSession>, action: &ImapAction) -> Result<Option<String>, ExecError> {
+        let ImapAction::Authenticate(a) = action else { return Ok(None) };
+        if !a.only_if_offered || link.session.has_capability(&format!("AUTH={}", a.mechanism.name())).await.map_err(imap_error)? {
+            return Ok(None);
+        }
+        Ok(Some(format!("IMAP does not offer AUTH={}: not applicable", a.mechanism.name())))
+    }
+
+    async fn act(env: &RunEnv, st: &mut ScenarioState, link: &mut Link<ImapSession>, _step: &ImapStep, action: &ImapAction) -> Result<Acted, ExecError> {
+        act(env, st, &mut link.session, &link.tls, action).await
+    }
+
+    fn judge(st: &ScenarioState, expect: ImapExpect, obs: &ImapObservation) -> Result<Vec<Check>, ExecError> {
+        Ok(verdict::judge_imap(&expect_vars::imap(st, expect)?, obs))
+    }
 }
 
 fn status_obs(s: &Status) -> ImapObservation {
@@ -72,66 +152,12 @@ fn imap_category(e: ImapError) -> ExecError {
     ExecError::new(category, e.to_string())
 }
 
-/// A failed handshake is an observation (judged) rather than an error when the step expects it
-/// to fail, or expects a verified chain and verification is what failed.
+/// See [`driver::tls_failure_observed`].
 fn tls_failure_observed(e: &Option<ImapExpect>, facts: Option<&TlsFacts>) -> bool {
-    let (Some(t), Some(facts)) = (e.as_ref().and_then(|e| e.tls.as_ref()), facts) else { return false };
-    let chain_refused = facts.verification.as_deref().is_some_and(|v| v != "ok");
-    t.established == Some(false) || t.chain_verified == Some(false) || (t.chain_verified == Some(true) && chain_refused)
+    driver::tls_failure_observed(e.as_ref().and_then(|e| e.tls.as_ref()), facts)
 }
 
-async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep, out: &mut StepOutput) -> Result<(), ExecError> {
-    let ep = env.target.endpoints.get(&step.endpoint.value).ok_or_else(|| ExecError::harness("unknown endpoint"))?.clone();
-    let tls = env.tls_settings(step.tls_versions, step.client_cert.as_ref())?;
-    let timeouts = ImapTimeouts {
-        connect: Duration::from_millis(env.target.timeouts.connect),
-        response: Duration::from_millis(env.target.timeouts.reply),
-    };
-    let t = st.connection("imap");
-    let (mut s, greeting) = match ImapSession::connect(&ep, &tls, timeouts, t).await {
-        Ok(ok) => ok,
-        Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
-            let obs = ImapObservation { tls: e.tls_facts().cloned(), ..Default::default() };
-            out.judge(verdict::judge_imap(step.greeting.as_ref().expect("checked"), &obs));
-            return Ok(());
-        }
-        Err(e) => return out.tls_refusal(step.accept_tls_refusal, imap_error(e)),
-    };
-    if let Some(e) = &step.greeting {
-        let mut obs = status_obs(&greeting.status);
-        obs.capabilities = greeting.capabilities.clone().unwrap_or_default();
-        obs.tls = s.tls_facts().cloned();
-        if out.judge(verdict::judge_imap(&expect_vars::imap(st, e.clone())?, &obs)) {
-            return Ok(());
-        }
-    }
-    for action in &step.actions {
-        if let ImapAction::Authenticate(a) = action
-            && a.only_if_offered
-            && !s.has_capability(&format!("AUTH={}", a.mechanism.name())).await.map_err(imap_error)?
-        {
-            let reason = format!("IMAP does not offer AUTH={}: not applicable", a.mechanism.name());
-            s.transcript().note(&reason);
-            out.not_applicable = Some(reason);
-            return Ok(());
-        }
-        let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
-            Ok(r) => r,
-            Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),
-        };
-        if let Some(e) = expect
-            && out.judge(verdict::judge_imap(&expect_vars::imap(st, e)?, &obs))
-        {
-            return Ok(());
-        }
-        if stop {
-            break;
-        }
-    }
-    Ok(())
-}
-
-type Acted = (ImapObservation, Option<ImapExpect>, bool);
+type Acted = driver::Acted<ImapObservation, ImapExpect>;
 
 /// `tls` holds the step's settings (versions, client certificate): STARTTLS uses them too.
 async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &TlsSettings, action: &ImapAction) -> Result<Acted, ExecError> {
@@ -141,18 +167,18 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             let (caps, status) = s.capability().await.map_err(imap_error)?;
             let mut obs = status_obs(&status);
             obs.capabilities = caps;
-            (obs, a.expect.clone(), false)
+            Acted::next(obs, a.expect.clone())
         }
         ImapAction::Starttls(a) => {
             match s.starttls(tls).await {
                 Ok((status, facts)) => {
                     let mut obs = status_obs(&status);
                     obs.tls = facts;
-                    (obs, a.expect.clone(), false)
+                    Acted::next(obs, a.expect.clone())
                 }
                 Err(e) if tls_failure_observed(&a.expect, e.tls_facts()) => {
                     let obs = ImapObservation { status: "OK".into(), tls: e.tls_facts().cloned(), ..Default::default() };
-                    (obs, a.expect.clone(), true)
+                    Acted::last(obs, a.expect.clone(), "the STARTTLS handshake failed as the step expects")
                 }
                 Err(e) => return Err(imap_error(e)),
             }
@@ -162,12 +188,12 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             let password = Secret::new(a.password.clone().unwrap_or_else(|| "mssconf-dummy-password".into()));
             env.secrets.register(&password);
             let status = s.login(&user, &password).await.map_err(imap_error)?;
-            (status_obs(&status), a.expect.clone(), false)
+            Acted::next(status_obs(&status), a.expect.clone())
         }
         ImapAction::Authenticate(a) => match login(env, Protocol::Imap, &a.mailbox.value, a.mechanism, &a.credential).await? {
             Login::CertificateOnly => {
                 t.note("the target's applicative form is certificate-only: no AUTHENTICATE sent");
-                (ImapObservation::default(), None, false)
+                Acted::next(ImapObservation::default(), None)
             }
             Login::Sasl { mechanism, credentials, note } => {
                 if let Some(n) = note {
@@ -177,7 +203,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
                 let mut obs = status_obs(&ex.status);
                 obs.challenges = ex.challenges;
                 obs.untagged = ex.untagged;
-                (obs, a.expect.clone(), false)
+                Acted::next(obs, a.expect.clone())
             }
         },
         ImapAction::Select(a) | ImapAction::Examine(a) => {
@@ -186,18 +212,18 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             let sel = sel.map_err(imap_error)?;
             let mut obs = status_obs(&sel.status);
             obs.untagged = sel.untagged;
-            (obs, a.expect.clone(), false)
+            Acted::next(obs, a.expect.clone())
         }
         ImapAction::Create(a) => {
             let status = s.create(&st.render(&a.folder)?).await.map_err(imap_error)?;
-            (status_obs(&status), a.expect.clone(), false)
+            Acted::next(status_obs(&status), a.expect.clone())
         }
         ImapAction::List(a) => {
             let pattern = a.pattern.as_deref().map(|p| st.render(p)).transpose()?.unwrap_or_else(|| "*".into());
             let (names, status) = s.list("", &pattern).await.map_err(imap_error)?;
             let mut obs = status_obs(&status);
             obs.untagged = names;
-            (obs, a.expect.clone(), false)
+            Acted::next(obs, a.expect.clone())
         }
         ImapAction::WaitFor(a) => wait_for(env, st, s, a).await?,
         ImapAction::Fetch(a) => fetch(st, s, a).await?,
@@ -205,11 +231,11 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             let (uids, status) = s.uid_search(&st.render(&a.criteria)?).await.map_err(imap_error)?;
             let mut obs = status_obs(&status);
             obs.found = uids;
-            (obs, a.expect.clone(), false)
+            Acted::next(obs, a.expect.clone())
         }
         ImapAction::Store(a) => {
             let status = s.uid_store(uid(st, &a.uid)?, &st.render(&a.flags)?).await.map_err(imap_error)?;
-            (status_obs(&status), a.expect.clone(), false)
+            Acted::next(status_obs(&status), a.expect.clone())
         }
         ImapAction::Append(a) => {
             let bytes = st
@@ -222,27 +248,28 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             let (status, new_uid) = s.append(&st.render(&a.folder)?, &flags, &bytes).await.map_err(imap_error)?;
             let mut obs = status_obs(&status);
             obs.found = new_uid.into_iter().collect();
-            (obs, a.expect.clone(), false)
+            Acted::next(obs, a.expect.clone())
         }
         ImapAction::Move(a) => {
             let moved = s.uid_move(uid(st, &a.uid)?, &st.render(&a.folder)?).await.map_err(imap_error)?;
             t.note(&format!("move method: {:?}", moved.method));
-            (status_obs(&moved.status), a.expect.clone(), false)
+            Acted::next(status_obs(&moved.status), a.expect.clone())
         }
         ImapAction::Command(a) => {
             let r = s.command(&st.render(&a.line)?).await.map_err(imap_error)?;
             let mut obs = status_obs(&r.status);
             obs.untagged = r.untagged;
-            (obs, a.expect.clone(), false)
+            Acted::next(obs, a.expect.clone())
         }
         ImapAction::ExpectClosed(a) => {
             let closed = s.is_closed_by_peer(Duration::from_millis(a.within_ms.unwrap_or(2000))).await;
             let obs = ImapObservation { closed, ..Default::default() };
-            (obs, Some(ImapExpect { closes: Some(true), ..Default::default() }), closed)
+            let expect = Some(ImapExpect { closes: Some(true), ..Default::default() });
+            if closed { Acted::last(obs, expect, "the server closed the connection") } else { Acted::next(obs, expect) }
         }
         ImapAction::Logout(a) => {
             let r = s.logout().await.map_err(imap_error)?;
-            (status_obs(&r.status), a.expect.clone(), true)
+            Acted::last(status_obs(&r.status), a.expect.clone(), "the session ended with LOGOUT")
         }
     })
 }
@@ -262,7 +289,9 @@ async fn wait_for(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, a: 
         (None, None) => return Err(ExecError::harness("wait_for needs `message` or `criteria`")),
     };
     let timeout = Duration::from_millis(a.timeout_ms.unwrap_or(env.target.timeouts.delivery));
-    let w = s.wait_for(&st.render(&a.folder)?, &criteria, timeout).await.map_err(imap_error)?;
+    let folder = st.render(&a.folder)?;
+    // The whole wait (IDLE or polling) is the server delivering: server time, counted once.
+    let w = timing::server(s.wait_for(&folder, &criteria, timeout)).await.map_err(imap_error)?;
     let method = match w.method {
         WaitMethod::Idle => "idle".to_string(),
         WaitMethod::Polling { interval } => format!("polling ({} ms)", interval.as_millis()),
@@ -276,7 +305,7 @@ async fn wait_for(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, a: 
     }
     // Without an explicit expectation, a wait must find its message.
     let expect = a.expect.clone().or_else(|| Some(ImapExpect { found: Some(true), ..Default::default() }));
-    Ok((obs, expect, false))
+    Ok(Acted::next(obs, expect))
 }
 
 async fn fetch(st: &mut ScenarioState, s: &mut ImapSession, a: &ImapFetch) -> Result<Acted, ExecError> {
@@ -304,5 +333,5 @@ async fn fetch(st: &mut ScenarioState, s: &mut ImapSession, a: &ImapFetch) -> Re
     {
         r.original_message = Some(built.message_id.clone());
     }
-    Ok((obs, expect, false))
+    Ok(Acted::next(obs, expect))
 }

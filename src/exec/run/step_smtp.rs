@@ -11,17 +11,87 @@ use crate::fixtures::guard::{Guard, GuardRefusal};
 use crate::scenario::model::*;
 use crate::verdict;
 
+use crate::exec::transcript::Transcript;
+use crate::verdict::Check;
+
 use super::auth::{Login, Protocol, login};
-use super::expect_vars;
 use super::compose::compose;
+use super::driver::{self, Connected, Dialogue, Link, Outline};
+use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep) -> StepOutput {
-    let mut out = StepOutput::default();
-    if let Err(e) = drive(env, st, step, &mut out).await {
-        out.error = Some(e);
+    driver::run::<Smtp>(env, st, step).await
+}
+
+/// SMTP as the step driver sees it.
+struct Smtp;
+
+impl Dialogue for Smtp {
+    type Step = SmtpStep;
+    type Session = Link<SmtpSession>;
+    type Action = SmtpAction;
+    type Observation = SmtpObservation;
+    type Expect = SmtpExpect;
+
+    fn outline(step: &SmtpStep) -> Outline<'_, SmtpAction, SmtpExpect> {
+        Outline { greeting: step.greeting.as_ref(), actions: &step.actions, accepts_tls_refusal: step.accept_tls_refusal }
     }
-    out
+
+    fn action_name(action: &SmtpAction) -> &'static str {
+        match action {
+            SmtpAction::Ehlo(_) => "ehlo",
+            SmtpAction::Starttls(_) => "starttls",
+            SmtpAction::Auth(_) => "auth",
+            SmtpAction::MailFrom(_) => "mail_from",
+            SmtpAction::RcptTo(_) => "rcpt_to",
+            SmtpAction::Data(_) => "data",
+            SmtpAction::Command(_) => "command",
+            SmtpAction::ExpectClosed(_) => "expect_closed",
+            SmtpAction::Quit(_) => "quit",
+        }
+    }
+
+    fn transcript(link: &Link<SmtpSession>) -> &Transcript {
+        link.session.transcript()
+    }
+
+    async fn connect(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep) -> Result<Connected<Link<SmtpSession>, SmtpObservation>, ExecError> {
+        let ep = env.target.endpoints.get(&step.endpoint.value).ok_or_else(|| ExecError::harness("unknown endpoint"))?.clone();
+        let tls = env.tls_settings(step.tls_versions, step.client_cert.as_ref())?;
+        let timeouts = SmtpTimeouts::new(Duration::from_millis(env.target.timeouts.connect), Duration::from_millis(env.target.timeouts.reply));
+        let t = st.connection("smtp");
+        match SmtpSession::connect(&ep, &tls, timeouts, t).await {
+            Ok((session, greeting)) => {
+                let mut obs = reply_obs(&greeting);
+                obs.tls = session.tls_facts().cloned();
+                Ok(Connected::Open(Link { session, tls }, obs))
+            }
+            Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
+                Ok(Connected::Observed(SmtpObservation { tls: e.tls_facts().cloned(), ..Default::default() }))
+            }
+            Err(e) => Err(smtp_error(e)),
+        }
+    }
+
+    async fn not_applicable(link: &mut Link<SmtpSession>, action: &SmtpAction) -> Result<Option<String>, ExecError> {
+        let caps = link.session.capabilities();
+        Ok(match action {
+            SmtpAction::Auth(a) if a.only_if_offered && !caps.is_some_and(|c| c.supports_auth(a.mechanism.name())) => {
+                let offered = caps.map(|c| c.auth_mechanisms().join(" ")).unwrap_or_default();
+                Some(format!("SMTP does not offer {} (AUTH: {offered}): not applicable", a.mechanism.name()))
+            }
+            _ => None,
+        })
+    }
+
+    async fn act(env: &RunEnv, st: &mut ScenarioState, link: &mut Link<SmtpSession>, _step: &SmtpStep, action: &SmtpAction) -> Result<Acted, ExecError> {
+        act(env, st, &mut link.session, &link.tls, action).await
+    }
+
+    fn judge(st: &ScenarioState, expect: SmtpExpect, obs: &SmtpObservation) -> Result<Vec<Check>, ExecError> {
+        Ok(verdict::judge_smtp(&expect_vars::smtp(st, expect)?, obs))
+    }
 }
 
 pub fn smtp_error(e: SmtpError) -> ExecError {
@@ -64,63 +134,12 @@ fn caps_list(c: &Capabilities) -> Vec<String> {
         .collect()
 }
 
-/// A failed handshake is an observation (judged) rather than an error when the step expects it
-/// to fail, or expects a verified chain and verification is what failed.
+/// See [`driver::tls_failure_observed`].
 fn tls_failure_observed(e: &Option<SmtpExpect>, facts: Option<&TlsFacts>) -> bool {
-    let (Some(t), Some(facts)) = (e.as_ref().and_then(|e| e.tls.as_ref()), facts) else { return false };
-    let chain_refused = facts.verification.as_deref().is_some_and(|v| v != "ok");
-    t.established == Some(false) || t.chain_verified == Some(false) || (t.chain_verified == Some(true) && chain_refused)
+    driver::tls_failure_observed(e.as_ref().and_then(|e| e.tls.as_ref()), facts)
 }
 
-async fn drive(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep, out: &mut StepOutput) -> Result<(), ExecError> {
-    let ep = env.target.endpoints.get(&step.endpoint.value).ok_or_else(|| ExecError::harness("unknown endpoint"))?.clone();
-    let tls = env.tls_settings(step.tls_versions, step.client_cert.as_ref())?;
-    let timeouts = SmtpTimeouts::new(Duration::from_millis(env.target.timeouts.connect), Duration::from_millis(env.target.timeouts.reply));
-    let t = st.connection("smtp");
-    let (mut s, greeting) = match SmtpSession::connect(&ep, &tls, timeouts, t).await {
-        Ok(ok) => ok,
-        Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
-            let obs = SmtpObservation { tls: e.tls_facts().cloned(), ..Default::default() };
-            out.judge(verdict::judge_smtp(step.greeting.as_ref().expect("checked"), &obs));
-            return Ok(());
-        }
-        Err(e) => return out.tls_refusal(step.accept_tls_refusal, smtp_error(e)),
-    };
-    if let Some(e) = &step.greeting {
-        let mut obs = reply_obs(&greeting);
-        obs.tls = s.tls_facts().cloned();
-        if out.judge(verdict::judge_smtp(&expect_vars::smtp(st, e.clone())?, &obs)) {
-            return Ok(());
-        }
-    }
-    for action in &step.actions {
-        if let SmtpAction::Auth(a) = action
-            && a.only_if_offered
-            && !s.capabilities().is_some_and(|c| c.supports_auth(a.mechanism.name()))
-        {
-            let offered = s.capabilities().map(|c| c.auth_mechanisms().join(" ")).unwrap_or_default();
-            let reason = format!("SMTP does not offer {} (AUTH: {offered}): not applicable", a.mechanism.name());
-            s.transcript().note(&reason);
-            out.not_applicable = Some(reason);
-            return Ok(());
-        }
-        let (obs, expect, stop) = match act(env, st, &mut s, &tls, action).await {
-            Ok(r) => r,
-            Err(e) => return out.tls_refusal(step.accept_tls_refusal, e),
-        };
-        if let Some(e) = expect
-            && out.judge(verdict::judge_smtp(&expect_vars::smtp(st, e)?, &obs))
-        {
-            return Ok(());
-        }
-        if stop {
-            break;
-        }
-    }
-    Ok(())
-}
-
-type Acted = (SmtpObservation, Option<SmtpExpect>, bool);
+type Acted = driver::Acted<SmtpObservation, SmtpExpect>;
 
 /// The send guard (fictitious data only, declared recipients only) for this run's target.
 fn guard(env: &RunEnv) -> Result<Guard, ExecError> {
@@ -143,18 +162,18 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
             let (reply, caps) = s.ehlo(a.name.as_deref().unwrap_or("mssconf.test")).await.map_err(smtp_error)?;
             let mut obs = reply_obs(&reply);
             obs.capabilities = caps_list(&caps);
-            (obs, a.expect.clone(), false)
+            Acted::next(obs, a.expect.clone())
         }
         SmtpAction::Starttls(a) => {
             match s.starttls(tls).await {
                 Ok((reply, facts)) => {
                     let mut obs = reply_obs(&reply);
                     obs.tls = facts;
-                    (obs, a.expect.clone(), false)
+                    Acted::next(obs, a.expect.clone())
                 }
                 Err(e) if tls_failure_observed(&a.expect, e.tls_facts()) => {
                     let obs = SmtpObservation { code: 220, tls: e.tls_facts().cloned(), ..Default::default() };
-                    (obs, a.expect.clone(), true)
+                    Acted::last(obs, a.expect.clone(), "the STARTTLS handshake failed as the step expects")
                 }
                 Err(e) => return Err(smtp_error(e)),
             }
@@ -162,7 +181,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         SmtpAction::Auth(a) => match login(env, Protocol::Smtp, &a.mailbox.value, a.mechanism, &a.credential).await? {
             Login::CertificateOnly => {
                 s.transcript().note("the target's applicative form is certificate-only: no AUTH sent");
-                (SmtpObservation::default(), None, false)
+                Acted::next(SmtpObservation::default(), None)
             }
             Login::Sasl { mechanism, credentials, note } => {
                 if let Some(n) = note {
@@ -172,19 +191,23 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
                 let mut obs = ex.final_reply().map(reply_obs).unwrap_or_default();
                 obs.challenges = ex.challenges().map(|c| c.decoded_challenge.clone().unwrap_or_else(|| c.reply.text())).collect();
                 obs.closed = ex.closed_by_peer;
-                (obs, a.expect.clone(), ex.closed_by_peer)
+                if ex.closed_by_peer {
+                    Acted::last(obs, a.expect.clone(), "the server closed the connection after AUTH")
+                } else {
+                    Acted::next(obs, a.expect.clone())
+                }
             }
         },
         SmtpAction::MailFrom(a) => {
             let addr = st.render(&a.address)?;
             let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
-            (reply_obs(&s.mail_from(&addr, &params).await.map_err(smtp_error)?), a.expect.clone(), false)
+            Acted::next(reply_obs(&s.mail_from(&addr, &params).await.map_err(smtp_error)?), a.expect.clone())
         }
         SmtpAction::RcptTo(a) => {
             let addr = st.render(&a.address)?;
             let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
             guard(env)?.check_recipient(&addr, expected_code(&a.expect)).map_err(refused)?;
-            (reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), a.expect.clone(), false)
+            Acted::next(reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), a.expect.clone())
         }
         SmtpAction::Data(a) => {
             let built = compose(env, st, &a.message)?;
@@ -197,7 +220,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
             st.remember_sent(built);
             let ex = s.data(&bytes).await.map_err(smtp_error)?;
             let obs = reply_obs(ex.final_reply.as_ref().unwrap_or(&ex.intermediate));
-            (obs, a.expect.clone(), false)
+            Acted::next(obs, a.expect.clone())
         }
         SmtpAction::Command(a) => {
             let line = st.render(&a.line)?;
@@ -207,36 +230,17 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
                 let admitted = env.submissions.admit().await?;
                 s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             }
-            (reply_obs(&s.command(&line).await.map_err(smtp_error)?), a.expect.clone(), false)
+            Acted::next(reply_obs(&s.command(&line).await.map_err(smtp_error)?), a.expect.clone())
         }
         SmtpAction::ExpectClosed(a) => {
             let closed = s.is_closed_by_peer(Duration::from_millis(a.within_ms.unwrap_or(2000))).await;
             let obs = SmtpObservation { closed, ..Default::default() };
-            (obs, Some(SmtpExpect { closes: Some(true), ..Default::default() }), closed)
+            let expect = Some(SmtpExpect { closes: Some(true), ..Default::default() });
+            if closed { Acted::last(obs, expect, "the server closed the connection") } else { Acted::next(obs, expect) }
         }
         SmtpAction::Quit(a) => {
             let reply = s.quit().await.map_err(smtp_error)?;
-            (reply_obs(&reply), a.expect.clone(), true)
+            Acted::last(reply_obs(&reply), a.expect.clone(), "the session ended with QUIT")
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn which_tls_failures_are_observations() {
-        let expect = |yaml: &str| Some(serde_saphyr::from_str::<SmtpExpect>(yaml).unwrap());
-        let refused = TlsFacts { verification: Some("invalid peer certificate: UnknownIssuer".into()), ..Default::default() };
-        let verified = TlsFacts { verification: Some("ok".into()), ..Default::default() };
-        // A verified chain was expected and verification failed: judged (the check fails).
-        assert!(tls_failure_observed(&expect("{tls: {chain_verified: true}}"), Some(&refused)));
-        // The chain verified but the handshake failed later: not a chain observation.
-        assert!(!tls_failure_observed(&expect("{tls: {chain_verified: true}}"), Some(&verified)));
-        assert!(tls_failure_observed(&expect("{tls: {established: false}}"), Some(&verified)));
-        assert!(!tls_failure_observed(&expect("{tls: {established: true}}"), Some(&refused)));
-        assert!(!tls_failure_observed(&expect("{code: '220'}"), Some(&refused)));
-        assert!(!tls_failure_observed(&None, Some(&refused)));
-    }
 }

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use super::error::SmtpError;
 use super::reply::{Reply, ReplyAssembler};
+use crate::exec::timing;
 use crate::exec::tls::{Conn, TlsError, TlsFacts, TlsSettings};
 use crate::exec::transcript::Transcript;
 
@@ -79,7 +80,7 @@ impl Wire {
                 return Err(SmtpError::Malformed { during: during.into(), line, reason });
             }
             let mut chunk = [0u8; 4096];
-            let read = tokio::time::timeout_at(deadline, self.conn()?.read(&mut chunk)).await;
+            let read = timing::server(tokio::time::timeout_at(deadline, self.conn()?.read(&mut chunk))).await;
             match read {
                 Err(_) => {
                     self.record_partial();
@@ -154,7 +155,7 @@ impl Wire {
         let Some(conn) = self.conn.as_mut() else { return true };
         loop {
             let mut chunk = [0u8; 4096];
-            match tokio::time::timeout_at(deadline, conn.read(&mut chunk)).await {
+            match timing::server(tokio::time::timeout_at(deadline, conn.read(&mut chunk))).await {
                 Err(_) => return false,
                 Ok(Ok(0)) | Ok(Err(_)) => return true,
                 Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),

@@ -1,0 +1,247 @@
+//! The step driver of the connection-oriented protocols (SMTP, IMAP): connect, judge the
+//! greeting, then run the actions in order, each judged as soon as it is observed.
+//!
+//! A protocol says how to open its session and run one action through [`Dialogue`]; the driver
+//! owns the order and the stopping rules, so both protocols stop, skip and record alike. When a
+//! step ends before its last action (the server closed the connection, the session was ended by
+//! QUIT/LOGOUT, a refused handshake was the observation), the actions left are named in the
+//! transcript and in the step's notes: a step never drops actions silently.
+
+use crate::exec::env::RunEnv;
+use crate::exec::error::ExecError;
+use crate::exec::tls::TlsFacts;
+use crate::exec::transcript::Transcript;
+use crate::scenario::model::TlsExpect;
+use crate::verdict::Check;
+
+use super::state::{ScenarioState, StepOutput};
+
+/// What opening a session gave.
+pub(super) enum Connected<S, O> {
+    /// The session is open; the greeting as observed.
+    Open(S, O),
+    /// Opening failed in a way the step expects to observe (a refused TLS handshake): that
+    /// failure is the greeting's observation and the step ends after it is judged.
+    Observed(O),
+}
+
+/// What one action observed, what to check it against, and whether the session goes on.
+pub(super) struct Acted<O, E> {
+    pub obs: O,
+    pub expect: Option<E>,
+    pub then: Then,
+}
+
+/// Whether the session can take the next action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Then {
+    Continue,
+    /// The session is over (the server closed it, the harness ended it, the handshake failed):
+    /// why, as the note on the actions left says it (`the server closed the connection`).
+    Over(String),
+}
+
+impl<O, E> Acted<O, E> {
+    pub fn next(obs: O, expect: Option<E>) -> Self {
+        Acted { obs, expect, then: Then::Continue }
+    }
+
+    pub fn last(obs: O, expect: Option<E>, why: impl Into<String>) -> Self {
+        Acted { obs, expect, then: Then::Over(why.into()) }
+    }
+}
+
+/// A step's open session and its TLS settings (STARTTLS uses them too).
+pub(super) struct Link<S> {
+    pub session: S,
+    pub tls: crate::exec::tls::TlsSettings,
+}
+
+/// What the driver reads of a step.
+pub(super) struct Outline<'a, A, E> {
+    pub greeting: Option<&'a E>,
+    pub actions: &'a [A],
+    /// See `accept_tls_refusal` in the scenario model.
+    pub accepts_tls_refusal: bool,
+}
+
+/// One connection-oriented protocol as the step driver sees it. Implementations only observe:
+/// judging is `judge`'s call into `verdict`, stopping is the driver's.
+pub(super) trait Dialogue {
+    type Step;
+    type Session;
+    type Action;
+    type Observation;
+    type Expect: Clone;
+
+    /// The step's greeting expectation, actions and TLS-refusal choice.
+    fn outline(step: &Self::Step) -> Outline<'_, Self::Action, Self::Expect>;
+    /// The action's name as scenarios write it (`mail_from`), for notes.
+    fn action_name(action: &Self::Action) -> &'static str;
+    fn transcript(session: &Self::Session) -> &Transcript;
+
+    /// Opens the step's connection and reads the greeting.
+    async fn connect(env: &RunEnv, st: &mut ScenarioState, step: &Self::Step) -> Result<Connected<Self::Session, Self::Observation>, ExecError>;
+
+    /// `Some(reason)` when the server does not offer what an optional action needs: the rest of
+    /// the scenario does not apply to this target.
+    async fn not_applicable(session: &mut Self::Session, action: &Self::Action) -> Result<Option<String>, ExecError>;
+
+    async fn act(
+        env: &RunEnv,
+        st: &mut ScenarioState,
+        session: &mut Self::Session,
+        step: &Self::Step,
+        action: &Self::Action,
+    ) -> Result<Acted<Self::Observation, Self::Expect>, ExecError>;
+
+    /// The checks of `obs` against `expect`, captured values substituted into `expect` first.
+    fn judge(st: &ScenarioState, expect: Self::Expect, obs: &Self::Observation) -> Result<Vec<Check>, ExecError>;
+}
+
+/// Runs one step of protocol `D`; never fails: an error is kept in the output.
+pub(super) async fn run<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step) -> StepOutput {
+    let mut out = StepOutput::default();
+    if let Err(e) = drive::<D>(env, st, step, &mut out).await {
+        out.error = Some(e);
+    }
+    out
+}
+
+async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step, out: &mut StepOutput) -> Result<(), ExecError> {
+    let Outline { greeting: expected, actions, accepts_tls_refusal } = D::outline(step);
+    let (mut session, greeting) = match D::connect(env, st, step).await {
+        Ok(Connected::Open(s, greeting)) => (s, greeting),
+        Ok(Connected::Observed(obs)) => {
+            if let Some(e) = expected {
+                out.judge(D::judge(st, e.clone(), &obs)?);
+            }
+            if !out.failed() {
+                skip_rest::<D>(&st.transcript, out, actions, "the TLS handshake failed as the step expects");
+            }
+            return Ok(());
+        }
+        Err(e) => return out.tls_refusal(accepts_tls_refusal, e),
+    };
+    if let Some(e) = expected
+        && out.judge(D::judge(st, e.clone(), &greeting)?)
+    {
+        return Ok(());
+    }
+    for (i, action) in actions.iter().enumerate() {
+        if let Some(reason) = D::not_applicable(&mut session, action).await? {
+            D::transcript(&session).note(&reason);
+            out.not_applicable = Some(reason);
+            return Ok(());
+        }
+        let acted = match D::act(env, st, &mut session, step, action).await {
+            Ok(acted) => acted,
+            Err(e) => return out.tls_refusal(accepts_tls_refusal, e),
+        };
+        if let Some(e) = acted.expect
+            && out.judge(D::judge(st, e, &acted.obs)?)
+        {
+            return Ok(());
+        }
+        if let Then::Over(why) = acted.then {
+            skip_rest::<D>(D::transcript(&session), out, &actions[i + 1..], &why);
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Records the actions a step will not run, and why, in the transcript and the step's notes.
+fn skip_rest<D: Dialogue>(transcript: &Transcript, out: &mut StepOutput, rest: &[D::Action], why: &str) {
+    if rest.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = rest.iter().map(D::action_name).collect();
+    let note = format!("{why}: {} remaining action(s) not run ({})", names.len(), names.join(", "));
+    transcript.note(&note);
+    out.notes.push(note);
+}
+
+/// A failed handshake is an observation (judged) rather than an error when the step expects it
+/// to fail, or expects a verified chain and verification is what failed.
+pub(super) fn tls_failure_observed(expect: Option<&TlsExpect>, facts: Option<&TlsFacts>) -> bool {
+    let (Some(t), Some(facts)) = (expect, facts) else { return false };
+    let chain_refused = facts.verification.as_deref().is_some_and(|v| v != "ok");
+    t.established == Some(false) || t.chain_verified == Some(false) || (t.chain_verified == Some(true) && chain_refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::exec::smtp::testkit::{ScriptedServer, Step, expect, send};
+    use crate::scenario::interpolate::Vars;
+    use crate::scenario::load::parse_yaml;
+    use crate::scenario::model::SmtpStep;
+    use crate::target::model::Target;
+
+    fn env(port: u16) -> Arc<RunEnv> {
+        let yaml = format!(
+            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\n\
+             server_name: localhost\ntrust_anchors: []\n\
+             mailboxes: {{ per1: {{ address: per1@op.test, type: PER }} }}\n\
+             endpoints: {{ smtp_starttls: {{ host: 127.0.0.1, port: {port}, tls: starttls }} }}\n"
+        );
+        let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
+        RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap()
+    }
+
+    fn state(env: &RunEnv) -> ScenarioState {
+        ScenarioState::new(Vars::default(), Transcript::new(env.secrets.clone()))
+    }
+
+    /// EHLO, then AUTH refused with 535 and the connection closed.
+    fn refuse_auth_then_close() -> Vec<Step> {
+        vec![
+            send("220 mx ESMTP\r\n"),
+            expect("EHLO mssconf.test"),
+            send("250-mx\r\n250 AUTH XOAUTH2\r\n"),
+            Step::ExpectAny,
+            send("535 5.7.8 authentication failed\r\n"),
+            Step::Close,
+        ]
+    }
+
+    const STEP: &str = "endpoint: smtp_starttls\nactions:\n\
+        - ehlo: {}\n\
+        - auth: { mailbox: per1, mechanism: XOAUTH2, credential: malformed, expect: { code: '535' } }\n\
+        - mail_from: { address: per1@op.test, expect: { code: 5xx } }\n\
+        - quit: {}\n";
+
+    #[tokio::test]
+    async fn actions_after_the_server_closed_are_recorded_as_not_run() {
+        let server = ScriptedServer::start(refuse_auth_then_close(), None, false).await;
+        let env = env(server.port);
+        let mut st = state(&env);
+        let step: SmtpStep = serde_saphyr::from_str(STEP).unwrap();
+        let out = super::super::step_smtp::run(&env, &mut st, &step).await;
+        server.finish().await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        assert!(!out.failed() && out.not_applicable.is_none(), "{:?}", out.checks);
+        assert_eq!(out.notes.len(), 1, "{:?}", out.notes);
+        let note = &out.notes[0];
+        assert!(note.contains("closed the connection after AUTH") && note.contains("2 remaining action(s) not run (mail_from, quit)"), "{note}");
+        assert!(st.transcript.lines().iter().any(|l| l.text == *note), "the note is in the transcript too");
+    }
+
+    #[test]
+    fn which_tls_failures_are_observations() {
+        let tls = |yaml: &str| serde_saphyr::from_str::<TlsExpect>(yaml).unwrap();
+        let refused = TlsFacts { verification: Some("invalid peer certificate: UnknownIssuer".into()), ..Default::default() };
+        let verified = TlsFacts { verification: Some("ok".into()), ..Default::default() };
+        assert!(tls_failure_observed(Some(&tls("{chain_verified: true}")), Some(&refused)));
+        assert!(!tls_failure_observed(Some(&tls("{chain_verified: true}")), Some(&verified)));
+        assert!(tls_failure_observed(Some(&tls("{established: false}")), Some(&verified)));
+        assert!(!tls_failure_observed(Some(&tls("{established: true}")), Some(&refused)));
+        assert!(!tls_failure_observed(None, Some(&refused)));
+    }
+}

@@ -4,6 +4,7 @@ mod audit;
 mod ci;
 mod cli;
 mod faults;
+mod fuzz_corpus;
 mod mock_cli;
 mod safety;
 mod schema;

@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod exit_code;
 pub mod exec;
 pub mod fixtures;
+#[doc(hidden)] pub mod fuzzing;
 pub mod plan;
 pub mod record;
 pub mod report;

@@ -40,7 +40,10 @@ fn find_tag(s: &str, tag: &str) -> Option<usize> {
     while let Some(i) = s[from..].find('<') {
         let i = from + i;
         let name_start = i + 1;
-        let name_end = s[name_start..].find(|c: char| c == '>' || c.is_whitespace() || c == '/').map(|e| name_start + e)?;
+        // A name also ends at the next `<`: otherwise each `<` of `<<<<…` rescans the rest of the
+        // document and a hostile file takes quadratic time.
+        let name_end =
+            s[name_start..].find(|c: char| c == '>' || c == '<' || c.is_whitespace() || c == '/').map(|e| name_start + e)?;
         let name = &s[name_start..name_end];
         let local = name.rsplit(':').next().unwrap_or(name);
         if local == tag {
@@ -100,5 +103,13 @@ mod tests {
         for s in ["<", "https://listeblanche.mssante.fr/schema <Domaine>", "https://listeblanche.mssante.fr/schema <Domaine><Nom>x"] {
             let _ = parse(s);
         }
+    }
+
+    #[test]
+    fn many_open_brackets_take_linear_time() {
+        let hostile = format!("{NAMESPACE} {}>", "<".repeat(400_000));
+        let started = std::time::Instant::now();
+        assert_eq!(parse(&hostile), Ok(vec![]));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }

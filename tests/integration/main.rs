@@ -10,6 +10,7 @@ mod evidence_redaction;
 mod evidence_support;
 mod faults;
 mod fixtures_guard;
+mod fuzz_corpus;
 mod hostile;
 mod interrupt;
 mod mock_cli;

@@ -98,7 +98,7 @@ fn list_pattern(pattern: &str) -> Result<String, ImapError> {
 }
 
 /// The mailbox name of a `* LIST` response.
-fn listed_mailbox(raw: &[u8]) -> Option<String> {
+pub(crate) fn listed_mailbox(raw: &[u8]) -> Option<String> {
     match ResponseCodec::default().decode(raw) {
         Ok((_, CodecResponse::Data(Data::List { mailbox, .. }))) => Some(match mailbox {
             Mailbox::Inbox => "INBOX".to_string(),

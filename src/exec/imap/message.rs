@@ -151,7 +151,7 @@ impl ImapSession {
 
 /// The `BODY[]` bytes of a `* n FETCH` response about `uid` (a response without `UID` is
 /// accepted: some servers omit it although RFC 3501 §6.4.8 requires it).
-fn fetched_body(raw: &[u8], uid: u32) -> Option<Vec<u8>> {
+pub(crate) fn fetched_body(raw: &[u8], uid: u32) -> Option<Vec<u8>> {
     let Ok((_, CodecResponse::Data(Data::Fetch { items, .. }))) = ResponseCodec::default().decode(raw) else {
         return None;
     };
@@ -175,7 +175,7 @@ fn fetched_body(raw: &[u8], uid: u32) -> Option<Vec<u8>> {
 
 /// Fallback for [`fetched_body`]: the literal announced by a line ending `BODY[] {n}` in a
 /// FETCH response whose `UID`, if present, is `uid`.
-fn literal_after_body(pieces: &[Piece], uid: u32) -> Option<Vec<u8>> {
+pub(crate) fn literal_after_body(pieces: &[Piece], uid: u32) -> Option<Vec<u8>> {
     let mut lines = pieces.iter().filter_map(|p| match p {
         Piece::Line(l) => Some(String::from_utf8_lossy(l).to_ascii_uppercase()),
         Piece::Literal(_) => None,

@@ -20,13 +20,13 @@
 
 mod auth;
 mod error;
-mod mailbox;
-mod message;
+pub(crate) mod mailbox;
+pub(crate) mod message;
 mod quote;
-mod response;
+pub(crate) mod response;
 mod session;
 mod wait;
-mod wire;
+pub(crate) mod wire;
 
 #[cfg(test)]
 mod testkit;

@@ -8,7 +8,7 @@
 
 mod hello;
 mod preamble;
-mod response;
+pub(crate) mod response;
 mod suites;
 
 use std::time::Duration;

@@ -10,7 +10,7 @@ mod auth;
 mod capabilities;
 mod data;
 mod error;
-mod reply;
+pub(crate) mod reply;
 mod session;
 mod wire;
 

@@ -2,7 +2,11 @@
 //!
 //! With IDLE (RFC 2177) the harness searches, idles until the server pushes `* n EXISTS`, leaves
 //! IDLE and searches again, so a delivery is seen one round trip after the server announces it.
-//! Without IDLE it polls (NOOP + UID SEARCH) every 200 ms, doubling up to 1 s.
+//! Without IDLE it polls (NOOP + UID SEARCH) every 200 ms, doubling up to 1 s. A caller may ask
+//! for polling at a fixed pace ([`ImapSession::wait_for_using`]): the bench's baseline.
+//!
+//! The outcome carries two instants for delivery-detection timing: when the `* n EXISTS` that
+//! announced new mail came off the connection, and when the search that found the message ended.
 //!
 //! Waiting (idling, sleeping) never goes past the caller's timeout; a command already sent when
 //! the timeout falls (DONE, the last search) is completed within the response timeout.
@@ -29,7 +33,8 @@ const MAX_ROUNDS: u32 = 200;
 pub enum WaitMethod {
     /// IDLE, woken by `* n EXISTS`.
     Idle,
-    /// NOOP + UID SEARCH, first after `interval`, then doubling up to 1 s.
+    /// NOOP + UID SEARCH, first after `interval`, then doubling up to 1 s (or up to `interval`
+    /// when it is longer: a fixed pace).
     Polling { interval: Duration },
 }
 
@@ -45,6 +50,13 @@ pub struct WaitOutcome {
     pub searches: u32,
     /// The last status that matters: the SELECT's if it failed, else the last search's.
     pub status: Status,
+    /// When the `* n EXISTS` announcing new mail during the wait (after its first search was
+    /// sent) was read; `None` when the message was there from the start or none was announced.
+    #[serde(skip)]
+    pub exists_at: Option<std::time::Instant>,
+    /// When the response to the search that found the message was complete.
+    #[serde(skip)]
+    pub found_at: Option<std::time::Instant>,
 }
 
 /// Why an IDLE round ended.
@@ -66,37 +78,60 @@ impl ImapSession {
         criteria: &str,
         timeout: Duration,
     ) -> Result<WaitOutcome, ImapError> {
+        self.wait_for_using(folder, criteria, timeout, WaitMethod::Idle).await
+    }
+
+    /// [`wait_for`](Self::wait_for) with the method chosen: `Idle` uses IDLE when the server
+    /// announces it (else polls from 200 ms); `Polling { interval }` polls even when IDLE is
+    /// there, starting at `interval` (1 s and more: a fixed pace).
+    pub async fn wait_for_using(
+        &mut self,
+        folder: &str,
+        criteria: &str,
+        timeout: Duration,
+        preferred: WaitMethod,
+    ) -> Result<WaitOutcome, ImapError> {
         let start = Instant::now();
         let deadline = Deadline {
             at: start + timeout,
             budget: timeout,
         };
         let selected = self.select(folder).await?;
-        let mut method = if self.has_capability("IDLE").await? {
-            WaitMethod::Idle
-        } else {
-            WaitMethod::Polling { interval: POLL_FIRST }
+        let (mut method, first_interval) = match preferred {
+            WaitMethod::Polling { interval } => (preferred, interval),
+            WaitMethod::Idle if self.has_capability("IDLE").await? => (preferred, POLL_FIRST),
+            WaitMethod::Idle => (WaitMethod::Polling { interval: POLL_FIRST }, POLL_FIRST),
         };
+        let max_interval = first_interval.max(POLL_MAX);
         let mut outcome = WaitOutcome {
             uid: None,
             method,
             elapsed: Duration::ZERO,
             searches: 0,
             status: selected.status,
+            exists_at: None,
+            found_at: None,
         };
         if !outcome.status.is_ok() {
             outcome.elapsed = start.elapsed();
             return Ok(outcome);
         }
-        let mut interval = POLL_FIRST;
+        let mut interval = first_interval;
+        let waiting_from = Instant::now();
         for _ in 0..MAX_ROUNDS {
             let before = self.exists;
             let (uids, status) = self.uid_search(criteria).await?;
+            let searched_at = Instant::now();
             outcome.searches += 1;
             outcome.status = status;
             outcome.uid = uids.iter().copied().max();
-            outcome.elapsed = start.elapsed();
-            if outcome.uid.is_some() || !outcome.status.is_ok() || Instant::now() >= deadline.at {
+            outcome.elapsed = searched_at - start;
+            if outcome.uid.is_some() {
+                outcome.found_at = Some(searched_at.into_std());
+                let announced = outcome.searches > 1;
+                outcome.exists_at = self.exists_at.filter(|&t| announced && t >= waiting_from).map(Instant::into_std);
+            }
+            if outcome.uid.is_some() || !outcome.status.is_ok() || searched_at >= deadline.at {
                 outcome.method = method;
                 return Ok(outcome);
             }
@@ -112,14 +147,14 @@ impl ImapSession {
                     IdleEnd::Ended(status) => {
                         self.transcript()
                             .note(&format!("IDLE refused ({status}): polling instead"));
-                        method = WaitMethod::Polling { interval: POLL_FIRST };
+                        method = WaitMethod::Polling { interval };
                     }
                 },
                 WaitMethod::Polling { .. } => {
                     if !self.poll_pause(interval, deadline).await? {
                         break;
                     }
-                    interval = (interval * 2).min(POLL_MAX);
+                    interval = (interval * 2).min(max_interval);
                 }
             }
         }

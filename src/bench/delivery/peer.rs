@@ -36,10 +36,14 @@ pub struct Sample {
     pub accepted: Instant,
     /// IDLE waiter: when the `* n EXISTS` push was read (`None`: not seen through the push).
     pub exists: Option<Instant>,
+    /// IDLE waiter: when the search that found the message was written (with DONE).
+    pub search_sent: Option<Instant>,
     /// IDLE waiter: when the search that found the message ended.
     pub idle_seen: Instant,
     /// Polling waiter (started after the `250`): when it found the message.
     pub poll_seen: Instant,
+    /// The harness's own flow, `wait_for` started after the `250` (search, then IDLE).
+    pub flow_seen: Instant,
 }
 
 pub struct Peer {
@@ -47,6 +51,7 @@ pub struct Peer {
     smtp: SmtpSession,
     idle: Option<ImapSession>,
     poll: ImapSession,
+    flow: ImapSession,
     sender: String,
     recipient: String,
     wait_timeout: Duration,
@@ -90,11 +95,12 @@ impl Peer {
         let smtp = submission(&env, SENDER).await?;
         let idle = mailbox(&env, RECIPIENT, "imap#idle").await?;
         let poll = mailbox(&env, RECIPIENT, "imap#poll").await?;
-        Ok(Peer { env, smtp, idle: Some(idle), poll, sender, recipient, wait_timeout, delivered: Vec::new() })
+        let flow = mailbox(&env, RECIPIENT, "imap#flow").await?;
+        Ok(Peer { env, smtp, idle: Some(idle), poll, flow, sender, recipient, wait_timeout, delivered: Vec::new() })
     }
 
-    /// Sends message `n` while the IDLE waiter idles, then starts the polling waiter; both must
-    /// find it.
+    /// Sends message `n` while the IDLE waiter idles, then starts the polling waiter and the
+    /// harness's own flow side by side; all three must find it.
     pub async fn sample(&mut self, n: usize) -> Result<Sample, String> {
         let message_id = format!("{}-{n}@{}", self.env.run_id, self.env.target.domain);
         let criteria = format!("HEADER Message-ID \"<{message_id}>\"");
@@ -106,17 +112,24 @@ impl Peer {
         });
         tokio::time::sleep(IDLE_SETTLE).await;
         let accepted = self.submit(n, &message_id).await?;
-        let polled = self.poll.wait_for_using(FOLDER, &criteria, timeout, WaitMethod::Polling { interval: POLL_INTERVAL }).await;
+        let pace = WaitMethod::Polling { interval: POLL_INTERVAL };
+        let (polled, flowed) = tokio::join!(
+            self.poll.wait_for_using(FOLDER, &criteria, timeout, pace),
+            self.flow.wait_for(FOLDER, &criteria, timeout),
+        );
         let (idle, idled) = waiter.await.map_err(|e| format!("the IDLE waiter failed: {e}"))?;
         self.idle = Some(idle);
         let idled = found(idled, "IDLE", WaitMethod::Idle)?;
-        let polled = found(polled, "polling", WaitMethod::Polling { interval: POLL_INTERVAL })?;
+        let polled = found(polled, "polling", pace)?;
+        let flowed = found(flowed, "wait_for", WaitMethod::Idle)?;
         self.delivered.extend(idled.uid);
         Ok(Sample {
             accepted,
             exists: idled.exists_at,
+            search_sent: idled.search_sent_at,
             idle_seen: idled.found_at.unwrap_or(accepted),
             poll_seen: polled.found_at.unwrap_or(accepted),
+            flow_seen: flowed.found_at.unwrap_or(accepted),
         })
     }
 
@@ -156,6 +169,7 @@ impl Peer {
             let _ = s.logout().await;
         }
         let _ = self.poll.logout().await;
+        let _ = self.flow.logout().await;
         let _ = self.smtp.quit().await;
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
 use zeroize::Zeroizing;
 
 use super::error::ImapError;
@@ -68,6 +69,8 @@ pub struct ImapSession {
     pub(super) endpoint: Endpoint,
     /// The last `* n EXISTS` seen in the selected mailbox.
     pub(super) exists: Option<u32>,
+    /// When that `* n EXISTS` came off the connection (delivery detection is timed from it).
+    pub(super) exists_at: Option<Instant>,
 }
 
 impl ImapSession {
@@ -96,6 +99,7 @@ impl ImapSession {
             tls: facts,
             endpoint: endpoint.clone(),
             exists: None,
+            exists_at: None,
         };
         let greeting = session.read_greeting().await?;
         Ok((session, greeting))
@@ -295,10 +299,11 @@ impl ImapSession {
     pub(crate) async fn next(&mut self, tag: &str, deadline: Deadline, what: &str) -> Result<Next, ImapError> {
         loop {
             let msg = self.wire.read(deadline, what).await?;
+            let read_at = Instant::now();
             let head = msg.head();
             match classify(&head) {
                 Kind::Untagged(rest) => {
-                    self.observe_untagged(rest);
+                    self.observe_untagged(rest, read_at);
                     return Ok(Next::Untagged(msg));
                 }
                 Kind::Continuation(text) => return Ok(Next::Continuation(text.to_string())),
@@ -322,13 +327,14 @@ impl ImapSession {
         }
     }
 
-    fn observe_untagged(&mut self, rest: &str) {
+    fn observe_untagged(&mut self, rest: &str, read_at: Instant) {
         if let Some(caps) = untagged_capabilities(rest) {
             self.capabilities = Some(caps);
         } else if let Some(caps) = Status::parse(rest).and_then(|s| s.capabilities()) {
             self.capabilities = Some(caps);
         } else if let Some(n) = untagged_exists(rest) {
             self.exists = Some(n);
+            self.exists_at = Some(read_at);
         }
     }
 

@@ -17,7 +17,11 @@ fn selected_inbox(caps: &str) -> Vec<Step> {
 
 #[tokio::test]
 async fn idle_returns_right_after_the_exists_push() {
-    let mut steps = selected_inbox("IMAP4rev1 IDLE");
+    let mut steps = vec![
+        greeting("IMAP4rev1 IDLE"),
+        expect("a1 SELECT INBOX"),
+        send("* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 12] next\r\na1 OK [READ-WRITE] selected\r\n"),
+    ];
     steps.extend([
         expect(&format!("a2 UID SEARCH {CRITERIA}")),
         send("* SEARCH\r\na2 OK\r\n"),
@@ -29,9 +33,9 @@ async fn idle_returns_right_after_the_exists_push() {
         Step::Sleep(Duration::from_millis(100)),
         Step::SendMarked("* 3 EXISTS\r\n".into()),
         expect("DONE"),
-        send("a3 OK IDLE terminated\r\n"),
-        expect(&format!("a4 UID SEARCH {CRITERIA}")),
-        send("* SEARCH 12\r\na4 OK\r\n"),
+        // Sent with DONE, before the end of IDLE was confirmed; only mail from UIDNEXT up.
+        expect(&format!("a4 UID SEARCH UID 12:* {CRITERIA}")),
+        send("a3 OK IDLE terminated\r\n* SEARCH 12\r\na4 OK\r\n"),
     ]);
     let server = ScriptServer::start(steps, None, false).await;
     let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
@@ -45,6 +49,47 @@ async fn idle_returns_right_after_the_exists_push() {
     let lag = returned - trace.marks[0];
     eprintln!("IDLE: returned {lag:?} after the EXISTS push");
     assert!(lag < Duration::from_millis(100), "{lag:?}");
+    let (exists_at, found_at) = (w.exists_at.expect("EXISTS instant"), w.found_at.expect("found instant"));
+    assert!(exists_at >= trace.marks[0].into_std() && found_at >= exists_at);
+}
+
+#[tokio::test]
+async fn fixed_pace_polling_does_not_idle_nor_double() {
+    let steps = vec![
+        greeting("IMAP4rev1 IDLE"),
+        expect("a1 SELECT INBOX"),
+        send("* 2 EXISTS\r\na1 OK selected\r\n"),
+        expect("a2 UID SEARCH"),
+        send("* SEARCH\r\na2 OK\r\n"),
+        expect("a3 NOOP"),
+        send("a3 OK\r\n"),
+        expect("a4 UID SEARCH"),
+        send("* SEARCH\r\na4 OK\r\n"),
+        expect("a5 NOOP"),
+        send("* 3 EXISTS\r\na5 OK\r\n"),
+        expect("a6 UID SEARCH"),
+        send("* SEARCH 3\r\na6 OK\r\n"),
+    ];
+    let server = ScriptServer::start(steps, None, false).await;
+    let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
+    let pace = WaitMethod::Polling { interval: Duration::from_secs(1) };
+    let w = s.wait_for_using("INBOX", CRITERIA, Duration::from_secs(5), pace).await.unwrap();
+    server.finish().await.unwrap();
+    assert_eq!((w.uid, w.method, w.searches), (Some(3), pace, 3));
+    // 1 s + 1 s: a doubling pace would have taken 3 s.
+    assert!(w.elapsed >= Duration::from_secs(2) && w.elapsed < Duration::from_millis(2700), "{:?}", w.elapsed);
+    assert!(w.exists_at.is_some() && w.found_at.is_some());
+}
+
+#[tokio::test]
+async fn a_message_already_there_has_no_exists_instant() {
+    let mut steps = selected_inbox("IMAP4rev1 IDLE");
+    steps.extend([expect("a2 UID SEARCH"), send("* 3 EXISTS\r\n* SEARCH 3\r\na2 OK\r\n")]);
+    let server = ScriptServer::start(steps, None, false).await;
+    let (mut s, _) = connect_plain(&server, TIMEOUTS).await;
+    let w = s.wait_for("INBOX", CRITERIA, Duration::from_secs(5)).await.unwrap();
+    server.finish().await.unwrap();
+    assert_eq!((w.uid, w.exists_at.is_none(), w.found_at.is_some()), (Some(3), true, true));
 }
 
 #[tokio::test]

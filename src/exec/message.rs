@@ -165,12 +165,16 @@ pub fn build(d: &Draft) -> Built {
         }
     }
     if let Some(target) = d.pad_to_bytes {
-        // Size the padding from the skeleton, so the final message reaches `target`.
-        let probe = b.clone().write_to_vec().unwrap_or_default().len() as u64;
-        let missing = target.saturating_sub(probe + 200);
-        // Base64 lines grow 57 raw bytes into 78: pad with raw bytes worth the missing size.
-        let size = missing * 57 / 78;
+        // Size the padding from the skeleton with an empty padding part, so the final message
+        // reaches `target` without exceeding it.
         b = with_streamed_part(b, "application/octet-stream", "padding.bin", streamed.len());
+        let fixed = (b.clone().write_to_vec().unwrap_or_default().len() + 2).saturating_sub(marker(streamed.len()).len()) as u64;
+        let room = target.saturating_sub(fixed);
+        // Base64 lines grow 57 raw bytes into 78.
+        let mut size = room * 57 / 78;
+        while size > 0 && base64_lines_len(size) > room {
+            size -= 1;
+        }
         streamed.push(Generated { size, seed: 0 });
     }
     let mut bytes = b.write_to_vec().unwrap_or_default();
@@ -398,7 +402,7 @@ mod tests {
         let mut d = draft();
         d.pad_to_bytes = Some(200_000);
         let b = build(&d);
-        assert!(b.size >= 190_000 && b.size <= 210_000, "{}", b.size);
+        assert!(b.size >= 199_900 && b.size <= 200_000, "{}", b.size);
     }
 
     #[test]
@@ -431,7 +435,7 @@ mod tests {
         let mut d = draft();
         d.pad_to_bytes = Some(3_000_000);
         let b = build(&d);
-        assert!(b.size >= 2_950_000 && b.size <= 3_000_000, "{}", b.size);
+        assert!(b.size >= 2_999_900 && b.size <= 3_000_000, "{}", b.size);
         assert!(b.skeleton().len() < 10_000);
         assert_eq!(part_hashes(&b.to_vec()), b.parts);
     }

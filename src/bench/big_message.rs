@@ -22,7 +22,10 @@ pub async fn measure(cfg: &BenchConfig) -> Vec<Measured> {
     let cfg = cfg.clone();
     match tokio::task::spawn_blocking(move || measure_blocking(&cfg, size)).await {
         Ok(Ok(lines)) => lines,
-        Ok(Err(reason)) => vec![Measured::skipped(RSS_FIGURE, reason.clone()), Measured::skipped(TIME_FIGURE, reason)],
+        Ok(Err(reason)) => vec![
+            Measured::skipped(RSS_FIGURE, reason.clone()),
+            Measured::skipped(TIME_FIGURE, reason),
+        ],
         Err(e) => vec![Measured::skipped(RSS_FIGURE, format!("the measuring task failed: {e}"))],
     }
 }
@@ -50,7 +53,11 @@ fn measure_blocking(cfg: &BenchConfig, size: u64) -> Result<Vec<Measured>, Strin
             &format!("{label} send + IMAP verify time"),
             big.wall.as_secs_f64(),
             "s",
-            (&format!("1 MB run x {}", scale.round()), small.wall.as_secs_f64() * scale, "s"),
+            (
+                &format!("1 MB run x {}", scale.round()),
+                small.wall.as_secs_f64() * scale,
+                "s",
+            ),
         ),
     ])
 }
@@ -81,7 +88,11 @@ fn run_size(cfg: &BenchConfig, dir: &Path, profile: &Path, size: u64) -> Result<
     // The report holds the message three times (sent, received, proof): not worth keeping.
     let _ = std::fs::remove_dir_all(&report);
     if !run.success {
-        return Err(format!("the {size}-byte run failed after {} ms: {}", started.elapsed().as_millis(), run.stderr_tail));
+        return Err(format!(
+            "the {size}-byte run failed after {} ms: {}",
+            started.elapsed().as_millis(),
+            run.stderr_tail
+        ));
     }
     Ok(run)
 }

@@ -22,7 +22,9 @@ pub struct ChildRun {
 /// Runs `cmd` to its end (killed after `limit`), measuring its peak RSS and wall time.
 pub fn run_measured(mut cmd: Command, limit: Duration) -> Result<ChildRun, String> {
     let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
     let stderr = child.stderr.take().map(|mut err| {
         std::thread::spawn(move || {
             let mut text = String::new();
@@ -34,8 +36,21 @@ pub fn run_measured(mut cmd: Command, limit: Duration) -> Result<ChildRun, Strin
     let wall = started.elapsed();
     let text = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     let (status, peak_rss) = waited?;
-    let tail: String = text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" | ");
-    Ok(ChildRun { success: status == 0, peak_rss, wall, stderr_tail: tail })
+    let tail: String = text
+        .lines()
+        .rev()
+        .take(5)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join(" | ");
+    Ok(ChildRun {
+        success: status == 0,
+        peak_rss,
+        wall,
+        stderr_tail: tail,
+    })
 }
 
 /// Reaps `child` with `wait4`, polling so the wait is bounded: (exit code, peak RSS in bytes).
@@ -48,7 +63,11 @@ fn wait_with_rusage(child: &mut Child, limit: Duration) -> Result<(i32, u64), St
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
         if reaped == pid {
-            let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+            let code = if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                -1
+            };
             // Linux reports ru_maxrss in KiB.
             return Ok((code, usage.ru_maxrss.max(0) as u64 * 1024));
         }

@@ -37,7 +37,9 @@ impl Composed {
 
     /// A message held whole as bytes.
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
-        Composed { segments: vec![Segment::Bytes(bytes)] }
+        Composed {
+            segments: vec![Segment::Bytes(bytes)],
+        }
     }
 
     pub fn segments(&self) -> &[Segment] {
@@ -68,7 +70,13 @@ impl Composed {
     }
 
     pub fn reader(&self) -> Reader<'_> {
-        Reader { segments: &self.segments, index: 0, offset: 0, raw: Vec::new(), part_hashes: None }
+        Reader {
+            segments: &self.segments,
+            index: 0,
+            offset: 0,
+            raw: Vec::new(),
+            part_hashes: None,
+        }
     }
 
     /// The whole message in memory: only for small messages (tests, IMAP APPEND).
@@ -92,7 +100,12 @@ impl Composed {
         while reader.next_chunk(&mut chunk) {
             whole.update(&chunk);
         }
-        let parts = reader.part_hashes.unwrap_or_default().into_iter().map(|h| hex::encode(h.finalize())).collect();
+        let parts = reader
+            .part_hashes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| hex::encode(h.finalize()))
+            .collect();
         (hex::encode(whole.finalize()), parts)
     }
 }
@@ -128,7 +141,9 @@ impl Reader<'_> {
     pub fn next_chunk(&mut self, out: &mut Vec<u8>) -> bool {
         out.clear();
         while out.is_empty() {
-            let Some(segment) = self.segments.get(self.index) else { return false };
+            let Some(segment) = self.segments.get(self.index) else {
+                return false;
+            };
             let done = match segment {
                 Segment::Bytes(b) => {
                     let start = self.offset as usize;
@@ -149,7 +164,9 @@ impl Reader<'_> {
 
     /// Encodes the next raw chunk of `g` into `out`; true when `g` is exhausted.
     fn encode_next(&mut self, g: &Generated, out: &mut Vec<u8>) -> bool {
-        if self.offset == 0 && let Some(h) = self.part_hashes.as_mut() {
+        if self.offset == 0
+            && let Some(h) = self.part_hashes.as_mut()
+        {
             h.push(Sha256::new());
         }
         let n = (g.size - self.offset).min(RAW_CHUNK as u64) as usize;
@@ -185,13 +202,29 @@ mod tests {
 
     #[test]
     fn encoded_lines_match_a_whole_encoding() {
-        for size in [0u64, 1, 56, 57, 58, 114, RAW_CHUNK as u64 - 1, RAW_CHUNK as u64, RAW_CHUNK as u64 * 2 + 5] {
+        for size in [
+            0u64,
+            1,
+            56,
+            57,
+            58,
+            114,
+            RAW_CHUNK as u64 - 1,
+            RAW_CHUNK as u64,
+            RAW_CHUNK as u64 * 2 + 5,
+        ] {
             let g = generated(size);
-            let c = Composed::new(vec![Segment::Bytes(b"H: v\r\n\r\n".to_vec()), Segment::Base64(g.clone())]);
+            let c = Composed::new(vec![
+                Segment::Bytes(b"H: v\r\n\r\n".to_vec()),
+                Segment::Base64(g.clone()),
+            ]);
             let bytes = c.to_vec();
             assert_eq!(bytes.len() as u64, c.len(), "size {size}");
             let body = &bytes[8..];
-            assert!(body.split(|&b| b == b'\n').all(|l| l.len() <= 77), "long line at size {size}");
+            assert!(
+                body.split(|&b| b == b'\n').all(|l| l.len() <= 77),
+                "long line at size {size}"
+            );
             let joined: Vec<u8> = body.iter().copied().filter(|b| !b"\r\n".contains(b)).collect();
             let mut raw = vec![0; size as usize];
             g.fill(0, &mut raw);
@@ -216,7 +249,10 @@ mod tests {
 
     #[test]
     fn chunks_stay_small() {
-        let c = Composed::new(vec![Segment::Bytes(vec![b'a'; 100_000]), Segment::Base64(generated(200_000))]);
+        let c = Composed::new(vec![
+            Segment::Bytes(vec![b'a'; 100_000]),
+            Segment::Base64(generated(200_000)),
+        ]);
         let mut r = c.reader();
         let mut chunk = Vec::new();
         let mut total = 0;

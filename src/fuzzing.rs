@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::exec::imap::response::{Status, classify, has_capability, untagged_capabilities, untagged_exists, untagged_search};
-use crate::exec::imap::wire::{Piece, frame};
+use crate::exec::imap::wire::{Piece, take_frame};
 use crate::exec::smtp::Capabilities;
 use crate::exec::smtp::reply::ReplyAssembler;
 
@@ -29,7 +29,7 @@ pub const TARGETS: [(&str, fn(&[u8])); 7] = [
 /// assembled into replies, each reply read as an EHLO reply and as a SASL challenge.
 pub fn smtp_reply(data: &[u8]) {
     let mut assembler = ReplyAssembler::default();
-    let mut rest = data;
+    let rest = data;
     while let Some(end) = rest.iter().position(|&b| b == b'\n') {
         let raw = &rest[..end];
         rest = &rest[end + 1..];
@@ -56,11 +56,13 @@ pub fn smtp_reply(data: &[u8]) {
 /// IMAP server output: framed into messages (lines and literals) as `imap::wire` does, each
 /// message classified and its status, capabilities, counts, LIST name and FETCH body read.
 pub fn imap_response(data: &[u8]) {
-    let mut rest = data;
+    let rest = data;
     // A framing error ends the stream, as in the session; `Ok(None)` waits for bytes that
     // will never come.
-    while let Ok(Some((msg, used))) = frame(rest) {
-        rest = &rest[used..];
+    let mut buf = rest.to_vec();
+    // Each message takes at least one byte off the buffer: the loop is bounded by its length.
+    for _ in 0..=rest.len() {
+        let Ok(Some(msg)) = take_frame(&mut buf) else { break };
         let _ = msg.text();
         let head = msg.head();
         match classify(&head) {
@@ -86,7 +88,7 @@ pub fn imap_response(data: &[u8]) {
         }
         for piece in &msg.pieces {
             if let Piece::Literal(bytes) = piece {
-                let _ = crate::exec::imap::wire::render_literal(bytes);
+                let _ = crate::exec::imap::wire::render_literal(&bytes[..]);
             }
         }
     }

@@ -29,7 +29,7 @@ PEER_UNKNOWN_LOCAL=inconnu.fictif@$PEER_DOMAIN
 PEER_OUTSIDE=destinataire@exterieur.example
 # The whitelist the operator enforces and publishes (fictitious domains, .test only).
 PEER_WHITELIST="$PEER_DOMAIN hopital-fictif.mssante.test clinique-fictive.mssante.test"
-PEER_MAX_SIZE=${PEER_MAX_SIZE:-8388608}
+PEER_MAX_SIZE=${PEER_MAX_SIZE:-31457280}
 
 PEER_PORT_BASE=${PEER_PORT_BASE:-10000}
 PEER_SMTP_PORT=$((PEER_PORT_BASE + 587))

@@ -5,6 +5,7 @@
 //! ratio <r>)`. Ratios come from the same run because the machine is shared and noisy.
 
 pub mod big_message;
+pub mod child;
 pub mod delivery;
 pub mod harness_share;
 pub mod load;

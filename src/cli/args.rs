@@ -177,6 +177,9 @@ pub struct MockArgs {
     /// Log each session's lines (secrets redacted) on stderr.
     #[arg(long)]
     pub log_wire: bool,
+    /// Largest message accepted (SMTP SIZE, IMAP APPEND), in bytes (default 10 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_message_size: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub smtp_port: u16,
     #[arg(long, default_value_t = 0)]

@@ -46,6 +46,9 @@ async fn serve(args: MockArgs, faults: FaultSet) -> i32 {
     let mut config = MockConfig::new(pki_dir);
     config.faults = faults;
     config.log_wire = args.log_wire;
+    if let Some(max) = args.max_message_size {
+        config.max_message_size = max;
+    }
     config.ports = Ports {
         smtp_starttls: args.smtp_port,
         smtp_implicit: args.smtps_port,

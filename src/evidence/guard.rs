@@ -34,16 +34,21 @@ impl Guard {
     /// Writes `bytes` to `path` atomically, refusing when they hold a secret (checked on the
     /// UTF-8 lossy view, which keeps every ASCII form of a token intact).
     pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<PathBuf, EvidenceError> {
-        if let Some(s) = &self.secrets
-            && s.leaks(&String::from_utf8_lossy(bytes))
-        {
-            return Err(EvidenceError::Leak { path: path.to_path_buf() });
-        }
+        self.check(path, &String::from_utf8_lossy(bytes))?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| EvidenceError::write(parent, e))?;
         }
         write_atomic(path, bytes).map_err(|e| EvidenceError::write(path, e))?;
         Ok(path.to_path_buf())
+    }
+
+    /// Refuses `text`, meant for `path`, when it holds a secret of the run (for files written
+    /// in pieces: the caller checks each piece).
+    pub fn check(&self, path: &Path, text: &str) -> Result<(), EvidenceError> {
+        match &self.secrets {
+            Some(s) if s.leaks(text) => Err(EvidenceError::Leak { path: path.to_path_buf() }),
+            _ => Ok(()),
+        }
     }
 }
 

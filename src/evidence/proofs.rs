@@ -9,7 +9,8 @@ use crate::evidence::card::{self, production::production_card, scenario::scenari
 use crate::evidence::error::EvidenceError;
 use crate::evidence::guard::Guard;
 use crate::evidence::logfile::{render_json, render_log};
-use crate::evidence::messages::MessageBytes;
+use crate::evidence::messages::{MessageBytes, write_data};
+use crate::exec::message::MessageData;
 use crate::evidence::names::proof_file_name;
 use crate::plan::filter::PRODUCTION_TAG;
 use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord};
@@ -26,28 +27,35 @@ fn ran(s: &ScenarioRecord) -> bool {
     s.started.is_some() && s.outcome != Outcome::Skip
 }
 
-/// The bytes and extension of one proof, or `None` when there is nothing to show.
-fn render(
+/// What a proof file holds: rendered bytes, or a message written from where it already is
+/// (never copied: it may be 25 MB).
+enum Body<'a> {
+    Rendered(Vec<u8>),
+    Message(&'a MessageData),
+}
+
+/// The body and extension of one proof, or `None` when there is nothing to show.
+fn render<'a>(
     run: &RunRecord,
     s: &ScenarioRecord,
     proof: &ProofRecord,
-    messages: &[MessageBytes],
+    messages: &'a [MessageBytes],
     lang: Lang,
     guard: &Guard,
-) -> Result<Option<(Vec<u8>, &'static str)>, EvidenceError> {
+) -> Rendered<'a> {
     let step_ran = proof.step.is_none() || crate::evidence::logfile::step_of(run, s, proof).is_some();
     if !ran(s) || !step_ran {
         return Ok(None);
     }
     Ok(match proof.kind.as_str() {
-        "log" => Some((guard.scrub(&render_log(run, s, proof, lang)).into_bytes(), "log")),
-        "file" => Some((guard.scrub(&render_json(run, s, proof)).into_bytes(), "json")),
-        "eml" => message_for(s, proof, messages).map(|b| (b.to_vec(), "eml")),
+        "log" => Some((Body::Rendered(guard.scrub(&render_log(run, s, proof, lang)).into_bytes()), "log")),
+        "file" => Some((Body::Rendered(guard.scrub(&render_json(run, s, proof)).into_bytes()), "json")),
+        "eml" => message_for(s, proof, messages).map(|m| (Body::Message(m), "eml")),
         "screenshot" => {
             let mut card = if is_production(s) { production_card(run, s, lang, &proof.id) } else { scenario_card(run, s, proof, lang) };
             card.map_text(|t| guard.scrub(t));
             let png = card::render_png(&card).map_err(|reason| EvidenceError::Render { proof: proof.id.clone(), reason })?;
-            Some((png, "png"))
+            Some((Body::Rendered(png), "png"))
         }
         _ => None,
     })
@@ -55,20 +63,20 @@ fn render(
 
 /// The message an `eml` proof shows: the last message received in its step, else the last
 /// received in the scenario, else the last one sent in its step.
-fn message_for<'a>(s: &ScenarioRecord, proof: &ProofRecord, messages: &'a [MessageBytes]) -> Option<&'a [u8]> {
+fn message_for<'a>(s: &ScenarioRecord, proof: &ProofRecord, messages: &'a [MessageBytes]) -> Option<&'a MessageData> {
     let received = |i: usize| s.messages.get(i).is_some_and(|r| r.direction == "received");
     let in_step = |m: &MessageBytes| proof.step.is_none() || m.step == proof.step;
     let last = |keep: &dyn Fn(usize, &MessageBytes) -> bool| {
-        messages.iter().enumerate().rev().find(|(i, m)| keep(*i, m)).map(|(_, m)| m.bytes.as_slice())
+        messages.iter().enumerate().rev().find(|(i, m)| keep(*i, m)).map(|(_, m)| &m.bytes)
     };
     last(&|i, m| in_step(m) && received(i)).or_else(|| last(&|i, _| received(i))).or_else(|| last(&|_, m| in_step(m)))
 }
 
-type Rendered = Result<Option<(Vec<u8>, &'static str)>, EvidenceError>;
+type Rendered<'a> = Result<Option<(Body<'a>, &'static str)>, EvidenceError>;
 
 /// Renders every proof of `run`, spreading the work over the machine's cores (a PNG card
 /// takes a noticeable fraction of a second in a debug build).
-fn render_all(run: &RunRecord, messages: &[Vec<MessageBytes>], lang: Lang, guard: &Guard) -> Vec<((usize, usize), Rendered)> {
+fn render_all<'a>(run: &RunRecord, messages: &'a [Vec<MessageBytes>], lang: Lang, guard: &Guard) -> Vec<((usize, usize), Rendered<'a>)> {
     let jobs: Vec<(usize, usize)> =
         run.scenarios.iter().enumerate().flat_map(|(i, s)| (0..s.proofs.len()).map(move |p| (i, p))).collect();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
@@ -101,12 +109,15 @@ pub fn write_proofs(
 ) -> Result<Vec<PathBuf>, EvidenceError> {
     let mut written = Vec::new();
     for ((i, p), rendered) in render_all(run, messages, lang, guard) {
-        let Some((bytes, ext)) = rendered? else {
+        let Some((body, ext)) = rendered? else {
             continue;
         };
         let proof = &mut run.scenarios[i].proofs[p];
         let rel = format!("{PROOFS_DIR}/{}", proof_file_name(&proof.id, ext));
-        written.push(guard.write(&dir.join(&rel), &bytes)?);
+        written.push(match body {
+            Body::Rendered(bytes) => guard.write(&dir.join(&rel), &bytes)?,
+            Body::Message(m) => write_data(guard, &dir.join(&rel), m)?,
+        });
         proof.file = Some(rel);
     }
     Ok(written)

@@ -87,8 +87,8 @@ pub(crate) fn scenario_with_session() -> ScenarioRecord {
 /// The bytes of [`scenario_with_session`]'s two messages.
 pub(crate) fn message_bytes() -> Vec<MessageBytes> {
     vec![
-        MessageBytes { step: Some(0), bytes: b"Message-ID: <prod@x>\r\n\r\nsent\r\n".to_vec() },
-        MessageBytes { step: Some(1), bytes: b"Message-ID: <prod@x>\r\n\r\nread back\r\n".to_vec() },
+        MessageBytes { step: Some(0), bytes: b"Message-ID: <prod@x>\r\n\r\nsent\r\n".to_vec().into() },
+        MessageBytes { step: Some(1), bytes: b"Message-ID: <prod@x>\r\n\r\nread back\r\n".to_vec().into() },
     ]
 }
 

@@ -149,6 +149,7 @@ impl Describer<'_> {
             s += &match a {
                 Attachment::Xdm(x) => format!(", pièce jointe IHE_XDM.ZIP (patient fictif {}, {} document(s))", x.patient, x.documents.len()),
                 Attachment::File(f) => format!(", pièce jointe {} ({})", f.filename.as_deref().unwrap_or(&f.path), f.content_type),
+                Attachment::Generated(g) => format!(", pièce jointe générée de {} octets", g.size),
             };
         }
         if !m.headers.is_empty() {

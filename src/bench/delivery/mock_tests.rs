@@ -60,7 +60,7 @@ async fn submit(env: &RunEnv, message_id: &str) {
     };
     assert_eq!(smtp.mail_from(&from, &[]).await.unwrap().code, 250);
     assert_eq!(smtp.rcpt_to(&to, &[]).await.unwrap().code, 250);
-    let data = smtp.data(&build(&draft).bytes).await.unwrap();
+    let data = smtp.data(&build(&draft).to_vec()).await.unwrap();
     assert_eq!(data.final_reply.map(|r| r.code), Some(250));
     let _ = smtp.quit().await;
 }

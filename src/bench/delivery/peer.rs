@@ -149,7 +149,7 @@ impl Peer {
         let smtp_err = |e: crate::exec::smtp::SmtpError| format!("submission: {e}");
         expect_code(self.smtp.mail_from(&self.sender, &[]).await.map_err(smtp_err)?.code, 250, "MAIL FROM")?;
         expect_code(self.smtp.rcpt_to(&self.recipient, &[]).await.map_err(smtp_err)?.code, 250, "RCPT TO")?;
-        let data = self.smtp.data(&built.bytes).await.map_err(smtp_err)?;
+        let data = self.smtp.data(&built.to_vec()).await.map_err(smtp_err)?;
         let accepted = Instant::now();
         expect_code(data.final_reply.map_or(data.intermediate.code, |r| r.code), 250, "the end of DATA")?;
         Ok(accepted)

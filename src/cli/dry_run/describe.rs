@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::exec::message::{AttachmentData, Draft, build};
+use crate::exec::message::{AttachmentData, Content, Draft, Generated, build};
 use crate::fixtures::guard::Guard;
 use crate::fixtures::xdm;
 use crate::scenario::interpolate::Vars;
@@ -175,14 +175,19 @@ impl Describer<'_> {
                     let bytes = render(&f.path).and_then(|p| std::fs::read(self.fixtures_dir.join(p)).ok());
                     exact &= bytes.is_some();
                     let filename = f.filename.clone().unwrap_or_else(|| "attachment".into());
-                    attachments.push(AttachmentData { filename, content_type: f.content_type.clone(), bytes: bytes.unwrap_or_default() });
+                    attachments.push(AttachmentData { filename, content_type: f.content_type.clone(), content: Content::Bytes(bytes.unwrap_or_default()) });
                 }
                 Attachment::Xdm(x) => {
                     let (patient, documents) = (self.show(&x.patient), x.documents.iter().map(|d| self.show(d)).collect::<Vec<_>>());
                     let bytes = xdm::build_for(self.fixtures, self.fixtures_dir, &patient, &documents).ok();
                     exact &= bytes.is_some();
                     let content_type = "application/zip".to_string();
-                    attachments.push(AttachmentData { filename: xdm::FILE_NAME.into(), content_type, bytes: bytes.unwrap_or_default() });
+                    attachments.push(AttachmentData { filename: xdm::FILE_NAME.into(), content_type, content: Content::Bytes(bytes.unwrap_or_default()) });
+                }
+                Attachment::Generated(g) => {
+                    // Nothing is generated here: the size is computed from the segments.
+                    let content = Content::Generated(Generated { size: g.size, seed: 0 });
+                    attachments.push(AttachmentData { filename: g.filename.clone().unwrap_or_default(), content_type: "application/octet-stream".into(), content });
                 }
             }
         }
@@ -201,7 +206,7 @@ impl Describer<'_> {
             pad_to_bytes: m.pad_to_bytes,
             message_id: format!("mssconf.dry-run.{}@{}", m.name.value, self.target.domain),
         };
-        (build(&draft).bytes.len(), exact)
+        (build(&draft).size as usize, exact)
     }
 
     fn imap(&self, p: &mut ScenarioPlan, step: &ImapStep) {

@@ -55,8 +55,13 @@ impl ImapSession {
     pub async fn uid_fetch_message(&mut self, uid: u32) -> Result<(Option<Vec<u8>>, Status), ImapError> {
         let ex = self.run(&format!("UID FETCH {uid} (UID BODY.PEEK[])")).await?;
         let mut body = None;
-        for msg in &ex.untagged {
-            if let Some(bytes) = fetched_body(&msg.raw, uid) {
+        for msg in ex.untagged {
+            if msg.raw.is_empty() {
+                // A large literal (see `take_frame`): moved out as framed, never copied.
+                if let Some(bytes) = take_literal_after_body(msg.pieces, uid) {
+                    body = Some(bytes);
+                }
+            } else if let Some(bytes) = fetched_body(&msg.raw, uid) {
                 body = Some(bytes);
             } else if let Some(bytes) = literal_after_body(&msg.pieces, uid) {
                 // imap-codec refuses some bytes servers do send (NUL in a literal…): the framing
@@ -176,6 +181,23 @@ pub(crate) fn fetched_body(raw: &[u8], uid: u32) -> Option<Vec<u8>> {
 /// Fallback for [`fetched_body`]: the literal announced by a line ending `BODY[] {n}` in a
 /// FETCH response whose `UID`, if present, is `uid`.
 pub(crate) fn literal_after_body(pieces: &[Piece], uid: u32) -> Option<Vec<u8>> {
+    match &pieces[body_literal_index(pieces, uid)?] {
+        Piece::Literal(bytes) => Some(bytes.clone()),
+        Piece::Line(_) => None,
+    }
+}
+
+/// [`literal_after_body`], taking the literal out rather than copying it.
+fn take_literal_after_body(mut pieces: Vec<Piece>, uid: u32) -> Option<Vec<u8>> {
+    let i = body_literal_index(&pieces, uid)?;
+    match pieces.swap_remove(i) {
+        Piece::Literal(bytes) => Some(bytes),
+        Piece::Line(_) => None,
+    }
+}
+
+/// Index in `pieces` of the `BODY[]` literal of a FETCH response about `uid`.
+fn body_literal_index(pieces: &[Piece], uid: u32) -> Option<usize> {
     let mut lines = pieces.iter().filter_map(|p| match p {
         Piece::Line(l) => Some(String::from_utf8_lossy(l).to_ascii_uppercase()),
         Piece::Literal(_) => None,
@@ -191,14 +213,13 @@ pub(crate) fn literal_after_body(pieces: &[Piece], uid: u32) -> Option<Vec<u8>> 
     {
         return None;
     }
-    pieces.windows(2).find_map(|w| match w {
-        [Piece::Line(l), Piece::Literal(bytes)] => {
+    pieces.windows(2).position(|w| match w {
+        [Piece::Line(l), Piece::Literal(_)] => {
             let line = String::from_utf8_lossy(l).to_ascii_uppercase();
-            let announce = line.rsplit_once(' ').map(|(before, _)| before)?;
-            announce.ends_with("BODY[]").then(|| bytes.clone())
+            line.rsplit_once(' ').is_some_and(|(before, _)| before.ends_with("BODY[]"))
         }
-        _ => None,
-    })
+        _ => false,
+    }).map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -243,5 +264,9 @@ mod tests {
         assert_eq!(literal_after_body(&p, 7), None);
         let p = pieces(&[b"* 1 FETCH (BODY[] {3}", b"a\0b", b" UID 7)"]);
         assert_eq!(literal_after_body(&p, 7).unwrap(), b"a\0b");
+        assert_eq!(take_literal_after_body(p, 7).unwrap(), b"a\0b");
+        let p = pieces(&[b"* 1 FETCH (UID 7 BODY[] {3}", b"a\0b", b")"]);
+        assert_eq!(take_literal_after_body(p.clone(), 8), None);
+        assert_eq!(take_literal_after_body(p, 7).unwrap(), b"a\0b");
     }
 }

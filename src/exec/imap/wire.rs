@@ -48,7 +48,8 @@ pub(crate) enum Piece {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Received {
     pub pieces: Vec<Piece>,
-    /// The exact bytes received, line ends included.
+    /// The exact bytes received, line ends included; empty when a literal was too large to
+    /// copy (see [`take_frame`]): its bytes are in `pieces` only.
     pub raw: Vec<u8>,
 }
 
@@ -117,45 +118,104 @@ fn untagged_head_ok(line: &[u8]) -> bool {
         && word.iter().all(|&b| b > 0x20 && b < 0x7f && !br#"(){%*"\]"#.contains(&b))
 }
 
-/// Cuts one complete message from the start of `buf`: `Ok(None)` if more bytes are needed,
-/// else the message and the number of bytes it used.
-pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError> {
-    let mut pieces = Vec::new();
+/// Where a message's pieces lie in the buffer.
+enum Span {
+    Line(std::ops::Range<usize>),
+    Literal(std::ops::Range<usize>),
+}
+
+/// What [`scan`] found at the start of the buffer.
+enum Scan {
+    /// A whole message: its pieces and the bytes it used.
+    Complete(Vec<Span>, usize),
+    /// More bytes are needed; when inside a literal, the buffer length it takes to finish it.
+    Incomplete(Option<usize>),
+}
+
+fn scan(buf: &[u8]) -> Result<Scan, FrameError> {
+    let mut spans = Vec::new();
     let mut pos = 0;
     loop {
         let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') else {
             return if buf.len() - pos > MAX_LINE {
                 Err(FrameError::LineTooLong)
             } else {
-                Ok(None)
+                Ok(Scan::Incomplete(None))
             };
         };
         let end = pos + nl;
-        let line = buf[pos..end].strip_suffix(b"\r").unwrap_or(&buf[pos..end]);
-        if pieces.is_empty() && !untagged_head_ok(line) {
+        let line_end = if end > pos && buf[end - 1] == b'\r' { end - 1 } else { end };
+        let line = &buf[pos..line_end];
+        if spans.is_empty() && !untagged_head_ok(line) {
             return Err(FrameError::BadUntagged);
         }
         let announced = literal_announcement(line);
-        pieces.push(Piece::Line(line.to_vec()));
+        spans.push(Span::Line(pos..line_end));
         pos = end + 1;
         let Some(len) = announced else {
-            return Ok(Some((
-                Received {
-                    pieces,
-                    raw: buf[..pos].to_vec(),
-                },
-                pos,
-            )));
+            return Ok(Scan::Complete(spans, pos));
         };
         if len > MAX_LITERAL {
             return Err(FrameError::LiteralTooLarge(len));
         }
         let len = len as usize;
         if buf.len() - pos < len {
+            return Ok(Scan::Incomplete(Some(pos + len)));
+        }
+        spans.push(Span::Literal(pos..pos + len));
+        pos += len;
+    }
+}
+
+/// Cuts one complete message from the start of `buf`: `Ok(None)` if more bytes are needed,
+/// else the message and the number of bytes it used.
+#[cfg(test)]
+pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError> {
+    let mut owned = buf.to_vec();
+    Ok(take_frame(&mut owned)?.map(|msg| (msg, buf.len() - owned.len())))
+}
+
+/// Takes one complete message off the start of `buf` (`Ok(None)` if more bytes are needed).
+///
+/// A large literal (a fetched message) is not copied: the buffer holding it becomes the
+/// literal, and the message's `raw` is left empty. While such a literal is incomplete, the
+/// buffer is grown once to the size announced rather than doubled as bytes arrive.
+pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Result<Option<Received>, FrameError> {
+    let (spans, used) = match scan(buf)? {
+        Scan::Complete(spans, used) => (spans, used),
+        Scan::Incomplete(needed) => {
+            if let Some(needed) = needed.filter(|&n| n >= BIG_LITERAL) {
+                buf.reserve_exact(needed.saturating_sub(buf.len()));
+            }
             return Ok(None);
         }
-        pieces.push(Piece::Literal(buf[pos..pos + len].to_vec()));
-        pos += len;
+    };
+    let big = spans.iter().position(|s| matches!(s, Span::Literal(r) if r.len() >= BIG_LITERAL));
+    let Some(big) = big else {
+        let pieces = spans.iter().map(|s| piece(buf, s)).collect();
+        let raw = buf.drain(..used).collect();
+        return Ok(Some(Received { pieces, raw }));
+    };
+    let rest = buf.split_off(used);
+    let mut whole = std::mem::replace(buf, rest);
+    let mut pieces: Vec<Piece> = spans.iter().map(|s| piece(&whole, s)).collect();
+    if let Span::Literal(r) = &spans[big] {
+        whole.truncate(r.end);
+        whole.drain(..r.start);
+        pieces[big] = Piece::Literal(whole);
+    }
+    Ok(Some(Received { pieces, raw: Vec::new() }))
+}
+
+/// Literals this large are moved out of the read buffer, not copied.
+const BIG_LITERAL: usize = 1 << 20;
+
+fn piece(buf: &[u8], span: &Span) -> Piece {
+    match span {
+        Span::Line(r) => Piece::Line(buf[r.clone()].to_vec()),
+        // The big literal is replaced by the caller; an empty stand-in costs nothing.
+        Span::Literal(r) if r.len() >= BIG_LITERAL => Piece::Literal(Vec::new()),
+        Span::Literal(r) => Piece::Literal(buf[r.clone()].to_vec()),
     }
 }
 
@@ -215,9 +275,8 @@ impl Wire {
     pub async fn read(&mut self, deadline: Deadline, waiting_for: &str) -> Result<Received, ImapError> {
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
-            match frame(&self.buf) {
-                Ok(Some((msg, used))) => {
-                    self.buf.drain(..used);
+            match take_frame(&mut self.buf) {
+                Ok(Some(msg)) => {
                     msg.record(&self.transcript);
                     return Ok(msg);
                 }
@@ -420,5 +479,26 @@ mod tests {
         };
         assert!(msg.text().starts_with("* 1 FETCH (BODY[] {18}<literal 18 bytes"));
         assert!(msg.text().ends_with(">)"));
+    }
+
+    #[test]
+    fn a_big_literal_is_moved_out_of_the_buffer() {
+        let body: Vec<u8> = (0..BIG_LITERAL + 10).map(|i| b'a' + (i % 26) as u8).collect();
+        let head = format!("* 1 FETCH (UID 7 BODY[] {{{}}}\r\n", body.len());
+        let mut buf = head.as_bytes().to_vec();
+        buf.extend_from_slice(&body[..1000]);
+        assert!(take_frame(&mut buf).unwrap().is_none());
+        // Grown once to the announced size, not doubled.
+        assert!(buf.capacity() >= head.len() + body.len() && buf.capacity() < head.len() + body.len() + 4096);
+        buf.extend_from_slice(&body[1000..]);
+        buf.extend_from_slice(b")\r\na1 OK done\r\n");
+        let msg = take_frame(&mut buf).unwrap().unwrap();
+        assert!(msg.raw.is_empty());
+        assert_eq!(msg.pieces[0], Piece::Line(head.trim_end().as_bytes().to_vec()));
+        assert_eq!(msg.pieces[1], Piece::Literal(body));
+        assert_eq!(msg.pieces[2], Piece::Line(b")".to_vec()));
+        assert_eq!(buf, b"a1 OK done\r\n");
+        assert_eq!(take_frame(&mut buf).unwrap().unwrap().raw, b"a1 OK done\r\n");
+        assert!(buf.is_empty());
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
-use crate::exec::message::{AttachmentData, Built, Draft, build};
+use crate::exec::message::{AttachmentData, Built, Content, Draft, Generated, build};
 use crate::fixtures::xdm;
 use crate::scenario::model::{Attachment, MessageSpec};
 
@@ -44,14 +44,19 @@ fn attachment(env: &RunEnv, st: &ScenarioState, a: &Attachment) -> Result<Attach
             let filename = f.filename.clone().unwrap_or_else(|| {
                 path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "attachment".into())
             });
-            Ok(AttachmentData { filename, content_type: f.content_type.clone(), bytes })
+            Ok(AttachmentData { filename, content_type: f.content_type.clone(), content: Content::Bytes(bytes) })
         }
         Attachment::Xdm(x) => {
             let patient = st.render(&x.patient)?;
             let documents = x.documents.iter().map(|d| st.render(d)).collect::<Result<Vec<_>, _>>()?;
             let bytes = xdm::build_for(&env.fixtures, &env.fixtures_dir, &patient, &documents)
                 .map_err(|e| ExecError::harness(e.to_string()))?;
-            Ok(AttachmentData { filename: xdm::FILE_NAME.into(), content_type: "application/zip".into(), bytes })
+            Ok(AttachmentData { filename: xdm::FILE_NAME.into(), content_type: "application/zip".into(), content: Content::Bytes(bytes) })
         }
+        Attachment::Generated(g) => Ok(AttachmentData {
+            filename: g.filename.clone().unwrap_or_else(|| "generated.bin".into()),
+            content_type: g.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+            content: Content::Generated(Generated { size: g.size, seed: g.seed.unwrap_or(1) }),
+        }),
     }
 }

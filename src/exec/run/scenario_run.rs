@@ -150,7 +150,7 @@ impl<'a> ScenarioRun<'a> {
     }
 
     /// The record and the messages with their bytes (for `.eml` evidence).
-    pub fn into_parts(mut self) -> (ScenarioRecord, Vec<(MessageRecord, Vec<u8>)>) {
+    pub fn into_parts(mut self) -> (ScenarioRecord, Vec<(MessageRecord, crate::exec::message::MessageData)>) {
         let verdict = [Outcome::Fail, Outcome::Error, Outcome::Skip]
             .into_iter()
             .find_map(|o| self.latest.iter().flatten().find(|(got, _)| *got == o).cloned());

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use crate::exec::error::ExecError;
-use crate::exec::message::{Built, sha256_hex};
+use crate::exec::message::{Built, MessageData, sha256_hex};
 use crate::exec::transcript::Transcript;
 use crate::record::MessageRecord;
 use crate::scenario::interpolate::Vars;
@@ -15,8 +15,9 @@ pub struct ScenarioState {
     pub vars: Vars,
     pub sent: HashMap<String, Built>,
     pub transcript: Transcript,
-    /// Messages in the order seen, with their bytes (written as `.eml` by the evidence layer).
-    pub messages: Vec<(MessageRecord, Vec<u8>)>,
+    /// Messages in the order seen, with their bytes (written as `.eml` by the evidence layer;
+    /// a sent message is kept as its segments, not as bytes).
+    pub messages: Vec<(MessageRecord, MessageData)>,
     connections: usize,
 }
 
@@ -40,18 +41,18 @@ impl ScenarioState {
     pub fn remember_sent(&mut self, built: Built) {
         self.vars.capture(
             &built.name,
-            json!({"message_id": built.message_id, "subject": built.subject, "size": built.bytes.len()}),
+            json!({"message_id": built.message_id, "subject": built.subject, "size": built.size}),
         );
         let record = MessageRecord {
             name: built.name.clone(),
             direction: "sent".into(),
             message_id: Some(built.message_id.clone()),
             subject: Some(built.subject.clone()),
-            size: built.bytes.len(),
-            sha256: sha256_hex(&built.bytes),
+            size: built.size as usize,
+            sha256: built.sha256.clone(),
             file: None,
         };
-        self.messages.push((record, built.bytes.clone()));
+        self.messages.push((record, MessageData::Composed(built.message.clone())));
         self.sent.insert(built.name.clone(), built);
     }
 
@@ -68,7 +69,7 @@ impl ScenarioState {
             sha256: sha256_hex(&bytes),
             file: None,
         };
-        self.messages.push((record, bytes));
+        self.messages.push((record, MessageData::Bytes(bytes)));
     }
 }
 

@@ -241,7 +241,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             let bytes = st
                 .sent
                 .get(&a.message)
-                .map(|b| b.bytes.clone())
+                .map(|b| b.to_vec())
                 .ok_or_else(|| ExecError::harness(format!("no message `{}` was sent in this scenario", a.message)))?;
             let flags_text = a.flags.as_deref().map(|f| st.render(f)).transpose()?.unwrap_or_default();
             let flags: Vec<&str> = flags_text.split_whitespace().collect();

@@ -212,13 +212,13 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         SmtpAction::Data(a) => {
             let built = compose(env, st, &a.message)?;
             // Before DATA: a refused message never reaches the server.
-            guard(env)?.check_message(&built.bytes).map_err(refused)?;
-            let bytes = built.bytes.clone();
+            guard(env)?.check_message(&built.skeleton()).map_err(refused)?;
+            let message = built.message.clone();
             // The run's rate and cap, shared by parallel scenarios: a refused message is not sent.
             let admitted = env.submissions.admit().await?;
             s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             st.remember_sent(built);
-            let ex = s.data(&bytes).await.map_err(smtp_error)?;
+            let ex = s.data_from(&mut message.reader()).await.map_err(smtp_error)?;
             let obs = reply_obs(ex.final_reply.as_ref().unwrap_or(&ex.intermediate));
             Acted::next(obs, a.expect.clone())
         }

@@ -58,19 +58,86 @@ impl DotStuffer {
     }
 }
 
-/// `<message: 1234 bytes, sha256 …, Subject: "…", Message-ID: <…>>`
+/// A message body handed to DATA in chunks, so a large message is never copied whole.
+pub trait DataBody: Send {
+    /// The first bytes of the message, holding its header section (for the summary).
+    fn head(&self) -> &[u8];
+    /// Replaces `out` with the next chunk; false when the body is over.
+    fn next_chunk(&mut self, out: &mut Vec<u8>) -> bool;
+}
+
+/// A body already in memory.
+pub struct SliceBody<'a> {
+    message: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> SliceBody<'a> {
+    pub fn new(message: &'a [u8]) -> Self {
+        SliceBody { message, pos: 0 }
+    }
+}
+
+impl DataBody for SliceBody<'_> {
+    fn head(&self) -> &[u8] {
+        self.message
+    }
+
+    fn next_chunk(&mut self, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        let end = (self.pos + CHUNK).min(self.message.len());
+        out.extend_from_slice(&self.message[self.pos..end]);
+        self.pos = end;
+        !out.is_empty()
+    }
+}
+
+impl DataBody for crate::exec::message::Reader<'_> {
+    fn head(&self) -> &[u8] {
+        crate::exec::message::Reader::head(self)
+    }
+
+    fn next_chunk(&mut self, out: &mut Vec<u8>) -> bool {
+        crate::exec::message::Reader::next_chunk(self, out)
+    }
+}
+
+/// Counts and hashes the body as it is sent, for the transcript's summary line.
+#[derive(Default)]
+pub(crate) struct SentBody {
+    hasher: Sha256,
+    pub(crate) bytes: u64,
+}
+
+impl SentBody {
+    pub(crate) fn update(&mut self, chunk: &[u8]) {
+        self.hasher.update(chunk);
+        self.bytes += chunk.len() as u64;
+    }
+
+    /// `<message: 1234 bytes, sha256 …, Subject: "…", Message-ID: <…>>`, from the bytes sent
+    /// and the header section in `head`.
+    pub(crate) fn summary(self, head: &[u8]) -> String {
+        let sha = hex::encode(self.hasher.finalize());
+        let mut text = format!("<message: {} bytes, sha256 {sha}", self.bytes);
+        let headers = header_section(head);
+        if let Some(subject) = header_value(headers, "Subject") {
+            text.push_str(&format!(", Subject: {subject:?}"));
+        }
+        if let Some(id) = header_value(headers, "Message-ID") {
+            text.push_str(&format!(", Message-ID: {id}"));
+        }
+        text.push('>');
+        text
+    }
+}
+
+/// The summary of a whole message in memory.
+#[cfg(test)]
 pub(crate) fn summary(message: &[u8]) -> String {
-    let sha = hex::encode(Sha256::digest(message));
-    let mut text = format!("<message: {} bytes, sha256 {sha}", message.len());
-    let headers = header_section(message);
-    if let Some(subject) = header_value(headers, "Subject") {
-        text.push_str(&format!(", Subject: {subject:?}"));
-    }
-    if let Some(id) = header_value(headers, "Message-ID") {
-        text.push_str(&format!(", Message-ID: {id}"));
-    }
-    text.push('>');
-    text
+    let mut sent = SentBody::default();
+    sent.update(message);
+    sent.summary(message)
 }
 
 /// The bytes before the first empty line, searched in the first 64 KiB only.
@@ -155,5 +222,51 @@ mod tests {
         let plain = b"no headers at all";
         let sha = hex::encode(Sha256::digest(plain));
         assert_eq!(summary(plain), format!("<message: 17 bytes, sha256 {sha}>"));
+    }
+
+    #[test]
+    fn stuffing_is_the_same_whatever_the_chunking() {
+        // Lines starting with dots land on every offset of a chunk border.
+        let mut body = Vec::new();
+        for i in 0..5000 {
+            body.extend_from_slice(if i % 3 == 0 { b".x\r\n".as_slice() } else { b"ab\r\n.".as_slice() });
+            body.extend(std::iter::repeat_n(b'y', i % 7));
+            body.extend_from_slice(b"\r\n");
+        }
+        let whole = stuff_in_pieces(&body, body.len()).0;
+        for piece in [1, 2, 3, 5, 4096, CHUNK - 1, CHUNK] {
+            assert_eq!(stuff_in_pieces(&body, piece).0, whole, "piece {piece}");
+        }
+        let mut reader = SliceBody::new(&body);
+        let (mut s, mut out, mut chunk) = (DotStuffer::default(), Vec::new(), Vec::new());
+        while reader.next_chunk(&mut chunk) {
+            assert!(chunk.len() <= CHUNK);
+            s.stuff(&chunk, &mut out);
+        }
+        out.extend_from_slice(s.terminator());
+        assert_eq!(out, whole);
+        // Undoing the stuffing gives the body back.
+        let text = String::from_utf8(out).unwrap();
+        let unstuffed: Vec<&str> = text.split("\r\n").map(|l| l.strip_prefix('.').unwrap_or(l)).collect();
+        assert_eq!(unstuffed.join("\r\n").trim_end_matches("\r\n\r\n"), String::from_utf8(body).unwrap().trim_end_matches("\r\n"));
+    }
+
+    #[test]
+    fn a_streamed_message_is_stuffed_across_chunks() {
+        use crate::exec::message::{Composed, Segment};
+        // Dots after CRLF at the very end of one segment / start of the next.
+        let c = Composed::new(vec![
+            Segment::Bytes(b"A: b\r\n\r\n.".to_vec()),
+            Segment::Bytes(b".\r\n".to_vec()),
+            Segment::Bytes(b"x\r\n".to_vec()),
+            Segment::Bytes(b".y\r\n".to_vec()),
+        ]);
+        let mut reader = c.reader();
+        let (mut s, mut out, mut chunk) = (DotStuffer::default(), Vec::new(), Vec::new());
+        while DataBody::next_chunk(&mut reader, &mut chunk) {
+            s.stuff(&chunk, &mut out);
+        }
+        out.extend_from_slice(s.terminator());
+        assert_eq!(out, b"A: b\r\n\r\n...\r\nx\r\n..y\r\n.\r\n");
     }
 }

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::auth::{self, AuthExchange, AuthRequest};
 use super::capabilities::Capabilities;
-use super::data::{self, CHUNK, DataExchange, DotStuffer};
+use super::data::{CHUNK, DataBody, DataExchange, DotStuffer, SentBody, SliceBody};
 use super::error::SmtpError;
 use super::reply::Reply;
 use super::wire::Wire;
@@ -168,20 +168,31 @@ impl SmtpSession {
     /// `DATA`, then, after a 354, the dot-stuffed body and the end-of-data marker. The body is
     /// sent as given (line ends are the caller's); the transcript gets a summary, not the body.
     pub async fn data(&mut self, message: &[u8]) -> Result<DataExchange, SmtpError> {
+        self.data_from(&mut SliceBody::new(message)).await
+    }
+
+    /// [`Self::data`] with a body read chunk by chunk (a message that is never whole in memory):
+    /// each chunk is dot-stuffed, hashed and written before the next is read.
+    pub async fn data_from(&mut self, body: &mut dyn DataBody) -> Result<DataExchange, SmtpError> {
         let intermediate = self.exchange("DATA", "DATA").await?;
         if intermediate.code != 354 {
             return Ok(DataExchange { intermediate, final_reply: None });
         }
-        self.wire.transcript().sent(&data::summary(message));
         let mut stuffer = DotStuffer::default();
+        let mut sent = SentBody::default();
+        let mut chunk = Vec::with_capacity(CHUNK);
         let mut out = Vec::with_capacity(CHUNK + CHUNK / 8);
-        for chunk in message.chunks(CHUNK) {
+        while body.next_chunk(&mut chunk) {
+            sent.update(&chunk);
             out.clear();
-            stuffer.stuff(chunk, &mut out);
+            stuffer.stuff(&chunk, &mut out);
             if let Err(error) = self.wire.write(&out, "message body", self.timeouts.reply).await {
+                let partial = format!("<partial message: {} bytes written when sending stopped>", sent.bytes);
+                self.wire.transcript().sent(&partial);
                 return self.early_data_reply(intermediate, error).await;
             }
         }
+        self.wire.transcript().sent(&sent.summary(body.head()));
         if stuffer.stuffed_lines > 0 {
             self.wire.transcript().note(&format!("{} line(s) dot-stuffed", stuffer.stuffed_lines));
         }

@@ -34,7 +34,7 @@ pub struct MessageSpec {
     /// Ask for a read receipt (RFC 8098) to this address.
     #[serde(default)]
     pub disposition_notification_to: Option<String>,
-    /// Pad the message with a text attachment to reach this many bytes.
+    /// Pad the message with a generated attachment (`padding.bin`) to reach about this many bytes.
     #[serde(default)]
     pub pad_to_bytes: Option<u64>,
 }
@@ -46,6 +46,9 @@ pub enum Attachment {
     Xdm(XdmAttachment),
     /// A file from `fixtures/`.
     File(FileAttachment),
+    /// Fictitious bytes of a given size, generated while the message is sent (never stored):
+    /// for large messages (e.g. the 25 MB ceiling of Mon espace santé).
+    Generated(GeneratedAttachment),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -65,4 +68,20 @@ pub struct FileAttachment {
     pub content_type: String,
     #[serde(default)]
     pub filename: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratedAttachment {
+    /// Size of the attachment before encoding, in bytes (base64 adds about 37 % on the wire).
+    pub size: u64,
+    /// Default `generated.bin`.
+    #[serde(default)]
+    pub filename: Option<String>,
+    /// Default `application/octet-stream`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Seed of the pseudo-random content (default 1): the same seed gives the same bytes.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }

@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod exit_code;
 pub mod exec;
 pub mod fixtures;
+pub mod load;
 pub mod plan;
 pub mod record;
 pub mod report;

@@ -110,9 +110,10 @@ async fn run(args: LoadArgs) -> i32 {
                 if tokio::signal::ctrl_c().await.is_ok() {
                     eprintln!("\ninterrupt: stopping submission, waiting briefly for deliveries in flight");
                     let _ = stop_tx.send(true);
-                    // A second Ctrl-C ends the drain at once.
+                    // A second Ctrl-C does not wait for the (short, bounded) drain.
                     if tokio::signal::ctrl_c().await.is_ok() {
-                        let _ = stop_tx.send(true);
+                        eprintln!("second interrupt: exiting without a report");
+                        std::process::exit(130);
                     }
                 }
             });

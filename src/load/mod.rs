@@ -154,15 +154,20 @@ pub async fn run(
     let interrupted = *stop.borrow();
     let drain = if interrupted { cfg.drain.min(STOP_DRAIN) } else { cfg.drain };
     let _ = drain_tx.send(Some(Instant::now() + drain));
+    // A stop during the drain cuts it short; a dropped stop sender just stops being watched.
+    let mut stop_open = true;
     while !watching.is_empty() {
         tokio::select! {
             _ = tick.tick() => report_progress(true, &mut progress),
             _ = watching.join_next() => {}
-            changed = stop.changed(), if !*stop.borrow() => {
-                if changed.is_ok() {
-                    let _ = drain_tx.send(Some(Instant::now()));
+            changed = stop.changed(), if stop_open && !interrupted => match changed {
+                Ok(()) if *stop.borrow() => {
+                    let _ = drain_tx.send(Some(Instant::now() + cfg.drain.min(STOP_DRAIN)));
+                    stop_open = false;
                 }
-            }
+                Ok(()) => {}
+                Err(_) => stop_open = false,
+            },
         }
     }
     let interrupted = interrupted || *stop.borrow();

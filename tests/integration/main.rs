@@ -4,6 +4,7 @@ mod audit;
 mod ci;
 mod cli;
 mod faults;
+mod load;
 mod mock_cli;
 mod safety;
 mod schema;

@@ -41,7 +41,10 @@ const P99: &str = "load submission latency p99";
 /// smtp-source adds about this many header bytes to its `-l` payload.
 const SMTP_SOURCE_HEADERS: usize = 200;
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
-const QUEUE_WAIT: Duration = Duration::from_secs(20);
+/// The peer delivers more slowly than it accepts: the full bench's thousands of messages need
+/// minutes to leave its queue.
+const QUEUE_WAIT_QUICK: Duration = Duration::from_secs(20);
+const QUEUE_WAIT_FULL: Duration = Duration::from_secs(180);
 
 /// Sizes of one measurement.
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +88,7 @@ async fn compare(cfg: &BenchConfig, target: Target, plain: SocketAddr) -> Result
     let tag = format!("mssconf-baseline-{}", std::process::id());
     let from = address(&target, "per1")?;
     let to = address(&target, "per2")?;
-    wait_for_empty_queue().await;
+    wait_for_empty_queue(cfg.quick).await;
     // Quick mode: one smtp-source run, through the timing relay, gives both figures (the relay
     // costs it a little throughput); the full bench runs it direct for throughput, then relayed.
     let relay = Relay::start(plain).await.map_err(|e| format!("timing relay: {e}"))?;
@@ -95,10 +98,10 @@ async fn compare(cfg: &BenchConfig, target: Target, plain: SocketAddr) -> Result
     let baseline_rate = shape.messages as f64 / started.elapsed().as_secs_f64();
     // Accepted is not delivered: the time until the peer's queue is empty again bounds its own
     // delivery rate, which also bounds any verified throughput.
-    let baseline_delivered = wait_for_empty_queue().await.then(|| shape.messages as f64 / started.elapsed().as_secs_f64());
+    let baseline_delivered = wait_for_empty_queue(cfg.quick).await.then(|| shape.messages as f64 / started.elapsed().as_secs_f64());
     if !cfg.quick {
         smtp_source(relay.addr, shape, &from, &to, &tag).await?;
-        wait_for_empty_queue().await;
+        wait_for_empty_queue(cfg.quick).await;
     }
     let baseline = relay.finish().transactions.percentiles();
     let report = mssconf_load(cfg, target.clone(), shape).await?;
@@ -200,8 +203,8 @@ async fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<Output, Stri
 
 /// Bounded wait for the peer's Postfix queue to empty; false if it did not (or `postqueue`
 /// cannot be asked).
-async fn wait_for_empty_queue() -> bool {
-    let deadline = Instant::now() + QUEUE_WAIT;
+async fn wait_for_empty_queue(quick: bool) -> bool {
+    let deadline = Instant::now() + if quick { QUEUE_WAIT_QUICK } else { QUEUE_WAIT_FULL };
     while Instant::now() < deadline {
         let mut cmd = Command::new("postqueue");
         cmd.arg("-p");
@@ -224,6 +227,7 @@ async fn mssconf_load(cfg: &BenchConfig, target: Target, shape: Shape) -> Result
         message_size: shape.message_size,
         max_messages: Some(shape.messages),
         duration: Duration::from_secs(if cfg.quick { 20 } else { 120 }),
+        drain: Duration::from_secs(if cfg.quick { 20 } else { 180 }),
         ..LoadRequest::default()
     };
     let (config, env) = load_mode::prepare(target, &cfg.root, req).map_err(|e| format!("mssconf load: {e}"))?;

@@ -29,7 +29,7 @@ pub const TARGETS: [(&str, fn(&[u8])); 7] = [
 /// assembled into replies, each reply read as an EHLO reply and as a SASL challenge.
 pub fn smtp_reply(data: &[u8]) {
     let mut assembler = ReplyAssembler::default();
-    let rest = data;
+    let mut rest = data;
     while let Some(end) = rest.iter().position(|&b| b == b'\n') {
         let raw = &rest[..end];
         rest = &rest[end + 1..];

@@ -10,6 +10,7 @@ pub mod exit_code;
 pub mod exec;
 pub mod fixtures;
 #[doc(hidden)] pub mod fuzzing;
+pub mod load;
 pub mod plan;
 pub mod record;
 pub mod report;

@@ -38,6 +38,9 @@ PEER_IMAP_PORT=$((PEER_PORT_BASE + 143))
 PEER_IMAPS_PORT=$((PEER_PORT_BASE + 993))
 PEER_HTTP_PORT=$((PEER_PORT_BASE + 80))
 PEER_MILTER_PORT=$((PEER_PORT_BASE + 89))
+# Plain SMTP, no TLS/AUTH, loopback clients and the peer's own domain only: the listener of the
+# load baseline (Postfix's smtp-source cannot do TLS or SASL). See `mssconf bench` and docs/peer.md.
+PEER_PLAIN_PORT=$((PEER_PORT_BASE + 25))
 
 # none | tls10 | no-whitelist | no-sender-check | auth-before-tls | accept-expired-token
 PEER_VARIANT=${PEER_VARIANT:-none}

@@ -28,6 +28,8 @@ peer_postfix_maps() {
     alt=$(printf '%s\n' $PEER_WHITELIST | sed 's/\./\\./g' | paste -sd'|')
     printf '!/@(%s)$/ 550 5.7.1 Recipient domain is outside the MSSante whitelist\n' "$alt" > "$m/whitelist.regexp"
     printf '/^/ 530 5.7.0 Authentication required\n' > "$m/need-auth.regexp"
+    # The plain baseline listener delivers to the peer's own domain only.
+    printf '!/@%s$/ 550 5.7.1 The plain listener accepts mail for %s only\n' "${PEER_DOMAIN//./\\.}" "$PEER_DOMAIN" > "$m/plain-recipient.regexp"
     printf '/^/ 553 5.7.1 Sender address is not the mailbox of the client certificate\n' > "$m/cert-mismatch.regexp"
     # Certificate-only applicative submission: the SHA-256 fingerprint of each applicative
     # certificate permits relaying (relay_clientcerts) and selects the one sender it may use.
@@ -159,6 +161,16 @@ peer_postfix_master() {
 127.0.0.1:$PEER_SMTPS_PORT inet n - n - - smtpd
   -o syslog_name=postfix/peer-submissions
   -o smtpd_tls_wrappermode=yes$common
+127.0.0.1:$PEER_PLAIN_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/peer-plain
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_tls_security_level=none
+  -o smtpd_client_restrictions=permit_mynetworks,reject
+  -o smtpd_helo_restrictions=
+  -o smtpd_sender_restrictions=
+  -o smtpd_recipient_restrictions=check_recipient_access,regexp:$PEER_PF_MAPS/plain-recipient.regexp,permit_mynetworks,reject
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_milters=
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr

@@ -38,6 +38,8 @@ pub enum Command {
     Diff(super::diff::DiffArgs),
     /// Measure performance figures, each beside a baseline from the same run (docs/performance.md).
     Bench(super::bench::BenchArgs),
+    /// Load / soak a loopback operator: N authenticated sessions, every message verified over IMAP.
+    Load(super::load::LoadArgs),
 }
 
 #[derive(Debug, Args, Clone)]

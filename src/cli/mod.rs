@@ -8,6 +8,7 @@ pub mod catalogue_cmds;
 pub mod diff;
 pub mod dry_run;
 pub mod keygen;
+pub mod load;
 pub mod mock;
 pub mod progress;
 pub mod proof;
@@ -35,5 +36,6 @@ pub fn main() -> i32 {
         Command::Audit(a) => audit::main(a),
         Command::Diff(a) => diff::main(&a),
         Command::Bench(a) => bench::main(a),
+        Command::Load(a) => load::main(a),
     }
 }

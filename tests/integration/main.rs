@@ -14,6 +14,7 @@ mod fixtures_guard;
 mod fuzz_corpus;
 mod hostile;
 mod interrupt;
+mod load;
 mod mock_cli;
 mod report_writers;
 mod robustness;

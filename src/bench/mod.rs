@@ -5,7 +5,9 @@
 //! ratio <r>)`. Ratios come from the same run because the machine is shared and noisy.
 
 pub mod big_message;
+pub mod child;
 pub mod delivery;
+pub mod generate;
 pub mod harness_share;
 pub mod load;
 pub mod scale;

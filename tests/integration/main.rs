@@ -6,6 +6,7 @@ mod cli;
 mod faults;
 mod mock_cli;
 mod safety;
+mod scale;
 mod schema;
 mod validate;
 

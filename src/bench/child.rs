@@ -83,6 +83,58 @@ fn wait_with_rusage(child: &mut Child, limit: Duration) -> Result<(i32, u64), St
     }
 }
 
+/// What a child whose output went to log files cost (see [`measure`]).
+#[derive(Debug, Clone)]
+pub struct LoggedRun {
+    pub wall: Duration,
+    /// Peak resident set size of the child alone, in bytes.
+    pub max_rss: u64,
+    /// Exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl LoggedRun {
+    pub fn max_rss_mb(&self) -> f64 {
+        self.max_rss as f64 / (1024.0 * 1024.0)
+    }
+
+    /// The last lines of its stderr, for a reason line.
+    pub fn stderr_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join(" | ")
+    }
+}
+
+/// Runs `exe args` in `cwd` with stdout/stderr into `<logs>.stdout` / `<logs>.stderr`; killed
+/// after `limit`. Blocking: call it from `spawn_blocking` in async code.
+pub fn measure(exe: &Path, args: &[&str], cwd: &Path, logs: &Path, limit: Duration) -> Result<LoggedRun, String> {
+    let stdout = logs.with_extension("stdout");
+    let stderr = logs.with_extension("stderr");
+    let open = |p: &Path| std::fs::File::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()));
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(open(&stdout)?)
+        .stderr(open(&stderr)?)
+        .env_remove("MSSCONF_MOCK_FAULTS");
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let (code, max_rss) = wait_with_rusage(&mut child, limit)
+        .map_err(|e| format!("{} {}: {e} (killed)", exe.display(), args.join(" ")))?;
+    let code = (code >= 0).then_some(code);
+    Ok(LoggedRun { wall: start.elapsed(), max_rss, code, stdout, stderr })
+}
+
+/// The median of `samples` (the middle one; the upper middle for an even count).
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
 /// A `mssconf mock` child serving until [`MockChild::stop`].
 pub struct MockChild {
     child: Child,
@@ -177,5 +229,43 @@ mod tests {
         let started = Instant::now();
         assert!(run_measured(cmd, Duration::from_millis(100)).is_err());
         assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn measures_wall_time_rss_and_exit_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = measure(Path::new("/bin/sh"), &["-c", "sleep 0.2; echo hi; exit 3"], dir.path(), &dir.path().join("sh"), Duration::from_secs(10)).unwrap();
+        assert_eq!(run.code, Some(3));
+        assert!(run.wall >= Duration::from_millis(200), "{:?}", run.wall);
+        assert!(run.max_rss > 100 * 1024, "a shell uses more than 100 KB: {}", run.max_rss);
+        assert_eq!(std::fs::read_to_string(&run.stdout).unwrap(), "hi\n");
+    }
+
+    #[test]
+    fn rss_is_the_childs_own() {
+        // A child that touches 64 MB must report at least that; the test process is not counted.
+        let dir = tempfile::tempdir().unwrap();
+        let script = "import sys; b = bytearray(64 * 1024 * 1024); sys.exit(0)";
+        let Ok(run) = measure(Path::new("python3"), &["-c", script], dir.path(), &dir.path().join("py"), Duration::from_secs(20)) else {
+            return; // no python3 on this machine: nothing to compare with
+        };
+        assert_eq!(run.code, Some(0));
+        assert!(run.max_rss_mb() >= 64.0, "{}", run.max_rss_mb());
+    }
+
+    #[test]
+    fn a_child_past_its_limit_is_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let start = Instant::now();
+        let err = measure(Path::new("/bin/sleep"), &["30"], dir.path(), &dir.path().join("s"), Duration::from_millis(300)).unwrap_err();
+        assert!(err.contains("killed"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn median_takes_the_middle() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(vec![ms(9), ms(1), ms(5)]), ms(5));
+        assert_eq!(median(vec![]), Duration::ZERO);
     }
 }

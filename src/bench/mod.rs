@@ -7,6 +7,7 @@
 pub mod big_message;
 pub mod child;
 pub mod delivery;
+pub mod generate;
 pub mod harness_share;
 pub mod load;
 pub mod scale;

@@ -73,20 +73,35 @@ fn message_for<'a>(s: &ScenarioRecord, proof: &ProofRecord, messages: &'a [Messa
 }
 
 type Rendered<'a> = Result<Option<(Body<'a>, &'static str)>, EvidenceError>;
+type Written = Result<Option<(String, PathBuf)>, EvidenceError>;
 
-/// Renders every proof of `run`, spreading the work over the machine's cores (a PNG card
-/// takes a noticeable fraction of a second in a debug build).
-fn render_all<'a>(run: &RunRecord, messages: &'a [Vec<MessageBytes>], lang: Lang, guard: &Guard) -> Vec<((usize, usize), Rendered<'a>)> {
+/// Renders and writes one proof: its path relative to `dir` and its full path, or `None` when
+/// there is nothing to show.
+fn write_one(dir: &Path, run: &RunRecord, i: usize, p: usize, messages: &[Vec<MessageBytes>], lang: Lang, guard: &Guard) -> Written {
+    let s = &run.scenarios[i];
+    let bytes = messages.get(i).map(Vec::as_slice).unwrap_or_default();
+    let Some((body, ext)) = render(run, s, &s.proofs[p], bytes, lang, guard)? else {
+        return Ok(None);
+    };
+    let rel = format!("{PROOFS_DIR}/{}", proof_file_name(&s.proofs[p].id, ext));
+    let path = match body {
+        Body::Rendered(bytes) => guard.write(&dir.join(&rel), &bytes)?,
+        Body::Message(m) => write_data(guard, &dir.join(&rel), m)?,
+    };
+    Ok(Some((rel, path)))
+}
+
+/// Renders and writes every proof of `run`, spreading the work over the machine's cores (a PNG
+/// card takes a noticeable fraction of a second in a debug build). Each file is written as soon
+/// as it is rendered: a run of 1,000 scenarios must not hold its 1,000 cards in memory at once.
+fn write_all(dir: &Path, run: &RunRecord, messages: &[Vec<MessageBytes>], lang: Lang, guard: &Guard) -> Vec<((usize, usize), Written)> {
     let jobs: Vec<(usize, usize)> =
         run.scenarios.iter().enumerate().flat_map(|(i, s)| (0..s.proofs.len()).map(move |p| (i, p))).collect();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
     let chunk = jobs.len().div_ceil(workers).max(1);
-    let render_one = |&(i, p): &(usize, usize)| {
-        let bytes = messages.get(i).map(Vec::as_slice).unwrap_or_default();
-        ((i, p), render(run, &run.scenarios[i], &run.scenarios[i].proofs[p], bytes, lang, guard))
-    };
+    let one = |&(i, p): &(usize, usize)| ((i, p), write_one(dir, run, i, p, messages, lang, guard));
     std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(render_one).collect::<Vec<_>>())).collect();
+        let handles: Vec<_> = jobs.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
         handles
             .into_iter()
             .flat_map(|h| {
@@ -108,17 +123,12 @@ pub fn write_proofs(
     guard: &Guard,
 ) -> Result<Vec<PathBuf>, EvidenceError> {
     let mut written = Vec::new();
-    for ((i, p), rendered) in render_all(run, messages, lang, guard) {
-        let Some((body, ext)) = rendered? else {
+    for ((i, p), result) in write_all(dir, run, messages, lang, guard) {
+        let Some((rel, path)) = result? else {
             continue;
         };
-        let proof = &mut run.scenarios[i].proofs[p];
-        let rel = format!("{PROOFS_DIR}/{}", proof_file_name(&proof.id, ext));
-        written.push(match body {
-            Body::Rendered(bytes) => guard.write(&dir.join(&rel), &bytes)?,
-            Body::Message(m) => write_data(guard, &dir.join(&rel), m)?,
-        });
-        proof.file = Some(rel);
+        written.push(path);
+        run.scenarios[i].proofs[p].file = Some(rel);
     }
     Ok(written)
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde_json::Value;
@@ -13,6 +14,12 @@ use super::load::Loaded;
 use super::model::*;
 use crate::requirement::RequirementIndex;
 use crate::target::{ENDPOINT_NAMES, STANDARD_ROLES};
+
+// Compiled once per process: `validate` and `list` of a 1,000-file catalogue would otherwise
+// compile them once per scenario and once per SMTP action (most of their time).
+static SCENARIO_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Z][A-Z0-9]*/[A-Z][A-Z0-9-]*\.\d{2}\.\d{2}$").expect("static regex"));
+static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[2-5][0-9x]{2}(\|[2-5][0-9x]{2})*$").expect("static regex"));
 
 /// What a scenario may refer to.
 pub struct Context<'a> {
@@ -56,8 +63,7 @@ pub fn validate(loaded: &Loaded, ctx: &Context<'_>) -> Vec<LoadError> {
 }
 
 fn check_id_and_requirements(c: &mut Checker<'_>, s: &Scenario, index: &RequirementIndex) {
-    let id_re = Regex::new(r"^[A-Z][A-Z0-9]*/[A-Z][A-Z0-9-]*\.\d{2}\.\d{2}$").expect("static regex");
-    if !id_re.is_match(&s.id.value) {
+    if !SCENARIO_ID.is_match(&s.id.value) {
         let span = c.at(&s.id);
         c.push(span, LoadErrorKind::Invalid, format!("malformed scenario id `{}`", s.id.value),
             Some("`<requirement id>.<nn>`, e.g. `OPE/TLS.01.01`".into()));
@@ -143,9 +149,8 @@ fn check_client_cert(c: &mut Checker<'_>, cert: &Option<ClientCert>) {
 }
 
 fn check_code(c: &mut Checker<'_>, e: &Option<SmtpExpect>) {
-    let re = Regex::new(r"^[2-5][0-9x]{2}(\|[2-5][0-9x]{2})*$").expect("static regex");
     if let Some(code) = e.as_ref().and_then(|e| e.code.as_ref())
-        && !re.is_match(&code.value)
+        && !REPLY_CODE.is_match(&code.value)
     {
         let span = c.at(code);
         c.push(span, LoadErrorKind::Invalid, format!("bad reply code pattern `{}`", code.value),

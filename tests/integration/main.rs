@@ -19,6 +19,7 @@ mod mock_cli;
 mod report_writers;
 mod robustness;
 mod safety;
+mod scale;
 mod schema;
 mod timing;
 mod validate;

@@ -4,8 +4,8 @@
 //! The catalogue runs in a child `mssconf run` (the real command, process start and report
 //! writing included) with `--jobs 1`, so that the run's `timing` in `report.json` splits its
 //! wall time cleanly: scenarios one after the other, every step's server wait measured at the
-//! IO boundary, every other millisecond the harness's. Targets: the embedded mock operator,
-//! and the Postfix+Dovecot peer when its profile is given.
+//! IO boundary, every other millisecond the harness's. Targets: the mock operator (served by a
+//! `mssconf mock` child), and the Postfix+Dovecot peer when its profile is given.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -64,10 +64,28 @@ fn run_args(cfg: &BenchConfig, report_dir: &Path, peer: Option<&Path>) -> Vec<St
 }
 
 /// Runs the catalogue in a child `mssconf run`; its timing and the wall time seen from here.
+/// Without a peer, the mock operator serves from its own process: in-process, its work would
+/// compete with the harness's on the same threads and blur the split.
 async fn run_catalogue(cfg: &BenchConfig, label: &str, peer: Option<&Path>) -> Result<(RunTiming, Duration), String> {
-    let report_dir = cfg.work_dir.join(format!("harness-share-{}", label.replace(' ', "-")));
+    let slug = label.replace(' ', "-");
+    let dir = cfg.work_dir.join(format!("harness-share-{slug}-server"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    match peer {
+        Some(p) => run_child(cfg, &slug, &unpaced(p, &dir)?).await,
+        None => {
+            let mock = tokio::task::block_in_place(|| super::child::start_mock(&cfg.exe, &dir, &[]))?;
+            let result = run_child(cfg, &slug, &unpaced(mock.profile(), &dir)?).await;
+            tokio::task::block_in_place(|| mock.stop());
+            result
+        }
+    }
+}
+
+async fn run_child(cfg: &BenchConfig, slug: &str, target: &Path) -> Result<(RunTiming, Duration), String> {
+    let (label, peer) = (slug, Some(target));
+    let report_dir = cfg.work_dir.join(format!("harness-share-{label}"));
     let _ = std::fs::remove_dir_all(&report_dir);
-    let log_path = cfg.work_dir.join(format!("harness-share-{}.log", label.replace(' ', "-")));
+    let log_path = cfg.work_dir.join(format!("harness-share-{label}.log"));
     let log = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let clock = Instant::now();
     let mut child = std::process::Command::new(&cfg.exe)
@@ -99,6 +117,26 @@ async fn run_catalogue(cfg: &BenchConfig, label: &str, peer: Option<&Path>) -> R
     Ok((timing, wall))
 }
 
+/// A copy of `profile` without submission pacing: the profile's rate gate (a safety limit for
+/// live operators) would otherwise hold each message back and count as harness time, which
+/// says nothing about the harness's own cost. Both targets here are loopback test servers.
+fn unpaced(profile: &Path, dir: &Path) -> Result<std::path::PathBuf, String> {
+    let text = std::fs::read_to_string(profile).map_err(|e| format!("{}: {e}", profile.display()))?;
+    let text: String = text
+        .lines()
+        .map(|l| match l.trim_start().strip_prefix("messages_per_minute:") {
+            Some(_) => format!("{}messages_per_minute: {UNPACED_RATE}\n", &l[..l.len() - l.trim_start().len()]),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    let copy = dir.join("unpaced-target.yaml");
+    std::fs::write(&copy, text).map_err(|e| format!("{}: {e}", copy.display()))?;
+    Ok(copy)
+}
+
+/// Messages per minute of the unpaced copy: far above what a catalogue sends.
+const UNPACED_RATE: u32 = 600_000;
+
 fn read_timing(path: &Path) -> Result<RunTiming, String> {
     let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let json: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -111,6 +149,15 @@ mod tests {
 
     fn cfg(quick: bool) -> BenchConfig {
         BenchConfig { quick, root: "/r".into(), peer: None, work_dir: "/w".into(), exe: "/bin/false".into() }
+    }
+
+    #[test]
+    fn the_unpaced_copy_only_changes_the_rate() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.yaml");
+        std::fs::write(&p, "name: x\nrate:\n  messages_per_minute: 600\n  max_messages_per_run: 500\n").unwrap();
+        let copy = std::fs::read_to_string(unpaced(&p, dir.path()).unwrap()).unwrap();
+        assert_eq!(copy, format!("name: x\nrate:\n  messages_per_minute: {UNPACED_RATE}\n  max_messages_per_run: 500\n"));
     }
 
     #[test]

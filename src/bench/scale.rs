@@ -1,4 +1,5 @@
-//! Scale (issue #8 point 4): a generated catalogue of 1,000 scenarios against the embedded mock.
+//! Scale (issue #8 point 4): a generated catalogue of 1,000 scenarios against the mock operator
+//! (run in its own process, so the harness's peak RSS is measured alone).
 //! Wall time must grow linearly, peak memory stay flat (< 100 MB RSS), and `list` / `validate`
 //! answer in < 200 ms.
 //!
@@ -115,7 +116,7 @@ fn check(run: &ChildRun, args: &[&str], expect: Option<&str>) -> Result<(), Stri
     Ok(())
 }
 
-/// `run` of both catalogues against the embedded mock: wall time (linearity) and peak RSS
+/// `run` of both catalogues against a mock operator child: wall time (linearity) and peak RSS
 /// (flatness, and the goal).
 fn run_figures(cfg: &BenchConfig, dir: &Path, small: &Generated, large: &Generated) -> Vec<Measured> {
     let (ns, nl) = (small.files.len(), large.files.len());
@@ -140,14 +141,22 @@ fn run_figures(cfg: &BenchConfig, dir: &Path, small: &Generated, large: &Generat
     ]
 }
 
-/// One `mssconf run` of a generated catalogue on the embedded mock; every scenario must pass.
+/// One `mssconf run` of a generated catalogue against a mock operator in its own process (so
+/// the peak RSS is the harness's alone: the mock keeps every delivered message); every
+/// scenario must pass.
 fn run_catalogue(cfg: &BenchConfig, dir: &Path, g: &Generated) -> Result<ChildRun, String> {
     let n = g.files.len();
     let report: PathBuf = dir.join(format!("run-{n}"));
     let _ = std::fs::remove_dir_all(&report);
+    let mock_dir = dir.join(format!("mock-{n}"));
+    std::fs::create_dir_all(&mock_dir).map_err(|e| format!("cannot create {}: {e}", mock_dir.display()))?;
+    let mock = child::start_mock(&cfg.exe, &mock_dir, &[])?;
+    let profile = mock.profile().to_string_lossy().to_string();
     let (root, report_arg) = (g.root.to_string_lossy().to_string(), report.to_string_lossy().to_string());
-    let args = ["run", "--root", root.as_str(), "--report-dir", report_arg.as_str()];
-    let run = child::measure(&cfg.exe, &args, &g.root, &dir.join(format!("run-{n}")), run_limit(n))?;
+    let args = ["run", "--root", root.as_str(), "--target", profile.as_str(), "--report-dir", report_arg.as_str()];
+    let run = child::measure(&cfg.exe, &args, &g.root, &dir.join(format!("run-{n}")), run_limit(n));
+    mock.stop();
+    let run = run?;
     if run.code != Some(0) {
         return Err(format!("run of {n} scenarios did not pass (exit {:?}; see {}): {}", run.code, report.display(), run.stderr_tail(2)));
     }

@@ -67,12 +67,15 @@ fn config(args: &BenchArgs) -> Result<BenchConfig, String> {
     };
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    // Children run in other folders: every path handed to them must be absolute.
+    let work_dir = args.out.canonicalize().map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let root = root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the mssconf executable: {e}"))?;
     Ok(BenchConfig {
         quick: args.quick,
         root,
         peer,
-        work_dir: args.out.clone(),
+        work_dir,
         exe,
     })
 }

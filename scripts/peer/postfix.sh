@@ -170,7 +170,7 @@ peer_postfix_master() {
   -o smtpd_sender_restrictions=
   -o smtpd_recipient_restrictions=check_recipient_access,regexp:$PEER_PF_MAPS/plain-recipient.regexp,permit_mynetworks,reject
   -o smtpd_relay_restrictions=permit_mynetworks,reject
-  -o smtpd_milters=
+  -o smtpd_milters=\$peer_smtpd_milters
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr

@@ -182,6 +182,7 @@ mod tests {
             peer: None,
             work_dir: std::env::temp_dir(),
             exe: "mssconf".into(),
+            only: vec![],
         };
         let lines = measure(&cfg).await;
         assert_eq!(lines.len(), NAMES.len());

@@ -148,7 +148,7 @@ mod tests {
     use super::*;
 
     fn cfg(quick: bool) -> BenchConfig {
-        BenchConfig { quick, root: "/r".into(), peer: None, work_dir: "/w".into(), exe: "/bin/false".into() }
+        BenchConfig { quick, root: "/r".into(), peer: None, work_dir: "/w".into(), exe: "/bin/false".into(), only: vec![] }
     }
 
     #[test]

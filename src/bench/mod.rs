@@ -30,6 +30,17 @@ pub struct BenchConfig {
     pub work_dir: PathBuf,
     /// The `mssconf` executable, for figures measured in a child process (peak RSS).
     pub exe: PathBuf,
+    /// Figure groups to measure (`GROUPS` names); empty: all.
+    pub only: Vec<String>,
+}
+
+/// Figure groups, in the order of issue #8.
+pub const GROUPS: [&str; 5] = ["harness", "delivery", "load", "scale", "big-message"];
+
+impl BenchConfig {
+    fn wants(&self, group: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|g| g == group)
+    }
 }
 
 /// A baseline measured in the same run.
@@ -132,11 +143,21 @@ pub async fn run_all(cfg: &BenchConfig, mut emit: impl FnMut(&Measured)) -> Vec<
             all.push(line);
         }
     };
-    take(harness_share::measure(cfg).await);
-    take(delivery::measure(cfg).await);
-    take(load::measure(cfg).await);
-    take(scale::measure(cfg).await);
-    take(big_message::measure(cfg).await);
+    if cfg.wants("harness") {
+        take(harness_share::measure(cfg).await);
+    }
+    if cfg.wants("delivery") {
+        take(delivery::measure(cfg).await);
+    }
+    if cfg.wants("load") {
+        take(load::measure(cfg).await);
+    }
+    if cfg.wants("scale") {
+        take(scale::measure(cfg).await);
+    }
+    if cfg.wants("big-message") {
+        take(big_message::measure(cfg).await);
+    }
     all
 }
 

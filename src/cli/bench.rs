@@ -22,6 +22,9 @@ pub struct BenchArgs {
     /// Project root holding `scenarios/` and `fixtures/` (default: current directory).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Measure only these figure groups (repeatable).
+    #[arg(long, value_name = "GROUP", value_parser = clap::builder::PossibleValuesParser::new(crate::bench::GROUPS))]
+    pub only: Vec<String>,
     /// Where figures are written as `bench.json`, with plots and scratch files.
     #[arg(long, value_name = "DIR", default_value = "reports/bench")]
     pub out: PathBuf,
@@ -77,5 +80,6 @@ fn config(args: &BenchArgs) -> Result<BenchConfig, String> {
         peer,
         work_dir,
         exe,
+        only: args.only.clone(),
     })
 }

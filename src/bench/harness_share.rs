@@ -73,9 +73,15 @@ async fn run_catalogue(cfg: &BenchConfig, label: &str, peer: Option<&Path>) -> R
     match peer {
         Some(p) => run_child(cfg, &slug, &unpaced(p, &dir)?).await,
         None => {
-            let mock = tokio::task::block_in_place(|| super::child::start_mock(&cfg.exe, &dir, &[]))?;
-            let result = run_child(cfg, &slug, &unpaced(mock.profile(), &dir)?).await;
-            tokio::task::block_in_place(|| mock.stop());
+            let (exe, mock_dir) = (cfg.exe.clone(), dir.clone());
+            let mock = tokio::task::spawn_blocking(move || super::child::start_mock(&exe, &mock_dir, &[]))
+                .await
+                .map_err(|e| format!("starting the mock operator: {e}"))??;
+            let result = match unpaced(mock.profile(), &dir) {
+                Ok(profile) => run_child(cfg, &slug, &profile).await,
+                Err(e) => Err(e),
+            };
+            let _ = tokio::task::spawn_blocking(move || mock.stop()).await;
             result
         }
     }
@@ -176,7 +182,9 @@ mod tests {
         let mut c = cfg(true);
         c.work_dir = dir.path().into();
         c.root = dir.path().into();
-        let lines = target_lines(&c, "mock catalogue", None).await;
+        let profile = dir.path().join("peer.yaml");
+        std::fs::write(&profile, "name: peer\n").unwrap();
+        let lines = target_lines(&c, "peer catalogue", Some(&profile)).await;
         assert!(matches!(&lines[..], [Measured::Skipped { reason, .. }] if reason.contains("no timing")), "{lines:?}");
     }
 }

@@ -1,6 +1,6 @@
 //! Messages sent and received, saved as `.eml` files: `messages/<scenario id>/<name>.eml`.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -81,19 +81,13 @@ pub fn write_data(guard: &Guard, path: &Path, data: &MessageData) -> Result<Path
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|e| EvidenceError::write(parent, e))?;
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let written = (|| {
-        // `create_new`: never follow or clobber something already at the temp name.
-        let mut file = BufWriter::with_capacity(64 * 1024, OpenOptions::new().write(true).create_new(true).open(&tmp)?);
-        data.for_each_chunk(|chunk| file.write_all(chunk))?;
-        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(EvidenceError::write(path, e));
-    }
+    // The same temp-file naming as every other evidence file, so an interrupted write is cleaned.
+    crate::report::atomic::write_atomic_with(path, |file| {
+        let mut out = BufWriter::with_capacity(64 * 1024, file);
+        data.for_each_chunk(|chunk| out.write_all(chunk))?;
+        out.flush()
+    })
+    .map_err(|e| EvidenceError::write(path, e))?;
     Ok(path.to_path_buf())
 }
 

@@ -21,6 +21,12 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 ///
 /// The parent folder must exist. On error the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |file| file.write_all(bytes))
+}
+
+/// [`write_atomic`] for content produced piece by piece: `fill` writes into the temporary file
+/// (a streamed message, say), which is then synced and renamed to `path`.
+pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display()))
     })?;
@@ -30,7 +36,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     };
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".{}.tmp-{}-{n}", name.to_string_lossy(), std::process::id()));
-    let result = write_then_rename(&tmp, path, bytes);
+    let result = write_then_rename(&tmp, path, fill);
     if result.is_err() {
         // Best effort: the write already failed, a leftover temp file must not add to it.
         let _ = fs::remove_file(&tmp);
@@ -93,10 +99,10 @@ fn is_stale(pid: u32, entry: &fs::DirEntry) -> bool {
     age.is_some_and(|a| a > STALE_AFTER)
 }
 
-fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_then_rename(tmp: &Path, path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
     // `create_new`: never follow or clobber something already sitting at the temp name.
     let mut file = OpenOptions::new().write(true).create_new(true).open(tmp)?;
-    file.write_all(bytes)?;
+    fill(&mut file)?;
     file.sync_all()?;
     drop(file);
     fs::rename(tmp, path)

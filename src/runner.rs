@@ -142,6 +142,19 @@ pub struct ExecOptions {
     pub deadline: Option<Instant>,
     /// How the deadline was given, for the reason of the scenarios left out (`10m`).
     pub max_duration_label: Option<String>,
+    /// Called in the scenario's task as each scenario that ran ends (after its retries), with
+    /// its place in the results: evidence is written from there while the run goes on.
+    pub on_finished: Option<FinishHook>,
+}
+
+/// See [`ExecOptions::on_finished`].
+#[derive(Clone)]
+pub struct FinishHook(pub Arc<dyn Fn(usize, &mut ScenarioResult) + Send + Sync>);
+
+impl std::fmt::Debug for FinishHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FinishHook")
+    }
 }
 
 impl ExecOptions {
@@ -194,12 +207,15 @@ pub async fn execute_with(
             continue;
         }
         let (env, cat, events, halt) = (env.clone(), catalogue.clone(), events.clone(), halt.clone());
-        let retries = options.retries;
+        let (retries, hook, slot) = (options.retries, options.on_finished.clone(), slots.len());
         slots.push(Slot::Running(idx, tokio::spawn(async move {
             let _permit = permit;
             let name = crate::plan::case_name(&cat.scenarios[idx].scenario);
             let _ = events.send(RunEvent::Started { name: name.clone() });
-            let run = run_attempts(&env, &cat, idx, retries, &halt, &events).await;
+            let mut run = run_attempts(&env, &cat, idx, retries, &halt, &events).await;
+            if let Some(FinishHook(hook)) = &hook {
+                hook(slot, &mut run);
+            }
             let record = &run.record;
             halt.after(record);
             let _ = events.send(RunEvent::Finished {

@@ -143,13 +143,26 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
         eprintln!("{signal}: finishing running scenarios, not starting new ones");
         let _ = stop_tx.send(true);
     });
-    let options = args.modes.exec_options(args.jobs);
+    let mut options = args.modes.exec_options(args.jobs);
+    // Evidence is written as scenarios end; a folder that cannot be prepared is found now.
+    let workers = crate::evidence::stream::default_workers();
+    let stream = match crate::evidence::stream::EvidenceStream::start(&report_dir, &record, args.lang, Some(&env.secrets), workers) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("error: evidence: {e}");
+            if let Some(m) = acquired.mock {
+                m.shutdown().await;
+            }
+            return Err(exit_code::CONFIG);
+        }
+    };
+    let sink = stream.clone();
+    options.on_finished = Some(runner::FinishHook(Arc::new(move |slot, run| sink.submit(slot, &run.record, &mut run.messages))));
     let runs = runner::execute_with(env.clone(), catalogue.clone(), cases, options, tx, stop_rx).await;
     clock.scenarios_done();
     stopper.abort();
     let _ = progress.await;
-    let (records, messages): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.record, r.messages)).unzip();
-    record.scenarios = records;
+    record.scenarios = runs.into_iter().map(|r| r.record).collect();
     record.finished = Some(chrono::Utc::now());
     if let Some(m) = acquired.mock {
         m.shutdown().await;
@@ -159,7 +172,10 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
         let _ = std::fs::remove_file(&acquired.profile_path);
     }
     clock.phase("target");
-    let evidence = crate::evidence::write_evidence(&mut record, &messages, &report_dir, args.lang, Some(&env.secrets));
+    let evidence = match Arc::try_unwrap(stream) {
+        Ok(stream) => stream.finish(&mut record.scenarios),
+        Err(_) => Err(crate::evidence::EvidenceError::Render { proof: "?".into(), reason: "the evidence writers were still in use".into() }),
+    };
     let evidence_failed = match evidence {
         Ok(files) => {
             eprintln!("wrote {} evidence file(s) under {}", files.len(), report_dir.display());
@@ -195,9 +211,7 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
 }
 
 fn rewrite_json(record: &RunRecord, catalogue: &Catalogue, dir: &std::path::Path) -> Result<(), crate::report::ReportError> {
-    let text = crate::report::json::render_json(record, &catalogue.index)?;
-    let path = dir.join(crate::report::JSON_FILE);
-    crate::report::write_atomic(&path, text.as_bytes()).map_err(|source| crate::report::ReportError::Io { path, source })
+    crate::report::json::write_json(&dir.join(crate::report::JSON_FILE), record, &catalogue.index)
 }
 
 /// Waits for Ctrl-C or (on Unix) SIGTERM and names the one that came.

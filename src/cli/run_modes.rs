@@ -48,6 +48,7 @@ impl RunModeArgs {
             fail_fast: self.fail_fast,
             deadline: self.max_duration.as_ref().map(|d| tokio::time::Instant::now() + d.duration),
             max_duration_label: self.max_duration.as_ref().map(|d| d.to_string()),
+            on_finished: None,
         }
     }
 

@@ -22,6 +22,7 @@ pub mod names;
 pub mod proofs;
 pub mod redact;
 pub mod secret;
+pub mod stream;
 #[cfg(test)]
 pub(crate) mod testdata;
 
@@ -48,18 +49,12 @@ pub fn write_evidence(
     lang: Lang,
     secrets: Option<&SecretSet>,
 ) -> Result<Vec<PathBuf>, EvidenceError> {
-    let guard = Guard::new(secrets.cloned());
-    std::fs::create_dir_all(dir).map_err(|e| EvidenceError::write(dir, e))?;
-    // Half-written files of an earlier run killed in this folder go before new ones are written.
-    crate::report::atomic::remove_stale_temps(dir).map_err(|e| EvidenceError::write(dir, e))?;
-    let mut written = Vec::new();
-    for (idx, scenario) in record.scenarios.iter_mut().enumerate() {
-        let bytes = messages.get(idx).map(Vec::as_slice).unwrap_or_default();
-        written.extend(messages::write_messages(dir, scenario, bytes, &guard)?);
+    let stream = stream::EvidenceStream::start(dir, record, lang, secrets, stream::default_workers())?;
+    for (slot, scenario) in record.scenarios.iter().enumerate() {
+        let mut bytes = messages.get(slot).cloned().unwrap_or_default();
+        stream.submit(slot, scenario, &mut bytes);
     }
-    written.extend(proofs::write_proofs(dir, record, messages, lang, &guard)?);
-    written.extend(proofs::write_production_proof(dir, record, lang, &guard)?);
-    Ok(written)
+    stream.finish(&mut record.scenarios)
 }
 
 #[cfg(test)]

@@ -73,14 +73,11 @@ fn message_for<'a>(s: &ScenarioRecord, proof: &ProofRecord, messages: &'a [Messa
 }
 
 type Rendered<'a> = Result<Option<(Body<'a>, &'static str)>, EvidenceError>;
-type Written = Result<Option<(String, PathBuf)>, EvidenceError>;
 
 /// Renders and writes one proof: its path relative to `dir` and its full path, or `None` when
 /// there is nothing to show.
-fn write_one(dir: &Path, run: &RunRecord, i: usize, p: usize, messages: &[Vec<MessageBytes>], lang: Lang, guard: &Guard) -> Written {
-    let s = &run.scenarios[i];
-    let bytes = messages.get(i).map(Vec::as_slice).unwrap_or_default();
-    let Some((body, ext)) = render(run, s, &s.proofs[p], bytes, lang, guard)? else {
+fn write_one(dir: &Path, run: &RunRecord, s: &ScenarioRecord, p: usize, messages: &[MessageBytes], lang: Lang, guard: &Guard) -> Result<Option<(String, PathBuf)>, EvidenceError> {
+    let Some((body, ext)) = render(run, s, &s.proofs[p], messages, lang, guard)? else {
         return Ok(None);
     };
     let rel = format!("{PROOFS_DIR}/{}", proof_file_name(&s.proofs[p].id, ext));
@@ -91,56 +88,41 @@ fn write_one(dir: &Path, run: &RunRecord, i: usize, p: usize, messages: &[Vec<Me
     Ok(Some((rel, path)))
 }
 
-/// Renders and writes every proof of `run`, spreading the work over the machine's cores (a PNG
-/// card takes a noticeable fraction of a second in a debug build). Each file is written as soon
-/// as it is rendered: a run of 1,000 scenarios must not hold its 1,000 cards in memory at once.
-fn write_all(dir: &Path, run: &RunRecord, messages: &[Vec<MessageBytes>], lang: Lang, guard: &Guard) -> Vec<((usize, usize), Written)> {
-    let jobs: Vec<(usize, usize)> =
-        run.scenarios.iter().enumerate().flat_map(|(i, s)| (0..s.proofs.len()).map(move |p| (i, p))).collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    let chunk = jobs.len().div_ceil(workers).max(1);
-    let one = |&(i, p): &(usize, usize)| ((i, p), write_one(dir, run, i, p, messages, lang, guard));
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![((0, 0), Err(EvidenceError::Render { proof: "?".into(), reason: "a rendering thread panicked".into() }))]
-                })
-            })
-            .collect()
-    })
-}
-
-/// Writes the proofs of every scenario of `run` and sets each `ProofRecord::file`.
-/// `messages[i]` holds the message bytes of `run.scenarios[i]`.
-pub fn write_proofs(
+/// Writes the proofs of one scenario and sets each `ProofRecord::file`. `run` gives the run's
+/// facts only (target, tool, audit): its `scenarios` are not read, so a run still going can
+/// pass its header. `messages` are the scenario's message bytes.
+pub fn write_scenario_proofs(
     dir: &Path,
-    run: &mut RunRecord,
-    messages: &[Vec<MessageBytes>],
+    run: &RunRecord,
+    s: &mut ScenarioRecord,
+    messages: &[MessageBytes],
     lang: Lang,
     guard: &Guard,
 ) -> Result<Vec<PathBuf>, EvidenceError> {
     let mut written = Vec::new();
-    for ((i, p), result) in write_all(dir, run, messages, lang, guard) {
-        let Some((rel, path)) = result? else {
-            continue;
-        };
-        written.push(path);
-        run.scenarios[i].proofs[p].file = Some(rel);
+    for p in 0..s.proofs.len() {
+        if let Some((rel, path)) = write_one(dir, run, s, p, messages, lang, guard)? {
+            written.push(path);
+            s.proofs[p].file = Some(rel);
+        }
     }
     Ok(written)
 }
 
-/// Writes `preuve-test-production.png` for the first production scenario that ran, if any.
-pub fn write_production_proof(dir: &Path, run: &RunRecord, lang: Lang, guard: &Guard) -> Result<Option<PathBuf>, EvidenceError> {
-    let Some(s) = run.scenarios.iter().find(|s| is_production(s) && ran(s)) else {
-        return Ok(None);
-    };
+/// True for the scenario whose picture is `preuve-test-production.png` when it is the first of
+/// its kind in the run: a production scenario that ran.
+pub fn shows_production(s: &ScenarioRecord) -> bool {
+    is_production(s) && ran(s)
+}
+
+/// `preuve-test-production.png` of production scenario `s`, as PNG bytes.
+pub fn production_png(run: &RunRecord, s: &ScenarioRecord, lang: Lang, guard: &Guard) -> Result<Vec<u8>, EvidenceError> {
     let mut card = production_card(run, s, lang, card::production::PRODUCTION_PROOF_FILE);
     card.map_text(|t| guard.scrub(t));
-    let png = card::render_png(&card)
-        .map_err(|reason| EvidenceError::Render { proof: card::production::PRODUCTION_PROOF_FILE.into(), reason })?;
-    guard.write(&dir.join(card::production::PRODUCTION_PROOF_FILE), &png).map(Some)
+    card::render_png(&card).map_err(|reason| EvidenceError::Render { proof: card::production::PRODUCTION_PROOF_FILE.into(), reason })
+}
+
+/// Writes the production picture into `dir`.
+pub fn write_production_png(dir: &Path, png: &[u8], guard: &Guard) -> Result<PathBuf, EvidenceError> {
+    guard.write(&dir.join(card::production::PRODUCTION_PROOF_FILE), png)
 }

@@ -43,19 +43,18 @@ pub enum ReportError {
 /// returns their paths in that order. Every file is rendered before any is written, so a
 /// rendering bug leaves the folder untouched.
 pub fn write_all(record: &RunRecord, index: &RequirementIndex, dir: &Path, lang: Lang) -> Result<Vec<PathBuf>, ReportError> {
-    let files = [
-        (JUNIT_FILE, junit::render_junit(record)?),
-        (JSON_FILE, json::render_json(record, index)?),
-        (HTML_FILE, html::render_html(record, index, lang)),
-    ];
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
     atomic::remove_stale_temps(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
-    let mut written = Vec::with_capacity(files.len());
-    for (name, text) in files {
-        let path = dir.join(name);
-        write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source })?;
-        written.push(path);
-    }
+    // One file at a time, each dropped once written: a large run's reports are tens of MB.
+    let text = |path: PathBuf, text: String| {
+        write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source }).map(|()| path)
+    };
+    let mut written = Vec::with_capacity(3);
+    written.push(text(dir.join(JUNIT_FILE), junit::render_junit(record)?)?);
+    let json = dir.join(JSON_FILE);
+    json::write_json(&json, record, index)?;
+    written.push(json);
+    written.push(text(dir.join(HTML_FILE), html::render_html(record, index, lang))?);
     Ok(written)
 }
 

@@ -86,11 +86,11 @@ pub fn load(sources: &Sources) -> Result<Catalogue, Vec<LoadError>> {
     let ctx = Context { index: &index, target_vars: &target_vars, fixtures: &fixtures };
     let mut errors = Vec::new();
     let mut scenarios = Vec::new();
-    for file in files {
-        match load_file(&file) {
+    for result in load_all(&files, &ctx) {
+        match result {
             Err(e) => errors.push(e),
-            Ok(loaded) => {
-                errors.extend(validate(&loaded, &ctx));
+            Ok((loaded, problems)) => {
+                errors.extend(problems);
                 scenarios.push(loaded);
             }
         }
@@ -101,6 +101,29 @@ pub fn load(sources: &Sources) -> Result<Catalogue, Vec<LoadError>> {
     } else {
         Err(errors)
     }
+}
+
+type Checked = Result<(Loaded, Vec<LoadError>), LoadError>;
+
+/// Loads and validates `files` over the machine's cores (YAML parsing is most of `list` and
+/// `validate` on a large catalogue); results come back in the order of `files`.
+fn load_all(files: &[PathBuf], ctx: &Context<'_>) -> Vec<Checked> {
+    let one = |file: &PathBuf| -> Checked {
+        let loaded = load_file(file)?;
+        let problems = validate(&loaded, ctx);
+        Ok((loaded, problems))
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    if workers == 1 || files.len() < 16 {
+        return files.iter().map(one).collect();
+    }
+    let chunk = files.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
+        // A panicking parser thread is a bug; the same files are then read again on this thread
+        // so its errors (or the panic) surface as they would without threads.
+        handles.into_iter().zip(files.chunks(chunk)).flat_map(|(h, part)| h.join().unwrap_or_else(|_| part.iter().map(one).collect())).collect()
+    })
 }
 
 fn duplicate_ids(scenarios: &[Loaded]) -> Vec<LoadError> {

@@ -104,8 +104,28 @@ pub fn rasterise(svg: &str) -> Result<Vec<u8>, String> {
     let size = tree.size().to_int_size();
     let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
         .ok_or_else(|| format!("cannot allocate a {}x{} image", size.width(), size.height()))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(|e| format!("PNG encoding: {e}"))
+    encode_opaque_png(&pixmap).map_err(|e| format!("PNG encoding: {e}"))
+}
+
+/// Encodes an opaque pixmap as an RGB PNG. The default encoder (RGBA, adaptive filter, deflate
+/// level 6) was half of a card's cost; a card is flat colours and text, where the `Sub` filter
+/// and deflate level 2 do nearly as well (measured on a 1400×938 card: 34 → 9 ms, 209 → 232 KB).
+/// The pixmap was filled white first, so every pixel is opaque and its premultiplied colour is
+/// its colour.
+fn encode_opaque_png(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, png::EncodingError> {
+    let rgb: Vec<u8> = pixmap.data().chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]).collect();
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_deflate_compression(png::DeflateCompression::Level(2));
+    encoder.set_filter(png::Filter::Sub);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&rgb)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 /// The card as PNG bytes.

@@ -143,9 +143,16 @@ fn unpaced(profile: &Path, dir: &Path) -> Result<std::path::PathBuf, String> {
 /// Messages per minute of the unpaced copy: far above what a catalogue sends.
 const UNPACED_RATE: u32 = 600_000;
 
+/// The run's timing, when the run says something about the harness: a run whose scenarios
+/// ended in `error` (a target that is down answers nothing) times error paths, not a catalogue.
 fn read_timing(path: &Path) -> Result<RunTiming, String> {
     let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let json: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let errors = json["summary"]["scenarios"]["error"].as_u64().unwrap_or(0);
+    if errors > 0 {
+        let total = json["summary"]["scenarios"]["total"].as_u64().unwrap_or(0);
+        return Err(format!("{errors} of {total} scenarios ended in error (is the target up?), see {}", path.display()));
+    }
     serde_json::from_value(json["timing"].clone()).map_err(|e| format!("{}: timing: {e}", path.display()))
 }
 
@@ -174,6 +181,18 @@ mod tests {
         assert!(!full.contains(&"--tag".to_string()));
         let quick = run_args(&cfg(true), Path::new("/w/d"), None);
         assert!(quick.windows(2).any(|w| w == ["--tag", "content"]) && !quick.contains(&"--target".to_string()), "{quick:?}");
+    }
+
+    #[test]
+    fn a_run_with_errors_gives_no_timing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("report.json");
+        let timing = r#""timing": {"wall_ms": 9, "scenarios_wall_ms": 1, "server_wait_ms": 0, "scenarios_harness_ms": 0, "harness_ms": 9, "phases": {}}"#;
+        std::fs::write(&p, format!(r#"{{"summary": {{"scenarios": {{"total": 54, "error": 54}}}}, {timing}}}"#)).unwrap();
+        let e = read_timing(&p).unwrap_err();
+        assert!(e.contains("54 of 54 scenarios ended in error"), "{e}");
+        std::fs::write(&p, format!(r#"{{"summary": {{"scenarios": {{"total": 54, "error": 0}}}}, {timing}}}"#)).unwrap();
+        assert_eq!(read_timing(&p).unwrap().harness_ms, 9);
     }
 
     #[tokio::test]

@@ -115,15 +115,25 @@ pub fn rasterise(svg: &str) -> Result<Vec<u8>, String> {
 /// The pixmap was filled white first, so every pixel is opaque and its premultiplied colour is
 /// its colour.
 fn encode_opaque_png(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, png::EncodingError> {
-    let rgb: Vec<u8> = pixmap.data().chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]).collect();
-    let mut out = Vec::with_capacity(rgb.len() / 8);
+    use std::io::Write as _;
+    let mut out = Vec::with_capacity(pixmap.data().len() / 16);
     let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_deflate_compression(png::DeflateCompression::Level(2));
     encoder.set_filter(png::Filter::Sub);
     let mut writer = encoder.write_header()?;
-    writer.write_image_data(&rgb)?;
+    {
+        // Row by row: no second copy of the image (4 MB for a card) is ever held.
+        let mut stream = writer.stream_writer()?;
+        let mut row = Vec::with_capacity(pixmap.width() as usize * 3);
+        for line in pixmap.data().chunks_exact(pixmap.width() as usize * 4) {
+            row.clear();
+            row.extend(line.chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]));
+            stream.write_all(&row)?;
+        }
+        stream.finish()?;
+    }
     writer.finish()?;
     Ok(out)
 }

@@ -22,7 +22,7 @@ pub enum Face {
 }
 
 impl Face {
-    fn data(self) -> &'static [u8] {
+    pub fn data(self) -> &'static [u8] {
         match self {
             Face::Sans => SANS,
             Face::Bold => SANS_BOLD,

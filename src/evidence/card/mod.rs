@@ -8,6 +8,7 @@ pub mod font;
 pub mod production;
 pub mod scenario;
 pub mod svg;
+pub mod text;
 
 use std::sync::OnceLock;
 
@@ -100,13 +101,18 @@ fn options() -> &'static usvg::Options<'static> {
 
 /// Rasterises an SVG document to PNG bytes (1 SVG unit = 1 pixel).
 pub fn rasterise(svg: &str) -> Result<Vec<u8>, String> {
+    encode_opaque_png(&draw_svg(svg)?).map_err(|e| format!("PNG encoding: {e}"))
+}
+
+/// An SVG document drawn over white.
+fn draw_svg(svg: &str) -> Result<tiny_skia::Pixmap, String> {
     let tree = usvg::Tree::from_str(svg, options()).map_err(|e| format!("SVG not accepted: {e}"))?;
     let size = tree.size().to_int_size();
     let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
         .ok_or_else(|| format!("cannot allocate a {}x{} image", size.width(), size.height()))?;
     pixmap.fill(tiny_skia::Color::WHITE);
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    encode_opaque_png(&pixmap).map_err(|e| format!("PNG encoding: {e}"))
+    Ok(pixmap)
 }
 
 /// Encodes an opaque pixmap as an RGB PNG. The default encoder (RGBA, adaptive filter, deflate
@@ -138,9 +144,12 @@ fn encode_opaque_png(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, png::Encodin
     Ok(out)
 }
 
-/// The card as PNG bytes.
+/// The card as PNG bytes: its shapes drawn from SVG, its text painted over them.
 pub fn render_png(card: &Card) -> Result<Vec<u8>, String> {
-    rasterise(&svg::render_svg(card))
+    let (shapes, texts) = svg::render_parts(card);
+    let mut pixmap = draw_svg(&shapes)?;
+    text::paint(&mut pixmap, &texts);
+    encode_opaque_png(&pixmap).map_err(|e| format!("PNG encoding: {e}"))
 }
 
 #[cfg(test)]

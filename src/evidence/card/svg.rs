@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::font::{Face, text_width, wrap_limited};
+use super::text::TextRun;
 use super::{Card, RowStatus};
 use crate::record::Outcome;
 
@@ -55,21 +56,19 @@ const fn style(face: Face, size: f32, fill: &str) -> Style<'_> {
     Style { face, size, fill }
 }
 
+/// The card being laid out: its shapes as SVG, its text apart (painted over the shapes; no
+/// shape is ever drawn over earlier text).
 struct Canvas {
     body: String,
+    texts: Vec<TextRun>,
     y: f32,
 }
 
 impl Canvas {
     fn text(&mut self, x: f32, y: f32, st: Style<'_>, anchor: &str, text: &str) {
         let Style { face, size, fill } = st;
-        let _ = writeln!(
-            self.body,
-            r#"<text x="{x:.1}" y="{y:.1}" font-family="{}" font-weight="{}" font-size="{size}" fill="{fill}" text-anchor="{anchor}" xml:space="preserve">{}</text>"#,
-            face.family(),
-            face.weight(),
-            escape_xml(text)
-        );
+        let (x, y) = (round1(x), round1(y));
+        self.texts.push(TextRun { x, y, face, size, fill: fill.to_string(), end_anchor: anchor == "end", text: text.to_string() });
     }
 
     fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, fill: &str, stroke: Option<&str>) {
@@ -100,9 +99,40 @@ impl Canvas {
     }
 }
 
-/// The card as an SVG document.
+/// Positions as the SVG document writes them (one decimal), so both renderings agree.
+fn round1(v: f32) -> f32 {
+    (v * 10.0).round() / 10.0
+}
+
+/// A text run as an SVG `<text>` element.
+fn text_element(t: &TextRun) -> String {
+    format!(
+        r#"<text x="{:.1}" y="{:.1}" font-family="{}" font-weight="{}" font-size="{}" fill="{}" text-anchor="{}" xml:space="preserve">{}</text>"#,
+        t.x,
+        t.y,
+        t.face.family(),
+        t.face.weight(),
+        t.size,
+        t.fill,
+        if t.end_anchor { "end" } else { "start" },
+        escape_xml(&t.text)
+    )
+}
+
+/// The card as an SVG document (text included).
 pub fn render_svg(card: &Card) -> String {
-    let mut c = Canvas { body: String::new(), y: 0.0 };
+    let (shapes, texts) = render_parts(card);
+    let text: String = texts.iter().map(|t| text_element(t) + "\n").collect();
+    match shapes.rfind("</svg>") {
+        Some(end) => format!("{}{text}{}", &shapes[..end], &shapes[end..]),
+        None => shapes,
+    }
+}
+
+/// The card as an SVG document of its shapes only, and its text runs (painted by
+/// [`super::text::paint`], much faster than as SVG text).
+pub fn render_parts(card: &Card) -> (String, Vec<TextRun>) {
+    let mut c = Canvas { body: String::new(), texts: Vec::new(), y: 0.0 };
     band(&mut c, card);
     if let Some(w) = &card.warning {
         warning(&mut c, w);
@@ -127,13 +157,14 @@ pub fn render_svg(card: &Card) -> String {
     c.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, style(Face::Sans, 14.0, MUTED), &card.footer, 3);
     c.y += 20.0;
     let height = c.y.ceil();
-    format!(
+    let svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">
 <rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>
 {}</svg>
 "##,
         c.body
-    )
+    );
+    (svg, c.texts)
 }
 
 fn band(c: &mut Canvas, card: &Card) {

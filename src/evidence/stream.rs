@@ -124,6 +124,10 @@ impl EvidenceStream {
             Some(Err(e)) => first_error = first_error.or(Some(e)),
             None => {}
         }
+        // Evidence files are written without a flush each; one flush makes them all durable.
+        if let Err(e) = crate::report::atomic::sync_filesystem(&self.shared.dir) {
+            first_error = first_error.or(Some(EvidenceError::write(&self.shared.dir, e)));
+        }
         match first_error {
             Some(e) => Err(e),
             None => Ok(written),

@@ -132,10 +132,11 @@ fn encode_opaque_png(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, png::Encodin
     {
         // Row by row: no second copy of the image (4 MB for a card) is ever held.
         let mut stream = writer.stream_writer()?;
-        let mut row = Vec::with_capacity(pixmap.width() as usize * 3);
+        let mut row = vec![0u8; pixmap.width() as usize * 3];
         for line in pixmap.data().chunks_exact(pixmap.width() as usize * 4) {
-            row.clear();
-            row.extend(line.chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]));
+            for (rgb, rgba) in row.chunks_exact_mut(3).zip(line.chunks_exact(4)) {
+                rgb.copy_from_slice(&rgba[..3]);
+            }
             stream.write_all(&row)?;
         }
         stream.finish()?;

@@ -175,7 +175,9 @@ async fn smtp_source(addr: SocketAddr, shape: Shape, from: &str, to: &str, tag: 
     }
 }
 
-/// Runs `cmd` to completion without blocking the runtime; killed after `timeout`.
+/// Runs `cmd` to completion without blocking the runtime; killed after `timeout`. Its output is
+/// read while it runs (`postqueue -p` on a queue of thousands prints far more than a pipe holds,
+/// and would block on a full pipe until killed).
 async fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<Output, String> {
     let name = cmd.get_program().to_string_lossy().to_string();
     let mut child = cmd
@@ -184,10 +186,12 @@ async fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<Output, Stri
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("{name}: {e}"))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let deadline = Instant::now() + timeout;
-    loop {
+    let status = loop {
         match child.try_wait() {
-            Ok(Some(_)) => break,
+            Ok(Some(status)) => break status,
             Ok(None) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(10)).await,
             Ok(None) => {
                 let _ = child.kill();
@@ -196,9 +200,24 @@ async fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<Output, Stri
             }
             Err(e) => return Err(format!("{name}: {e}")),
         }
-    }
-    // Exited: collecting its (small) output does not block.
-    child.wait_with_output().map_err(|e| format!("{name}: {e}"))
+    };
+    // Exited: its pipes reach end of file (smtp-source and postqueue leave no process behind).
+    let collect = |h: std::thread::JoinHandle<Vec<u8>>| h.join().unwrap_or_default();
+    let (stdout, stderr) = tokio::task::spawn_blocking(move || (collect(stdout), collect(stderr)))
+        .await
+        .map_err(|e| format!("{name}: output reader: {e}"))?;
+    Ok(Output { status, stdout, stderr })
+}
+
+/// Reads a child's pipe to its end on a thread of its own.
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        buf
+    })
 }
 
 /// Bounded wait for the peer's Postfix queue to empty; false if it did not (or `postqueue`

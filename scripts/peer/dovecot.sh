@@ -70,8 +70,8 @@ ssl_dh = </usr/share/dovecot/dh.pem
 mail_location = maildir:~/Maildir
 # A throwaway test store: no fsync per delivery (the load bench measures the harness, not the disk).
 mail_fsync = never
-# Only Dovecot writes these Maildirs: trust its index instead of rescanning new/ and cur/ at each
-# delivery (a rescan per delivery makes a backlog of thousands cost O(n^2), see docs/peer.md).
+# Only Dovecot writes these Maildirs: trust its index instead of rescanning new/ and cur/ (which
+# the load bench fills with thousands of files) when their mtime changes. See docs/peer.md.
 maildir_very_dirty_syncs = yes
 mail_uid = vmail
 mail_gid = vmail

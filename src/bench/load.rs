@@ -43,7 +43,7 @@ const THROUGHPUT: &str = "load throughput (verified delivery)";
 const SUBMITTED: &str = "load throughput (submitted, harness side)";
 const DELIVERED: &str = "load throughput (verified) vs the peer's own delivery rate";
 /// The peer's own delivery rate against smtp-source's accept rate: the ceiling of the first ratio.
-const CEILING: &str = "load ceiling: the peer's own delivery rate (bounds verified throughput)";
+const CEILING: &str = "load ceiling, the peer's own delivery rate (bounds verified throughput)";
 const P50: &str = "load submission latency p50";
 const P99: &str = "load submission latency p99";
 /// smtp-source adds about this many header bytes to its `-l` payload.

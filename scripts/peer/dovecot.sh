@@ -70,6 +70,9 @@ ssl_dh = </usr/share/dovecot/dh.pem
 mail_location = maildir:~/Maildir
 # A throwaway test store: no fsync per delivery (the load bench measures the harness, not the disk).
 mail_fsync = never
+# Only Dovecot writes these Maildirs: trust its index instead of rescanning new/ and cur/ (which
+# the load bench fills with thousands of files) when their mtime changes. See docs/peer.md.
+maildir_very_dirty_syncs = yes
 mail_uid = vmail
 mail_gid = vmail
 first_valid_uid = $(id -u vmail)

@@ -3,8 +3,14 @@
 //! their Message-IDs against the run's messages in flight. No login per message.
 //!
 //! Only UIDs above the one the run started at are looked at, with a search that stays on the
-//! server's index (`UID n:* NOT UID 1:n-1`, empty when nothing is new). Verified load messages
-//! are expunged by UID (UIDPLUS) unless the run keeps them; other mail is never touched.
+//! server's index (`UID n:* NOT UID 1:n-1`, empty when nothing is new). While mail keeps coming
+//! the watcher does not idle: one `UID FETCH n:*` per batch takes what is new (the end of each
+//! command brings the server's news), and only a fetch that finds nothing sends it back to IDLE.
+//! Under load this is one command per batch instead of SELECT, SEARCH, IDLE, DONE and SEARCH.
+//!
+//! Verified load messages are expunged by UID (UIDPLUS) unless the run keeps them, in batches
+//! (when the mailbox is quiet, every [`EXPUNGE_BATCH`] messages, and at the end): an expunge
+//! takes the mailbox lock that deliveries need. Other mail is never touched.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +31,8 @@ const SLICE: Duration = Duration::from_millis(500);
 /// A session is replaced after this many rounds (its transcript is kept in memory).
 const ROUNDS_PER_SESSION: u32 = 2000;
 const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
+/// Verified messages wait for an expunge until this many have gathered (or the mailbox is quiet).
+const EXPUNGE_BATCH: usize = 1000;
 const FOLDER: &str = "INBOX";
 
 /// What the watchers share.
@@ -48,12 +56,17 @@ pub struct Watcher {
     rounds: u32,
     /// The first UID not yet looked at.
     next_uid: u32,
+    /// The last look found new mail: look again before idling.
+    busy: bool,
+    /// UIDs of verified load messages not yet expunged.
+    to_expunge: Vec<u32>,
 }
 
 impl Watcher {
     /// Logs in and notes where INBOX stands, before any load message is sent.
     pub async fn start(shared: Arc<WatcherShared>, login: Login, index: usize) -> Result<Watcher, String> {
-        let mut w = Watcher { shared, login, index, session: None, sessions: 0, rounds: 0, next_uid: 1 };
+        let mut w =
+            Watcher { shared, login, index, session: None, sessions: 0, rounds: 0, next_uid: 1, busy: false, to_expunge: Vec::new() };
         let mut s = w.open().await?;
         let selected = s.select(FOLDER).await.map_err(|e| imap_kind(&e))?;
         if !selected.status.is_ok() {
@@ -87,6 +100,11 @@ impl Watcher {
             }
         }
         if let Some(mut s) = self.session.take() {
+            // Verification is over: the last expunge is housekeeping, bounded like the logout.
+            let flushed = tokio::time::timeout(Duration::from_secs(10), self.expunge(&mut s)).await;
+            if let Ok(Err(kind)) = flushed {
+                self.shared.ledger.error(&kind);
+            }
             let _ = tokio::time::timeout(Duration::from_secs(2), s.logout()).await;
         }
     }
@@ -106,38 +124,73 @@ impl Watcher {
             }
         };
         self.rounds += 1;
+        let result = self.look(&mut s, slice).await;
+        if result.is_ok() {
+            self.session = Some(s);
+        }
+        result
+    }
+
+    /// While mail keeps coming, takes what is new at once; else waits up to `slice` for news.
+    async fn look(&mut self, s: &mut ImapSession, slice: Duration) -> Result<(), String> {
+        if self.busy {
+            self.busy = self.take(s).await?;
+            if self.busy {
+                return Ok(());
+            }
+            if !self.to_expunge.is_empty() {
+                // Quiet mailbox: a good moment to expunge.
+                return self.expunge(s).await;
+            }
+        }
         let criteria = if self.next_uid <= 1 { "UID 1:*".to_string() } else { format!("UID {}:* NOT UID 1:{}", self.next_uid, self.next_uid - 1) };
         let outcome = s.wait_for(FOLDER, &criteria, slice).await.map_err(|e| imap_kind(&e))?;
         if !outcome.status.is_ok() {
             return Err("imap-search".into());
         }
-        if let Some(last) = outcome.uid.filter(|u| *u >= self.next_uid) {
-            self.take(&mut s, last).await?;
+        if outcome.uid.is_some_and(|u| u >= self.next_uid) {
+            self.busy = self.take(s).await?;
         }
-        self.session = Some(s);
         Ok(())
     }
 
-    /// Fetches the envelopes of UIDs `next_uid..=last`, marks the run's messages seen.
-    async fn take(&mut self, s: &mut ImapSession, last: u32) -> Result<(), String> {
-        let range = format!("{}:{last}", self.next_uid);
-        let fetched = s.command(&format!("UID FETCH {range} (UID ENVELOPE)")).await.map_err(|e| imap_kind(&e))?;
+    /// Fetches the envelopes of UIDs from `next_uid` on, marks the run's messages seen; true if
+    /// anything new was there.
+    async fn take(&mut self, s: &mut ImapSession) -> Result<bool, String> {
+        let fetched = s.command(&format!("UID FETCH {}:* (UID ENVELOPE)", self.next_uid)).await.map_err(|e| imap_kind(&e))?;
+        if !fetched.status.is_ok() {
+            return Err("imap-fetch".into());
+        }
         let now = Instant::now();
-        self.next_uid = last + 1;
-        let mut ours = Vec::new();
+        let mut last = None;
         for line in &fetched.untagged {
-            let Some(seq) = find_marker(line, &self.shared.marker_prefix) else { continue };
-            if self.shared.ledger.seen(seq, now)
-                && let Some(uid) = fetched_uid(line)
+            // `n:*` names the last message even when it is older than n: only newer UIDs count.
+            let Some(uid) = fetched_uid(line).filter(|u| *u >= self.next_uid) else { continue };
+            last = last.max(Some(uid));
+            if let Some(seq) = find_marker(line, &self.shared.marker_prefix)
+                && self.shared.ledger.seen(seq, now)
+                && self.shared.expunge
             {
-                ours.push(uid.to_string());
+                self.to_expunge.push(uid);
             }
         }
-        if self.shared.expunge && !ours.is_empty() {
-            let set = ours.join(",");
+        let Some(last) = last else { return Ok(false) };
+        self.next_uid = last + 1;
+        if self.to_expunge.len() >= EXPUNGE_BATCH {
+            self.expunge(s).await?;
+        }
+        Ok(true)
+    }
+
+    /// Expunges the verified load messages gathered so far, by UID.
+    async fn expunge(&mut self, s: &mut ImapSession) -> Result<(), String> {
+        for chunk in self.to_expunge.chunks(EXPUNGE_BATCH) {
+            let set: Vec<String> = chunk.iter().map(u32::to_string).collect();
+            let set = set.join(",");
             s.command(&format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)")).await.map_err(|e| imap_kind(&e))?;
             s.command(&format!("UID EXPUNGE {set}")).await.map_err(|e| imap_kind(&e))?;
         }
+        self.to_expunge.clear();
         Ok(())
     }
 

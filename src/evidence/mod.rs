@@ -38,20 +38,22 @@ use crate::record::RunRecord;
 
 /// Writes every evidence file of `record` into `dir` and records their relative paths in
 /// `record` (`MessageRecord::file`, `ProofRecord::file`); call it before the report writers.
-/// `messages[i]` holds the message bytes of `record.scenarios[i]` (missing entries: none).
+/// `messages[i]` holds the message bytes of `record.scenarios[i]` (missing entries: none),
+/// taken (not copied) to be written.
 /// `secrets`, when given, is checked against every file before it is written.
 ///
 /// Every file is written atomically. On error, files already written stay (each is complete).
 pub fn write_evidence(
     record: &mut RunRecord,
-    messages: &[Vec<MessageBytes>],
+    messages: Vec<Vec<MessageBytes>>,
     dir: &Path,
     lang: Lang,
     secrets: Option<&SecretSet>,
 ) -> Result<Vec<PathBuf>, EvidenceError> {
     let stream = stream::EvidenceStream::start(dir, record, lang, secrets, stream::default_workers())?;
-    for (slot, scenario) in record.scenarios.iter().enumerate() {
-        let mut bytes = messages.get(slot).cloned().unwrap_or_default();
+    // Missing entries mean no message bytes, not no evidence.
+    let messages = messages.into_iter().chain(std::iter::repeat_with(Vec::new));
+    for ((slot, scenario), mut bytes) in record.scenarios.iter().enumerate().zip(messages) {
         stream.submit(slot, scenario, &mut bytes);
     }
     stream.finish(&mut record.scenarios)
@@ -66,7 +68,7 @@ mod tests {
     fn writes_messages_and_every_kind_of_proof() {
         let dir = tempfile::tempdir().unwrap();
         let mut run = run_with(vec![scenario_with_session()]);
-        let files = write_evidence(&mut run, &[message_bytes()], dir.path(), Lang::Fr, None).unwrap();
+        let files = write_evidence(&mut run, vec![message_bytes()], dir.path(), Lang::Fr, None).unwrap();
         let s = &run.scenarios[0];
         let rel: Vec<&str> = s.proofs.iter().map(|p| p.file.as_deref().unwrap()).collect();
         assert_eq!(rel, ["proofs/OPE_PROD.01.01.01.log", "proofs/OPE_PROD.01.01.02.eml", "proofs/OPE_PROD.01.01.03.png", "proofs/OPE_PROD.01.01.04.json"]);
@@ -88,7 +90,7 @@ mod tests {
         s.messages.clear();
         s.tags.clear();
         let mut run = run_with(vec![s]);
-        let files = write_evidence(&mut run, &[], dir.path(), Lang::Fr, None).unwrap();
+        let files = write_evidence(&mut run, vec![], dir.path(), Lang::Fr, None).unwrap();
         assert!(files.is_empty());
         assert!(run.scenarios[0].proofs.iter().all(|p| p.file.is_none()));
     }

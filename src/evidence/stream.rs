@@ -56,8 +56,6 @@ pub struct EvidenceStream {
     jobs: Option<Sender<Job>>,
     queue: Queue,
     workers: Vec<JoinHandle<Vec<Done>>>,
-    /// Scenarios written by the submitting thread because no worker was left.
-    by_caller: Mutex<Vec<Done>>,
 }
 
 impl EvidenceStream {
@@ -77,20 +75,16 @@ impl EvidenceStream {
                 std::thread::spawn(move || drain(&shared, &queue))
             })
             .collect();
-        Ok(EvidenceStream { shared, jobs: Some(tx), queue, workers, by_caller: Mutex::new(Vec::new()) })
+        Ok(EvidenceStream { shared, jobs: Some(tx), queue, workers })
     }
 
     /// Hands over a finished scenario: a copy of its record, and its message bytes (taken).
     pub fn submit(&self, slot: usize, record: &ScenarioRecord, messages: &mut Vec<MessageBytes>) {
         let job = Job { slot, record: record.clone(), messages: std::mem::take(messages) };
-        if let Some(tx) = &self.jobs
-            && let Err(back) = tx.send(job)
-        {
-            // Every worker is gone (a panic): write it here rather than lose it.
-            let done = write_job(&self.shared, back.0);
-            if let Ok(mut list) = self.by_caller.lock() {
-                list.push(done);
-            }
+        // The receiver lives as long as `self` (`queue`), so sending cannot fail; jobs left by
+        // workers that died are written by `finish`.
+        if let Some(tx) = &self.jobs {
+            let _ = tx.send(job);
         }
     }
 
@@ -100,13 +94,15 @@ impl EvidenceStream {
     pub fn finish(mut self, records: &mut [ScenarioRecord]) -> Result<Vec<PathBuf>, EvidenceError> {
         drop(self.jobs.take());
         let mut done = drain(&self.shared, &self.queue);
-        done.extend(self.by_caller.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default());
         for worker in self.workers.drain(..) {
             match worker.join() {
                 Ok(d) => done.extend(d),
                 Err(_) => done.push(Done::panicked()),
             }
         }
+        // Plan order, whatever order the threads finished in: the files listed and the error
+        // reported are the same from one run to the next.
+        done.sort_by_key(|d| d.slot);
         let mut written = Vec::new();
         let mut first_error = None;
         for d in done {

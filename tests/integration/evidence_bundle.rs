@@ -283,7 +283,7 @@ fn png_proofs_decode_and_rerender_identically() {
     // Same record, same pictures: re-render from report.json into another folder.
     let again = f.scratch.join("rerender");
     let mut record = run.clone();
-    mssconf::evidence::write_evidence(&mut record, &[], &again, Lang::Fr, None).unwrap();
+    mssconf::evidence::write_evidence(&mut record, vec![], &again, Lang::Fr, None).unwrap();
     for p in &pngs {
         assert_eq!(std::fs::read(f.run_dir.join(p)).unwrap(), std::fs::read(again.join(p)).unwrap(), "{p} differs");
     }

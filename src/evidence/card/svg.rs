@@ -121,17 +121,23 @@ fn text_element(t: &TextRun) -> String {
 
 /// The card as an SVG document (text included).
 pub fn render_svg(card: &Card) -> String {
-    let (shapes, texts) = render_parts(card);
-    let text: String = texts.iter().map(|t| text_element(t) + "\n").collect();
-    match shapes.rfind("</svg>") {
-        Some(end) => format!("{}{text}{}", &shapes[..end], &shapes[end..]),
-        None => shapes,
+    let mut c = layout(card);
+    for t in &c.texts {
+        c.body.push_str(&text_element(t));
+        c.body.push('\n');
     }
+    document(&c)
 }
 
 /// The card as an SVG document of its shapes only, and its text runs (painted by
 /// [`super::text::paint`], much faster than as SVG text).
 pub fn render_parts(card: &Card) -> (String, Vec<TextRun>) {
+    let c = layout(card);
+    (document(&c), c.texts)
+}
+
+/// The card laid out: shapes in `body`, text apart, `y` at the bottom.
+fn layout(card: &Card) -> Canvas {
     let mut c = Canvas { body: String::new(), texts: Vec::new(), y: 0.0 };
     band(&mut c, card);
     if let Some(w) = &card.warning {
@@ -156,15 +162,19 @@ pub fn render_parts(card: &Card) -> (String, Vec<TextRun>) {
     c.y += 16.0;
     c.paragraph(MARGIN, WIDTH - 2.0 * MARGIN, style(Face::Sans, 14.0, MUTED), &card.footer, 3);
     c.y += 20.0;
+    c
+}
+
+/// The SVG document around the canvas's body, as tall as the content.
+fn document(c: &Canvas) -> String {
     let height = c.y.ceil();
-    let svg = format!(
+    format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">
 <rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>
 {}</svg>
 "##,
         c.body
-    );
-    (svg, c.texts)
+    )
 }
 
 fn band(c: &mut Canvas, card: &Card) {

@@ -73,14 +73,14 @@ fn paint_run(pixmap: &mut Pixmap, run: &TextRun) {
     let charmap = font.charmap();
     let metrics = font.glyph_metrics(Size::new(run.size), LocationRef::default());
     let glyphs: Vec<GlyphId> = run.text.chars().map(|c| charmap.map(c).unwrap_or_default()).collect();
-    let width: f32 = glyphs.iter().map(|g| metrics.advance_width(*g).unwrap_or(0.0)).sum();
-    let mut x = if run.end_anchor { run.x - width } else { run.x };
+    let advance = |g: GlyphId| metrics.advance_width(g).unwrap_or(0.0);
+    let mut x = if run.end_anchor { run.x - glyphs.iter().copied().map(advance).sum::<f32>() } else { run.x };
     for gid in glyphs {
         let glyph = cached(&font, run.face, run.size, gid, x, run.y);
         if let Some(mask) = &glyph.mask {
             blend(pixmap, mask, x.floor() as i64 + i64::from(glyph.left), run.y.floor() as i64 + i64::from(glyph.top), colour);
         }
-        x += metrics.advance_width(gid).unwrap_or(0.0);
+        x += advance(gid);
     }
 }
 

@@ -70,7 +70,7 @@ pub fn run_in_process(paths: Vec<PathBuf>, filter: &Filter, target: TargetChoice
             tokens.extend(mock.context().tokens.issued_tokens());
             mock.shutdown().await;
         }
-        mssconf::evidence::write_evidence(&mut record, &messages, dir, Lang::Fr, Some(&env.secrets)).expect("evidence written");
+        mssconf::evidence::write_evidence(&mut record, messages, dir, Lang::Fr, Some(&env.secrets)).expect("evidence written");
         mssconf::report::write_all(&record, &catalogue.index, dir, Lang::Fr).expect("reports written");
         InProcessRun { record, dir: dir.to_path_buf(), tokens }
     })

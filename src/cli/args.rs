@@ -132,6 +132,9 @@ pub struct ListArgs {
     /// Only shard K of N of the selection, as `run --shard K/N` would run it.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::plan::shard::Shard>,
+    /// Parse every file, without reading or writing the parse cache (`<root>/.mssconf_cache`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +143,9 @@ pub struct ValidateArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Parse every file, without reading or writing the parse cache (`<root>/.mssconf_cache`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]

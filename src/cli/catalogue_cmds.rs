@@ -36,6 +36,15 @@ pub fn load_or_report(args: &CatalogueArgs) -> Result<Catalogue, i32> {
     })
 }
 
+/// The catalogue for a command that runs nothing: through the parse cache of the root unless
+/// `no_cache` (see [`crate::scenario::cache`]).
+fn load_read_only(sources: &Sources, root: Option<&Path>, no_cache: bool) -> Result<Catalogue, Vec<LoadError>> {
+    if no_cache {
+        return catalogue::load(sources);
+    }
+    catalogue::load_cached(sources, root.unwrap_or(Path::new(".")))
+}
+
 pub fn filter(args: &FilterArgs) -> Result<Filter, i32> {
     Filter::new(args.scenario.clone(), args.tag.clone(), args.requirement.clone(), &args.profile).map_err(|e| {
         eprintln!("error: {e}");
@@ -49,7 +58,7 @@ pub fn validate(args: &ValidateArgs) -> i32 {
     if !args.paths.is_empty() {
         sources.paths = args.paths.clone();
     }
-    match catalogue::load(&sources) {
+    match load_read_only(&sources, args.root.as_deref(), args.no_cache) {
         Ok(c) => {
             println!("{} scenario(s) valid", c.scenarios.len());
             exit_code::OK
@@ -72,9 +81,13 @@ struct ListEntry<'a> {
 }
 
 pub fn list(args: &ListArgs) -> i32 {
-    let cat = match load_or_report(&args.catalogue) {
+    let loaded = load_read_only(&sources(&args.catalogue), args.catalogue.root.as_deref(), args.no_cache);
+    let cat = match loaded {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(errors) => {
+            print_errors(&errors);
+            return exit_code::CONFIG;
+        }
     };
     let filter = match filter(&args.filter) {
         Ok(f) => f,

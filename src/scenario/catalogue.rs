@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::cache::{self, ParseCache};
 use super::error::{LoadError, LoadErrorKind, Span};
 use super::load::{Loaded, load_file, parse_yaml, read_bounded};
 use super::validate::{Context, validate};
@@ -108,22 +109,66 @@ type Checked = Result<(Loaded, Vec<LoadError>), LoadError>;
 /// Loads and validates `files` over the machine's cores (YAML parsing is most of `list` and
 /// `validate` on a large catalogue); results come back in the order of `files`.
 fn load_all(files: &[PathBuf], ctx: &Context<'_>) -> Vec<Checked> {
-    let one = |file: &PathBuf| -> Checked {
+    par_map(files, |file| {
         let loaded = load_file(file)?;
         let problems = validate(&loaded, ctx);
         Ok((loaded, problems))
-    };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    if workers == 1 || files.len() < 16 {
-        return files.iter().map(one).collect();
-    }
-    let chunk = files.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
-        // A panicking parser thread is a bug; the same files are then read again on this thread
-        // so its errors (or the panic) surface as they would without threads.
-        handles.into_iter().zip(files.chunks(chunk)).flat_map(|(h, part)| h.join().unwrap_or_else(|_| part.iter().map(one).collect())).collect()
     })
+}
+
+/// `f` over `items` on up to 8 threads, results in the order of `items`.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    if workers == 1 || items.len() < 16 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(workers);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>())).collect();
+        // A panicking thread is a bug; the same items are then done again on this thread so
+        // their errors (or the panic) surface as they would without threads.
+        handles.into_iter().zip(items.chunks(chunk)).flat_map(|(h, part)| h.join().unwrap_or_else(|_| part.iter().map(f).collect())).collect()
+    })
+}
+
+/// [`load`] through the parse cache under `root` (for `list` and `validate`, see
+/// [`super::cache`]): unchanged files are not parsed again. Whenever anything is wrong (a file
+/// unreadable or invalid, a duplicate id) the whole catalogue is loaded again without the
+/// cache, so every error is reported exactly as [`load`] reports it, positions included.
+pub fn load_cached(sources: &Sources, root: &Path) -> Result<Catalogue, Vec<LoadError>> {
+    let Some(mut cache) = ParseCache::open(root) else { return load(sources) };
+    let (Ok(index), Ok(fixtures), Ok(files)) =
+        (RequirementIndex::load(&sources.index), load_fixtures(&sources.fixtures), scenario_files(&sources.paths))
+    else {
+        return load(sources);
+    };
+    let Ok(texts) = par_map(&files, |f| read_bounded(f).map(|t| (cache::digest(&t), t))).into_iter().collect::<Result<Vec<_>, _>>()
+    else {
+        return load(sources);
+    };
+    let cached: Vec<Option<_>> = files.iter().zip(&texts).map(|(f, (digest, _))| cache.take(f, digest)).collect();
+    let work: Vec<_> = files.iter().zip(texts).zip(cached).collect();
+    let parsed = par_map(&work, |((file, (_, text)), hit)| match hit {
+        Some(_) => Ok(None),
+        None => parse_yaml(file, text).map(Some),
+    });
+    let mut scenarios = Vec::with_capacity(files.len());
+    let mut digests = Vec::with_capacity(files.len());
+    for (((file, (digest, source)), hit), parsed) in work.into_iter().zip(parsed) {
+        let Ok(Some(scenario)) = parsed.map(|p| p.or(hit)) else { return load(sources) };
+        scenarios.push(Loaded { file: file.clone(), source, scenario });
+        digests.push(digest);
+    }
+    let target_vars = crate::target::reference_vars();
+    let ctx = Context { index: &index, target_vars: &target_vars, fixtures: &fixtures };
+    if scenarios.iter().any(|l| !validate(l, &ctx).is_empty()) || !duplicate_ids(&scenarios).is_empty() {
+        return load(sources);
+    }
+    let fresh: Vec<_> =
+        scenarios.iter().zip(&digests).map(|(l, d)| cache::Fresh { file: &l.file, sha256: d, scenario: &l.scenario }).collect();
+    cache.save(&fresh);
+    Ok(Catalogue { scenarios, index, fixtures })
 }
 
 fn duplicate_ids(scenarios: &[Loaded]) -> Vec<LoadError> {

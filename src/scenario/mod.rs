@@ -1,5 +1,6 @@
 //! Scenario files: YAML → [`model::Scenario`], with positioned errors.
 
+pub mod cache;
 pub mod catalogue;
 pub mod error;
 pub mod load;

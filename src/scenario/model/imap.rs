@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::*;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapStep {
     /// Endpoint name in the target profile: `imap_starttls` or `imap_implicit`.
@@ -30,7 +30,7 @@ pub struct ImapStep {
     pub actions: Vec<ImapAction>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImapAction {
     Capability(ImapPlain),
@@ -54,14 +54,14 @@ pub enum ImapAction {
     Logout(ImapPlain),
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapPlain {
     #[serde(default)]
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapLogin {
     pub user: String,
@@ -72,7 +72,7 @@ pub struct ImapLogin {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapAuthenticate {
     #[schemars(with = "String")]
@@ -92,7 +92,7 @@ pub struct ImapAuthenticate {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapFolder {
     pub folder: String,
@@ -100,7 +100,7 @@ pub struct ImapFolder {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapList {
     #[serde(default)]
@@ -109,7 +109,7 @@ pub struct ImapList {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapWaitFor {
     #[serde(default = "inbox")]
@@ -131,7 +131,7 @@ pub struct ImapWaitFor {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapFetch {
     /// UID to fetch (usually `${captured.<name>}`).
@@ -144,7 +144,7 @@ pub struct ImapFetch {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapSearch {
     pub criteria: String,
@@ -152,7 +152,7 @@ pub struct ImapSearch {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapStore {
     pub uid: String,
@@ -162,7 +162,7 @@ pub struct ImapStore {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapAppend {
     pub folder: String,
@@ -174,7 +174,7 @@ pub struct ImapAppend {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapMove {
     pub uid: String,
@@ -183,7 +183,7 @@ pub struct ImapMove {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapCommand {
     pub line: String,
@@ -192,7 +192,7 @@ pub struct ImapCommand {
 }
 
 /// Expectations on an IMAP exchange. Every field present must hold.
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapExpect {
     /// Tagged status: `ok`, `no`, `bad`, or `no|bad`.
@@ -240,7 +240,7 @@ pub struct ImapExpect {
 }
 
 /// Compare a fetched message with one the scenario sent.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchesSent {
     /// Name of the sent message.
@@ -255,7 +255,7 @@ pub struct MatchesSent {
 }
 
 /// Expectations on a delivery status notification or a disposition notification.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportExpect {
     /// `delivery-status` or `disposition-notification`.

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::*;
 
 /// A message built by the harness from fictitious data only.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageSpec {
     /// Name under which the sent message is remembered (`${captured.<name>.message_id}`, and
@@ -39,7 +39,7 @@ pub struct MessageSpec {
     pub pad_to_bytes: Option<u64>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Attachment {
     /// An `IHE_XDM.ZIP` built from a fixture patient's CDA documents.
@@ -51,7 +51,7 @@ pub enum Attachment {
     Generated(GeneratedAttachment),
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct XdmAttachment {
     /// Fixture patient key (`patients.<key>` of `fixtures/fixtures.yaml`).
@@ -60,7 +60,7 @@ pub struct XdmAttachment {
     pub documents: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileAttachment {
     /// Path relative to `fixtures/`.
@@ -70,7 +70,7 @@ pub struct FileAttachment {
     pub filename: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GeneratedAttachment {
     /// Size of the attachment before encoding, in bytes (base64 adds about 37 % on the wire).

@@ -15,7 +15,7 @@ use crate::exec::sasl::Mechanism;
 /// A value with the position it was read from (line/column, 1-based).
 pub type Pos<T> = Spanned<T>;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// REM-style id: `<requirement id>.<nn>`, e.g. `OPE/TLS.01.01`.
@@ -65,7 +65,7 @@ impl Profile {
 }
 
 /// A proof, REM style: its id is `<scenario id>.<nn>`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProofDecl {
     /// Two-digit proof number within the scenario (`01`…`99`).
@@ -85,7 +85,7 @@ pub enum ProofKind {
     File,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// What the step does, in French (shown before the step in audit mode).
@@ -165,7 +165,7 @@ impl StepAction<'_> {
 }
 
 /// Which client certificate a connection presents.
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientCert {
     /// The certificate of this mailbox role (profile `mailboxes.<role>.certificate`).

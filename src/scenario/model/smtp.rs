@@ -1,11 +1,11 @@
 //! SMTP steps: one connection, actions in order, each with its expectations.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::*;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpStep {
     /// Endpoint name in the target profile: `smtp_starttls` or `smtp_implicit`.
@@ -29,7 +29,7 @@ pub struct SmtpStep {
     pub actions: Vec<SmtpAction>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpAction {
     Ehlo(SmtpEhlo),
@@ -45,14 +45,14 @@ pub enum SmtpAction {
     Quit(SmtpPlain),
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpPlain {
     #[serde(default)]
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpEhlo {
     /// EHLO argument (default `mssconf.test`).
@@ -62,7 +62,7 @@ pub struct SmtpEhlo {
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpAuth {
     /// Mailbox role that logs in.
@@ -84,7 +84,7 @@ pub struct SmtpAuth {
 }
 
 /// Which credential an authentication presents.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Credential {
     /// A valid token of the mailbox (or nothing, for certificate-based mechanisms).
@@ -98,7 +98,7 @@ pub enum Credential {
     TokenOf(#[schemars(with = "String")] Pos<String>),
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpAddress {
     /// The address (interpolated), without angle brackets.
@@ -110,7 +110,7 @@ pub struct SmtpAddress {
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpData {
     pub message: MessageSpec,
@@ -119,7 +119,7 @@ pub struct SmtpData {
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpCommand {
     pub line: String,
@@ -127,7 +127,7 @@ pub struct SmtpCommand {
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectClosed {
     /// How long to wait for the close (default 2000 ms).
@@ -136,7 +136,7 @@ pub struct ExpectClosed {
 }
 
 /// Expectations on an SMTP reply. Every field present must hold.
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpExpect {
     /// Reply code or class: `250`, `5xx`, `4xx|5xx`.
@@ -163,7 +163,7 @@ pub struct SmtpExpect {
     pub tls: Option<TlsExpect>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapabilityExpect {
     #[serde(default)]

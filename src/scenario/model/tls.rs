@@ -1,11 +1,11 @@
 //! TLS steps: a rustls handshake or raw ClientHello probes.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::*;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsStep {
     /// Endpoint name in the target profile.
@@ -23,7 +23,7 @@ pub struct TlsStep {
     pub probe_suites_outside_allow_list: Option<TlsSuiteProbe>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsHandshake {
     #[serde(default)]
@@ -33,7 +33,7 @@ pub struct TlsHandshake {
     pub expect: Option<TlsExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsProbe {
     /// `1.0`, `1.1` or `1.2`.
@@ -45,7 +45,7 @@ pub struct TlsProbe {
     pub expect: Option<TlsExpect>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSuiteProbe {
     /// Candidate suites (IANA names); those in the allow-list are skipped.
@@ -55,7 +55,7 @@ pub struct TlsSuiteProbe {
 }
 
 /// Expectations on TLS facts.
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsExpect {
     /// Handshake must succeed (true) or be refused (false).

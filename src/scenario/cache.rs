@@ -34,12 +34,14 @@ pub fn digest(source: &str) -> String {
 
 #[derive(Deserialize)]
 struct Entry {
+    path: String,
     sha256: String,
     scenario: Scenario,
 }
 
 #[derive(Serialize)]
 struct EntryRef<'a> {
+    path: &'a str,
     sha256: &'a str,
     scenario: &'a Scenario,
 }
@@ -105,26 +107,33 @@ impl ParseCache {
             std::fs::create_dir(dir)?;
             std::fs::write(dir.join(".gitignore"), "# Written by mssconf: a parse cache, safe to delete.\n*\n")?;
         }
-        let mut all: Vec<(String, EntryRef<'_>)> =
-            fresh.iter().map(|f| (f.file.to_string_lossy().into_owned(), EntryRef { sha256: f.sha256, scenario: f.scenario })).collect();
-        all.extend(self.entries.iter().map(|(p, e)| (p.clone(), EntryRef { sha256: &e.sha256, scenario: &e.scenario })));
+        let paths: Vec<_> = fresh.iter().map(|f| f.file.to_string_lossy()).collect();
+        let all = fresh.iter().zip(&paths).map(|(f, p)| EntryRef { path: p, sha256: f.sha256, scenario: f.scenario });
+        let kept = self.entries.values().map(|e| EntryRef { path: &e.path, sha256: &e.sha256, scenario: &e.scenario });
         crate::report::atomic::write_atomic_deferred_with(&self.file, |out| {
             let mut out = std::io::BufWriter::new(out);
             writeln!(out, "{}", self.stamp)?;
-            serde_json::to_writer(&mut out, &all.into_iter().collect::<HashMap<_, _>>())?;
+            // One entry a line: read back over every core, and a damaged line costs only itself.
+            for entry in all.chain(kept) {
+                serde_json::to_writer(&mut out, &entry)?;
+                out.write_all(b"\n")?;
+            }
             out.flush()
         })
     }
 }
 
-/// Entries of a cache file written by this very build; `None` for anything else.
+/// Entries of a cache file written by this very build (lines that do not read are left out);
+/// `None` for anything else.
 fn read_entries(file: &Path, stamp: &str) -> Option<HashMap<String, Entry>> {
     let text = std::fs::read_to_string(file).ok()?;
     let (first, rest) = text.split_once('\n')?;
     if first != stamp {
         return None;
     }
-    serde_json::from_str(rest).ok()
+    let lines: Vec<&str> = rest.lines().collect();
+    let entries = super::catalogue::par_map(&lines, |line| serde_json::from_str::<Entry>(line).ok());
+    Some(entries.into_iter().flatten().map(|e| (e.path.clone(), e)).collect())
 }
 
 /// Names this build: a cache written by another one may hold another model of the scenario.
@@ -200,5 +209,23 @@ mod tests {
         assert!(cache.take(&a, &d).is_some());
         cache.save(&both[..1]);
         assert!(ParseCache::open_stamped(dir.path(), "s".into()).take(&b, &d).is_none());
+    }
+
+    #[test]
+    fn a_damaged_line_costs_only_its_own_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = shipped().remove(0);
+        let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+        let d = digest(&l.source);
+        let both = [Fresh { file: &a, sha256: &d, scenario: &l.scenario }, Fresh { file: &b, sha256: &d, scenario: &l.scenario }];
+        ParseCache::open_stamped(dir.path(), "s".into()).save(&both);
+        let file = dir.path().join(DIR_NAME).join(FILE_NAME);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let damaged: Vec<String> =
+            text.lines().map(|line| if line.contains("a.yaml") { line.replace("\"scenario\"", "\"scenari\"") } else { line.into() }).collect();
+        std::fs::write(&file, damaged.join("\n")).unwrap();
+        let mut cache = ParseCache::open_stamped(dir.path(), "s".into());
+        assert!(cache.take(&a, &d).is_none());
+        assert!(cache.take(&b, &d).is_some());
     }
 }

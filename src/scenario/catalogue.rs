@@ -117,7 +117,7 @@ fn load_all(files: &[PathBuf], ctx: &Context<'_>) -> Vec<Checked> {
 }
 
 /// `f` over `items` on up to 8 threads, results in the order of `items`.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(super) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     if workers == 1 || items.len() < 16 {
         return items.iter().map(f).collect();
@@ -162,7 +162,7 @@ pub fn load_cached(sources: &Sources, root: &Path) -> Result<Catalogue, Vec<Load
     }
     let target_vars = crate::target::reference_vars();
     let ctx = Context { index: &index, target_vars: &target_vars, fixtures: &fixtures };
-    if scenarios.iter().any(|l| !validate(l, &ctx).is_empty()) || !duplicate_ids(&scenarios).is_empty() {
+    if par_map(&scenarios, |l| validate(l, &ctx).is_empty()).contains(&false) || !duplicate_ids(&scenarios).is_empty() {
         return load(sources);
     }
     let fresh: Vec<_> =

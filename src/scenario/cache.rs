@@ -24,6 +24,8 @@ use super::model::Scenario;
 /// The cache folder under a project root.
 pub const DIR_NAME: &str = ".mssconf_cache";
 const FILE_NAME: &str = "parse-cache.json";
+/// A larger cache file is not read (1,000 scenarios make 3.6 MB).
+const MAX_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 /// Environment variable that turns the cache off (any non-empty value but `0`).
 pub const NO_CACHE_ENV: &str = "MSSCONF_NO_CACHE";
 
@@ -126,6 +128,9 @@ impl ParseCache {
 /// Entries of a cache file written by this very build (lines that do not read are left out);
 /// `None` for anything else.
 fn read_entries(file: &Path, stamp: &str) -> Option<HashMap<String, Entry>> {
+    if std::fs::metadata(file).ok()?.len() > MAX_CACHE_BYTES {
+        return None;
+    }
     let text = std::fs::read_to_string(file).ok()?;
     let (first, rest) = text.split_once('\n')?;
     if first != stamp {

@@ -112,12 +112,15 @@ impl ParseCache {
         let paths: Vec<_> = fresh.iter().map(|f| f.file.to_string_lossy()).collect();
         let all = fresh.iter().zip(&paths).map(|(f, p)| EntryRef { path: p, sha256: f.sha256, scenario: f.scenario });
         let kept = self.entries.values().map(|e| EntryRef { path: &e.path, sha256: &e.sha256, scenario: &e.scenario });
+        let entries: Vec<_> = all.chain(kept).collect();
+        // One entry a line, encoded over every core: read back the same way, and a damaged line
+        // costs only itself.
+        let lines = super::catalogue::par_map(&entries, serde_json::to_string);
         crate::report::atomic::write_atomic_deferred_with(&self.file, |out| {
             let mut out = std::io::BufWriter::new(out);
             writeln!(out, "{}", self.stamp)?;
-            // One entry a line: read back over every core, and a damaged line costs only itself.
-            for entry in all.chain(kept) {
-                serde_json::to_writer(&mut out, &entry)?;
+            for line in lines {
+                out.write_all(line?.as_bytes())?;
                 out.write_all(b"\n")?;
             }
             out.flush()

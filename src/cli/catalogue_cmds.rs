@@ -30,7 +30,12 @@ pub fn print_errors(errors: &[LoadError]) {
 
 /// Loads the catalogue or prints every error (configuration error: exit 2).
 pub fn load_or_report(args: &CatalogueArgs) -> Result<Catalogue, i32> {
-    catalogue::load(&sources(args)).map_err(|errors| {
+    or_report(catalogue::load(&sources(args)))
+}
+
+/// The catalogue, or every error printed (configuration error: exit 2).
+fn or_report(loaded: Result<Catalogue, Vec<LoadError>>) -> Result<Catalogue, i32> {
+    loaded.map_err(|errors| {
         print_errors(&errors);
         exit_code::CONFIG
     })
@@ -81,13 +86,9 @@ struct ListEntry<'a> {
 }
 
 pub fn list(args: &ListArgs) -> i32 {
-    let loaded = load_read_only(&sources(&args.catalogue), args.catalogue.root.as_deref(), args.no_cache);
-    let cat = match loaded {
+    let cat = match or_report(load_read_only(&sources(&args.catalogue), args.catalogue.root.as_deref(), args.no_cache)) {
         Ok(c) => c,
-        Err(errors) => {
-            print_errors(&errors);
-            return exit_code::CONFIG;
-        }
+        Err(code) => return code,
     };
     let filter = match filter(&args.filter) {
         Ok(f) => f,

@@ -17,7 +17,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::model::Scenario;
 
@@ -31,7 +30,7 @@ pub const NO_CACHE_ENV: &str = "MSSCONF_NO_CACHE";
 
 /// The SHA-256 of a scenario file's text, hex.
 pub fn digest(source: &str) -> String {
-    hex::encode(Sha256::digest(source.as_bytes()))
+    crate::exec::message::sha256_hex(source.as_bytes())
 }
 
 #[derive(Deserialize)]
@@ -155,12 +154,10 @@ fn build_stamp() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::load::load_file;
+    use crate::scenario::catalogue::{Sources, load};
 
     fn shipped() -> Vec<crate::scenario::load::Loaded> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let files = crate::scenario::catalogue::scenario_files(&[root]).unwrap();
-        files.iter().map(|f| load_file(f).unwrap()).collect()
+        load(&Sources::under(Path::new(env!("CARGO_MANIFEST_DIR")))).unwrap().scenarios
     }
 
     /// Every shipped scenario comes back from the cache as it was parsed (positions aside):
@@ -170,8 +167,7 @@ mod tests {
         let loaded = shipped();
         assert!(loaded.len() > 40);
         let dir = tempfile::tempdir().unwrap();
-        let fresh: Vec<_> =
-            loaded.iter().map(|l| (l, digest(&l.source))).collect::<Vec<_>>();
+        let fresh: Vec<_> = loaded.iter().map(|l| (l, digest(&l.source))).collect();
         let fresh_refs: Vec<_> = fresh.iter().map(|(l, d)| Fresh { file: &l.file, sha256: d, scenario: &l.scenario }).collect();
         ParseCache::open_stamped(dir.path(), "stamp".into()).save(&fresh_refs);
         let mut cache = ParseCache::open_stamped(dir.path(), "stamp".into());

@@ -161,23 +161,8 @@ pub fn load_cached(sources: &Sources, root: &Path) -> Result<Catalogue, Vec<Load
     else {
         return load(sources);
     };
-    let Ok(texts) = par_map(&files, |f| read_bounded(f).map(|t| (cache::digest(&t), t))).into_iter().collect::<Result<Vec<_>, _>>()
-    else {
-        return load(sources);
-    };
-    let cached: Vec<Option<_>> = files.iter().zip(&texts).map(|(f, (digest, _))| cache.take(f, digest)).collect();
-    let work: Vec<_> = files.iter().zip(texts).zip(cached).collect();
-    let parsed = par_map(&work, |((file, (_, text)), hit)| match hit {
-        Some(_) => Ok(None),
-        None => parse_yaml(file, text).map(Some),
-    });
-    let mut scenarios = Vec::with_capacity(files.len());
-    let mut digests = Vec::with_capacity(files.len());
-    for (((file, (digest, source)), hit), parsed) in work.into_iter().zip(parsed) {
-        let Ok(Some(scenario)) = parsed.map(|p| p.or(hit)) else { return load(sources) };
-        scenarios.push(Loaded { file: file.clone(), source, scenario });
-        digests.push(digest);
-    }
+    let Some(read) = read_through(&files, &mut cache) else { return load(sources) };
+    let (scenarios, digests): (Vec<Loaded>, Vec<String>) = read.into_iter().unzip();
     let target_vars = crate::target::reference_vars();
     let ctx = Context { index: &index, target_vars: &target_vars, fixtures: &fixtures };
     if par_map(&scenarios, |l| validate(l, &ctx).is_empty()).contains(&false) || !duplicate_ids(&scenarios).is_empty() {
@@ -187,6 +172,25 @@ pub fn load_cached(sources: &Sources, root: &Path) -> Result<Catalogue, Vec<Load
         scenarios.iter().zip(&digests).map(|(l, d)| cache::Fresh { file: &l.file, sha256: d, scenario: &l.scenario }).collect();
     cache.save(&fresh);
     Ok(Catalogue { scenarios, index, fixtures })
+}
+
+/// Every file read, with its digest; its scenario taken from `cache` when the digest matches,
+/// parsed (over the cores) otherwise. `None` when a file cannot be read or parsed.
+fn read_through(files: &[PathBuf], cache: &mut ParseCache) -> Option<Vec<(Loaded, String)>> {
+    let texts: Vec<(String, String)> =
+        par_map(files, |f| read_bounded(f).map(|t| (cache::digest(&t), t))).into_iter().collect::<Result<_, _>>().ok()?;
+    let hits: Vec<_> = files.iter().zip(&texts).map(|(f, (digest, _))| cache.take(f, digest)).collect();
+    let misses: Vec<usize> = (0..files.len()).filter(|&i| hits[i].is_none()).collect();
+    let mut parsed = par_map(&misses, |&i| parse_yaml(&files[i], &texts[i].1).ok()).into_iter();
+    let mut read = Vec::with_capacity(files.len());
+    for ((file, (digest, source)), hit) in files.iter().zip(texts).zip(hits) {
+        let scenario = match hit {
+            Some(scenario) => scenario,
+            None => parsed.next().flatten()?,
+        };
+        read.push((Loaded { file: file.clone(), source, scenario }, digest));
+    }
+    Some(read)
 }
 
 fn duplicate_ids(scenarios: &[Loaded]) -> Vec<LoadError> {

@@ -94,6 +94,11 @@ pub fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
     remove_stale_in(dir, 2)
 }
 
+/// [`remove_stale_temps`] in `dir` only, for folders that may hold anything below (key folders).
+pub fn remove_stale_temps_here(dir: &Path) -> io::Result<usize> {
+    remove_stale_in(dir, 0)
+}
+
 fn remove_stale_in(dir: &Path, depth: u32) -> io::Result<usize> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,

@@ -100,6 +100,8 @@ pub fn generate(dir: &Path) -> Result<(PathBuf, PathBuf), EvidenceError> {
         }
     }
     fs::create_dir_all(dir).map_err(|e| EvidenceError::write(dir, e))?;
+    // A keygen killed mid-write leaves a temporary private key behind: never let it linger.
+    crate::report::atomic::remove_stale_temps_here(dir).map_err(|e| EvidenceError::write(dir, e))?;
     let mut seed = Zeroizing::new([0u8; 32]);
     getrandom::fill(seed.as_mut()).map_err(|e| EvidenceError::key(&key_path, format!("no randomness from the OS: {e}")))?;
     let key = SigningKey::from_bytes(&seed);
@@ -113,7 +115,8 @@ pub fn generate(dir: &Path) -> Result<(PathBuf, PathBuf), EvidenceError> {
 fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), EvidenceError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // Named like `report::atomic`'s temporary files, so its sweep of dead writers' files finds it.
+    let tmp = dir.join(format!(".{name}.tmp-{}-0", std::process::id()));
     let result = (|| {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
@@ -133,6 +136,21 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), EvidenceError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dead_keygen_temporary_key_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // Process 0 is never a user process: its files count as a dead writer's.
+        let left = dir.path().join(".mssconf.key.tmp-0-0");
+        let other = dir.path().join("notes.txt");
+        fs::write(&left, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        fs::write(&other, "kept").unwrap();
+        generate(dir.path()).unwrap();
+        assert!(!left.exists(), "the dead writer's temporary key is still there");
+        assert!(other.exists());
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+    }
 
     #[test]
     fn generated_keys_read_back_and_match() {

@@ -1,7 +1,7 @@
 //! `cargo test --test conformance`: one libtest trial per catalogue scenario, named
 //! `<profile>::<scenario id>`, run against `MSSCONF_TARGET` (a target profile) or, by default,
-//! the embedded mock operator (`MSSCONF_MOCK_FAULTS` switches faults on). Reports are written
-//! as for `mssconf run` (to `MSSCONF_REPORT_DIR`, default `reports/<run id>/`).
+//! the embedded mock operator (`MSSCONF_MOCK_FAULTS` switches faults on). Evidence and reports
+//! are written as for `mssconf run` (to `MSSCONF_REPORT_DIR`, default `reports/<run id>/`).
 //! Production-tagged scenarios are ignored trials: `-- --ignored` runs them.
 //! `MSSCONF_SHARD=K/N` (or `hash:K/N`) keeps the trials of one shard: the default selection is
 //! split as `mssconf list --shard K/N` splits it, and the production-tagged scenarios as
@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mssconf::exec::env::RunEnv;
-use mssconf::exec::run::{run_scenario, skipped_record};
+use mssconf::exec::run::{ScenarioResult, run_scenario_full, skipped_record};
 use mssconf::plan::filter::PRODUCTION_TAG;
 use mssconf::plan::shard::Shard;
 use mssconf::target::model::Environment;
@@ -27,7 +27,8 @@ struct Shared {
     rt: tokio::runtime::Runtime,
     env: Arc<RunEnv>,
     catalogue: Arc<Catalogue>,
-    records: Mutex<Vec<(usize, ScenarioRecord)>>,
+    /// Each trial's record and message bytes, by catalogue index.
+    results: Mutex<Vec<(usize, ScenarioResult)>>,
 }
 
 fn main() {
@@ -74,7 +75,7 @@ fn main() {
     let run_id = runner::new_run_id();
     let env = RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), root.join("fixtures"), run_id.clone())
         .unwrap_or_else(|e| fatal(&e.to_string()));
-    let shared = Arc::new(Shared { rt, env, catalogue: catalogue.clone(), records: Mutex::new(Vec::new()) });
+    let shared = Arc::new(Shared { rt, env, catalogue: catalogue.clone(), results: Mutex::new(Vec::new()) });
     let trials = in_shard.into_iter().map(|i| trial(shared.clone(), i)).collect();
     let conclusion = libtest_mimic::run(&args, trials);
     write_reports(&shared, root, &run_id, acquired.mock.is_some(), &acquired.target);
@@ -117,13 +118,13 @@ fn trial(shared: Arc<Shared>, idx: usize) -> Trial {
 
 fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
     let loaded = &shared.catalogue.scenarios[idx];
-    let record = match decide(&loaded.scenario, &shared.env.target) {
-        Decision::Skip { reason } => skipped_record(loaded, &reason),
-        Decision::Run => shared.rt.block_on(run_scenario(shared.env.clone(), loaded)),
+    let result = match decide(&loaded.scenario, &shared.env.target) {
+        Decision::Skip { reason } => skipped_record(loaded, &reason).into(),
+        Decision::Run => shared.rt.block_on(run_scenario_full(shared.env.clone(), loaded)),
     };
-    let result = verdict_of(&record);
-    shared.records.lock().expect("records lock").push((idx, record));
-    result
+    let verdict = verdict_of(&result.record);
+    shared.results.lock().expect("results lock").push((idx, result));
+    verdict
 }
 
 fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
@@ -144,17 +145,23 @@ fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
 }
 
 fn write_reports(shared: &Shared, root: &Path, run_id: &str, embedded: bool, target: &mssconf::target::model::Target) {
-    let mut records = std::mem::take(&mut *shared.records.lock().expect("records lock"));
-    if records.is_empty() {
+    let mut results = std::mem::take(&mut *shared.results.lock().expect("results lock"));
+    if results.is_empty() {
         return;
     }
-    records.sort_by_key(|(i, _)| *i);
+    results.sort_by_key(|(i, _)| *i);
     let mut record = runner::new_record(run_id, target, embedded, vec!["cargo test --test conformance".into()]);
-    record.scenarios = records.into_iter().map(|(_, r)| r).collect();
+    let (scenarios, messages) = results.into_iter().map(|(_, r)| (r.record, r.messages)).unzip();
+    record.scenarios = scenarios;
     record.finished = Some(chrono::Utc::now());
     let dir = std::env::var_os("MSSCONF_REPORT_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| runner::default_report_dir(root, run_id));
+    // Evidence first: it records each file's path in the record the reports are written from.
+    match mssconf::evidence::write_evidence(&mut record, messages, &dir, Default::default(), Some(&shared.env.secrets)) {
+        Ok(files) => eprintln!("conformance: {} evidence file(s) written", files.len()),
+        Err(e) => eprintln!("conformance: cannot write all the evidence: {e}"),
+    }
     match mssconf::report::write_all(&record, &shared.catalogue.index, &dir, Default::default()) {
         Ok(_) => eprintln!("conformance reports written to {}", dir.display()),
         Err(e) => eprintln!("conformance: cannot write reports: {e}"),

@@ -3,7 +3,8 @@
 
   check_report.py conformance REPORT [--known-limits FILE]
       Passes when every scenario passed or was skipped, apart from the known limits of the peer
-      (which must still fail: a known limit that passes means the list is stale).
+      (which must still fail: a known limit that passes means the list is stale), and every
+      proof of a passed scenario has its evidence file beside the report.
   check_report.py misconfig REPORT --requirement REQ [--tolerate REQ ...] [--known-limits FILE]
                   [--baseline REPORT]
       Passes when the misconfiguration is detected by the scenarios of REQ and by them only:
@@ -14,6 +15,7 @@
 
 import argparse
 import json
+import os
 import sys
 
 BAD = ("fail", "error", "interrupted")
@@ -63,6 +65,20 @@ def conformance(scenarios, limits):
     return ok
 
 
+def evidence(scenarios, report_dir):
+    """Every proof of a passed scenario names a file that exists under report_dir."""
+    ok = True
+    for s in scenarios:
+        if s["outcome"] != "pass":
+            continue
+        for p in s.get("proofs", []):
+            rel = p.get("file")
+            if not rel or not os.path.isfile(os.path.join(report_dir, rel)):
+                print(f"  NO PROOF    {s['id']:<16} proof {p.get('id', '?')}: {rel or 'no file recorded'}")
+                ok = False
+    return ok
+
+
 def misconfig(scenarios, requirement, tolerated, limits, baseline):
     allowed = {requirement, *tolerated}
     before = {s["id"] for s in baseline if s["outcome"] in BAD}
@@ -99,7 +115,8 @@ def main():
     scenarios = load(a.report)
     limits = known_limits(a.known_limits)
     if a.mode == "conformance":
-        ok = conformance(scenarios, limits)
+        # Both checks run, so every problem is printed.
+        ok = conformance(scenarios, limits) & evidence(scenarios, os.path.dirname(os.path.abspath(a.report)))
     else:
         if not a.requirement:
             p.error("misconfig needs --requirement")

@@ -6,6 +6,7 @@
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import struct
 import tempfile
@@ -128,6 +129,19 @@ class CheckReportTest(unittest.TestCase):
         self.assertTrue(check.conformance(ok, limits))
         self.assertFalse(check.conformance(self.write([("S.1", ["R1"], "error")]), limits))
         self.assertFalse(check.conformance(self.write([("S.3", ["R3"], "pass")]), limits))  # stale limit
+
+    def test_evidence_of_passed_scenarios_must_exist(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        os.makedirs(os.path.join(d, "proofs"))
+        open(os.path.join(d, "proofs", "A.01.log"), "w").close()
+        def scenario(outcome, proofs):
+            return {"id": "S.1", "outcome": outcome, "proofs": proofs}
+        self.assertTrue(check.evidence([scenario("pass", [{"id": "A.01", "file": "proofs/A.01.log"}])], d))
+        self.assertFalse(check.evidence([scenario("pass", [{"id": "A.02", "file": "proofs/A.02.png"}])], d))
+        self.assertFalse(check.evidence([scenario("pass", [{"id": "A.03"}])], d))
+        # A scenario that did not pass may lack some proofs (the steps after the failure).
+        self.assertTrue(check.evidence([scenario("fail", [{"id": "A.03"}])], d))
 
     def test_misconfig_needs_a_hit_and_no_stray(self):
         base = self.write([("S.1", ["R1"], "pass"), ("S.2", ["R2"], "fail"), ("S.9", ["R9"], "pass")])

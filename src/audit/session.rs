@@ -13,8 +13,10 @@ use super::describe::describe;
 use super::record::{Attestation, AuditNote, AuditSkip, STATEMENT};
 use super::screen::{self, sgr};
 use super::state::{AuditState, StateError};
+use crate::cli::args::Lang;
+use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
-use crate::exec::run::{ScenarioRun, skipped_record};
+use crate::exec::run::{ScenarioResult, ScenarioRun, result_of, skipped_record};
 use crate::plan::{Decision, case_name, decide};
 use crate::report::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;
@@ -53,6 +55,10 @@ pub struct Session<'a, R, W> {
     pub dir: PathBuf,
     pub console: &'a mut Console<R, W>,
     pub auditor: String,
+    /// Language of the evidence written as each scenario ends.
+    pub lang: Lang,
+    /// Some evidence file could not be written (said on the console when it happened).
+    pub evidence_failed: bool,
 }
 
 impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
@@ -98,6 +104,8 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         let mut run = ScenarioRun::new(self.env.clone(), loaded);
         let n = run.step_count();
         let mut attempts = vec![0u32; n];
+        // The step each message of the run came from, for the `eml` proofs.
+        let mut message_steps = Vec::new();
         let mut i = 0;
         while i < n {
             self.announce(&run, i);
@@ -119,6 +127,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
             loop {
                 attempts[i] += 1;
                 self.execute(&mut run, &name, i, attempts[i])?;
+                message_steps.resize(run.state().messages.len(), Some(i));
                 if run.stopped_at() == Some(i) {
                     self.console.say(
                         "Cette étape n'a pas abouti : les étapes suivantes de ce scénario ne seront pas exécutées, \
@@ -130,7 +139,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
                     After::Continue => break,
                     After::Quit => {
                         if run.is_over() {
-                            self.finish(run)?;
+                            self.finish(run, &message_steps)?;
                         } else {
                             self.save()?;
                         }
@@ -146,7 +155,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
             }
             i += 1;
         }
-        self.finish(run)?;
+        self.finish(run, &message_steps)?;
         Ok(true)
     }
 
@@ -316,8 +325,9 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         Ok(())
     }
 
-    fn finish(&mut self, run: ScenarioRun<'_>) -> Result<(), StateError> {
-        let record = run.finish();
+    fn finish(&mut self, run: ScenarioRun<'_>, message_steps: &[Option<usize>]) -> Result<(), StateError> {
+        let ScenarioResult { mut record, messages } = result_of(run, message_steps);
+        self.write_evidence(&mut record, messages);
         let verdict = self.console.style.verdict(record.outcome);
         self.console.blank();
         self.console.lines(&[format!("Fin du scénario {} : {verdict}", record.id)]);
@@ -327,5 +337,19 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         self.state.record.scenarios.push(record);
         self.state.current = None;
         self.save()
+    }
+
+    /// Writes the scenario's messages and proofs now: the bytes sent live only in this process,
+    /// and a later session may be on another day. A failure is said and remembered, not fatal.
+    fn write_evidence(&mut self, record: &mut crate::record::ScenarioRecord, messages: Vec<MessageBytes>) {
+        let written = crate::evidence::write_scenario_evidence(&self.state.record, record, messages, &self.dir, self.lang, Some(&self.env.secrets));
+        match written {
+            Ok(files) if !files.is_empty() => self.console.say(&format!("Preuves écrites : {} fichier(s).", files.len())),
+            Ok(_) => {}
+            Err(e) => {
+                self.evidence_failed = true;
+                self.console.item("", &format!("Preuves non écrites : {}", screen::safe(&e.to_string())));
+            }
+        }
     }
 }

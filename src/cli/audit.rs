@@ -141,7 +141,8 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
     begin_session(&mut state, &auditor, &acquired, console);
     state.save(&dir).map_err(|e| e.to_string())?;
     introduce(console, &state, &acquired, &dir);
-    let mut session = Session { rt, env, catalogue: &catalogue, state, dir, console, auditor };
+    let lang = options.lang();
+    let mut session = Session { rt, env, catalogue: &catalogue, state, dir, console, auditor, lang, evidence_failed: false };
     let code = match session.run() {
         Ok(end) => conclude(&mut session, end, &catalogue, options.lang()),
         Err(e) => Err(e.to_string()),
@@ -248,7 +249,13 @@ fn conclude<R: BufRead, W: Write>(session: &mut Session<'_, R, W>, end: End, cat
     for f in files {
         session.console.say(&format!("Rapport écrit : {}", f.display()));
     }
-    Ok(if record.all_passed() { exit_code::OK } else { exit_code::FAILED })
+    Ok(if session.evidence_failed {
+        exit_code::CONFIG
+    } else if record.all_passed() {
+        exit_code::OK
+    } else {
+        exit_code::FAILED
+    })
 }
 
 async fn release(acquired: AcquiredTarget) {

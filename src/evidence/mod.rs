@@ -34,7 +34,7 @@ pub use messages::MessageBytes;
 
 use crate::cli::args::Lang;
 use crate::evidence::secret::SecretSet;
-use crate::record::RunRecord;
+use crate::record::{RunRecord, ScenarioRecord};
 
 /// Writes every evidence file of `record` into `dir` and records their relative paths in
 /// `record` (`MessageRecord::file`, `ProofRecord::file`); call it before the report writers.
@@ -57,6 +57,21 @@ pub fn write_evidence(
         stream.submit(slot, scenario, &mut bytes);
     }
     stream.finish(&mut record.scenarios)
+}
+
+/// [`write_evidence`] for one scenario of a run still going (an audit writes each scenario's
+/// evidence as it ends, so files survive the sessions): `header` gives the run's facts only.
+pub fn write_scenario_evidence(
+    header: &RunRecord,
+    scenario: &mut ScenarioRecord,
+    mut messages: Vec<MessageBytes>,
+    dir: &Path,
+    lang: Lang,
+    secrets: Option<&SecretSet>,
+) -> Result<Vec<PathBuf>, EvidenceError> {
+    let stream = stream::EvidenceStream::start(dir, header, lang, secrets, 1)?;
+    stream.submit(0, scenario, &mut messages);
+    stream.finish(std::slice::from_mut(scenario))
 }
 
 #[cfg(test)]

@@ -237,6 +237,20 @@ fn check_report(report: &Path) {
         .map(|s| (s["id"].as_str().unwrap(), s["outcome"].as_str().unwrap(), s["steps"].as_array().unwrap().len()))
         .collect();
     assert_eq!(outcomes, [("OPE/SUB.01.91", "skip", 3), ("OPE/TLS.02.91", "pass", 3)]);
+    check_evidence(report, scenarios);
     let html = std::fs::read_to_string(report.join("report.html")).expect("report.html");
     assert!(html.contains("Audit en direct") && html.contains("Relève faite hors de cette visite") && html.contains("Échange lisible"));
+}
+
+/// Each scenario's evidence was written when it ended: the message sent in Alice's session
+/// (the process is gone since) and the proofs of the scenario Bruno finished.
+fn check_evidence(report: &Path, scenarios: &[Value]) {
+    let sub = &scenarios[0]["messages"][0];
+    let eml = std::fs::read(report.join(sub["file"].as_str().expect("the message has its file"))).expect("eml written");
+    assert!(String::from_utf8_lossy(&eml).contains("Subject: Audit mssconf : message de test fictif"));
+    let proofs: Vec<&str> = scenarios[1]["proofs"].as_array().unwrap().iter().map(|p| p["file"].as_str().expect("proof file")).collect();
+    assert_eq!(proofs, ["proofs/OPE_TLS.02.91.01.log", "proofs/OPE_TLS.02.91.02.png"]);
+    let log = std::fs::read_to_string(report.join(proofs[0])).expect("log proof");
+    assert!(log.contains("1/3 — Poignée de main TLS sur la soumission SMTP en TLS implicite (pass)"), "{log}");
+    assert!(std::fs::read(report.join(proofs[1])).expect("card").starts_with(b"\x89PNG"));
 }

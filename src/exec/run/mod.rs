@@ -58,8 +58,14 @@ pub async fn run_scenario_full(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRes
             break;
         }
     }
+    result_of(run, &message_steps)
+}
+
+/// The record of a finished run and its message bytes; `message_steps[i]` is the step message
+/// `i` was seen in.
+pub fn result_of(run: ScenarioRun<'_>, message_steps: &[Option<usize>]) -> ScenarioResult {
     let (record, messages) = run.into_parts();
-    let messages = messages.into_iter().zip(message_steps).map(|((_, bytes), step)| MessageBytes { step, bytes }).collect();
+    let messages = messages.into_iter().zip(message_steps).map(|((_, bytes), &step)| MessageBytes { step, bytes }).collect();
     ScenarioResult { record, messages }
 }
 

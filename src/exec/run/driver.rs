@@ -91,7 +91,6 @@ pub(super) trait Dialogue {
         env: &RunEnv,
         st: &mut ScenarioState,
         session: &mut Self::Session,
-        step: &Self::Step,
         action: &Self::Action,
     ) -> Result<Acted<Self::Observation, Self::Expect>, ExecError>;
 
@@ -134,7 +133,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
             out.not_applicable = Some(reason);
             return Ok(());
         }
-        let acted = match D::act(env, st, &mut session, step, action).await {
+        let acted = match D::act(env, st, &mut session, action).await {
             Ok(acted) => acted,
             Err(e) => return out.tls_refusal(accepts_tls_refusal, e),
         };

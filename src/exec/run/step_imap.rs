@@ -95,7 +95,7 @@ impl Dialogue for Imap {
         Ok(Some(format!("IMAP does not offer AUTH={}: not applicable", a.mechanism.name())))
     }
 
-    async fn act(env: &RunEnv, st: &mut ScenarioState, link: &mut Link<ImapSession>, _step: &ImapStep, action: &ImapAction) -> Result<Acted, ExecError> {
+    async fn act(env: &RunEnv, st: &mut ScenarioState, link: &mut Link<ImapSession>, action: &ImapAction) -> Result<Acted, ExecError> {
         act(env, st, &mut link.session, &link.tls, action).await
     }
 

@@ -85,7 +85,7 @@ impl Dialogue for Smtp {
         })
     }
 
-    async fn act(env: &RunEnv, st: &mut ScenarioState, link: &mut Link<SmtpSession>, _step: &SmtpStep, action: &SmtpAction) -> Result<Acted, ExecError> {
+    async fn act(env: &RunEnv, st: &mut ScenarioState, link: &mut Link<SmtpSession>, action: &SmtpAction) -> Result<Acted, ExecError> {
         act(env, st, &mut link.session, &link.tls, action).await
     }
 

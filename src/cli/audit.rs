@@ -144,7 +144,7 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
     let lang = options.lang();
     let mut session = Session { rt, env, catalogue: &catalogue, state, dir, console, auditor, lang, evidence_failed: false };
     let code = match session.run() {
-        Ok(end) => conclude(&mut session, end, &catalogue, options.lang()),
+        Ok(end) => conclude(&mut session, end, &catalogue),
         Err(e) => Err(e.to_string()),
     };
     rt.block_on(release(acquired));
@@ -219,7 +219,7 @@ fn introduce<R: BufRead, W: Write>(console: &mut Console<R, W>, state: &AuditSta
 }
 
 /// Closes the session: reports when the audit is complete, how to resume otherwise.
-fn conclude<R: BufRead, W: Write>(session: &mut Session<'_, R, W>, end: End, catalogue: &Catalogue, lang: Lang) -> Result<i32, String> {
+fn conclude<R: BufRead, W: Write>(session: &mut Session<'_, R, W>, end: End, catalogue: &Catalogue) -> Result<i32, String> {
     let now = Utc::now();
     if let Some(s) = session.state.audit().sessions.last_mut() {
         s.ended = Some(now);
@@ -236,7 +236,7 @@ fn conclude<R: BufRead, W: Write>(session: &mut Session<'_, R, W>, end: End, cat
     session.state.record.finished = Some(now);
     session.state.save(&dir).map_err(|e| e.to_string())?;
     let record = &session.state.record;
-    let files = crate::report::write_all(record, &catalogue.index, &dir, lang).map_err(|e| e.to_string())?;
+    let files = crate::report::write_all(record, &catalogue.index, &dir, session.lang).map_err(|e| e.to_string())?;
     session.console.blank();
     session.console.say(&format!(
         "Audit terminé : {} scénario(s) : {} conforme(s), {} non conforme(s), {} en erreur, {} non exécuté(s).",

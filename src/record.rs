@@ -225,4 +225,30 @@ impl RunRecord {
     pub fn all_passed(&self) -> bool {
         self.scenarios.iter().all(|s| matches!(s.outcome, Outcome::Pass | Outcome::Skip | Outcome::Flaky))
     }
+
+    /// The scenario step and attempt each entry of `s.steps` records: entry `k` is step `k` in
+    /// a straight run; in an audit a step may appear once per attempt.
+    pub fn step_numbers(&self, s: &ScenarioRecord) -> Vec<StepNumber> {
+        match &self.audit {
+            Some(audit) => audit.step_numbers(&s.name, s.steps.len()),
+            None => (0..s.steps.len()).map(|step| StepNumber { step, attempt: 1 }).collect(),
+        }
+    }
+}
+
+/// Which step of its scenario (0-based) a step entry records, and which attempt of it (from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepNumber {
+    pub step: usize,
+    pub attempt: u32,
+}
+
+impl StepNumber {
+    /// `Étape 2`, or `Étape 2 (tentative 3)` for a repeated step.
+    pub fn label(&self, step_word: &str, attempt_word: &str) -> String {
+        match self.attempt {
+            0 | 1 => format!("{step_word} {}", self.step + 1),
+            n => format!("{step_word} {} ({attempt_word} {n})", self.step + 1),
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::record::Outcome;
+use crate::record::{Outcome, StepNumber};
 
 /// The statement every attestation carries.
 pub const STATEMENT: &str = "observé à l'écran";
@@ -116,6 +116,27 @@ impl AuditRecord {
         }
     }
 
+    /// The step and attempt of each of the `entries` step records of `scenario`. An executed
+    /// attempt is always attested (its `record_step` names the entry); an entry no attestation
+    /// names is a skipped step, the step after the previous entry's (steps only go forward).
+    pub fn step_numbers(&self, scenario: &str, entries: usize) -> Vec<StepNumber> {
+        let mut numbers: Vec<Option<StepNumber>> = vec![None; entries];
+        for a in self.attestations.iter().filter(|a| a.scenario == scenario && !a.superseded) {
+            if let Some(slot) = a.record_step.and_then(|k| numbers.get_mut(k)) {
+                *slot = Some(StepNumber { step: a.step, attempt: a.attempt });
+            }
+        }
+        let mut next = 0;
+        numbers
+            .into_iter()
+            .map(|n| {
+                let n = n.unwrap_or(StepNumber { step: next, attempt: 1 });
+                next = n.step + 1;
+                n
+            })
+            .collect()
+    }
+
     /// The current session's number (0 before the first one starts).
     pub fn session(&self) -> u32 {
         self.sessions.last().map_or(0, |s| s.number)
@@ -176,6 +197,24 @@ mod tests {
         assert!(a.attestations[1..].iter().all(|x| x.superseded && x.record_step.is_none()));
         assert_eq!(a.restarts.len(), 1);
         assert_eq!(a.restart("general::Y", "B", Utc::now()), 0, "already superseded entries are not counted twice");
+    }
+
+    #[test]
+    fn step_numbers_follow_attempts_and_skips() {
+        let mut a = AuditRecord::new("A");
+        let mut again = attestation("general::X", 0);
+        (again.attempt, again.record_step) = (2, Some(1));
+        let mut third = attestation("general::X", 2);
+        third.record_step = Some(3);
+        // An attempt superseded by a restart names no entry of the final record.
+        let mut old = attestation("general::X", 1);
+        (old.superseded, old.record_step) = (true, None);
+        a.attestations = vec![old, attestation("general::X", 0), again, third, attestation("general::Y", 0)];
+        // Entries: step 1, step 1 again, step 2 skipped (never attested), step 3.
+        let got: Vec<(usize, u32)> = a.step_numbers("general::X", 4).iter().map(|n| (n.step, n.attempt)).collect();
+        assert_eq!(got, [(0, 1), (0, 2), (1, 1), (2, 1)]);
+        assert_eq!(a.step_numbers("general::X", 4)[1].label("Étape", "tentative"), "Étape 1 (tentative 2)");
+        assert_eq!(a.step_numbers("general::X", 4)[2].label("Step", "attempt"), "Step 2");
     }
 
     #[test]

@@ -63,7 +63,9 @@ pub fn render_log(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofRecor
     let (lines, from) = excerpt(run, scenario, proof);
     match step_of(run, scenario, proof) {
         Some((i, step)) => {
-            let total = scenario.steps.len().max(i + 1);
+            // Steps recorded, not entries: in an audit a step may have several attempts.
+            let recorded = run.step_numbers(scenario).iter().map(|n| n.step + 1).max().unwrap_or(0);
+            let total = recorded.max(i + 1);
             let _ = writeln!(out, "{:<16}{}/{total} — {} ({})", l.step, i + 1, visible(&step.title), step.outcome.name());
             if let Some(e) = &step.error {
                 let _ = writeln!(out, "{:<16}{}", l.reason, visible(e));

@@ -240,6 +240,10 @@ fn check_report(report: &Path) {
     check_evidence(report, scenarios);
     let html = std::fs::read_to_string(report.join("report.html")).expect("report.html");
     assert!(html.contains("Audit en direct") && html.contains("Relève faite hors de cette visite") && html.contains("Échange lisible"));
+    // Step entries are numbered as scenario steps: Alice's repetition of step 1 is its attempt 2,
+    // and the step she skipped after it is step 2 (not the third entry).
+    assert!(html.contains("<strong>Étape 1 (tentative 2) — Soumission d'un message de per1 à per2</strong>"), "{html}");
+    assert!(html.contains("<strong>Étape 2 — Relève du message dans la BAL de per2</strong>"));
 }
 
 /// Each scenario's evidence was written when it ended: the message sent in Alice's session

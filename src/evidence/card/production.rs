@@ -35,7 +35,7 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &
         subtitle: None,
         facts: rows,
         checklist_title: l.steps.into(),
-        checklist: phases(s, &facts, l),
+        checklist: phases(run, s, &facts, l),
         transcript_title: l.key_lines.into(),
         transcript: key_transcript(&s.transcript),
         footer: footer(run, label, lang),
@@ -79,7 +79,7 @@ fn read_back(s: &ScenarioRecord, l: &Labels) -> Seen {
     }
 }
 
-fn phases(s: &ScenarioRecord, facts: &SessionFacts, l: &Labels) -> Vec<CheckRow> {
+fn phases(run: &RunRecord, s: &ScenarioRecord, facts: &SessionFacts, l: &Labels) -> Vec<CheckRow> {
     let mut rows = vec![
         row(l.phase_connect, facts.connect_phase(), l),
         row(l.phase_tls, facts.tls_phase(), l),
@@ -88,11 +88,11 @@ fn phases(s: &ScenarioRecord, facts: &SessionFacts, l: &Labels) -> Vec<CheckRow>
         row(l.phase_read_back, read_back(s, l), l),
     ];
     // A check that failed outside these phases (e.g. the read-back content) still shows.
-    for (i, step) in s.steps.iter().enumerate().filter(|(_, st)| st.outcome != Outcome::Pass) {
+    for (number, step) in run.step_numbers(s).into_iter().zip(&s.steps).filter(|(_, st)| st.outcome != Outcome::Pass) {
         let why = step.error.clone().or_else(|| step.checks.iter().find(|c| !c.passed).map(|c| c.summary()));
         rows.push(CheckRow {
             status: step.outcome.into(),
-            label: format!("{} {}", l.step, i + 1),
+            label: number.label(l.step, l.attempt),
             detail: visible(&format!("{} — {}", step.title, why.unwrap_or_default())),
         });
     }

@@ -82,25 +82,25 @@ pub fn scenario_card(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord, l
         subtitle: Some(proof.title.clone()),
         facts: rows,
         checklist_title: l.steps.into(),
-        checklist: steps(s, l),
+        checklist: steps(run, s, l),
         transcript_title: l.key_lines.into(),
         transcript: key_transcript(&s.transcript),
         footer: footer(run, &proof.id, lang),
     }
 }
 
-fn steps(s: &ScenarioRecord, l: &Labels) -> Vec<CheckRow> {
-    s.steps
-        .iter()
-        .enumerate()
-        .map(|(i, step)| {
+fn steps(run: &RunRecord, s: &ScenarioRecord, l: &Labels) -> Vec<CheckRow> {
+    run.step_numbers(s)
+        .into_iter()
+        .zip(&s.steps)
+        .map(|(number, step)| {
             let failed = step.checks.iter().find(|c| !c.passed).map(|c| c.summary());
             let detail = match (&step.error, failed) {
                 (Some(e), _) => format!("{} — {}", step.title, e),
                 (None, Some(f)) => format!("{} — {}", step.title, f),
                 (None, None) => step.title.clone(),
             };
-            CheckRow { status: step.outcome.into(), label: format!("{} {}", l.step, i + 1), detail: visible(&detail) }
+            CheckRow { status: step.outcome.into(), label: number.label(l.step, l.attempt), detail: visible(&detail) }
         })
         .collect()
 }

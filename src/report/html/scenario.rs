@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Ctx, duration, esc, outcome_badge, relative_href, requirement_anchor, scenario_anchor, transcript};
 use crate::cli::args::Lang;
-use crate::record::{ScenarioRecord, StepRecord};
+use crate::record::{ScenarioRecord, StepNumber, StepRecord};
 use crate::report::paris::{format_paris, format_utc};
 use crate::verdict::Check;
 
@@ -108,19 +108,18 @@ fn steps(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
     if s.steps.is_empty() {
         return writeln!(out, "<p>{}</p>", esc(l.no_steps));
     }
-    for (i, step) in s.steps.iter().enumerate() {
-        render_step(out, cx, i, step)?;
+    for (number, step) in cx.record.step_numbers(s).into_iter().zip(&s.steps) {
+        render_step(out, cx, number, step)?;
     }
     Ok(())
 }
 
-fn render_step(out: &mut String, cx: &Ctx<'_>, i: usize, step: &StepRecord) -> fmt::Result {
+fn render_step(out: &mut String, cx: &Ctx<'_>, number: StepNumber, step: &StepRecord) -> fmt::Result {
     let l = cx.l;
     writeln!(
         out,
-        "<div class=\"step\"><p><strong>{} {} — {}</strong> <span class=\"mono\">[{}]</span> {} {} ({} {})</p>",
-        esc(l.step),
-        i + 1,
+        "<div class=\"step\"><p><strong>{} — {}</strong> <span class=\"mono\">[{}]</span> {} {} ({} {})</p>",
+        esc(&number.label(l.step, l.attempt)),
         esc(&step.title),
         esc(&step.kind),
         outcome_badge(cx.lang, step.outcome),

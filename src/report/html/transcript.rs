@@ -4,7 +4,7 @@ use std::fmt::{self, Write};
 
 use super::{Ctx, esc};
 use crate::exec::transcript::Direction;
-use crate::record::ScenarioRecord;
+use crate::record::{ScenarioRecord, StepNumber};
 use crate::report::excerpt::{HTML_MAX_LINES, Item, excerpt};
 
 pub(super) fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
@@ -12,11 +12,12 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt:
     if s.transcript.is_empty() {
         return writeln!(out, "<p>{}</p>", esc(l.no_transcript));
     }
+    let numbers = cx.record.step_numbers(s);
     write!(out, "<pre class=\"transcript\">")?;
     for item in excerpt(&s.transcript, HTML_MAX_LINES) {
         match item {
             Item::Line(i, line) => {
-                step_marks(out, cx, s, i)?;
+                step_marks(out, cx, s, &numbers, i)?;
                 let class = match line.dir {
                     Direction::Sent => " class=\"sent\"",
                     Direction::Received => "",
@@ -31,10 +32,10 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt:
 }
 
 /// `── Étape 2 — AUTH XOAUTH2 ──` before the first line of each step starting at line `i`.
-fn step_marks(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord, i: usize) -> fmt::Result {
-    for (n, step) in s.steps.iter().enumerate() {
+fn step_marks(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord, numbers: &[StepNumber], i: usize) -> fmt::Result {
+    for (n, step) in numbers.iter().zip(&s.steps) {
         if step.transcript_from == i && step.transcript_to > step.transcript_from {
-            writeln!(out, "<span class=\"mark\">── {} {} — {} ──</span>", esc(cx.l.step), n + 1, esc(&step.title))?;
+            writeln!(out, "<span class=\"mark\">── {} — {} ──</span>", esc(&n.label(cx.l.step, cx.l.attempt)), esc(&step.title))?;
         }
     }
     Ok(())

@@ -14,7 +14,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::ReportError;
 use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt, visible, visible_keeping};
-use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord};
+use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, StepNumber};
 
 const PROFILE_ORDER: [&str; 3] = ["general", "per-org", "app"];
 
@@ -37,7 +37,7 @@ pub fn build_report(record: &RunRecord) -> Report {
         suite.add_properties(run_properties.iter().cloned());
         let cases: Vec<&ScenarioRecord> = record.scenarios.iter().filter(|s| s.profile == profile).collect();
         suite.set_time(millis(cases.iter().map(|s| s.duration_ms).sum()));
-        suite.add_test_cases(cases.into_iter().map(test_case));
+        suite.add_test_cases(cases.into_iter().map(|s| test_case(s, &record.step_numbers(s))));
         report.add_test_suite(suite);
     }
     report
@@ -78,8 +78,9 @@ fn run_properties(record: &RunRecord) -> Vec<Property> {
     p
 }
 
-fn test_case(s: &ScenarioRecord) -> TestCase {
-    let mut case = TestCase::new(s.id.as_str(), status(s));
+/// `numbers`: the scenario step of each entry of `s.steps` ([`RunRecord::step_numbers`]).
+fn test_case(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCase {
+    let mut case = TestCase::new(s.id.as_str(), status(s, numbers));
     case.set_classname(format!("mssconf.{}", s.profile));
     case.set_time(millis(s.duration_ms));
     if let Some(started) = s.started {
@@ -91,19 +92,19 @@ fn test_case(s: &ScenarioRecord) -> TestCase {
     case
 }
 
-fn status(s: &ScenarioRecord) -> TestCaseStatus {
-    let mut status = last_attempt_status(s);
+fn status(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCaseStatus {
+    let mut status = last_attempt_status(s, numbers);
     // Success keeps earlier attempts as <flakyFailure>/<flakyError>; a scenario that never
     // passed keeps them as <rerunFailure>/<rerunError>.
     status.add_reruns(s.attempts.iter().map(rerun));
     status
 }
 
-fn last_attempt_status(s: &ScenarioRecord) -> TestCaseStatus {
+fn last_attempt_status(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCaseStatus {
     match s.outcome {
         Outcome::Pass | Outcome::Flaky => TestCaseStatus::success(),
-        Outcome::Fail => failure(s),
-        Outcome::Error => error(s),
+        Outcome::Fail => failure(s, numbers),
+        Outcome::Error => error(s, numbers),
         Outcome::Interrupted => interrupted(s),
         Outcome::Skip => {
             let mut st = TestCaseStatus::skipped();
@@ -137,18 +138,18 @@ fn rerun(a: &AttemptRecord) -> TestRerun {
 }
 
 /// `step 2 "AUTH with a revoked token": reply code: expected 535, got 235`
-fn failed_checks(s: &ScenarioRecord) -> Vec<(String, String)> {
+fn failed_checks(s: &ScenarioRecord, numbers: &[StepNumber]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (i, step) in s.steps.iter().enumerate() {
+    for (n, step) in numbers.iter().zip(&s.steps) {
         for c in step.checks.iter().filter(|c| !c.passed) {
-            out.push((c.summary(), format!("step {} \"{}\": {}", i + 1, step.title, c.summary())));
+            out.push((c.summary(), format!("{} \"{}\": {}", n.label("step", "attempt"), step.title, c.summary())));
         }
     }
     out
 }
 
-fn failure(s: &ScenarioRecord) -> TestCaseStatus {
-    let failed = failed_checks(s);
+fn failure(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCaseStatus {
+    let failed = failed_checks(s, numbers);
     let message = match (failed.first(), &s.reason) {
         (Some((summary, _)), _) => summary.clone(),
         (None, Some(reason)) => reason.clone(),
@@ -165,16 +166,17 @@ fn failure(s: &ScenarioRecord) -> TestCaseStatus {
     st
 }
 
-fn error(s: &ScenarioRecord) -> TestCaseStatus {
-    let step = s.steps.iter().enumerate().find(|(_, st)| st.outcome == Outcome::Error || st.error.is_some());
+fn error(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCaseStatus {
+    // The last entry in error: a run stops at its first, an audit may have repeated it since.
+    let step = numbers.iter().zip(&s.steps).rfind(|(_, st)| st.outcome == Outcome::Error || st.error.is_some());
     let category = step.and_then(|(_, st)| st.error_category.clone()).unwrap_or_else(|| "harness".into());
     let message = step
         .and_then(|(_, st)| st.error.clone())
         .or_else(|| s.reason.clone())
         .unwrap_or_else(|| "the harness could not observe".into());
     let mut text = Vec::new();
-    if let Some((i, st)) = step {
-        text.push(format!("step {} \"{}\" ({}): {}", i + 1, st.title, category, st.error.as_deref().unwrap_or("error")));
+    if let Some((n, st)) = step {
+        text.push(format!("{} \"{}\" ({}): {}", n.label("step", "attempt"), st.title, category, st.error.as_deref().unwrap_or("error")));
     }
     if let Some(reason) = &s.reason {
         text.push(format!("reason: {reason}"));
@@ -284,6 +286,33 @@ mod tests {
         assert!(xml.contains("failures=\"1\""), "{xml}");
         assert!(xml.contains("<rerunFailure time=\"0.012\" message=\"attempt 1: fail:"), "{xml}");
         assert!(!xml.contains("flaky"), "{xml}");
+    }
+
+    #[test]
+    fn in_an_audit_an_error_names_the_scenario_step_and_its_attempt() {
+        let mut record = retried(Outcome::Error, &[]);
+        let step = |outcome: &str, error: Option<&str>| {
+            serde_json::json!({"title": "EHLO", "kind": "smtp", "outcome": outcome, "checks": [], "error": error,
+                "error_category": error.map(|_| "timeout"), "transcript_from": 0, "transcript_to": 0,
+                "duration_ms": 1, "server_wait_ms": 1})
+        };
+        let entries = [step("pass", None), step("error", Some("first try")), step("error", Some("no reply"))];
+        record.scenarios[0].steps = entries.into_iter().map(|e| serde_json::from_value(e).unwrap()).collect();
+        // Step 1 passed; step 2 errored, was repeated and errored again.
+        let attested = |step: usize, attempt: u32, entry: usize| {
+            serde_json::json!({"scenario": "general::OPE/TLS.01.01", "step": step, "step_title": "EHLO", "attempt": attempt,
+                "outcome": "pass", "observed_at": "2026-11-25T17:00:00Z", "auditor": "A", "statement": "vu",
+                "session": 1, "record_step": entry})
+        };
+        record.audit = Some(
+            serde_json::from_value(serde_json::json!({"auditor": "A", "sessions": [], "complete": true,
+                "attestations": [attested(0, 1, 0), attested(1, 1, 1), attested(1, 2, 2)]}))
+            .unwrap(),
+        );
+        let xml = render_junit(&record).unwrap();
+        assert!(xml.contains("step 2 (attempt 2) &quot;EHLO&quot; (timeout): no reply"), "{xml}");
+        assert!(xml.contains("message=\"no reply\""), "{xml}");
+        assert!(!xml.contains("step 3"), "an entry number leaked: {xml}");
     }
 
     #[test]

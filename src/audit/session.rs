@@ -57,8 +57,6 @@ pub struct Session<'a, R, W> {
     pub auditor: String,
     /// Language of the evidence written as each scenario ends.
     pub lang: Lang,
-    /// Some evidence file could not be written (said on the console when it happened).
-    pub evidence_failed: bool,
 }
 
 impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
@@ -347,7 +345,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
             Ok(files) if !files.is_empty() => self.console.say(&format!("Preuves écrites : {} fichier(s).", files.len())),
             Ok(_) => {}
             Err(e) => {
-                self.evidence_failed = true;
+                self.state.evidence_failures.push(record.name.clone());
                 self.console.item("", &format!("Preuves non écrites : {}", screen::safe(&e.to_string())));
             }
         }

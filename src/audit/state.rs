@@ -72,6 +72,10 @@ pub struct AuditState {
     pub record: RunRecord,
     /// The scenario on screen when the state was saved: a resumed session starts it again.
     pub current: Option<String>,
+    /// Scenarios whose evidence could not all be written (said when it happened; the audit's
+    /// exit status is 2 even if a later session finishes it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_failures: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +146,7 @@ mod tests {
             mock_faults: vec!["tls10".into()],
             lang: "en".into(),
         };
-        AuditState { format: STATE_FORMAT, options, planned: vec!["general::A".into()], record, current: Some("general::A".into()) }
+        AuditState { format: STATE_FORMAT, options, planned: vec!["general::A".into()], record, current: Some("general::A".into()), evidence_failures: vec![] }
     }
 
     #[test]

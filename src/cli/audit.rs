@@ -132,7 +132,7 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
             let planned = plan(&catalogue.scenarios, &selected, &acquired.target).iter().map(|c| c.name.clone()).collect();
             let mut record = runner::new_record(&run_id, &acquired.target, acquired.mock.is_some(), options.selection());
             record.audit = Some(AuditRecord::new(&auditor));
-            AuditState { format: STATE_FORMAT, options: *options, planned, record, current: None }
+            AuditState { format: STATE_FORMAT, options: *options, planned, record, current: None, evidence_failures: vec![] }
         }
     };
     let env = RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), options.root.join("fixtures"), state.record.run_id.clone())
@@ -142,7 +142,7 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
     state.save(&dir).map_err(|e| e.to_string())?;
     introduce(console, &state, &acquired, &dir);
     let lang = options.lang();
-    let mut session = Session { rt, env, catalogue: &catalogue, state, dir, console, auditor, lang, evidence_failed: false };
+    let mut session = Session { rt, env, catalogue: &catalogue, state, dir, console, auditor, lang };
     let code = match session.run() {
         Ok(end) => conclude(&mut session, end, &catalogue),
         Err(e) => Err(e.to_string()),
@@ -249,7 +249,11 @@ fn conclude<R: BufRead, W: Write>(session: &mut Session<'_, R, W>, end: End, cat
     for f in files {
         session.console.say(&format!("Rapport écrit : {}", f.display()));
     }
-    Ok(if session.evidence_failed {
+    let failures = &session.state.evidence_failures;
+    if !failures.is_empty() {
+        session.console.say(&format!("Preuves incomplètes pour : {} (voir les messages de la session où elles ont manqué).", failures.join(", ")));
+    }
+    Ok(if !failures.is_empty() {
         exit_code::CONFIG
     } else if record.all_passed() {
         exit_code::OK

@@ -258,3 +258,37 @@ fn check_evidence(report: &Path, scenarios: &[Value]) {
     assert!(log.contains("1/3 — Poignée de main TLS sur la soumission SMTP en TLS implicite (pass)"), "{log}");
     assert!(std::fs::read(report.join(proofs[1])).expect("card").starts_with(b"\x89PNG"));
 }
+
+/// Evidence that cannot be written (a file stands where `proofs/` goes) is said when the
+/// scenario ends and at the end, the reports are still written, and the exit status is 2.
+#[test]
+fn evidence_that_cannot_be_written_is_said_and_fails_the_audit() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tmp");
+    let report = dir.path().join("audit");
+    std::fs::create_dir_all(&report).unwrap();
+    std::fs::write(report.join("proofs"), "not a folder").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mssconf"))
+        .current_dir(root())
+        .env_remove("MSSCONF_MOCK_FAULTS")
+        .env("NO_COLOR", "1")
+        .args(["audit", "--scenarios", "tests/data/audit", "--report-dir"])
+        .arg(&report)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("mssconf audit starts");
+    // The auditor's name, then Enter at every prompt (more than the steps need: input ends
+    // the audit only after the last scenario).
+    let input = format!("Alice Martin\n{}", "\n".repeat(40));
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().expect("mssconf audit ends");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{screen}");
+    assert!(screen.contains("Preuves non écrites"), "{screen}");
+    assert!(screen.contains("Preuves incomplètes pour\u{a0}: general::OPE/TLS.02.91 "), "{screen}");
+    let json: Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).expect("reports still written")).unwrap();
+    assert_eq!(json["scenarios"][1]["outcome"], "pass");
+    // The other scenario's messages were written.
+    assert!(report.join("messages/OPE_SUB.01.91/m1.eml").is_file());
+}

@@ -16,7 +16,7 @@ use super::state::{AuditState, StateError};
 use crate::cli::args::Lang;
 use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
-use crate::exec::run::{ScenarioResult, ScenarioRun, result_of, skipped_record};
+use crate::exec::run::{ScenarioResult, ScenarioRun, skipped_record};
 use crate::plan::{Decision, case_name, decide};
 use crate::report::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;
@@ -102,8 +102,6 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         let mut run = ScenarioRun::new(self.env.clone(), loaded);
         let n = run.step_count();
         let mut attempts = vec![0u32; n];
-        // The step each message of the run came from, for the `eml` proofs.
-        let mut message_steps = Vec::new();
         let mut i = 0;
         while i < n {
             self.announce(&run, i);
@@ -125,7 +123,6 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
             loop {
                 attempts[i] += 1;
                 self.execute(&mut run, &name, i, attempts[i])?;
-                message_steps.resize(run.state().messages.len(), Some(i));
                 if run.stopped_at() == Some(i) {
                     self.console.say(
                         "Cette étape n'a pas abouti : les étapes suivantes de ce scénario ne seront pas exécutées, \
@@ -137,7 +134,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
                     After::Continue => break,
                     After::Quit => {
                         if run.is_over() {
-                            self.finish(run, &message_steps)?;
+                            self.finish(run)?;
                         } else {
                             self.save()?;
                         }
@@ -153,7 +150,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
             }
             i += 1;
         }
-        self.finish(run, &message_steps)?;
+        self.finish(run)?;
         Ok(true)
     }
 
@@ -323,8 +320,8 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         Ok(())
     }
 
-    fn finish(&mut self, run: ScenarioRun<'_>, message_steps: &[Option<usize>]) -> Result<(), StateError> {
-        let ScenarioResult { mut record, messages } = result_of(run, message_steps);
+    fn finish(&mut self, run: ScenarioRun<'_>) -> Result<(), StateError> {
+        let ScenarioResult { mut record, messages } = run.into_result();
         self.write_evidence(&mut record, messages);
         let verdict = self.console.style.verdict(record.outcome);
         self.console.blank();

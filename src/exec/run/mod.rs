@@ -50,23 +50,13 @@ pub async fn run_scenario(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioRecord {
 /// Like [`run_scenario`], keeping the message bytes and the step each message was seen in.
 pub async fn run_scenario_full(env: Arc<RunEnv>, loaded: &Loaded) -> ScenarioResult {
     let mut run = ScenarioRun::new(env, loaded);
-    let mut message_steps = Vec::new();
     for i in 0..run.step_count() {
         let outcome = run.run_step(i).await.outcome;
-        message_steps.resize(run.state().messages.len(), Some(i));
         if outcome != Outcome::Pass {
             break;
         }
     }
-    result_of(run, &message_steps)
-}
-
-/// The record of a finished run and its message bytes; `message_steps[i]` is the step message
-/// `i` was seen in.
-pub fn result_of(run: ScenarioRun<'_>, message_steps: &[Option<usize>]) -> ScenarioResult {
-    let (record, messages) = run.into_parts();
-    let messages = messages.into_iter().zip(message_steps).map(|((_, bytes), &step)| MessageBytes { step, bytes }).collect();
-    ScenarioResult { record, messages }
+    run.into_result()
 }
 
 async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutput {

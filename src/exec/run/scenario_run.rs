@@ -12,11 +12,12 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError};
 use crate::exec::timing::{Split, WaitMeter};
 use crate::exec::transcript::Transcript;
-use crate::record::{MessageRecord, Outcome, ScenarioRecord, StepRecord};
+use crate::record::{Outcome, ScenarioRecord, StepRecord};
 use crate::scenario::interpolate::Vars;
 use crate::scenario::load::Loaded;
 
-use super::{ScenarioState, StepOutput, blank_record};
+use super::{ScenarioResult, ScenarioState, StepOutput, blank_record};
+use crate::evidence::MessageBytes;
 
 /// A scenario being run. Steps keep their state (captured values, sent messages, transcript)
 /// between calls; every attempt of a step is kept in the record, the latest one decides.
@@ -31,6 +32,8 @@ pub struct ScenarioRun<'a> {
     /// Per step: the outcome of its latest attempt and the first problem seen (`None`: not run).
     latest: Vec<Option<(Outcome, Option<String>)>>,
     proofs_taken: Vec<bool>,
+    /// The step each message of `st.messages` was seen in (for the `eml` proofs).
+    message_steps: Vec<Option<usize>>,
 }
 
 impl<'a> ScenarioRun<'a> {
@@ -52,6 +55,7 @@ impl<'a> ScenarioRun<'a> {
             busy: Duration::ZERO,
             latest: vec![None; n],
             proofs_taken: vec![false; n],
+            message_steps: Vec::new(),
         }
     }
 
@@ -94,6 +98,7 @@ impl<'a> ScenarioRun<'a> {
         };
         let took = step_clock.elapsed();
         self.busy += took;
+        self.message_steps.resize(self.st.messages.len(), Some(i));
         if let Some(e) = out.error.as_ref().filter(|e| e.category != Category::Harness) {
             // The transcript ends where the exchange with the server broke, with why. (A harness
             // refusal adds nothing: its empty transcript proves nothing was sent.)
@@ -146,11 +151,11 @@ impl<'a> ScenarioRun<'a> {
     /// The scenario's record. Its verdict: the first failed step, else the first step in error,
     /// else the first skipped step, else pass when every step ran.
     pub fn finish(self) -> ScenarioRecord {
-        self.into_parts().0
+        self.into_result().record
     }
 
-    /// The record and the messages with their bytes (for `.eml` evidence).
-    pub fn into_parts(mut self) -> (ScenarioRecord, Vec<(MessageRecord, crate::exec::message::MessageData)>) {
+    /// [`finish`](Self::finish), keeping the messages' bytes and steps (for `.eml` evidence).
+    pub fn into_result(mut self) -> ScenarioResult {
         let verdict = [Outcome::Fail, Outcome::Error, Outcome::Skip]
             .into_iter()
             .find_map(|o| self.latest.iter().flatten().find(|(got, _)| *got == o).cloned());
@@ -171,7 +176,9 @@ impl<'a> ScenarioRun<'a> {
         let waited: u64 = self.record.steps.iter().map(|s| s.server_wait_ms).sum();
         let split = Split::of(self.clock.elapsed(), Duration::from_millis(waited));
         (self.record.duration_ms, self.record.server_wait_ms, self.record.harness_ms) = (split.total_ms, split.server_wait_ms, split.harness_ms);
-        (self.record, std::mem::take(&mut self.st.messages))
+        let messages = std::mem::take(&mut self.st.messages).into_iter().zip(self.message_steps);
+        let messages = messages.map(|((_, bytes), step)| MessageBytes { step, bytes }).collect();
+        ScenarioResult { record: self.record, messages }
     }
 }
 

@@ -1,6 +1,7 @@
 //! What every server of the mock operator (SMTP, IMAP, HTTP) shares.
 
 use crate::accounts::Accounts;
+use crate::behaviours::BehaviourSet;
 use crate::faults::FaultSet;
 use crate::store::Store;
 use crate::tls::ServerTls;
@@ -11,6 +12,8 @@ pub struct MockContext {
     pub store: Store,
     pub tokens: TokenService,
     pub faults: FaultSet,
+    /// Conformant variations (where a refusal happens, …): never a deviation.
+    pub behaviours: BehaviourSet,
     pub accounts: Accounts,
     pub tls: ServerTls,
     /// Host name in greetings and in the server certificate.

@@ -8,6 +8,7 @@
 //! returns a [`MockHandle`] that describes the instance as a target profile.
 
 pub mod accounts;
+pub mod behaviours;
 pub mod context;
 pub mod faults;
 pub mod http;
@@ -32,6 +33,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::accounts::Accounts;
+use crate::behaviours::BehaviourSet;
 use crate::context::MockContext;
 use crate::faults::{Fault, FaultSet};
 use crate::pki::{Pki, PkiError, PkiFiles, PkiSpec};
@@ -56,6 +58,8 @@ pub struct MockConfig {
     /// Where the test PKI is generated (and reused from on the next start).
     pub pki_dir: PathBuf,
     pub faults: FaultSet,
+    /// Conformant behaviours (one per family; the defaults unless told otherwise).
+    pub behaviours: BehaviourSet,
     /// Log each session's lines (secrets redacted) on stderr.
     pub log_wire: bool,
     /// The operator's mail domain.
@@ -74,6 +78,7 @@ impl MockConfig {
             ports: Ports::default(),
             pki_dir: pki_dir.into(),
             faults: FaultSet::none(),
+            behaviours: BehaviourSet::default(),
             log_wire: false,
             domain: "operateur.mock.mssante.test".into(),
             host_name: "mock.mssante.test".into(),
@@ -151,6 +156,7 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
         store,
         tokens: TokenService::new(format!("http://{http}/psc"), config.faults.clone()),
         faults: config.faults.clone(),
+        behaviours: config.behaviours,
         whitelist: default_whitelist(&accounts.domain),
         accounts,
         tls,
@@ -295,6 +301,8 @@ impl MockHandle {
             "Faults                          {}\n",
             if faults.is_empty() { "none".to_string() } else { faults.join(", ") }
         );
+        let behaviours: Vec<_> = self.config.behaviours.iter().map(|b| b.name()).collect();
+        out += &format!("Behaviours                      {}\n", behaviours.join(", "));
         out += &format!("Started in                      {} ms\n", self.startup.as_millis());
         out
     }

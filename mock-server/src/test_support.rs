@@ -1,6 +1,7 @@
 //! Helpers for unit tests: a context with a quick ECDSA certificate instead of the full PKI.
 
 use crate::accounts::Accounts;
+use crate::behaviours::{Behaviour, BehaviourSet};
 use crate::context::MockContext;
 use crate::faults::{Fault, FaultSet};
 use crate::store::Store;
@@ -10,6 +11,10 @@ use crate::tokens::TokenService;
 pub const DOMAIN: &str = "operateur.mock.mssante.test";
 
 pub fn context(faults: &[Fault]) -> MockContext {
+    context_with(faults, &[])
+}
+
+pub fn context_with(faults: &[Fault], behaviours: &[Behaviour]) -> MockContext {
     let faults: FaultSet = faults.iter().copied().collect();
     let accounts = Accounts::standard(DOMAIN);
     let store = Store::new(accounts.all().iter().map(|a| a.address.as_str()));
@@ -21,6 +26,7 @@ pub fn context(faults: &[Fault]) -> MockContext {
         store,
         tokens: TokenService::new("test-issuer", faults.clone()),
         faults,
+        behaviours: behaviours.iter().copied().collect::<BehaviourSet>(),
         accounts,
         tls,
         host_name: "mock.mssante.test".into(),

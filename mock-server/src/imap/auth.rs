@@ -102,6 +102,7 @@ mod tests {
             store: Store::new(accounts.all().iter().map(|a| a.address.as_str())),
             tokens: TokenService::new("mock", faults.clone()),
             faults,
+            behaviours: Default::default(),
             accounts,
             tls: ServerTls::new(vec![cert.clone()], key, vec![cert]).unwrap(),
             host_name: "imap.op.test".into(),

@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn report_has_the_three_parts() {
         let r = recipient("b@x.test", Notify::default());
-        let envelope = Envelope { sender: "a@x.test".into(), env_id: Some("ENV42".into()), ret: Ret::Headers, recipients: vec![r.clone()] };
+        let envelope = Envelope { sender: "a@x.test".into(), env_id: Some("ENV42".into()), ret: Ret::Headers, recipients: vec![r.clone()], refusal: None };
         let original = b"From: a@x.test\r\nSubject: hi\r\n\r\nsecret body\r\n";
         let report = Report {
             host: "mock.test",

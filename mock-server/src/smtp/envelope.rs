@@ -6,7 +6,9 @@ use smtp_proto::{
     RCPT_NOTIFY_SUCCESS, RcptTo,
 };
 
+use super::refusal::Refusal;
 use super::reply::Reply;
+use crate::behaviours::{RefusalStage, UnknownRecipient};
 use crate::context::MockContext;
 use crate::faults::Fault;
 
@@ -52,7 +54,8 @@ impl Notify {
 pub enum Destination {
     /// A mailbox of this operator.
     Local,
-    /// This operator's domain but no such mailbox: accepted, then bounced (5.1.1).
+    /// This operator's domain but no such mailbox: accepted, then bounced (5.1.1), unless
+    /// behaviour `unknown-recipient-at-rcpt` refused it at RCPT TO.
     UnknownLocal,
     /// Another whitelisted domain: "relayed" (discarded by the mock).
     Relay,
@@ -73,13 +76,21 @@ pub struct Envelope {
     pub env_id: Option<String>,
     pub ret: Ret,
     pub recipients: Vec<Recipient>,
+    /// A refusal decided at MAIL FROM that the refusal-stage behaviour defers to RCPT TO or
+    /// to the end of DATA.
+    pub refusal: Option<Refusal>,
 }
 
 impl Envelope {
-    /// Checks MAIL FROM for the mailbox `authenticated` as.
-    pub fn open(ctx: &MockContext, authenticated: &str, from: &MailFrom<String>) -> Result<Envelope, Reply> {
-        if !from.address.eq_ignore_ascii_case(authenticated) && !ctx.faults.is_on(Fault::NoSenderCheck) {
-            return Err(Reply::new(553, format!("5.7.1 Sender <{}> is not the authenticated mailbox", from.address)));
+    /// Checks MAIL FROM for the mailbox the client `authenticated` as (`None`: not
+    /// authenticated). A refusal is answered here, or kept for a later stage (behaviours
+    /// `refuse-at-rcpt`, `refuse-at-data`).
+    pub fn open(ctx: &MockContext, authenticated: Option<&str>, from: &MailFrom<String>) -> Result<Envelope, Reply> {
+        let refusal = Refusal::of(authenticated, &from.address, !ctx.faults.is_on(Fault::NoSenderCheck));
+        if let Some(refusal) = &refusal
+            && ctx.behaviours.refusal == RefusalStage::Mail
+        {
+            return Err(refusal.at_mail());
         }
         if from.size > ctx.max_message_size {
             return Err(super::reply::too_big());
@@ -89,11 +100,16 @@ impl Envelope {
             f if f & MAIL_RET_HDRS != 0 => Ret::Headers,
             _ => Ret::Unspecified,
         };
-        Ok(Envelope { sender: from.address.clone(), env_id: from.env_id.clone(), ret, recipients: Vec::new() })
+        Ok(Envelope { sender: from.address.clone(), env_id: from.env_id.clone(), ret, recipients: Vec::new(), refusal })
     }
 
     /// Checks and records RCPT TO.
     pub fn add_recipient(&mut self, ctx: &MockContext, to: &RcptTo<String>) -> Result<Reply, Reply> {
+        if let Some(refusal) = &self.refusal
+            && ctx.behaviours.refusal == RefusalStage::Rcpt
+        {
+            return Err(refusal.at_rcpt(&to.address));
+        }
         if self.recipients.len() >= MAX_RECIPIENTS {
             return Err(Reply::new(452, "4.5.3 Too many recipients"));
         }
@@ -108,14 +124,22 @@ impl Envelope {
     }
 }
 
-/// Local domain: accepted (unknown mailboxes bounce later); other whitelisted domains: relayed;
-/// anything else: refused, the MSSanté trust space being the whitelist.
+/// Local domain: accepted (unknown mailboxes bounce later, or are refused here by behaviour
+/// `unknown-recipient-at-rcpt`); other whitelisted domains: relayed; anything else: refused, the
+/// MSSanté trust space being the whitelist.
 fn destination(ctx: &MockContext, address: &str) -> Result<Destination, Reply> {
     let Some((_, domain)) = address.rsplit_once('@').filter(|(l, d)| !l.is_empty() && !d.is_empty()) else {
         return Err(Reply::new(501, format!("5.1.3 Bad recipient address syntax <{address}>")));
     };
     if ctx.accounts.is_local_domain(address) {
-        return Ok(if ctx.store.has_mailbox(address) { Destination::Local } else { Destination::UnknownLocal });
+        return match (ctx.store.has_mailbox(address), ctx.behaviours.unknown_recipient) {
+            (true, _) => Ok(Destination::Local),
+            (false, UnknownRecipient::Dsn) => Ok(Destination::UnknownLocal),
+            (false, UnknownRecipient::AtRcpt) => Err(Reply::new(
+                550,
+                format!("5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table"),
+            )),
+        };
     }
     let whitelisted = ctx.whitelist.iter().any(|d| same_domain(d, domain));
     if whitelisted || ctx.faults.is_on(Fault::NoWhitelist) {
@@ -135,7 +159,8 @@ fn same_domain(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::context;
+    use crate::behaviours::Behaviour;
+    use crate::test_support::{context, context_with};
 
     fn rcpt(address: &str, flags: u64) -> RcptTo<String> {
         RcptTo { address: address.into(), orcpt: None, rrvs: 0, flags }
@@ -145,7 +170,7 @@ mod tests {
     fn recipients_are_classified_by_domain() {
         let ctx = context(&[]);
         let per1 = ctx.accounts.by_role("per1").unwrap().address.clone();
-        let mut env = Envelope { sender: per1.clone(), env_id: None, ret: Ret::Unspecified, recipients: vec![] };
+        let mut env = Envelope { sender: per1.clone(), env_id: None, ret: Ret::Unspecified, recipients: vec![], refusal: None };
         env.add_recipient(&ctx, &rcpt(&per1, RCPT_NOTIFY_SUCCESS)).unwrap();
         env.add_recipient(&ctx, &rcpt(&format!("nobody@{}", ctx.accounts.domain), 0)).unwrap();
         env.add_recipient(&ctx, &rcpt("x@patient.mssante.test", 0)).unwrap();
@@ -168,12 +193,55 @@ mod tests {
     fn sender_must_be_the_authenticated_mailbox() {
         let ctx = context(&[]);
         let from = MailFrom { address: "other@x.test".to_string(), ..Default::default() };
-        assert_eq!(Envelope::open(&ctx, "me@x.test", &from).unwrap_err().code, 553);
+        assert_eq!(Envelope::open(&ctx, Some("me@x.test"), &from).unwrap_err().code, 553);
+        assert_eq!(Envelope::open(&ctx, None, &from).unwrap_err().code, 530);
         let mine = MailFrom { address: "ME@x.test".to_string(), flags: MAIL_RET_HDRS, ..Default::default() };
-        assert_eq!(Envelope::open(&ctx, "me@x.test", &mine).unwrap().ret, Ret::Headers);
+        assert_eq!(Envelope::open(&ctx, Some("me@x.test"), &mine).unwrap().ret, Ret::Headers);
         let huge = MailFrom { address: "me@x.test".to_string(), size: usize::MAX - 1, ..Default::default() };
-        assert_eq!(Envelope::open(&ctx, "me@x.test", &huge).unwrap_err().code, 552);
+        assert_eq!(Envelope::open(&ctx, Some("me@x.test"), &huge).unwrap_err().code, 552);
         let ctx = context(&[Fault::NoSenderCheck]);
-        assert!(Envelope::open(&ctx, "me@x.test", &from).is_ok());
+        assert!(Envelope::open(&ctx, Some("me@x.test"), &from).unwrap().refusal.is_none());
+    }
+
+    #[test]
+    fn refusal_at_rcpt_refuses_every_recipient_after_mail_from() {
+        let ctx = context_with(&[], &[Behaviour::RefuseAtRcpt]);
+        let per2 = ctx.accounts.by_role("per2").unwrap().address.clone();
+        let from = MailFrom { address: "other@x.test".to_string(), ..Default::default() };
+        let mut env = Envelope::open(&ctx, Some("me@x.test"), &from).expect("MAIL FROM accepted");
+        let r = env.add_recipient(&ctx, &rcpt(&per2, 0)).unwrap_err();
+        assert_eq!(r.code, 553);
+        assert!(r.lines[0].contains("<other@x.test>: Sender address rejected"), "{r:?}");
+        let mut env = Envelope::open(&ctx, None, &from).expect("MAIL FROM accepted without AUTH");
+        let r = env.add_recipient(&ctx, &rcpt(&per2, 0)).unwrap_err();
+        assert_eq!(r.code, 554);
+        assert!(r.lines[0].contains("Relay access denied"), "{r:?}");
+        assert!(env.recipients.is_empty());
+        let mine = MailFrom { address: "me@x.test".to_string(), ..Default::default() };
+        let mut env = Envelope::open(&ctx, Some("me@x.test"), &mine).unwrap();
+        assert_eq!(env.add_recipient(&ctx, &rcpt(&per2, 0)).unwrap().code, 250, "a legitimate transaction goes through");
+    }
+
+    #[test]
+    fn refusal_at_data_accepts_the_envelope_but_remembers_why() {
+        let ctx = context_with(&[], &[Behaviour::RefuseAtData]);
+        let per2 = ctx.accounts.by_role("per2").unwrap().address.clone();
+        let from = MailFrom { address: "other@x.test".to_string(), ..Default::default() };
+        let mut env = Envelope::open(&ctx, Some("me@x.test"), &from).expect("MAIL FROM accepted");
+        assert_eq!(env.add_recipient(&ctx, &rcpt(&per2, 0)).unwrap().code, 250);
+        assert_eq!(env.add_recipient(&ctx, &rcpt("x@exterieur.example", 0)).unwrap_err().code, 550, "whitelist still at RCPT");
+        assert!(matches!(env.refusal, Some(Refusal::ForeignSender { .. })));
+    }
+
+    #[test]
+    fn unknown_local_recipient_is_refused_at_rcpt_when_chosen() {
+        let ctx = context_with(&[], &[Behaviour::UnknownRecipientAtRcpt]);
+        let per1 = ctx.accounts.by_role("per1").unwrap().address.clone();
+        let mut env = Envelope::open(&ctx, Some(&per1), &MailFrom { address: per1.clone(), ..Default::default() }).unwrap();
+        let r = env.add_recipient(&ctx, &rcpt(&format!("nobody@{}", ctx.accounts.domain), 0)).unwrap_err();
+        assert_eq!(r.code, 550);
+        assert!(r.lines[0].starts_with("5.1.1 <nobody@"), "{r:?}");
+        assert!(env.add_recipient(&ctx, &rcpt(&per1, 0)).is_ok());
+        assert!(env.add_recipient(&ctx, &rcpt("x@patient.mssante.test", 0)).is_ok());
     }
 }

@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod headers;
 pub mod io;
 pub mod mdn;
+pub mod refusal;
 pub mod reply;
 pub mod session;
 

@@ -1,6 +1,7 @@
-//! One SMTP submission session: greeting, EHLO, STARTTLS, AUTH, MAIL/RCPT/DATA, and the
+//! One SMTP submission session: greeting, EHLO, STARTTLS, AUTH, MAIL/RCPT/DATA, the
 //! session-level faults (`auth-before-tls`, `no-dsn` in EHLO, `drop-mid-data`, `slow`,
-//! `garbage`, `silent`, `oversized-line`, `tls-alert-mid-session`).
+//! `garbage`, `silent`, `oversized-line`, `tls-alert-mid-session`), and the behaviours of the
+//! session (closing after a refused AUTH, a refusal at the end of DATA).
 
 use std::net::IpAddr;
 
@@ -13,6 +14,7 @@ use super::delivery::{self, Accepted};
 use super::envelope::Envelope;
 use super::io::{Conn, Data, Line, MAX_COMMAND_LINE, SmtpIo};
 use super::reply::{self, Reply};
+use crate::behaviours::AuthFailure;
 use crate::context::MockContext;
 use crate::faults::Fault;
 use crate::wire::WireLog;
@@ -272,33 +274,48 @@ impl Session {
             }
             Verdict::Refused(why) => {
                 self.io.log.note(&format!("authentication refused: {why}"));
-                self.refuse(reply::auth_invalid()).await
+                let step = self.refuse(reply::auth_invalid()).await?;
+                Ok(self.after_auth_failure(step, AuthFailure::CloseAlways))
             }
             Verdict::TokenRefused(why) => {
-                // What real operators do: RFC 7628 error challenge, wait for the client's
-                // (empty) answer, 535, hang up.
+                // RFC 7628 error challenge, wait for the client's (empty) answer, 535; then what
+                // the auth-failure behaviour says (real operators differ: hang up or stay open).
                 self.io.log.note(&format!("token refused: {why}"));
                 self.send(Reply::new(334, auth::oauth_error_challenge())).await?;
                 let _ = self.read_sasl_line().await;
-                self.send(reply::auth_invalid()).await?;
-                Ok(Step::Close)
+                let step = self.refuse(reply::auth_invalid()).await?;
+                Ok(self.after_auth_failure(step, AuthFailure::CloseAfterToken))
             }
             Verdict::Malformed(why) => self.refuse(Reply::new(501, format!("5.5.2 {why}"))).await,
         }
     }
 
+    /// After a refused AUTH: close when the behaviour is on, or `also_closes_with` (the behaviour
+    /// closing after this kind of refusal too); otherwise what the refusal itself asked for.
+    fn after_auth_failure(&self, step: Step, also_closes_with: AuthFailure) -> Step {
+        let chosen = self.ctx.behaviours.auth_failure;
+        if chosen == AuthFailure::CloseAlways || chosen == also_closes_with {
+            self.io.log.note("closing after the refused AUTH (auth-failure behaviour)");
+            return Step::Close;
+        }
+        step
+    }
+
     fn mail(&mut self, from: &smtp_proto::MailFrom<String>) -> Result<Reply, Reply> {
-        let Some(mailbox) = &self.mailbox else { return Err(reply::auth_required()) };
         if self.envelope.is_some() {
             return Err(reply::bad_sequence("Sender already specified"));
         }
-        self.envelope = Some(Envelope::open(&self.ctx, mailbox, from)?);
+        let envelope = Envelope::open(&self.ctx, self.mailbox.as_deref(), from)?;
+        if let Some(refusal) = &envelope.refusal {
+            self.io.log.note(&format!("{refusal:?}: refused later, as the refusal-stage behaviour says"));
+        }
+        self.envelope = Some(envelope);
         Ok(Reply::new(250, format!("2.1.0 Sender <{}> OK", from.address)))
     }
 
     async fn data(&mut self) -> std::io::Result<Step> {
-        let Some(mailbox) = self.mailbox.clone() else { return self.refuse(reply::auth_required()).await };
         match &self.envelope {
+            None if self.mailbox.is_none() => return self.refuse(reply::auth_required()).await,
             None => return self.refuse(reply::bad_sequence("Need MAIL command first")).await,
             Some(e) if e.recipients.is_empty() => return self.refuse(reply::bad_sequence("Need RCPT command first")).await,
             Some(_) => {}
@@ -322,6 +339,11 @@ impl Session {
             Data::Complete(raw) => raw,
         };
         let Some(envelope) = envelope else { return self.refuse(reply::bad_sequence("No transaction")).await };
+        // Behaviour `refuse-at-data`: the message was read, now refused and discarded.
+        if let Some(refusal) = &envelope.refusal {
+            return self.refuse(refusal.at_data()).await;
+        }
+        let Some(mailbox) = self.mailbox.clone() else { return self.refuse(reply::auth_required()).await };
         if let Err(refusal) = delivery::check_from(&self.ctx, &mailbox, &raw) {
             return self.refuse(refusal).await;
         }

@@ -7,5 +7,6 @@ mod imap_auth;
 mod imap_faults;
 mod imap_mailbox;
 mod real_clients;
+mod smtp_behaviours;
 mod smtp_submission;
 mod tls_listeners;

@@ -121,6 +121,7 @@ pub async fn start_with(faults: &[Fault], options: ImapOptions) -> Mock {
         store,
         tokens: TokenService::new("https://psc.mock.test", faults.clone()),
         faults,
+        behaviours: Default::default(),
         accounts,
         tls: pki.server_tls(),
         host_name: "imap.op.test".into(),

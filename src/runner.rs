@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
+use mssconf_mock::behaviours::BehaviourSet;
 use mssconf_mock::faults::FaultSet;
 use mssconf_mock::{MockConfig, MockHandle, MockOperator};
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -24,8 +25,37 @@ use crate::target::model::Target;
 #[derive(Debug, Clone)]
 pub enum TargetChoice {
     Profile(PathBuf),
-    /// The embedded mock operator, with these faults switched on.
-    EmbeddedMock(FaultSet),
+    /// The embedded mock operator, with these faults and behaviours switched on.
+    EmbeddedMock(MockSwitches),
+}
+
+/// How the embedded mock is switched: deviations (faults) and conformant behaviours.
+#[derive(Debug, Clone, Default)]
+pub struct MockSwitches {
+    pub faults: FaultSet,
+    pub behaviours: BehaviourSet,
+}
+
+impl From<FaultSet> for MockSwitches {
+    fn from(faults: FaultSet) -> Self {
+        MockSwitches { faults, behaviours: BehaviourSet::default() }
+    }
+}
+
+impl MockSwitches {
+    /// `MSSCONF_MOCK_FAULTS` and `MSSCONF_MOCK_BEHAVIOURS` (comma-separated names), then the
+    /// command line's names on top (a behaviour given there replaces the variable's choice of
+    /// its family).
+    pub fn from_env_and(faults: &[String], behaviours: &[String]) -> Result<Self, String> {
+        let var = |name| std::env::var(name).unwrap_or_default();
+        let mut set = FaultSet::parse_list(&var("MSSCONF_MOCK_FAULTS")).map_err(|e| format!("MSSCONF_MOCK_FAULTS: {e}"))?;
+        for f in faults {
+            set.insert(f.parse().map_err(|e| format!("--mock-fault: {e}"))?);
+        }
+        let from_var = BehaviourSet::parse_list(&var("MSSCONF_MOCK_BEHAVIOURS")).map_err(|e| format!("MSSCONF_MOCK_BEHAVIOURS: {e}"))?;
+        let given = BehaviourSet::parse_list(&behaviours.join(",")).map_err(|e| format!("--mock-behaviour: {e}"))?;
+        Ok(MockSwitches { faults: set, behaviours: from_var.into_iter().chain(given).collect() })
+    }
 }
 
 /// The target of a run, and the mock serving it when embedded (stopped on drop).
@@ -64,10 +94,11 @@ pub async fn acquire(choice: &TargetChoice) -> Result<AcquiredTarget, TargetErro
             }
             Ok(AcquiredTarget { target, profile_path: path.clone(), mock: None })
         }
-        TargetChoice::EmbeddedMock(faults) => {
+        TargetChoice::EmbeddedMock(switches) => {
             let dir = mock_state_dir();
             let mut config = MockConfig::new(dir.join("pki"));
-            config.faults = faults.clone();
+            config.faults = switches.faults.clone();
+            config.behaviours = switches.behaviours;
             let mock = MockOperator::start(config).await.map_err(|e| TargetError::Mock(e.to_string()))?;
             // Each instance writes its own profile: parallel runs must not share one file.
             let profile_path = dir.join(format!("target-{}-{}.yaml", std::process::id(), mock.endpoints().http.port()));

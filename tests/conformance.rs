@@ -1,6 +1,7 @@
 //! `cargo test --test conformance`: one libtest trial per catalogue scenario, named
 //! `<profile>::<scenario id>`, run against `MSSCONF_TARGET` (a target profile) or, by default,
-//! the embedded mock operator (`MSSCONF_MOCK_FAULTS` switches faults on). Evidence and reports
+//! the embedded mock operator (`MSSCONF_MOCK_FAULTS` switches faults on, `MSSCONF_MOCK_BEHAVIOURS`
+//! conformant behaviours). Evidence and reports
 //! are written as for `mssconf run` (to `MSSCONF_REPORT_DIR`, default `reports/<run id>/`).
 //! Production-tagged scenarios are ignored trials: `-- --ignored` runs them.
 //! `MSSCONF_SHARD=K/N` (or `hash:K/N`) keeps the trials of one shard: the default selection is
@@ -57,13 +58,10 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let choice = match std::env::var_os("MSSCONF_TARGET") {
         Some(p) => TargetChoice::Profile(PathBuf::from(p)),
-        None => {
-            let faults = std::env::var("MSSCONF_MOCK_FAULTS").unwrap_or_default();
-            match mssconf_mock::faults::FaultSet::parse_list(&faults) {
-                Ok(f) => TargetChoice::EmbeddedMock(f),
-                Err(e) => fatal(&format!("MSSCONF_MOCK_FAULTS: {e}")),
-            }
-        }
+        None => match runner::MockSwitches::from_env_and(&[], &[]) {
+            Ok(switches) => TargetChoice::EmbeddedMock(switches),
+            Err(e) => fatal(&e),
+        },
     };
     let acquired = rt.block_on(runner::acquire(&choice)).unwrap_or_else(|e| fatal(&e.to_string()));
     if acquired.target.environment == Environment::Production {

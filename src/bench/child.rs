@@ -120,7 +120,8 @@ pub fn measure(exe: &Path, args: &[&str], cwd: &Path, logs: &Path, limit: Durati
         .stdin(Stdio::null())
         .stdout(open(&stdout)?)
         .stderr(open(&stderr)?)
-        .env_remove("MSSCONF_MOCK_FAULTS");
+        .env_remove("MSSCONF_MOCK_FAULTS")
+        .env_remove("MSSCONF_MOCK_BEHAVIOURS");
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
     let (code, max_rss) = wait_with_rusage(&mut child, limit)

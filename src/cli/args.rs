@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// Fault to switch on in the embedded mock (repeatable; see `mssconf mock --list-faults`).
     #[arg(long = "mock-fault", value_name = "NAME")]
     pub mock_fault: Vec<String>,
+    /// Conformant behaviour of the embedded mock (repeatable, one per family; see `mssconf mock
+    /// --list-behaviours`).
+    #[arg(long = "mock-behaviour", value_name = "NAME")]
+    pub mock_behaviour: Vec<String>,
     #[command(flatten)]
     pub modes: super::run_modes::RunModeArgs,
 }
@@ -176,6 +180,12 @@ pub struct MockArgs {
     /// Print the faults, one per line, and exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Switch a conformant behaviour on (repeatable, one per family).
+    #[arg(long = "behaviour", value_name = "NAME")]
+    pub behaviour: Vec<String>,
+    /// Print the conformant behaviours, one per line (defaults marked), and exit.
+    #[arg(long)]
+    pub list_behaviours: bool,
     /// Write the target profile of this mock instance to FILE.
     #[arg(long, value_name = "FILE")]
     pub write_target: Option<PathBuf>,

@@ -102,7 +102,7 @@ fn target_choice(o: &AuditOptions) -> Result<TargetChoice, String> {
             for f in &o.mock_faults {
                 faults.insert(f.parse().map_err(|e| format!("--mock-fault: {e}"))?);
             }
-            Ok(TargetChoice::EmbeddedMock(faults))
+            Ok(TargetChoice::EmbeddedMock(faults.into()))
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use mssconf_mock::behaviours::{Behaviour, BehaviourSet};
 use mssconf_mock::faults::{Fault, FaultSet};
 use mssconf_mock::{MockConfig, MockOperator, Ports};
 
@@ -15,6 +16,20 @@ pub fn main(args: MockArgs) -> i32 {
         }
         return exit_code::OK;
     }
+    if args.list_behaviours {
+        for b in Behaviour::ALL {
+            let default = if b.is_default() { " (default)" } else { "" };
+            println!("{:<30} {}{default}", b.name(), b.describes());
+        }
+        return exit_code::OK;
+    }
+    let behaviours = match behaviours(&args.behaviour) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    };
     let mut faults = match FaultSet::parse_list(&std::env::var("MSSCONF_MOCK_FAULTS").unwrap_or_default()) {
         Ok(f) => f,
         Err(e) => {
@@ -38,13 +53,23 @@ pub fn main(args: MockArgs) -> i32 {
             return exit_code::CONFIG;
         }
     };
-    rt.block_on(serve(args, faults))
+    rt.block_on(serve(args, faults, behaviours))
 }
 
-async fn serve(args: MockArgs, faults: FaultSet) -> i32 {
+/// `MSSCONF_MOCK_BEHAVIOURS`, then `--behaviour` on top (replacing the variable's choice of the
+/// same family).
+fn behaviours(given: &[String]) -> Result<BehaviourSet, String> {
+    let from_var = BehaviourSet::parse_list(&std::env::var("MSSCONF_MOCK_BEHAVIOURS").unwrap_or_default())
+        .map_err(|e| format!("MSSCONF_MOCK_BEHAVIOURS: {e}"))?;
+    let given = BehaviourSet::parse_list(&given.join(",")).map_err(|e| format!("--behaviour: {e}"))?;
+    Ok(from_var.into_iter().chain(given).collect())
+}
+
+async fn serve(args: MockArgs, faults: FaultSet, behaviours: BehaviourSet) -> i32 {
     let pki_dir = args.pki_dir.clone().unwrap_or_else(|| crate::runner::mock_state_dir().join("pki"));
     let mut config = MockConfig::new(pki_dir);
     config.faults = faults;
+    config.behaviours = behaviours;
     config.log_wire = args.log_wire;
     if let Some(max) = args.max_message_size {
         config.max_message_size = max;

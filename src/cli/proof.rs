@@ -73,6 +73,7 @@ async fn proof(args: ProofArgs) -> i32 {
         report_dir: args.report_dir.clone(),
         lang: args.lang,
         mock_fault: args.mock_fault.clone(),
+        mock_behaviour: Vec::new(),
         // `proof` runs only production-tagged scenarios, so a production profile is expected
         // here: the run gate then asks for nothing more.
         modes: super::run_modes::RunModeArgs { production: is_production_profile(args.target.as_deref()), ..Default::default() },

@@ -28,19 +28,12 @@ pub fn main(args: RunArgs) -> i32 {
 fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {
     match &args.target {
         Some(p) => {
-            if !args.mock_fault.is_empty() {
-                return Err("--mock-fault applies to the embedded mock only (no --target)".into());
+            if !args.mock_fault.is_empty() || !args.mock_behaviour.is_empty() {
+                return Err("--mock-fault and --mock-behaviour apply to the embedded mock only (no --target)".into());
             }
             Ok(TargetChoice::Profile(p.clone()))
         }
-        None => {
-            let mut faults = mssconf_mock::faults::FaultSet::parse_list(&std::env::var("MSSCONF_MOCK_FAULTS").unwrap_or_default())
-                .map_err(|e| format!("MSSCONF_MOCK_FAULTS: {e}"))?;
-            for f in &args.mock_fault {
-                faults.insert(f.parse().map_err(|e| format!("--mock-fault: {e}"))?);
-            }
-            Ok(TargetChoice::EmbeddedMock(faults))
-        }
+        None => Ok(TargetChoice::EmbeddedMock(runner::MockSwitches::from_env_and(&args.mock_fault, &args.mock_behaviour)?)),
     }
 }
 

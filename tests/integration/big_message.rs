@@ -23,6 +23,7 @@ fn an_8_mb_message_is_sent_read_back_and_verified() {
     cmd.args(["run", "--scenarios", scenario.to_str().unwrap(), "--report-dir", report.to_str().unwrap()])
         .current_dir(root())
         .env_remove("MSSCONF_MOCK_FAULTS")
+        .env_remove("MSSCONF_MOCK_BEHAVIOURS")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let run = run_measured(cmd, Duration::from_secs(120)).expect("the run finishes");

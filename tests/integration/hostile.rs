@@ -297,6 +297,7 @@ fn rss_probe() {
     let child = Command::new(env!("CARGO_BIN_EXE_mssconf"))
         .args(&args)
         .env_remove("MSSCONF_MOCK_FAULTS")
+        .env_remove("MSSCONF_MOCK_BEHAVIOURS")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(err)

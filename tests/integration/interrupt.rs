@@ -21,6 +21,7 @@ fn spawn(args: &[&str]) -> Child {
         .args(args)
         .current_dir(root())
         .env_remove("MSSCONF_MOCK_FAULTS")
+        .env_remove("MSSCONF_MOCK_BEHAVIOURS")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

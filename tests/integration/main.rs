@@ -34,6 +34,7 @@ pub fn mssconf(args: &[&str]) -> Output {
         .args(args)
         .current_dir(root())
         .env_remove("MSSCONF_MOCK_FAULTS")
+        .env_remove("MSSCONF_MOCK_BEHAVIOURS")
         .output()
         .expect("mssconf runs")
 }

@@ -54,3 +54,36 @@ fn list_faults_prints_one_per_line_name_first() {
         assert!(listing.lines().any(|l| l.starts_with(f.name()) && l.len() > f.name().len() + 5), "{} missing", f.name());
     }
 }
+
+#[test]
+fn list_behaviours_prints_one_per_line_with_the_defaults_marked() {
+    let out = mssconf(&["mock", "--list-behaviours"]);
+    assert!(out.status.success());
+    let listing = text(&out.stdout);
+    for b in mssconf_mock::behaviours::Behaviour::ALL {
+        let line = listing.lines().find(|l| l.split_whitespace().next() == Some(b.name()));
+        let line = line.unwrap_or_else(|| panic!("{} missing:\n{listing}", b.name()));
+        assert_eq!(line.ends_with("(default)"), b.is_default(), "{line}");
+    }
+}
+
+#[test]
+fn behaviours_of_one_family_exclude_each_other_on_every_front_end() {
+    let out = mssconf(&["mock", "--behaviour", "refuse-at-rcpt", "--behaviour", "refuse-at-data"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`refuse-at-rcpt` and `refuse-at-data` exclude each other"), "{}", text(&out.stderr));
+    let out = mssconf(&["run", "--mock-behaviour", "refuse-at-nowhere", "--report-dir", "/tmp/mssconf-never"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--mock-behaviour: unknown behaviour `refuse-at-nowhere`"), "{}", text(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_mssconf"))
+        .args(["run", "--scenario", "OPE/TLS.01.01", "--report-dir", "/tmp/mssconf-never"])
+        .current_dir(root())
+        .env("MSSCONF_MOCK_BEHAVIOURS", "keep-open-after-auth-failure,close-after-auth-failure")
+        .output()
+        .expect("mssconf runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("MSSCONF_MOCK_BEHAVIOURS: behaviours"), "{}", text(&out.stderr));
+    let out = mssconf(&["run", "--target", "targets/does-not-exist.yaml", "--mock-behaviour", "refuse-at-rcpt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("embedded mock only"), "{}", text(&out.stderr));
+}

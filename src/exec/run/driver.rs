@@ -59,7 +59,7 @@ pub(super) struct Link<S> {
 
 /// What the driver reads of a step.
 pub(super) struct Outline<'a, A, E> {
-    pub greeting: Option<&'a E>,
+    pub greeting: Option<E>,
     pub actions: &'a [A],
     /// See `accept_tls_refusal` in the scenario model.
     pub accepts_tls_refusal: bool,
@@ -113,7 +113,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         Ok(Connected::Open(s, greeting)) => (s, greeting),
         Ok(Connected::Observed(obs)) => {
             if let Some(e) = expected {
-                out.judge(D::judge(st, e.clone(), &obs)?);
+                out.judge(D::judge(st, e, &obs)?);
             }
             if !out.failed() {
                 skip_rest::<D>(&st.transcript, out, actions, "the TLS handshake failed as the step expects");
@@ -123,7 +123,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         Err(e) => return out.tls_refusal(accepts_tls_refusal, e),
     };
     if let Some(e) = expected
-        && out.judge(D::judge(st, e.clone(), &greeting)?)
+        && out.judge(D::judge(st, e, &greeting)?)
     {
         return Ok(());
     }

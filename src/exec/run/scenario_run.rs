@@ -32,6 +32,8 @@ pub struct ScenarioRun<'a> {
     /// Per step: the outcome of its latest attempt and the first problem seen (`None`: not run).
     latest: Vec<Option<(Outcome, Option<String>)>>,
     proofs_taken: Vec<bool>,
+    /// Per step: the observations and préconisations its latest attempt saw not followed.
+    advice: Vec<Vec<String>>,
     /// The step each message of `st.messages` was seen in (for the `eml` proofs).
     message_steps: Vec<Option<usize>>,
 }
@@ -55,6 +57,7 @@ impl<'a> ScenarioRun<'a> {
             busy: Duration::ZERO,
             latest: vec![None; n],
             proofs_taken: vec![false; n],
+            advice: vec![Vec::new(); n],
             message_steps: Vec::new(),
         }
     }
@@ -89,13 +92,20 @@ impl<'a> ScenarioRun<'a> {
         let from = self.st.transcript.len();
         let step_clock = Instant::now();
         let meter = WaitMeter::new();
-        let out = match tokio::time::timeout(step_budget, meter.scope(run_step(&self.env, &mut self.st, step))).await {
-            Ok(out) => out,
-            Err(_) => StepOutput {
-                error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
-                ..Default::default()
-            },
+        let mut out = if let Some(why) = self.not_needed(step) {
+            self.st.transcript.note(&why);
+            StepOutput { notes: vec![why], ..Default::default() }
+        } else {
+            match tokio::time::timeout(step_budget, meter.scope(run_step(&self.env, &mut self.st, step))).await {
+                Ok(out) => out,
+                Err(_) => StepOutput {
+                    error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
+                    ..Default::default()
+                },
+            }
         };
+        crate::verdict::weigh(self.loaded.scenario.nature, &mut out.checks);
+        self.advice[i] = out.checks.iter().filter(|c| c.unmet_advice()).map(|c| format!("step {}: {}", i + 1, c.summary())).collect();
         let took = step_clock.elapsed();
         self.busy += took;
         self.message_steps.resize(self.st.messages.len(), Some(i));
@@ -110,6 +120,25 @@ impl<'a> ScenarioRun<'a> {
             collect_proofs(&mut self.record, &step.proofs, Some(i));
         }
         self.keep(i, rec, &out)
+    }
+
+    /// Why step `step` need not run: its `only_if_accepted` transaction was refused (a
+    /// conformant alternative). `None` when it runs.
+    fn not_needed(&self, step: &crate::scenario::model::Step) -> Option<String> {
+        let name = &step.only_if_accepted.as_ref()?.value;
+        let seen = self.st.vars.get(&format!("captured.{name}"));
+        let field = |f: &str| seen.and_then(|v| v.get(f)).and_then(|v| v.as_str()).unwrap_or("");
+        match field("outcome") {
+            "accepted" => None,
+            "refused" => Some(format!(
+                "{} the transaction `{name}` was refused at {} ({}), which is conformant for this scenario",
+                super::NOT_NEEDED,
+                field("stage_name"),
+                field("reply")
+            )),
+            // Not run (an audit skipped it): this step has nothing to go on; run it, it will say.
+            _ => None,
+        }
     }
 
     /// Records step `i` as not run, for `reason` (an auditor's choice).
@@ -169,6 +198,7 @@ impl<'a> ScenarioRun<'a> {
             }
         }
         collect_proofs(&mut self.record, &self.loaded.scenario.proofs, None);
+        self.record.advisories = self.advice.concat();
         self.record.transcript = self.st.transcript.lines();
         self.record.messages = self.st.messages.iter().map(|(m, _)| m.clone()).collect();
         crate::evidence::redact::scrub_scenario(&mut self.record, &self.env.secrets);

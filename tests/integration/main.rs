@@ -1,6 +1,7 @@
 //! CLI and end-to-end tests of `mssconf` (one test binary, one module per subject).
 
 mod audit;
+mod behaviours;
 mod big_message;
 mod ci;
 mod cli;

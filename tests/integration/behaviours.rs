@@ -1,0 +1,137 @@
+//! No false « non conforme »: the mock operator's conformant behaviours (refusal at MAIL, RCPT or
+//! the end of DATA; unknown recipient refused at RCPT or bounced; session closed or kept open
+//! after a refused AUTH) are choices the sources leave to the operator. Against each of them, and
+//! against combinations, the whole catalogue must end as pass or skip and `mssconf run` exit 0.
+//! Each run must also show, on the wire, that the catalogue met the behaviour (a behaviour no
+//! scenario meets would prove nothing).
+
+use std::collections::BTreeMap;
+
+use mssconf_mock::behaviours::Behaviour::{self, *};
+
+use super::{mssconf, text};
+
+/// One catalogue run per line (about 4 s each). Combinations rather than single behaviours: the
+/// families meet (a session kept open after a refused AUTH goes on to MAIL and RCPT, where the
+/// refusal stage answers), and each non-default behaviour is in two runs with different partners.
+/// The first is a stock Postfix: `smtpd_delay_reject = yes`, unknown users refused at RCPT,
+/// session kept open after a refused AUTH.
+const RUNS: &[&[Behaviour]] = &[
+    &[RefuseAtRcpt, UnknownRecipientAtRcpt, KeepOpenAfterAuthFailure],
+    &[RefuseAtData, KeepOpenAfterAuthFailure],
+    &[RefuseAtRcpt, CloseAfterAuthFailure],
+    &[RefuseAtData, UnknownRecipientAtRcpt, CloseAfterAuthFailure],
+];
+
+/// One transcript line: (connection, direction, text).
+type Line = (String, String, String);
+
+/// Whether the wire of one scenario shows `b` at work (the mock's replies are its own words).
+fn seen(b: Behaviour, wire: &[Line]) -> bool {
+    let received = |needle: &str| wire.iter().any(|(_, d, t)| d == "received" && t.contains(needle));
+    match b {
+        RefuseAtRcpt => received("Relay access denied") || received("Sender address rejected"),
+        RefuseAtData => received("Transaction refused:"),
+        UnknownRecipientAtRcpt => wire.iter().any(|(_, d, t)| d == "received" && t.starts_with("550 5.1.1")),
+        CloseAfterAuthFailure => after_refused_auth(wire, "AUTH PLAIN").is_some_and(|sent_after| !sent_after),
+        KeepOpenAfterAuthFailure => after_refused_auth(wire, "AUTH XOAUTH2").is_some_and(|sent_after| sent_after),
+        RefuseAtMail | UnknownRecipientDsn | CloseAfterTokenFailure => true,
+    }
+}
+
+/// After the first `auth` command answered 535 (on any connection): whether the client sent
+/// anything more on that connection (`None`: no such refusal in this wire).
+fn after_refused_auth(wire: &[Line], auth: &str) -> Option<bool> {
+    let start = wire.iter().position(|(_, d, t)| d == "sent" && t.starts_with(auth))?;
+    let conn = &wire[start].0;
+    let rest = wire[start..].iter().filter(|(c, _, _)| c == conn);
+    let mut rest = rest.skip_while(|(_, d, t)| !(d == "received" && t.starts_with("535")));
+    rest.next()?;
+    Some(rest.any(|(_, d, _)| d == "sent"))
+}
+
+struct RunResult {
+    code: Option<i32>,
+    /// Scenario id → (outcome, reason, transcript).
+    scenarios: BTreeMap<String, (String, String, Vec<Line>)>,
+    stderr: String,
+}
+
+fn run_with(behaviours: &[Behaviour]) -> RunResult {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut args = vec!["run", "--jobs", "4", "--report-dir", dir.path().to_str().unwrap()];
+    for b in behaviours {
+        args.extend(["--mock-behaviour", b.name()]);
+    }
+    let out = mssconf(&args);
+    let stderr = text(&out.stderr);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap_or_default())
+        .unwrap_or_else(|_| panic!("{behaviours:?}: no report.json\n{stderr}"));
+    let str_of = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let scenarios = json["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .map(|s| {
+            let wire = s["transcript"].as_array().into_iter().flatten();
+            let wire = wire.map(|l| (str_of(&l["conn"]), str_of(&l["dir"]), str_of(&l["text"]))).collect();
+            (str_of(&s["id"]), (str_of(&s["outcome"]), str_of(&s["reason"]), wire))
+        })
+        .collect();
+    RunResult { code: out.status.code(), scenarios, stderr }
+}
+
+/// Problems with one run, empty when every scenario passed or was skipped and every behaviour
+/// of the run was met.
+fn check(behaviours: &[Behaviour], run: &RunResult) -> Vec<String> {
+    let mut problems = Vec::new();
+    if run.code != Some(0) {
+        problems.push(format!("exit code {:?}, expected 0", run.code));
+    }
+    for (id, (outcome, reason, _)) in &run.scenarios {
+        if outcome != "pass" && outcome != "skip" {
+            problems.push(format!("{id}: {outcome} (false « non conforme »): {reason}"));
+        }
+    }
+    for &b in behaviours {
+        if !run.scenarios.values().any(|(_, _, wire)| seen(b, wire)) {
+            problems.push(format!("{b}: no scenario met this behaviour on the wire"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_behaviour_outside_the_defaults_is_run() {
+    for b in Behaviour::ALL.into_iter().filter(|b| !b.is_default()) {
+        assert!(RUNS.iter().filter(|run| run.contains(&b)).count() >= 2, "{b} must be in two runs");
+    }
+    for run in RUNS {
+        let families: std::collections::BTreeSet<_> = run.iter().map(|b| b.family()).collect();
+        assert_eq!(families.len(), run.len(), "{run:?}: one behaviour per family");
+    }
+}
+
+#[test]
+fn wire_signatures_tell_the_auth_failure_behaviours_apart() {
+    let line = |d: &str, t: &str| ("smtp#1".to_string(), d.to_string(), t.to_string());
+    let closed = [line("sent", "AUTH PLAIN <x>"), line("received", "535 5.7.8 no")];
+    let open = [line("sent", "AUTH XOAUTH2 <x>"), line("received", "334 e30="), line("sent", ""), line("received", "535 5.7.8 no"), line("sent", "MAIL FROM:<a@b>")];
+    assert!(seen(CloseAfterAuthFailure, &closed) && !seen(KeepOpenAfterAuthFailure, &closed));
+    assert!(seen(KeepOpenAfterAuthFailure, &open) && !seen(CloseAfterAuthFailure, &open));
+    assert!(!seen(RefuseAtRcpt, &open) && !seen(UnknownRecipientAtRcpt, &closed));
+}
+
+#[test]
+fn the_catalogue_passes_against_every_conformant_behaviour() {
+    let mut report = Vec::new();
+    for behaviours in RUNS {
+        let run = run_with(behaviours);
+        let problems = check(behaviours, &run);
+        if !problems.is_empty() {
+            let names: Vec<_> = behaviours.iter().map(|b| b.name()).collect();
+            report.push(format!("{}:\n  {}\n--- stderr ---\n{}", names.join(" + "), problems.join("\n  "), run.stderr));
+        }
+    }
+    assert!(report.is_empty(), "conformant behaviours judged non-conformant:\n{}", report.join("\n"));
+}

@@ -1,7 +1,7 @@
 //! Conformant variations the mock operator can be switched into: not faults, but choices every
 //! conformant operator may make where the sources do not say *when* or *how* (which SMTP stage
 //! refuses, whether an unknown recipient is refused at once or bounced, whether the session
-//! closes after a refused AUTH).
+//! closes after a refused AUTH, whether the From: header is bound to the mailbox).
 //!
 //! They are how mssconf proves it gives no false « non conforme »: the whole catalogue must pass
 //! against every behaviour and every combination. Each behaviour belongs to one family; a mock
@@ -20,6 +20,8 @@ pub enum Behaviour {
     CloseAfterTokenFailure,
     CloseAfterAuthFailure,
     KeepOpenAfterAuthFailure,
+    FromHeaderChecked,
+    FromHeaderUnchecked,
 }
 
 /// What a behaviour chooses; one behaviour per family is on.
@@ -32,10 +34,13 @@ pub enum Family {
     UnknownRecipient,
     /// Whether the session closes after a refused AUTH.
     AuthFailure,
+    /// Whether the message's From: header must be the authenticated mailbox (no source says so:
+    /// only the envelope sender is bound).
+    FromHeader,
 }
 
 impl Behaviour {
-    pub const ALL: [Behaviour; 8] = [
+    pub const ALL: [Behaviour; 10] = [
         Behaviour::RefuseAtMail,
         Behaviour::RefuseAtRcpt,
         Behaviour::RefuseAtData,
@@ -44,6 +49,8 @@ impl Behaviour {
         Behaviour::CloseAfterTokenFailure,
         Behaviour::CloseAfterAuthFailure,
         Behaviour::KeepOpenAfterAuthFailure,
+        Behaviour::FromHeaderChecked,
+        Behaviour::FromHeaderUnchecked,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +63,8 @@ impl Behaviour {
             Behaviour::CloseAfterTokenFailure => "close-after-token-failure",
             Behaviour::CloseAfterAuthFailure => "close-after-auth-failure",
             Behaviour::KeepOpenAfterAuthFailure => "keep-open-after-auth-failure",
+            Behaviour::FromHeaderChecked => "from-header-checked",
+            Behaviour::FromHeaderUnchecked => "from-header-unchecked",
         }
     }
 
@@ -78,6 +87,8 @@ impl Behaviour {
             Behaviour::KeepOpenAfterAuthFailure => {
                 "every refused AUTH: 535, the session stays open and refuses what follows (see the refusal stage)"
             }
+            Behaviour::FromHeaderChecked => "a From: header other than the authenticated mailbox refused at the end of DATA (550)",
+            Behaviour::FromHeaderUnchecked => "the From: header is not checked (only the envelope sender is bound), like a stock Postfix",
         }
     }
 
@@ -88,6 +99,7 @@ impl Behaviour {
             Behaviour::CloseAfterTokenFailure | Behaviour::CloseAfterAuthFailure | Behaviour::KeepOpenAfterAuthFailure => {
                 Family::AuthFailure
             }
+            Behaviour::FromHeaderChecked | Behaviour::FromHeaderUnchecked => Family::FromHeader,
         }
     }
 
@@ -148,6 +160,8 @@ pub struct BehaviourSet {
     pub refusal: RefusalStage,
     pub unknown_recipient: UnknownRecipient,
     pub auth_failure: AuthFailure,
+    /// The From: header must be the authenticated mailbox.
+    pub check_from_header: bool,
 }
 
 impl Default for BehaviourSet {
@@ -157,6 +171,7 @@ impl Default for BehaviourSet {
             refusal: RefusalStage::Mail,
             unknown_recipient: UnknownRecipient::Dsn,
             auth_failure: AuthFailure::CloseAfterToken,
+            check_from_header: true,
         }
     }
 }
@@ -173,6 +188,8 @@ impl BehaviourSet {
             Behaviour::CloseAfterTokenFailure => self.auth_failure = AuthFailure::CloseAfterToken,
             Behaviour::CloseAfterAuthFailure => self.auth_failure = AuthFailure::CloseAlways,
             Behaviour::KeepOpenAfterAuthFailure => self.auth_failure = AuthFailure::KeepOpen,
+            Behaviour::FromHeaderChecked => self.check_from_header = true,
+            Behaviour::FromHeaderUnchecked => self.check_from_header = false,
         }
         self
     }
@@ -193,7 +210,8 @@ impl BehaviourSet {
             AuthFailure::CloseAlways => Behaviour::CloseAfterAuthFailure,
             AuthFailure::KeepOpen => Behaviour::KeepOpenAfterAuthFailure,
         };
-        [refusal, unknown, auth].into_iter()
+        let from = if self.check_from_header { Behaviour::FromHeaderChecked } else { Behaviour::FromHeaderUnchecked };
+        [refusal, unknown, auth, from].into_iter()
     }
 
     /// Parses a comma-separated list (`MSSCONF_MOCK_BEHAVIOURS=refuse-at-rcpt,keep-open-after-auth-failure`);
@@ -238,9 +256,12 @@ mod tests {
             assert!(BehaviourSet::default().with(b).iter().any(|x| x == b), "{b} is chosen by with()");
         }
         let defaults: Vec<_> = Behaviour::ALL.into_iter().filter(|b| b.is_default()).collect();
-        assert_eq!(defaults, [Behaviour::RefuseAtMail, Behaviour::UnknownRecipientDsn, Behaviour::CloseAfterTokenFailure]);
+        assert_eq!(
+            defaults,
+            [Behaviour::RefuseAtMail, Behaviour::UnknownRecipientDsn, Behaviour::CloseAfterTokenFailure, Behaviour::FromHeaderChecked]
+        );
         let families: BTreeSet<_> = defaults.iter().map(|b| b.family()).collect();
-        assert_eq!(families.len(), 3);
+        assert_eq!(families.len(), 4);
     }
 
     #[test]

@@ -17,8 +17,8 @@ use super::{mssconf, text};
 /// The first is a stock Postfix: `smtpd_delay_reject = yes`, unknown users refused at RCPT,
 /// session kept open after a refused AUTH.
 const RUNS: &[&[Behaviour]] = &[
-    &[RefuseAtRcpt, UnknownRecipientAtRcpt, KeepOpenAfterAuthFailure],
-    &[RefuseAtData, KeepOpenAfterAuthFailure],
+    &[RefuseAtRcpt, UnknownRecipientAtRcpt, KeepOpenAfterAuthFailure, FromHeaderUnchecked],
+    &[RefuseAtData, KeepOpenAfterAuthFailure, FromHeaderUnchecked],
     &[RefuseAtRcpt, CloseAfterAuthFailure],
     &[RefuseAtData, UnknownRecipientAtRcpt, CloseAfterAuthFailure],
 ];
@@ -26,8 +26,18 @@ const RUNS: &[&[Behaviour]] = &[
 /// One transcript line: (connection, direction, text).
 type Line = (String, String, String);
 
-/// Whether the wire of one scenario shows `b` at work (the mock's replies are its own words).
-fn seen(b: Behaviour, wire: &[Line]) -> bool {
+/// What one scenario's record says: outcome, reason, whether it reported an observation or a
+/// préconisation not followed, and its transcript.
+struct Seen {
+    outcome: String,
+    reason: String,
+    advisory: bool,
+    wire: Vec<Line>,
+}
+
+/// Whether one scenario shows `b` at work (on the wire: the mock's replies are its own words).
+fn seen(b: Behaviour, scenario: &Seen) -> bool {
+    let wire = &scenario.wire;
     let received = |needle: &str| wire.iter().any(|(_, d, t)| d == "received" && t.contains(needle));
     match b {
         RefuseAtRcpt => received("Relay access denied") || received("Sender address rejected"),
@@ -35,7 +45,9 @@ fn seen(b: Behaviour, wire: &[Line]) -> bool {
         UnknownRecipientAtRcpt => wire.iter().any(|(_, d, t)| d == "received" && t.starts_with("550 5.1.1")),
         CloseAfterAuthFailure => after_refused_auth(wire, "AUTH PLAIN").is_some_and(|sent_after| !sent_after),
         KeepOpenAfterAuthFailure => after_refused_auth(wire, "AUTH XOAUTH2").is_some_and(|sent_after| sent_after),
-        RefuseAtMail | UnknownRecipientDsn | CloseAfterTokenFailure => true,
+        // The observation on the From: header is not followed, and a message was accepted.
+        FromHeaderUnchecked => scenario.advisory && received("Ok: queued as"),
+        RefuseAtMail | UnknownRecipientDsn | CloseAfterTokenFailure | FromHeaderChecked => true,
     }
 }
 
@@ -52,8 +64,7 @@ fn after_refused_auth(wire: &[Line], auth: &str) -> Option<bool> {
 
 struct RunResult {
     code: Option<i32>,
-    /// Scenario id → (outcome, reason, transcript).
-    scenarios: BTreeMap<String, (String, String, Vec<Line>)>,
+    scenarios: BTreeMap<String, Seen>,
     stderr: String,
 }
 
@@ -75,7 +86,8 @@ fn run_with(behaviours: &[Behaviour]) -> RunResult {
         .map(|s| {
             let wire = s["transcript"].as_array().into_iter().flatten();
             let wire = wire.map(|l| (str_of(&l["conn"]), str_of(&l["dir"]), str_of(&l["text"]))).collect();
-            (str_of(&s["id"]), (str_of(&s["outcome"]), str_of(&s["reason"]), wire))
+            let advisory = s["advisories"].as_array().is_some_and(|a| !a.is_empty());
+            (str_of(&s["id"]), Seen { outcome: str_of(&s["outcome"]), reason: str_of(&s["reason"]), advisory, wire })
         })
         .collect();
     RunResult { code: out.status.code(), scenarios, stderr }
@@ -88,13 +100,13 @@ fn check(behaviours: &[Behaviour], run: &RunResult) -> Vec<String> {
     if run.code != Some(0) {
         problems.push(format!("exit code {:?}, expected 0", run.code));
     }
-    for (id, (outcome, reason, _)) in &run.scenarios {
-        if outcome != "pass" && outcome != "skip" {
-            problems.push(format!("{id}: {outcome} (false « non conforme »): {reason}"));
+    for (id, s) in &run.scenarios {
+        if s.outcome != "pass" && s.outcome != "skip" {
+            problems.push(format!("{id}: {} (false « non conforme »): {}", s.outcome, s.reason));
         }
     }
     for &b in behaviours {
-        if !run.scenarios.values().any(|(_, _, wire)| seen(b, wire)) {
+        if !run.scenarios.values().any(|s| seen(b, s)) {
             problems.push(format!("{b}: no scenario met this behaviour on the wire"));
         }
     }
@@ -113,13 +125,22 @@ fn every_behaviour_outside_the_defaults_is_run() {
 }
 
 #[test]
-fn wire_signatures_tell_the_auth_failure_behaviours_apart() {
+fn wire_signatures_tell_the_behaviours_apart() {
     let line = |d: &str, t: &str| ("smtp#1".to_string(), d.to_string(), t.to_string());
-    let closed = [line("sent", "AUTH PLAIN <x>"), line("received", "535 5.7.8 no")];
-    let open = [line("sent", "AUTH XOAUTH2 <x>"), line("received", "334 e30="), line("sent", ""), line("received", "535 5.7.8 no"), line("sent", "MAIL FROM:<a@b>")];
+    let scenario = |wire: Vec<Line>| Seen { outcome: "pass".into(), reason: String::new(), advisory: false, wire };
+    let closed = scenario(vec![line("sent", "AUTH PLAIN <x>"), line("received", "535 5.7.8 no")]);
+    let open = scenario(vec![
+        line("sent", "AUTH XOAUTH2 <x>"),
+        line("received", "334 e30="),
+        line("sent", ""),
+        line("received", "535 5.7.8 no"),
+        line("sent", "MAIL FROM:<a@b>"),
+    ]);
     assert!(seen(CloseAfterAuthFailure, &closed) && !seen(KeepOpenAfterAuthFailure, &closed));
     assert!(seen(KeepOpenAfterAuthFailure, &open) && !seen(CloseAfterAuthFailure, &open));
     assert!(!seen(RefuseAtRcpt, &open) && !seen(UnknownRecipientAtRcpt, &closed));
+    let accepted = |advisory| Seen { advisory, ..scenario(vec![line("received", "250 2.0.0 Ok: queued as 1")]) };
+    assert!(seen(FromHeaderUnchecked, &accepted(true)) && !seen(FromHeaderUnchecked, &accepted(false)));
 }
 
 #[test]

@@ -37,9 +37,10 @@ pub struct Delivered {
     pub mdns: usize,
 }
 
-/// The message's From: must be exactly the authenticated mailbox (every address of it).
+/// The message's From: must be exactly the authenticated mailbox (every address of it), unless
+/// behaviour `from-header-unchecked` (or fault `no-sender-check`) is on.
 pub fn check_from(ctx: &MockContext, mailbox: &str, raw: &[u8]) -> Result<(), Reply> {
-    if ctx.faults.is_on(Fault::NoSenderCheck) {
+    if ctx.faults.is_on(Fault::NoSenderCheck) || !ctx.behaviours.check_from_header {
         return Ok(());
     }
     let parsed = MessageParser::default().parse_headers(raw);
@@ -179,6 +180,8 @@ mod tests {
         assert_eq!(check_from(&ctx, "a@x.test", b"From: b@x.test\r\n\r\nhi").unwrap_err().code, 550);
         assert_eq!(check_from(&ctx, "a@x.test", b"Subject: none\r\n\r\nhi").unwrap_err().code, 550);
         let ctx = crate::test_support::context(&[Fault::NoSenderCheck]);
+        assert!(check_from(&ctx, "a@x.test", b"From: b@x.test\r\n\r\nhi").is_ok());
+        let ctx = crate::test_support::context_with(&[], &[crate::behaviours::Behaviour::FromHeaderUnchecked]);
         assert!(check_from(&ctx, "a@x.test", b"From: b@x.test\r\n\r\nhi").is_ok());
     }
 

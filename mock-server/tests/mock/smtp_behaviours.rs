@@ -157,3 +157,17 @@ async fn the_mock_describes_its_behaviours() {
         "{described}"
     );
 }
+
+#[tokio::test]
+async fn from_header_unchecked_delivers_a_message_from_another_mailbox_header() {
+    for (list, expected) in [(vec![], 550), (vec![Behaviour::FromHeaderUnchecked], 250)] {
+        let mock = behaving(&list).await;
+        let (per1, per2) = (address(&mock, "per1"), address(&mock, "per2"));
+        let mut smtp = logged_in(&mock, "per1").await;
+        let r = smtp.send_message(&format!("<{per1}>"), &[&format!("<{per2}>")], &message(&per2, &per2)).await;
+        assert_eq!(r.code, expected, "{list:?}: {r:?}");
+        assert_eq!(inbox(&mock, &per2).len(), usize::from(expected == 250));
+        let r = smtp.cmd(&format!("MAIL FROM:<{per2}>")).await;
+        assert_eq!(r.code, 553, "the envelope sender stays bound: {r:?}");
+    }
+}

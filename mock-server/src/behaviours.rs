@@ -15,6 +15,7 @@ pub enum Behaviour {
     RefuseAtMail,
     RefuseAtRcpt,
     RefuseAtData,
+    RefuseAtDataCommand,
     UnknownRecipientDsn,
     UnknownRecipientAtRcpt,
     CloseAfterTokenFailure,
@@ -40,10 +41,11 @@ pub enum Family {
 }
 
 impl Behaviour {
-    pub const ALL: [Behaviour; 10] = [
+    pub const ALL: [Behaviour; 11] = [
         Behaviour::RefuseAtMail,
         Behaviour::RefuseAtRcpt,
         Behaviour::RefuseAtData,
+        Behaviour::RefuseAtDataCommand,
         Behaviour::UnknownRecipientDsn,
         Behaviour::UnknownRecipientAtRcpt,
         Behaviour::CloseAfterTokenFailure,
@@ -58,6 +60,7 @@ impl Behaviour {
             Behaviour::RefuseAtMail => "refuse-at-mail",
             Behaviour::RefuseAtRcpt => "refuse-at-rcpt",
             Behaviour::RefuseAtData => "refuse-at-data",
+            Behaviour::RefuseAtDataCommand => "refuse-at-data-command",
             Behaviour::UnknownRecipientDsn => "unknown-recipient-dsn",
             Behaviour::UnknownRecipientAtRcpt => "unknown-recipient-at-rcpt",
             Behaviour::CloseAfterTokenFailure => "close-after-token-failure",
@@ -78,6 +81,7 @@ impl Behaviour {
                 "MAIL FROM 250, then every RCPT TO refused (554 relay access denied / 553 sender not owned), like Postfix's smtpd_delay_reject"
             }
             Behaviour::RefuseAtData => "MAIL FROM and RCPT TO 250, DATA 354, then the end of data refused (554)",
+            Behaviour::RefuseAtDataCommand => "MAIL FROM and RCPT TO 250, the DATA command refused (554), like Postfix's smtpd_data_restrictions",
             Behaviour::UnknownRecipientDsn => "unknown local recipient accepted at RCPT TO, then a failure DSN (5.1.1)",
             Behaviour::UnknownRecipientAtRcpt => "unknown local recipient refused at RCPT TO (550 5.1.1), no DSN",
             Behaviour::CloseAfterTokenFailure => {
@@ -94,7 +98,9 @@ impl Behaviour {
 
     pub fn family(self) -> Family {
         match self {
-            Behaviour::RefuseAtMail | Behaviour::RefuseAtRcpt | Behaviour::RefuseAtData => Family::RefusalStage,
+            Behaviour::RefuseAtMail | Behaviour::RefuseAtRcpt | Behaviour::RefuseAtData | Behaviour::RefuseAtDataCommand => {
+                Family::RefusalStage
+            }
             Behaviour::UnknownRecipientDsn | Behaviour::UnknownRecipientAtRcpt => Family::UnknownRecipient,
             Behaviour::CloseAfterTokenFailure | Behaviour::CloseAfterAuthFailure | Behaviour::KeepOpenAfterAuthFailure => {
                 Family::AuthFailure
@@ -135,7 +141,10 @@ pub enum BehaviourError {
 pub enum RefusalStage {
     Mail,
     Rcpt,
+    /// After the end of data.
     Data,
+    /// The DATA command itself (no 354).
+    DataCommand,
 }
 
 /// How an unknown recipient of the operator's domain is reported.
@@ -183,6 +192,7 @@ impl BehaviourSet {
             Behaviour::RefuseAtMail => self.refusal = RefusalStage::Mail,
             Behaviour::RefuseAtRcpt => self.refusal = RefusalStage::Rcpt,
             Behaviour::RefuseAtData => self.refusal = RefusalStage::Data,
+            Behaviour::RefuseAtDataCommand => self.refusal = RefusalStage::DataCommand,
             Behaviour::UnknownRecipientDsn => self.unknown_recipient = UnknownRecipient::Dsn,
             Behaviour::UnknownRecipientAtRcpt => self.unknown_recipient = UnknownRecipient::AtRcpt,
             Behaviour::CloseAfterTokenFailure => self.auth_failure = AuthFailure::CloseAfterToken,
@@ -200,6 +210,7 @@ impl BehaviourSet {
             RefusalStage::Mail => Behaviour::RefuseAtMail,
             RefusalStage::Rcpt => Behaviour::RefuseAtRcpt,
             RefusalStage::Data => Behaviour::RefuseAtData,
+            RefusalStage::DataCommand => Behaviour::RefuseAtDataCommand,
         };
         let unknown = match self.unknown_recipient {
             UnknownRecipient::Dsn => Behaviour::UnknownRecipientDsn,

@@ -13,12 +13,13 @@ use super::{mssconf, text};
 
 /// One catalogue run per line (about 4 s each). Combinations rather than single behaviours: the
 /// families meet (a session kept open after a refused AUTH goes on to MAIL and RCPT, where the
-/// refusal stage answers), and each non-default behaviour is in two runs with different partners.
-/// The first is a stock Postfix: `smtpd_delay_reject = yes`, unknown users refused at RCPT,
+/// refusal stage answers): each refusal stage runs with the session kept open, and each
+/// non-default behaviour is in a run. The first is a stock Postfix: `smtpd_delay_reject = yes`, unknown users refused at RCPT,
 /// session kept open after a refused AUTH.
 const RUNS: &[&[Behaviour]] = &[
     &[RefuseAtRcpt, UnknownRecipientAtRcpt, KeepOpenAfterAuthFailure, FromHeaderUnchecked],
     &[RefuseAtData, KeepOpenAfterAuthFailure, FromHeaderUnchecked],
+    &[RefuseAtDataCommand, UnknownRecipientAtRcpt, KeepOpenAfterAuthFailure],
     &[RefuseAtRcpt, CloseAfterAuthFailure],
     &[RefuseAtData, UnknownRecipientAtRcpt, CloseAfterAuthFailure],
 ];
@@ -41,7 +42,8 @@ fn seen(b: Behaviour, scenario: &Seen) -> bool {
     let received = |needle: &str| wire.iter().any(|(_, d, t)| d == "received" && t.contains(needle));
     match b {
         RefuseAtRcpt => received("Relay access denied") || received("Sender address rejected"),
-        RefuseAtData => received("Transaction refused:"),
+        RefuseAtData => refused_after(wire, "."),
+        RefuseAtDataCommand => refused_after(wire, "DATA"),
         UnknownRecipientAtRcpt => wire.iter().any(|(_, d, t)| d == "received" && t.starts_with("550 5.1.1")),
         CloseAfterAuthFailure => after_refused_auth(wire, "AUTH PLAIN").is_some_and(|sent_after| !sent_after),
         KeepOpenAfterAuthFailure => after_refused_auth(wire, "AUTH XOAUTH2").is_some_and(|sent_after| sent_after),
@@ -49,6 +51,14 @@ fn seen(b: Behaviour, scenario: &Seen) -> bool {
         FromHeaderUnchecked => scenario.advisory && received("Ok: queued as"),
         RefuseAtMail | UnknownRecipientDsn | CloseAfterTokenFailure | FromHeaderChecked => true,
     }
+}
+
+/// Whether the mock's refusal at DATA came right after the client sent `line`.
+fn refused_after(wire: &[Line], line: &str) -> bool {
+    wire.iter().enumerate().any(|(i, (conn, d, t))| {
+        let last_sent = wire[..i].iter().rev().find(|(c, d, _)| c == conn && d == "sent");
+        d == "received" && t.contains("Transaction refused:") && last_sent.is_some_and(|(_, _, s)| s == line)
+    })
 }
 
 /// After the first `auth` command answered 535 (on any connection): whether the client sent
@@ -116,7 +126,10 @@ fn check(behaviours: &[Behaviour], run: &RunResult) -> Vec<String> {
 #[test]
 fn every_behaviour_outside_the_defaults_is_run() {
     for b in Behaviour::ALL.into_iter().filter(|b| !b.is_default()) {
-        assert!(RUNS.iter().filter(|run| run.contains(&b)).count() >= 2, "{b} must be in two runs");
+        assert!(RUNS.iter().any(|run| run.contains(&b)), "{b} has no run");
+    }
+    for stage in [RefuseAtRcpt, RefuseAtData, RefuseAtDataCommand] {
+        assert!(RUNS.iter().any(|run| run.contains(&stage) && run.contains(&KeepOpenAfterAuthFailure)), "{stage}");
     }
     for run in RUNS {
         let families: std::collections::BTreeSet<_> = run.iter().map(|b| b.family()).collect();
@@ -141,6 +154,11 @@ fn wire_signatures_tell_the_behaviours_apart() {
     assert!(!seen(RefuseAtRcpt, &open) && !seen(UnknownRecipientAtRcpt, &closed));
     let accepted = |advisory| Seen { advisory, ..scenario(vec![line("received", "250 2.0.0 Ok: queued as 1")]) };
     assert!(seen(FromHeaderUnchecked, &accepted(true)) && !seen(FromHeaderUnchecked, &accepted(false)));
+    let refused = "554 5.7.1 Transaction refused: authentication required";
+    let at_end = scenario(vec![line("sent", "DATA"), line("received", "354 go"), line("sent", "."), line("received", refused)]);
+    let at_command = scenario(vec![line("sent", "DATA"), line("received", refused)]);
+    assert!(seen(RefuseAtData, &at_end) && !seen(RefuseAtDataCommand, &at_end));
+    assert!(seen(RefuseAtDataCommand, &at_command) && !seen(RefuseAtData, &at_command));
 }
 
 #[test]

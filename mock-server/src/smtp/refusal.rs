@@ -42,7 +42,7 @@ impl Refusal {
         }
     }
 
-    /// After the end of DATA, the message read and discarded.
+    /// At the DATA command, or after the end of data (the message read and discarded).
     pub fn at_data(&self) -> Reply {
         match self {
             Refusal::NotAuthenticated => Reply::new(554, "5.7.1 Transaction refused: authentication required"),

@@ -14,7 +14,7 @@ use super::delivery::{self, Accepted};
 use super::envelope::Envelope;
 use super::io::{Conn, Data, Line, MAX_COMMAND_LINE, SmtpIo};
 use super::reply::{self, Reply};
-use crate::behaviours::AuthFailure;
+use crate::behaviours::{AuthFailure, RefusalStage};
 use crate::context::MockContext;
 use crate::faults::Fault;
 use crate::wire::WireLog;
@@ -318,7 +318,16 @@ impl Session {
             None if self.mailbox.is_none() => return self.refuse(reply::auth_required()).await,
             None => return self.refuse(reply::bad_sequence("Need MAIL command first")).await,
             Some(e) if e.recipients.is_empty() => return self.refuse(reply::bad_sequence("Need RCPT command first")).await,
-            Some(_) => {}
+            Some(e) => {
+                // Behaviour `refuse-at-data-command`: no 354.
+                if let Some(refusal) = &e.refusal
+                    && self.ctx.behaviours.refusal == RefusalStage::DataCommand
+                {
+                    let reply = refusal.at_data();
+                    self.envelope = None;
+                    return self.refuse(reply).await;
+                }
+            }
         }
         self.send(Reply::new(354, "End data with <CR><LF>.<CR><LF>")).await?;
         let stop_after = self.ctx.faults.is_on(Fault::DropMidData).then_some(DROP_AFTER_BYTES);

@@ -171,3 +171,24 @@ async fn from_header_unchecked_delivers_a_message_from_another_mailbox_header() 
         assert_eq!(r.code, 553, "the envelope sender stays bound: {r:?}");
     }
 }
+
+#[tokio::test]
+async fn refuse_at_data_command_answers_data_with_554_and_no_354() {
+    let mock = behaving(&[Behaviour::RefuseAtDataCommand]).await;
+    let (per1, per2) = (address(&mock, "per1"), address(&mock, "per2"));
+    let mut smtp = logged_in(&mock, "per1").await;
+    assert_eq!(smtp.cmd(&format!("MAIL FROM:<{per2}>")).await.code, 250);
+    assert_eq!(smtp.cmd(&format!("RCPT TO:<{per2}>")).await.code, 250);
+    let r = smtp.cmd("DATA").await;
+    assert_eq!(r.code, 554, "{r:?}");
+    assert!(r.text().contains(&format!("not owned by user {per1}")), "{r:?}");
+    assert_eq!(smtp.cmd("DATA").await.code, 503, "the transaction is over");
+    let r = smtp.send_message(&format!("<{per1}>"), &[&format!("<{per2}>")], &message(&per1, &per2)).await;
+    assert_eq!(r.code, 250, "a legitimate message passes: {r:?}");
+
+    let mut smtp = anonymous(&mock).await;
+    assert_eq!(smtp.cmd(&format!("MAIL FROM:<{per1}>")).await.code, 250);
+    assert_eq!(smtp.cmd(&format!("RCPT TO:<{per2}>")).await.code, 250);
+    assert_eq!(smtp.cmd("DATA").await.code, 554);
+    assert_eq!(inbox(&mock, &per2).len(), 1, "only the legitimate message");
+}

@@ -43,7 +43,8 @@ impl Describer<'_> {
     pub fn scenario(&self, s: &Scenario) -> ScenarioPlan {
         let mut p = ScenarioPlan::default();
         for (i, step) in s.steps.iter().enumerate() {
-            p.lines.push(format!("step {} \"{}\"", i + 1, step.title.value));
+            let only_if = step.only_if_accepted.as_ref().map(|t| format!(" (only if the transaction `{}` was accepted)", t.value)).unwrap_or_default();
+            p.lines.push(format!("step {} \"{}\"{only_if}", i + 1, step.title.value));
             match step.action() {
                 Some(StepAction::Smtp(x)) => self.smtp(&mut p, x),
                 Some(StepAction::Imap(x)) => self.imap(&mut p, x),
@@ -145,7 +146,10 @@ impl Describer<'_> {
             self.rcpt(p, to, outside_allowed.then(|| t.refusal_code()));
         }
         match &t.message {
-            Some(m) => self.message(p, m),
+            Some(m) => {
+                p.lines.push("  if every command is accepted:".into());
+                self.message(p, m);
+            }
             None => p.lines.push("  RSET if every command is accepted (no message)".into()),
         }
     }

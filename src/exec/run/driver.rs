@@ -170,7 +170,7 @@ pub(super) fn tls_failure_observed(expect: Option<&TlsExpect>, facts: Option<&Tl
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::Path;
     use std::sync::Arc;
 
@@ -183,7 +183,7 @@ mod tests {
     use crate::scenario::model::SmtpStep;
     use crate::target::model::Target;
 
-    fn env(port: u16) -> Arc<RunEnv> {
+    pub(in crate::exec::run) fn env(port: u16) -> Arc<RunEnv> {
         let yaml = format!(
             "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\n\
              server_name: localhost\ntrust_anchors: []\n\
@@ -191,10 +191,10 @@ mod tests {
              endpoints: {{ smtp_starttls: {{ host: 127.0.0.1, port: {port}, tls: starttls }} }}\n"
         );
         let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
-        RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap()
+        RunEnv::new(target, Value::Object(Default::default()), "fixtures".into(), "run".into()).unwrap()
     }
 
-    fn state(env: &RunEnv) -> ScenarioState {
+    pub(in crate::exec::run) fn state(env: &RunEnv) -> ScenarioState {
         ScenarioState::new(Vars::default(), Transcript::new(env.secrets.clone()))
     }
 

@@ -317,6 +317,38 @@ mod tests {
         assert_eq!(record.reason.as_deref(), Some("step 2 skipped: hors périmètre"));
     }
 
+    /// A transaction refused at RCPT, then a step only needed if it had been accepted.
+    #[tokio::test]
+    async fn a_step_only_needed_after_an_acceptance_is_passed_with_its_reason() {
+        use crate::exec::smtp::testkit::{ScriptedServer, Step, expect, send};
+        let script = vec![
+            send("220 mx ESMTP\r\n"),
+            expect("EHLO mssconf.test"),
+            send("250 mx\r\n"),
+            expect("MAIL FROM:<per1@op.test>"),
+            send("250 ok\r\n"),
+            expect("RCPT TO:<per1@op.test>"),
+            send("550 5.1.1 <per1@op.test>: Recipient address rejected\r\n"),
+            expect("RSET"),
+            send("250 ok\r\n"),
+            Step::Close,
+        ];
+        let server = ScriptedServer::start(script, None, false).await;
+        let source = "id: OPE/DSN.02.99\ntitle: t\nrequirements: [OPE/DSN.02]\nprofile: general\nsteps:\n\
+            - title: envoi\n  smtp: { endpoint: smtp_starttls, actions: [ { ehlo: {} }, \
+              { transaction: { from: per1@op.test, to: [per1@op.test], capture: tx, expect: { outcome: either, refused_at: [rcpt] } } } ] }\n\
+            - { title: rapport, only_if_accepted: tx, wait: { ms: 60000 } }\n"
+            .to_string();
+        let scenario = parse_yaml(Path::new("s.yaml"), &source).unwrap();
+        let loaded = Loaded { file: "s.yaml".into(), source, scenario };
+        let record = super::super::run_scenario(crate::exec::run::driver::tests::env(server.port), &loaded).await;
+        server.finish().await;
+        assert_eq!(record.outcome, Outcome::Pass, "{:?}", record.reason);
+        let note = &record.steps[1].notes[0];
+        assert!(note.starts_with(crate::exec::run::NOT_NEEDED) && note.contains("refused at RCPT TO (550 5.1.1"), "{note}");
+        assert!(record.steps[1].duration_ms < 60_000, "the wait step did not run");
+    }
+
     #[tokio::test]
     async fn unfinished_run_is_interrupted() {
         let (env, loaded) = (env(hang_up_server().await), scenario(false));

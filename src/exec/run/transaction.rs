@@ -110,3 +110,78 @@ fn captured(seen: &TransactionObservation) -> serde_json::Value {
         None => json!({"outcome": "accepted", "stage": "", "stage_name": "", "reply": seen.replies.last().map(|(_, r)| r.as_str()).unwrap_or("")}),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::exec::run::driver::tests::{env, state};
+    use crate::exec::run::state::StepOutput;
+    use crate::exec::smtp::testkit::{ScriptedServer, Step, expect, send};
+    use crate::scenario::model::SmtpStep;
+
+    fn opening() -> Vec<Step> {
+        vec![send("220 mx ESMTP\r\n"), expect("EHLO mssconf.test"), send("250 mx\r\n"), expect("MAIL FROM:<per1@op.test>"), send("250 ok\r\n")]
+    }
+
+    const STEP: &str = "endpoint: smtp_starttls\nactions:\n\
+        - ehlo: {}\n\
+        - transaction: { from: per1@op.test, to: [per1@op.test], capture: tx, expect: { outcome: refused } }\n\
+        - quit: {}\n";
+
+    async fn play(script: Vec<Step>) -> (StepOutput, Vec<String>, serde_json::Value) {
+        let server = ScriptedServer::start(script, None, false).await;
+        let env = env(server.port);
+        let mut st = state(&env);
+        let step: SmtpStep = serde_saphyr::from_str(STEP).unwrap();
+        let out = super::super::step_smtp::run(&env, &mut st, &step).await;
+        let seen = server.finish().await;
+        let captured = st.vars.get("captured.tx").cloned().unwrap_or_default();
+        (out, seen.received, captured)
+    }
+
+    #[tokio::test]
+    async fn a_refusal_at_rcpt_passes_names_its_stage_and_resets() {
+        let mut script = opening();
+        script.extend([
+            expect("RCPT TO:<per1@op.test>"),
+            send("554 5.7.1 <per1@op.test>: Relay access denied\r\n"),
+            expect("RSET"),
+            send("250 2.0.0 Ok\r\n"),
+            expect("QUIT"),
+            send("221 bye\r\n"),
+            Step::Close,
+        ]);
+        let (out, _, captured) = play(script).await;
+        assert!(out.error.is_none() && !out.failed(), "{:?} {:?}", out.error, out.checks);
+        let check = out.checks.iter().find(|c| c.what == "submission outcome").expect("judged as a whole");
+        assert_eq!(check.actual, "refused at RCPT TO: 554 5.7.1 <per1@op.test>: Relay access denied");
+        assert_eq!((captured["outcome"].as_str(), captured["stage"].as_str()), (Some("refused"), Some("rcpt")), "{captured}");
+    }
+
+    #[tokio::test]
+    async fn a_close_at_mail_is_a_refusal_and_ends_the_step() {
+        let script = vec![send("220 mx ESMTP\r\n"), expect("EHLO mssconf.test"), send("250 mx\r\n"), expect("MAIL FROM:<per1@op.test>"), Step::Close];
+        let (out, _, _) = play(script).await;
+        assert!(out.error.is_none() && !out.failed(), "{:?} {:?}", out.error, out.checks);
+        assert!(out.checks.iter().any(|c| c.actual == "refused at MAIL FROM: the server closed the connection"), "{:?}", out.checks);
+        assert!(out.notes.iter().any(|n| n.contains("1 remaining action(s) not run (quit)")), "{:?}", out.notes);
+    }
+
+    #[tokio::test]
+    async fn an_accepted_attempt_fails_a_refusal_expectation_and_is_reset() {
+        let mut script = opening();
+        script.extend([
+            expect("RCPT TO:<per1@op.test>"),
+            send("250 2.1.5 Ok\r\n"),
+            expect("RSET"),
+            send("250 2.0.0 Ok\r\n"),
+            // A failed check ends the step: no QUIT follows.
+            Step::Close,
+        ]);
+        let (out, received, captured) = play(script).await;
+        assert!(out.failed(), "{:?}", out.checks);
+        let check = out.checks.iter().find(|c| !c.passed).unwrap();
+        assert_eq!(check.actual, "accepted (MAIL FROM 250, RCPT TO 250)");
+        assert!(received.iter().any(|l| l == "RSET"), "no message without `message:`: the attempt is reset: {received:?}");
+        assert_eq!(captured["outcome"].as_str(), Some("accepted"));
+    }
+}

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use mssconf_mock::behaviours::Behaviour::{self, *};
+use mssconf_mock::faults::Fault;
 
 use super::{mssconf, text};
 
@@ -33,6 +34,7 @@ struct Seen {
     outcome: String,
     reason: String,
     advisory: bool,
+    requirements: Vec<String>,
     wire: Vec<Line>,
 }
 
@@ -78,11 +80,14 @@ struct RunResult {
     stderr: String,
 }
 
-fn run_with(behaviours: &[Behaviour]) -> RunResult {
+fn run_with(behaviours: &[Behaviour], faults: &[Fault]) -> RunResult {
     let dir = tempfile::tempdir().expect("tmp");
     let mut args = vec!["run", "--jobs", "4", "--report-dir", dir.path().to_str().unwrap()];
     for b in behaviours {
         args.extend(["--mock-behaviour", b.name()]);
+    }
+    for f in faults {
+        args.extend(["--mock-fault", f.name()]);
     }
     let out = mssconf(&args);
     let stderr = text(&out.stderr);
@@ -97,7 +102,9 @@ fn run_with(behaviours: &[Behaviour]) -> RunResult {
             let wire = s["transcript"].as_array().into_iter().flatten();
             let wire = wire.map(|l| (str_of(&l["conn"]), str_of(&l["dir"]), str_of(&l["text"]))).collect();
             let advisory = s["advisories"].as_array().is_some_and(|a| !a.is_empty());
-            (str_of(&s["id"]), Seen { outcome: str_of(&s["outcome"]), reason: str_of(&s["reason"]), advisory, wire })
+            let requirements = s["requirements"].as_array().into_iter().flatten().map(str_of).collect();
+            let seen = Seen { outcome: str_of(&s["outcome"]), reason: str_of(&s["reason"]), advisory, requirements, wire };
+            (str_of(&s["id"]), seen)
         })
         .collect();
     RunResult { code: out.status.code(), scenarios, stderr }
@@ -140,7 +147,7 @@ fn every_behaviour_outside_the_defaults_is_run() {
 #[test]
 fn wire_signatures_tell_the_behaviours_apart() {
     let line = |d: &str, t: &str| ("smtp#1".to_string(), d.to_string(), t.to_string());
-    let scenario = |wire: Vec<Line>| Seen { outcome: "pass".into(), reason: String::new(), advisory: false, wire };
+    let scenario = |wire: Vec<Line>| Seen { outcome: "pass".into(), reason: String::new(), advisory: false, requirements: vec![], wire };
     let closed = scenario(vec![line("sent", "AUTH PLAIN <x>"), line("received", "535 5.7.8 no")]);
     let open = scenario(vec![
         line("sent", "AUTH XOAUTH2 <x>"),
@@ -165,7 +172,7 @@ fn wire_signatures_tell_the_behaviours_apart() {
 fn the_catalogue_passes_against_every_conformant_behaviour() {
     let mut report = Vec::new();
     for behaviours in RUNS {
-        let run = run_with(behaviours);
+        let run = run_with(behaviours, &[]);
         let problems = check(behaviours, &run);
         if !problems.is_empty() {
             let names: Vec<_> = behaviours.iter().map(|b| b.name()).collect();
@@ -173,4 +180,39 @@ fn the_catalogue_passes_against_every_conformant_behaviour() {
         }
     }
     assert!(report.is_empty(), "conformant behaviours judged non-conformant:\n{}", report.join("\n"));
+}
+
+/// Faults whose detection goes through what the behaviours change (the stage of a refusal, the
+/// session after a refused AUTH), with the requirement each breaks.
+const FAULTS_UNDER_POSTFIX: [(Fault, &str); 4] = [
+    (Fault::NoSenderCheck, "OPE/SUB.02"),
+    (Fault::AcceptExpiredToken, "OPE/AUTH.03"),
+    (Fault::AcceptForeignToken, "OPE/AUTH.04"),
+    (Fault::AcceptAnyClientCert, "OPE/APP.02"),
+];
+
+/// The fault matrix (`faults.rs`) runs with the default behaviours; a deviation must be caught
+/// whatever the operator's conformant choices. One run with the faults together against a stock
+/// Postfix's behaviours: each fault's requirement has a failing scenario, and every failing
+/// scenario cites one of those requirements.
+#[test]
+fn requirement_faults_are_still_caught_under_stock_postfix_behaviours() {
+    let faults: Vec<Fault> = FAULTS_UNDER_POSTFIX.iter().map(|(f, _)| *f).collect();
+    let run = run_with(RUNS[0], &faults);
+    let cites = |s: &Seen, r: &str| s.requirements.iter().any(|x| x == r);
+    let mut problems = Vec::new();
+    if run.code != Some(1) {
+        problems.push(format!("exit code {:?}, expected 1", run.code));
+    }
+    for (fault, requirement) in FAULTS_UNDER_POSTFIX {
+        if !run.scenarios.values().any(|s| s.outcome == "fail" && cites(s, requirement)) {
+            problems.push(format!("{fault}: no scenario of {requirement} failed"));
+        }
+    }
+    for (id, s) in run.scenarios.iter().filter(|(_, s)| s.outcome != "pass" && s.outcome != "skip") {
+        if !FAULTS_UNDER_POSTFIX.iter().any(|(_, r)| cites(s, r)) {
+            problems.push(format!("{id}: {} although it cites none of the broken requirements: {}", s.outcome, s.reason));
+        }
+    }
+    assert!(problems.is_empty(), "{}\n--- stderr ---\n{}", problems.join("\n"), run.stderr);
 }

@@ -313,21 +313,27 @@ impl Session {
         Ok(Reply::new(250, format!("2.1.0 Sender <{}> OK", from.address)))
     }
 
+    /// The reply refusing the DATA command itself, if any (behaviour `refuse-at-data-command`
+    /// ends the transaction here, without 354).
+    fn data_command_refusal(&mut self) -> Option<Reply> {
+        let Some(envelope) = &self.envelope else {
+            return Some(match self.mailbox {
+                None => reply::auth_required(),
+                Some(_) => reply::bad_sequence("Need MAIL command first"),
+            });
+        };
+        if envelope.recipients.is_empty() {
+            return Some(reply::bad_sequence("Need RCPT command first"));
+        }
+        let refusal = envelope.refusal.as_ref().filter(|_| self.ctx.behaviours.refusal == RefusalStage::DataCommand)?;
+        let reply = refusal.at_data();
+        self.envelope = None;
+        Some(reply)
+    }
+
     async fn data(&mut self) -> std::io::Result<Step> {
-        match &self.envelope {
-            None if self.mailbox.is_none() => return self.refuse(reply::auth_required()).await,
-            None => return self.refuse(reply::bad_sequence("Need MAIL command first")).await,
-            Some(e) if e.recipients.is_empty() => return self.refuse(reply::bad_sequence("Need RCPT command first")).await,
-            Some(e) => {
-                // Behaviour `refuse-at-data-command`: no 354.
-                if let Some(refusal) = &e.refusal
-                    && self.ctx.behaviours.refusal == RefusalStage::DataCommand
-                {
-                    let reply = refusal.at_data();
-                    self.envelope = None;
-                    return self.refuse(reply).await;
-                }
-            }
+        if let Some(refusal) = self.data_command_refusal() {
+            return self.refuse(refusal).await;
         }
         self.send(Reply::new(354, "End data with <CR><LF>.<CR><LF>")).await?;
         let stop_after = self.ctx.faults.is_on(Fault::DropMidData).then_some(DROP_AFTER_BYTES);

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use mssconf::scenario::catalogue::{self, Sources};
-use mssconf::scenario::model::{ImapAction, SmtpAction, StepAction};
+use mssconf::scenario::model::{ImapAction, SmtpAction, SmtpStage, StepAction, TransactionOutcome};
 use mssconf_mock::faults::Fault;
 
 use super::{mssconf, root, text};
@@ -120,7 +120,16 @@ fn facts() -> BTreeMap<String, (Vec<String>, Facts)> {
                 match step.action() {
                     Some(StepAction::Smtp(x)) => {
                         f.smtp = true;
-                        f.data |= x.actions.iter().any(|a| matches!(a, SmtpAction::Data(_)));
+                        f.data |= x.actions.iter().any(|a| match a {
+                            SmtpAction::Data(_) => true,
+                            // On the conformant mock, a message goes out unless the
+                            // attempt is refused before DATA.
+                            SmtpAction::Transaction(t) => {
+                                t.message.is_some()
+                                    && (t.expect.outcome.value != TransactionOutcome::Refused || t.refusal_stages() == [SmtpStage::Data])
+                            }
+                            _ => false,
+                        });
                         f.auth |= x.actions.iter().any(|a| matches!(a, SmtpAction::Auth(_)));
                         f.verifies_chain |= x.endpoint.value.ends_with("implicit")
                             || x.actions.iter().any(|a| matches!(a, SmtpAction::Starttls(_)));

@@ -88,6 +88,7 @@ impl Describer<'_> {
             (Credential::Valid, M::Plain) => "avec le certificat client présenté et l'adresse comme identifiant".into(),
             (Credential::Valid, M::External) => "avec l'identité du certificat client présenté".into(),
             (Credential::Expired, _) => "avec un jeton expiré (profil : negative.expired_token)".into(),
+            (Credential::Revoked, _) => "avec un jeton révoqué (profil : negative.revoked_token)".into(),
             (Credential::Malformed, _) => "avec un jeton malformé fabriqué par mssconf".into(),
             (Credential::TokenOf(other), _) => format!("avec le jeton d'une autre BAL, {}", self.mailbox(&other.value)),
         };

@@ -79,6 +79,7 @@ impl Describer<'_> {
         let source = match credential {
             Credential::Malformed => "a malformed token made up by the harness".to_string(),
             Credential::Expired => format!("the expired token ({})", self.source(self.target.negative.expired_token.as_ref(), p)),
+            Credential::Revoked => format!("the revoked token ({})", self.source(self.target.negative.revoked_token.as_ref(), p)),
             Credential::TokenOf(other) => {
                 let src = self.target.mailboxes.get(&other.value).and_then(|m| m.token.as_ref());
                 format!("the token of `{}` ({})", other.value, self.source(src, p))

@@ -83,6 +83,8 @@ fn matrix(f: Fault) -> Option<Expect> {
                 ("OPE/AUTH.03.02", "an expired token is still refused"),
                 ("OPE/AUTH.03.03", "a malformed token is still refused"),
                 ("OPE/AUTH.03.04", "an expired token is still refused (and the session closed)"),
+                ("OPE/AUTH.05.01", "OAUTHBEARER with an expired token is still refused"),
+                ("OPE/AUTH.05.02", "OAUTHBEARER with an expired token is still refused"),
             ],
         ),
     })

@@ -123,7 +123,7 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         id: "anonymous",
-        title: "anonymous (no server authentication)",
+        title: "no server authentication (DH_anon, ECDH_anon)",
         title_fr: "anonymes (sans authentification du serveur)",
         suites: &[
             0x0018, 0x001B, 0x0034, 0x003A, 0x006C, 0x006D, 0x00A6, 0x00A7, 0xC015, 0xC017, 0xC018,

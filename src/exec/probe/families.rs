@@ -6,7 +6,8 @@
 //! Every suite belongs to exactly one family; names come from [`super::suites`] (checked against
 //! the IANA registry).
 
-use super::suites::suite_code;
+use super::response::ProbeOutcome;
+use super::suites::{describe_suite, suite_code};
 
 /// A group of suites sharing the property that makes them unwanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +186,52 @@ pub fn plan(ids: Option<&[String]>, candidates: &[String], allow: &[String]) -> 
     Ok(offers)
 }
 
+/// The walk through one family: what to offer next, and what the server accepted so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enumeration {
+    remaining: Vec<u16>,
+    accepted: Vec<u16>,
+    end: Option<String>,
+}
+
+impl Enumeration {
+    pub fn new(offer: &FamilyOffer) -> Self {
+        Enumeration { remaining: offer.suites.clone(), accepted: Vec::new(), end: None }
+    }
+
+    /// The suites of the next ClientHello; `None` once the walk is over. Each call after
+    /// [`Enumeration::record`] offers strictly fewer suites, so the walk ends.
+    pub fn next_offer(&self) -> Option<&[u16]> {
+        (self.end.is_none() && !self.remaining.is_empty()).then_some(self.remaining.as_slice())
+    }
+
+    /// Takes the server's answer to the last offer.
+    pub fn record(&mut self, outcome: &ProbeOutcome) {
+        let ProbeOutcome::ServerHello { cipher_suite, .. } = outcome else {
+            self.end = Some(outcome.describe());
+            return;
+        };
+        self.accepted.push(*cipher_suite);
+        let before = self.remaining.len();
+        self.remaining.retain(|s| s != cipher_suite);
+        if self.remaining.len() == before {
+            self.end = Some(format!("the server picked {}, which was not offered", describe_suite(*cipher_suite)));
+        } else if self.remaining.is_empty() {
+            self.end = Some("every suite of the family was accepted".into());
+        }
+    }
+
+    /// Every suite the server picked, in order.
+    pub fn accepted(&self) -> &[u16] {
+        &self.accepted
+    }
+
+    /// How the walk ended (the last answer), once it has.
+    pub fn end(&self) -> Option<&str> {
+        self.end.as_deref()
+    }
+}
+
 fn unknown_family(id: &str) -> String {
     format!("unknown suite family `{id}`; known: all, {}", family_ids().join(", "))
 }
@@ -247,6 +294,40 @@ mod tests {
         assert_eq!(only.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["chacha20"], "the candidate is allowed: dropped");
         let cands = plan(Some(&[]), &["TLS_RSA_WITH_AES_256_CBC_SHA".into()], &allow).unwrap();
         assert_eq!((cands[0].id.as_str(), cands[0].suites.as_slice()), (CANDIDATES, &[0x0035][..]));
+    }
+
+    /// A server accepting some suites picks the first offered one it accepts (client order).
+    fn walk(offer: &FamilyOffer, accepts: &[u16]) -> (Enumeration, usize) {
+        let mut e = Enumeration::new(offer);
+        let mut connections = 0;
+        while let Some(suites) = e.next_offer() {
+            connections += 1;
+            let outcome = match suites.iter().find(|s| accepts.contains(s)) {
+                Some(&cipher_suite) => ProbeOutcome::ServerHello { version: 0x0303, cipher_suite },
+                None => ProbeOutcome::Alert { level: 2, description: 40 },
+            };
+            e.record(&outcome);
+            assert!(connections <= offer.suites.len() + 1, "the walk must end");
+        }
+        (e, connections)
+    }
+
+    #[test]
+    fn the_walk_names_every_accepted_suite_and_ends() {
+        let offer = plan(Some(&["static-rsa-cbc".into()]), &[], &[]).unwrap().remove(0);
+        let (e, n) = walk(&offer, &[]);
+        assert_eq!((e.accepted(), n), (&[][..], 1), "a conformant server: one connection");
+        assert!(e.end().unwrap().contains("handshake_failure"));
+        let (e, n) = walk(&offer, &[0x0035, 0x0041, 0xFFFF]);
+        assert_eq!((e.accepted(), n), (&[0x0035, 0x0041][..], 3));
+        let (e, n) = walk(&offer, offer.suites.as_slice());
+        assert_eq!((e.accepted().len(), n), (offer.suites.len(), offer.suites.len()));
+        assert_eq!(e.end(), Some("every suite of the family was accepted"));
+        // A server answering with a suite that was not offered ends the walk at once.
+        let mut e = Enumeration::new(&offer);
+        e.record(&ProbeOutcome::ServerHello { version: 0x0303, cipher_suite: 0xC030 });
+        assert_eq!((e.next_offer(), e.accepted()), (None, &[0xC030][..]));
+        assert!(e.end().unwrap().contains("not offered"));
     }
 
     #[test]

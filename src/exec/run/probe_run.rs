@@ -8,6 +8,7 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::net::{TlsMode, connect};
 use crate::exec::observation::{ProbeResult, TlsObservation};
+use crate::exec::probe::families::Enumeration;
 use crate::exec::probe::{self, FamilyOffer, Offer, Preamble, ProbeOutcome};
 use crate::exec::smtp::SmtpTimeouts;
 use crate::exec::transcript::Transcript;
@@ -93,33 +94,30 @@ pub async fn suites(env: &RunEnv, st: &mut ScenarioState, endpoint: &str, p: &Tl
 }
 
 /// Offers the whole family; while the server picks a suite, records it and offers the rest
-/// again. Ends at the first refusal, when nothing is left, or when the server picks a suite that
-/// was not offered: at most one connection more than the family has suites.
+/// again (see [`probe::families::Enumeration`]): one connection more than the server accepts
+/// suites, at most.
 async fn probe_family(env: &RunEnv, st: &mut ScenarioState, endpoint: &str, family: &FamilyOffer) -> Result<ProbeResult, ExecError> {
-    let mut remaining = family.suites.clone();
-    let mut accepted = Vec::new();
-    let (end, t) = loop {
+    let mut walk = Enumeration::new(family);
+    let mut last = None;
+    while let Some(suites) = walk.next_offer() {
         let t = st.connection("probe");
-        t.note(&format!("suite family {} ({}): {} suite(s) offered", family.id, family.title, remaining.len()));
-        let outcome = one_offer(env, &t, endpoint, &Offer::tls12(&remaining, &env.target.server_name)).await?;
-        let ProbeOutcome::ServerHello { cipher_suite, .. } = outcome else { break (outcome.describe(), t) };
-        accepted.push(probe::describe_suite(cipher_suite));
-        let before = remaining.len();
-        remaining.retain(|s| *s != cipher_suite);
-        if remaining.len() == before {
-            break (format!("the server picked {}, which was not offered", probe::describe_suite(cipher_suite)), t);
+        t.note(&format!("suite family {} ({}): {} suite(s) offered", family.id, family.title, suites.len()));
+        let outcome = one_offer(env, &t, endpoint, &Offer::tls12(suites, &env.target.server_name)).await?;
+        walk.record(&outcome);
+        if let (ProbeOutcome::ServerHello { cipher_suite, .. }, Some(_)) = (&outcome, walk.next_offer()) {
+            t.note(&format!("accepted {}: offering the rest of the family again", probe::describe_suite(*cipher_suite)));
         }
-        if remaining.is_empty() {
-            break ("every suite of the family was accepted".into(), t);
-        }
-        t.note(&format!("accepted {}: offering the rest of the family again", probe::describe_suite(cipher_suite)));
-    };
+        last = Some(t);
+    }
+    let accepted: Vec<String> = walk.accepted().iter().map(|s| probe::describe_suite(*s)).collect();
+    let end = walk.end().unwrap_or("nothing offered");
     let answer = if accepted.is_empty() { format!("refused: {end}") } else { format!("accepted {}; then {end}", accepted.join(", ")) };
-    if !accepted.is_empty() {
+    if let (Some(t), false) = (last, accepted.is_empty()) {
         t.note(&format!("suite family {}: the server accepted {}", family.id, accepted.join(", ")));
     }
     Ok(ProbeResult { offer: format!("TLS 1.2 suite family {}", family.describe()), answer, accepted: !accepted.is_empty(), accepted_suites: accepted })
 }
+
 fn suite_codes(names: &[String]) -> Result<Vec<u16>, ExecError> {
     names
         .iter()

@@ -52,9 +52,14 @@ fn matrix(f: Fault) -> Option<Expect> {
         Fault::Tls10 => Fails(&["OPE/TLS.02"], &[]),
         Fault::WeakCipher => Fails(&["OPE/TLS.04"], &[]),
         Fault::AuthBeforeTls => Fails(&["OPE/TLS.06"], &[]),
-        Fault::AcceptExpiredToken => {
-            Fails(&["OPE/AUTH.03"], &[("OPE/AUTH.03.03", "a malformed token is still refused")])
-        }
+        Fault::AcceptExpiredToken => Fails(
+            &["OPE/AUTH.03"],
+            &[
+                ("OPE/AUTH.03.03", "a malformed token is still refused"),
+                ("OPE/AUTH.03.05", "a revoked token is still refused"),
+                ("OPE/AUTH.03.06", "a revoked token is still refused"),
+            ],
+        ),
         Fault::AcceptForeignToken => Fails(&["OPE/AUTH.04"], &[]),
         Fault::NoSenderCheck => Fails(&["OPE/SUB.02"], &[]),
         Fault::NoWhitelist => Fails(&["OPE/SUB.03"], &[]),
@@ -75,6 +80,18 @@ fn matrix(f: Fault) -> Option<Expect> {
         Fault::EofMidLiteral => Errors(|f| f.fetch),
         Fault::TlsAlertMidSession => Errors(|f| f.auth),
         Fault::FlakyOnce => return None,
+        Fault::StaticRsaSuite => Fails(&["OPE/TLS.04"], &[]),
+        Fault::AcceptRevokedToken => Fails(
+            &["OPE/AUTH.03"],
+            &[
+                ("OPE/AUTH.03.01", "an expired token is still refused"),
+                ("OPE/AUTH.03.02", "an expired token is still refused"),
+                ("OPE/AUTH.03.03", "a malformed token is still refused"),
+                ("OPE/AUTH.03.04", "an expired token is still refused (and the session closed)"),
+                ("OPE/AUTH.05.01", "OAUTHBEARER with an expired token is still refused"),
+                ("OPE/AUTH.05.02", "OAUTHBEARER with an expired token is still refused"),
+            ],
+        ),
     })
 }
 

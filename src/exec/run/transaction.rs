@@ -63,10 +63,10 @@ async fn commands(
     let admitted = env.submissions.admit().await?;
     s.transcript().note(&admitted.describe(env.submissions.per_minute()));
     st.remember_sent(built);
-    match s.data_from(&mut message.reader()).await {
-        Ok(ex) => stage(seen, SmtpStage::Data, Ok(ex.final_reply.unwrap_or(ex.intermediate))).map(|_| true),
-        Err(e) => stage(seen, SmtpStage::Data, Err(e)).map(|_| true),
-    }
+    // A close while the body is on its way (or before its reply) is a broken exchange, not a
+    // verdict on the message: the step ends in error (could not observe).
+    let ex = s.data_from(&mut message.reader()).await.map_err(smtp_error)?;
+    stage(seen, SmtpStage::Data, Ok(ex.final_reply.unwrap_or(ex.intermediate))).map(|_| true)
 }
 
 /// Records one stage's reply; false when it refused (or the server closed the connection).
@@ -81,6 +81,7 @@ fn stage(seen: &mut TransactionObservation, at: SmtpStage, reply: Result<Reply, 
             seen.refusal = Some(Refusal { stage: at, code: r.code, reply: line, closed: false });
             Ok(false)
         }
+        // Closing instead of answering MAIL FROM or RCPT TO: nothing more can be sent.
         Err(SmtpError::Closed { .. }) => {
             seen.refusal = Some(Refusal { stage: at, code: 0, reply: "connection closed".into(), closed: true });
             Ok(false)

@@ -36,10 +36,12 @@ pub enum Fault {
     TlsAlertMidSession,
     /// Test-only: not a deviation from the spec, so outside the fault matrix.
     FlakyOnce,
+    ConnectionLimit,
+    ConnectionRate,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 22] = [
+    pub const ALL: [Fault; 24] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -62,6 +64,8 @@ impl Fault {
         Fault::EofMidLiteral,
         Fault::TlsAlertMidSession,
         Fault::FlakyOnce,
+        Fault::ConnectionLimit,
+        Fault::ConnectionRate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +92,8 @@ impl Fault {
             Fault::EofMidLiteral => "eof-mid-literal",
             Fault::TlsAlertMidSession => "tls-alert-mid-session",
             Fault::FlakyOnce => "flaky-once",
+            Fault::ConnectionLimit => "connection-limit",
+            Fault::ConnectionRate => "connection-rate",
         }
     }
 
@@ -116,6 +122,10 @@ impl Fault {
             Fault::EofMidLiteral => "robustness: IMAP FETCH announces a literal, sends part of it and closes",
             Fault::TlsAlertMidSession => "robustness: answers the first command after authentication with a fatal TLS alert",
             Fault::FlakyOnce => "test only: answers the first EHLO of this instance with 421 (a retry passes)",
+            Fault::ConnectionLimit => {
+                "limits: more than 4 SMTP/IMAP connections at once are refused in plaintext (421 / * BYE), as a stock Exim does"
+            }
+            Fault::ConnectionRate => "limits: more than 10 new SMTP/IMAP connections within a second are refused in plaintext (421 / * BYE)",
         }
     }
 
@@ -132,6 +142,14 @@ impl Fault {
                 | Fault::EofMidLiteral
                 | Fault::TlsAlertMidSession
         )
+    }
+
+    /// Limits a real operator sets (connections at once, connections per second): not a deviation
+    /// from the spec. With the harness's default pacing every scenario passes; without it the
+    /// refused connections end scenarios as `error` ("service temporarily unavailable"), never
+    /// as `fail`.
+    pub fn is_limit(self) -> bool {
+        matches!(self, Fault::ConnectionLimit | Fault::ConnectionRate)
     }
 
     /// Faults that exercise the harness itself (retries, flaky detection) rather than break a
@@ -157,6 +175,11 @@ impl FromStr for Fault {
         Fault::ALL.into_iter().find(|f| f.name() == s.trim()).ok_or_else(|| UnknownFault(s.to_string()))
     }
 }
+
+/// Fault `connection-limit`: SMTP/IMAP connections open at once beyond which the mock refuses.
+pub const CONNECTION_LIMIT: usize = 4;
+/// Fault `connection-rate`: new SMTP/IMAP connections within one second beyond which it refuses.
+pub const CONNECTION_RATE: usize = 10;
 
 /// How long fault `slow` delays each reply unless told otherwise: beyond the generated target
 /// profile's 2 s reply timeout.

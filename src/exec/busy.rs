@@ -56,7 +56,8 @@ impl BusyRetry {
                 "attempt {n}/{total}: service temporarily unavailable ({why}); trying again in {} ms",
                 wait.as_millis()
             ));
-            tokio::time::sleep(wait).await;
+            // Time the server asked for: counted as server wait.
+            crate::exec::timing::server(tokio::time::sleep(wait)).await;
             n += 1;
         }
     }

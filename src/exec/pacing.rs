@@ -74,12 +74,17 @@ impl Pacing {
 
     /// Waits for a place among the host's open connections, then for the host's next start time.
     /// Never fails: the places are held by connections, and every connection has a timeout.
+    /// The wait is counted as server wait: it is the server's limits the run respects.
     pub async fn slot(&self, host: &str) -> Slot {
         let requested = Instant::now();
         let gate = self.gate(host);
-        // The semaphore is never closed, so acquiring cannot fail (an error would mean no cap).
-        let permit = gate.open.clone().acquire_owned().await.ok();
-        self.next_start(&gate).await;
+        let wait = async {
+            // The semaphore is never closed, so acquiring cannot fail (an error would mean no cap).
+            let permit = gate.open.clone().acquire_owned().await.ok();
+            self.next_start(&gate).await;
+            permit
+        };
+        let permit = crate::exec::timing::server(wait).await;
         Slot { _permit: permit, waited: requested.elapsed() }
     }
 
@@ -88,7 +93,7 @@ impl Pacing {
     /// session to the same host holds a place (a token fetched during AUTH would wait on itself).
     pub async fn start(&self, host: &str) -> Duration {
         let requested = Instant::now();
-        self.next_start(&self.gate(host)).await;
+        crate::exec::timing::server(self.next_start(&self.gate(host))).await;
         requested.elapsed()
     }
 

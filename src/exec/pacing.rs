@@ -40,9 +40,10 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// A transcript note when the pacing made the connection wait, `None` otherwise.
+    /// A transcript note when the pacing made the connection wait noticeably (50 ms or more),
+    /// `None` otherwise.
     pub fn note(&self, pacing: &Pacing, host: &str) -> Option<String> {
-        (self.waited >= Duration::from_millis(1)).then(|| {
+        (self.waited >= Duration::from_millis(50)).then(|| {
             format!(
                 "pacing: waited {} ms to open this connection to {host} ({})",
                 self.waited.as_millis(),

@@ -137,20 +137,22 @@ mod tests {
         Rate { max_parallel_connections: parallel, connections_per_second: per_second, ..Rate::default() }
     }
 
-    /// Real time (no paused clock in this build): lower bounds only, which load cannot break.
+    /// Real time (no paused clock in this build): lower bounds on the schedule (a sleep never
+    /// ends early), and one upper bound with a wide margin.
     #[tokio::test]
     async fn starts_are_spaced_per_host() {
-        let pacing = Pacing::new(&rate(10, 20));
+        let pacing = Pacing::new(&rate(10, 2));
         let t0 = Instant::now();
         let mut slots = Vec::new();
         for _ in 0..3 {
             slots.push(pacing.slot("MX.op.test").await);
         }
-        assert!(t0.elapsed() >= Duration::from_millis(100), "three starts at 0, 50 and 100 ms: {:?}", t0.elapsed());
+        assert!(t0.elapsed() >= Duration::from_millis(1000), "three starts at 0, 500 and 1000 ms: {:?}", t0.elapsed());
         let other = pacing.slot("imap.op.test").await;
-        assert!(other.waited < Duration::from_millis(40), "another host has its own spacing: {:?}", other.waited);
-        assert!(pacing.slot("mx.op.test").await.waited >= Duration::from_millis(40), "host names ignore case");
-        assert!(pacing.start("mx.op.test").await >= Duration::from_millis(40), "HTTP starts are spaced too");
+        assert!(other.waited < Duration::from_millis(450), "another host has its own spacing: {:?}", other.waited);
+        slots.push(pacing.slot("mx.op.test").await);
+        assert!(pacing.start("mx.op.test").await > Duration::ZERO);
+        assert!(t0.elapsed() >= Duration::from_millis(2000), "host names ignore case, HTTP starts are spaced too: {:?}", t0.elapsed());
     }
 
     #[tokio::test]

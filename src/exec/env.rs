@@ -12,6 +12,8 @@ use super::error::ExecError;
 use super::tls::{ClientIdentity, TlsSettings, TlsVersions};
 use crate::evidence::secret::{Secret, SecretSet};
 use crate::scenario::model::{ClientCert, Credential};
+use super::busy::BusyRetry;
+use super::pacing::Pacing;
 use super::submission::SubmissionGate;
 use crate::target::allow::HostAllowList;
 use crate::target::model::{CertificateFiles, SecretSource, Target};
@@ -30,6 +32,10 @@ pub struct RunEnv {
     pub hosts: HostAllowList,
     /// Spacing and cap of the messages the run submits, shared by parallel scenarios.
     pub submissions: SubmissionGate,
+    /// Connections per host, open at once and per second, shared by parallel scenarios.
+    pub pacing: Pacing,
+    /// How a connection refused for now ("try later") is retried.
+    pub busy: BusyRetry,
     trust_anchors: Vec<Vec<u8>>,
     http: reqwest::Client,
     tokens: Mutex<HashMap<(String, TokenKind), Secret>>,
@@ -49,6 +55,7 @@ impl RunEnv {
         }
         let hosts = HostAllowList::of(&target);
         let submissions = SubmissionGate::new(&target.rate);
+        let (pacing, busy) = (Pacing::new(&target.rate), BusyRetry::new(&target.rate));
         let http = reqwest::Client::builder()
             .redirect(redirects_within(hosts.clone()))
             .timeout(Duration::from_millis(target.timeouts.reply.max(1000)))
@@ -66,6 +73,8 @@ impl RunEnv {
             run_id,
             hosts,
             submissions,
+            pacing,
+            busy,
             trust_anchors,
             http,
             tokens: Mutex::new(HashMap::new()),
@@ -74,6 +83,13 @@ impl RunEnv {
 
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// Waits for the pacing of `url`'s host before an HTTP request (see [`Pacing::start`]).
+    pub async fn pace_http(&self, url: &str) {
+        if let Some(host) = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)) {
+            self.pacing.start(&host).await;
+        }
     }
 
     pub fn timeout(&self, ms: u64) -> Duration {
@@ -182,6 +198,7 @@ impl RunEnv {
         if kind == TokenKind::Revoked {
             form.push(("revoked", "true"));
         }
+        self.pace_http(url).await;
         let request = self.http.post(url).form(&form).send();
         let resp = crate::exec::timing::server(request)
             .await

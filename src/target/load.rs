@@ -127,6 +127,14 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
                 .expected("at least 1 (default 30)"),
         );
     }
+    for (key, value) in [("max_parallel_connections", t.rate.max_parallel_connections), ("connections_per_second", t.rate.connections_per_second)] {
+        if value == 0 {
+            errors.push(
+                LoadError::new(line_of(key), LoadErrorKind::Invalid, format!("`rate.{key}` is 0"))
+                    .expected("at least 1 (defaults: 4 parallel connections, 5 per second)"),
+            );
+        }
+    }
     if t.mailboxes.len() > super::MAX_TEST_MAILBOXES {
         errors.push(
             LoadError::new(line_of("mailboxes:"), LoadErrorKind::Invalid, format!("{} mailboxes declared", t.mailboxes.len()))

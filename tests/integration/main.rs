@@ -16,6 +16,7 @@ mod hostile;
 mod interrupt;
 mod load;
 mod mock_cli;
+mod pacing;
 mod parse_cache;
 mod report_writers;
 mod robustness;

@@ -2,7 +2,7 @@
 //! addresses, messages, HTTP requests. Variables are resolved against the target and fixtures;
 //! `${captured.…}` values only exist at run time and are shown as written.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::exec::message::{AttachmentData, Content, Draft, Generated, build};
@@ -20,6 +20,8 @@ pub struct ScenarioPlan {
     pub connections: usize,
     pub messages: usize,
     pub hosts: BTreeSet<String>,
+    /// Connections per host (mail endpoints and HTTP), for the pacing's minimum time.
+    pub per_host: BTreeMap<String, usize>,
     /// What the harness would refuse at run time (undeclared host or recipient).
     pub refusals: Vec<String>,
 }
@@ -62,6 +64,7 @@ impl Describer<'_> {
         match self.target.endpoints.get(endpoint) {
             Some(ep) => {
                 p.hosts.insert(ep.host.clone());
+                *p.per_host.entry(ep.host.to_ascii_lowercase()).or_default() += 1;
                 let tls = match ep.tls {
                     crate::exec::net::TlsMode::Starttls => "STARTTLS",
                     crate::exec::net::TlsMode::Implicit => "implicit TLS",
@@ -275,6 +278,7 @@ impl Describer<'_> {
         match self.hosts.check_url(&url) {
             Ok(()) => {
                 if let Some(h) = reqwest::Url::parse(&url).ok().and_then(|u| u.host_str().map(String::from)) {
+                    *p.per_host.entry(h.to_ascii_lowercase()).or_default() += 1;
                     p.hosts.insert(h);
                 }
             }

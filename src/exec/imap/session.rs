@@ -102,6 +102,10 @@ impl ImapSession {
             exists_at: None,
         };
         let greeting = session.read_greeting().await?;
+        // RFC 9051 §7.1.5: a BYE greeting refuses the connection; for now, as far as a client knows.
+        if greeting.status.kind == StatusKind::Bye {
+            return Err(ImapError::Unavailable(format!("* BYE {}", greeting.status.text).trim_end().to_string()));
+        }
         Ok((session, greeting))
     }
 
@@ -376,6 +380,9 @@ async fn upgrade(conn: Conn, tls: &TlsSettings, transcript: &Transcript) -> Resu
         }
         Err((error, facts)) => {
             transcript.note(&format!("TLS handshake failed: {error}; {}", facts.summary()));
+            if let Some(line) = error.plaintext_refusal() {
+                return Err(ImapError::Unavailable(line));
+            }
             Err(ImapError::Tls {
                 error,
                 facts: Box::new(facts),

@@ -5,6 +5,7 @@ mod auth;
 mod compose;
 mod driver;
 mod expect_vars;
+mod open;
 mod probe_run;
 mod scenario_run;
 mod state;

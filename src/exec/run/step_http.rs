@@ -64,6 +64,7 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
         t.sent(&format!("<body: {} bytes>", body.len()));
         req = req.body(body);
     }
+    env.pace_http(&url).await;
     let resp = timing::server(req.send()).await.map_err(|e| {
         // reqwest's message omits its causes (e.g. a redirect refused by the host allow-list).
         let text = causes(&e);

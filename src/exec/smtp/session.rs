@@ -4,7 +4,8 @@
 //! code. Misuse that is cheap to rule out (STARTTLS on a TLS session, a CR or LF inside an
 //! address) is a harness error; everything else a negative test needs out of order goes through
 //! the explicit raw escape hatch: [`SmtpSession::command`], [`SmtpSession::send_raw`],
-//! [`SmtpSession::read_reply`].
+//! [`SmtpSession::read_reply`]. The one exception: a 4xx to the greeting, EHLO or STARTTLS is the
+//! server saying "try later" ([`SmtpError::Unavailable`]), which says nothing of conformance.
 
 use std::time::Duration;
 
@@ -67,10 +68,11 @@ impl SmtpSession {
         })?;
         let mut session = SmtpSession::new(tcp, &endpoint.host, endpoint.port, timeouts, transcript);
         if endpoint.tls == TlsMode::Implicit {
-            let facts = session.handshake(tls, "implicit TLS handshake").await?;
+            let facts = session.handshake(tls, "implicit TLS handshake").await.map_err(plaintext_refusal)?;
             session.tls_facts = Some(facts);
         }
         let greeting = session.wire.read_reply("greeting", timeouts.reply).await?;
+        busy("greeting", &greeting)?;
         Ok((session, greeting))
     }
 
@@ -84,6 +86,7 @@ impl SmtpSession {
     ) -> Result<(SmtpSession, Reply), SmtpError> {
         let mut session = SmtpSession::new(tcp, host, port, timeouts, transcript);
         let greeting = session.wire.read_reply("greeting", timeouts.reply).await?;
+        busy("greeting", &greeting)?;
         Ok((session, greeting))
     }
 
@@ -102,6 +105,7 @@ impl SmtpSession {
     pub async fn ehlo(&mut self, name: &str) -> Result<(Reply, Capabilities), SmtpError> {
         check_no_line_break("EHLO name", name)?;
         let reply = self.exchange(&format!("EHLO {name}"), "EHLO").await?;
+        busy("EHLO", &reply)?;
         let caps = Capabilities::from_ehlo(&reply);
         self.capabilities = Some(caps.clone());
         Ok((reply, caps))
@@ -115,6 +119,7 @@ impl SmtpSession {
             ));
         }
         let reply = self.exchange("STARTTLS", "STARTTLS").await?;
+        busy("STARTTLS", &reply)?;
         if reply.code != 220 {
             return Ok((reply, None));
         }
@@ -280,6 +285,26 @@ impl SmtpSession {
         let t = self.timeouts.reply;
         self.wire.send_line(line, verb, t).await?;
         self.wire.read_reply(&format!("reply to {verb}"), t).await
+    }
+}
+
+/// A 4xx where the session opens (greeting, EHLO, STARTTLS) is the server saying "try later":
+/// no observation, an error the caller may retry (RFC 5321 §3.8, §4.2.5).
+fn busy(during: &str, reply: &Reply) -> Result<(), SmtpError> {
+    if (400..500).contains(&reply.code) {
+        return Err(SmtpError::Unavailable { during: during.into(), reply: reply.render() });
+    }
+    Ok(())
+}
+
+/// The implicit TLS handshake met a plaintext "try later" (`421 …`) instead of a TLS record.
+fn plaintext_refusal(e: SmtpError) -> SmtpError {
+    match &e {
+        SmtpError::Tls { error, .. } => match error.plaintext_refusal() {
+            Some(reply) => SmtpError::Unavailable { during: "implicit TLS handshake".into(), reply },
+            None => e,
+        },
+        _ => e,
     }
 }
 

@@ -132,10 +132,48 @@ async fn implicit_tls_reads_the_greeting_over_tls() {
 #[tokio::test]
 async fn refused_starttls_is_an_observation() {
     let (mut s, _, server) =
-        plain_session(vec![greeting(), expect("STARTTLS"), send("454 4.7.0 TLS not available\r\n")]).await;
+        plain_session(vec![greeting(), expect("STARTTLS"), send("554 5.7.0 TLS not available\r\n")]).await;
     let (reply, facts) = s.starttls(&TestPki::new("x").tls_settings()).await.unwrap();
-    assert_eq!((reply.code, reply.enhanced.as_deref()), (454, Some("4.7.0")));
+    assert_eq!((reply.code, reply.enhanced.as_deref()), (554, Some("5.7.0")));
     assert!(facts.is_none() && !s.is_tls());
+    server.finish().await;
+}
+
+/// A 4xx where the session opens is "try later" (RFC 3207's 454 included): no observation.
+#[tokio::test]
+async fn a_temporary_refusal_at_the_opening_is_unavailable() {
+    let (mut s, _, server) =
+        plain_session(vec![greeting(), expect("STARTTLS"), send("454 4.7.0 TLS not available due to temporary reason\r\n")]).await;
+    let err = s.starttls(&TestPki::new("x").tls_settings()).await.unwrap_err();
+    assert!(matches!(&err, SmtpError::Unavailable { during, reply } if during == "STARTTLS" && reply.starts_with("454 4.7.0")), "{err}");
+    assert!(err.busy().is_some_and(|why| why.contains("454")));
+    server.finish().await;
+    let (mut s, _, server) = plain_session(vec![greeting(), expect("EHLO mssconf.test"), send("421 4.3.2 shutting down\r\n")]).await;
+    let err = s.ehlo("mssconf.test").await.unwrap_err();
+    assert!(err.to_string().contains("service temporarily unavailable (421 4.3.2 shutting down) at the EHLO"), "{err}");
+    server.finish().await;
+    let server = ScriptedServer::start(vec![send("421 4.7.0 Too many connections\r\n")], None, false).await;
+    let err = SmtpSession::connect(&endpoint(server.port, TlsMode::Starttls), &TestPki::new("x").tls_settings(), timeouts(), transcript())
+        .await
+        .err()
+        .expect("a 421 greeting opens no session");
+    assert!(matches!(&err, SmtpError::Unavailable { during, .. } if during == "greeting"), "{err}");
+    server.finish().await;
+}
+
+/// Exim beyond `smtp_accept_max` on port 465: a plaintext 421 where the ServerHello should be.
+#[tokio::test]
+async fn a_plaintext_421_on_an_implicit_tls_port_is_unavailable_not_a_corrupt_record() {
+    let server = ScriptedServer::start(vec![send("421 4.7.0 Too many concurrent SMTP connections\r\n")], None, false).await;
+    let pki = TestPki::new("Test CA");
+    let err = SmtpSession::connect(&endpoint(server.port, TlsMode::Implicit), &pki.tls_settings(), timeouts(), transcript())
+        .await
+        .err()
+        .expect("no TLS session");
+    assert!(
+        matches!(&err, SmtpError::Unavailable { during, reply } if during == "implicit TLS handshake" && reply == "421 4.7.0 Too many concurrent SMTP connections"),
+        "{err}"
+    );
     server.finish().await;
 }
 

@@ -410,3 +410,13 @@ async fn late_response_to_a_timed_out_command_is_skipped() {
     assert!(rendered(&t).contains("late response to earlier command a1"));
     server.finish().await.unwrap();
 }
+
+/// A `* BYE` greeting refuses the connection (RFC 9051 §7.1.5): "try later", not a session.
+#[tokio::test]
+async fn a_bye_greeting_is_unavailable() {
+    let server = ScriptServer::start(vec![send("* BYE Too many connections, try later\r\n")], None, false).await;
+    let err = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, transcript()).await.err().expect("no session");
+    assert!(matches!(&err, ImapError::Unavailable(why) if why == "* BYE Too many connections, try later"), "{err}");
+    assert_eq!(err.busy().as_deref(), Some("* BYE Too many connections, try later"));
+    let _ = server.finish().await;
+}

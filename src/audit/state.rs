@@ -30,6 +30,9 @@ pub struct AuditOptions {
     pub mock_faults: Vec<String>,
     /// HTML report language: `fr` or `en`.
     pub lang: String,
+    /// `--production`: the target is a production platform (production-tagged scenarios only).
+    #[serde(default)]
+    pub production: bool,
 }
 
 impl AuditOptions {
@@ -58,6 +61,9 @@ impl AuditOptions {
         s.extend(self.requirement.iter().map(|x| format!("--requirement {x}")));
         s.extend(self.profile.iter().map(|x| format!("--profile {x}")));
         s.extend(self.mock_faults.iter().map(|x| format!("--mock-fault {x}")));
+        if self.production {
+            s.push("--production".into());
+        }
         s
     }
 }
@@ -145,6 +151,7 @@ mod tests {
             target: None,
             mock_faults: vec!["tls10".into()],
             lang: "en".into(),
+            production: false,
         };
         AuditState { format: STATE_FORMAT, options, planned: vec!["general::A".into()], record, current: Some("general::A".into()), evidence_failures: vec![] }
     }

@@ -114,9 +114,13 @@ pub struct AuditArgs {
     /// The auditor's name (asked at start otherwise).
     #[arg(long, value_name = "NAME")]
     pub auditor: Option<String>,
+    /// Audit a target marked `environment: production`; only scenarios tagged `production`
+    /// may be selected (by default, exactly those), as with `run --production`.
+    #[arg(long)]
+    pub production: bool,
     /// Continue the interrupted audit saved in this report directory (same scenarios, target
     /// and options as when it started).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["scenarios", "root", "scenario", "tag", "requirement", "profile", "target", "report_dir", "mock_fault", "lang"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["scenarios", "root", "scenario", "tag", "requirement", "profile", "target", "report_dir", "mock_fault", "lang", "production"])]
     pub resume: Option<PathBuf>,
 }
 
@@ -240,6 +244,9 @@ pub struct ProofArgs {
     /// Only `production`-tagged scenarios may be selected.
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// The target is marked `environment: production` (required for one, refused otherwise).
+    #[arg(long)]
+    pub production: bool,
     /// Target profile of the production environment (default: the embedded mock, for a trial).
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,

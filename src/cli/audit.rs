@@ -17,7 +17,7 @@ use crate::audit::state::{AuditOptions, AuditState, STATE_FILE, STATE_FORMAT};
 use crate::exec::env::RunEnv;
 use crate::exec::net::TlsMode;
 use crate::exit_code;
-use crate::plan::plan;
+use super::run_modes::RunModeArgs;
 use crate::record::Outcome;
 use crate::runner::{self, AcquiredTarget, TargetChoice};
 use crate::scenario::catalogue::Catalogue;
@@ -90,6 +90,7 @@ fn options(args: &AuditArgs) -> Result<AuditOptions, String> {
         target: args.target.as_deref().map(abs),
         mock_faults: args.mock_fault.clone(),
         lang: if args.lang == Lang::En { "en".into() } else { "fr".into() },
+        production: args.production,
     })
 }
 
@@ -118,7 +119,10 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
     let options = opened.options().clone();
     let Ok(catalogue) = load_or_report(&options.catalogue_args()) else { return Ok(exit_code::CONFIG) };
     let Ok(selected) = filter(&options.filter_args()) else { return Ok(exit_code::CONFIG) };
+    let selected = crate::plan::production::default_filter(selected, options.production);
     let choice = target_choice(&options)?;
+    let modes = RunModeArgs { production: options.production, ..Default::default() };
+    super::selection::check_choice(&choice, &modes).map_err(|e| e.to_string())?;
     console.say("mssconf — mode audit : les scénarios s'exécutent pas à pas, sous le regard d'un auditeur.");
     let last = match &opened {
         Opened::Resumed(state) => state.record.audit.as_ref(),
@@ -126,10 +130,18 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
     };
     let auditor = ask_auditor(console, args.auditor.as_deref(), last)?;
     let acquired = rt.block_on(runner::acquire(&choice)).map_err(|e| e.to_string())?;
+    // The same selection and production gate as `run`, before anything is contacted; a resumed
+    // audit is checked again (its profile may have changed since).
+    let planned: Vec<String> = match super::selection::select(&catalogue, &selected, &acquired.target, acquired.mock.is_some(), &modes) {
+        Ok(p) => p.iter().map(|c| c.name.clone()).collect(),
+        Err(e) => {
+            rt.block_on(release(acquired));
+            return Err(e.to_string());
+        }
+    };
     let mut state = match opened {
         Opened::Resumed(state) => *state,
         Opened::New { options, run_id } => {
-            let planned = plan(&catalogue.scenarios, &selected, &acquired.target).iter().map(|c| c.name.clone()).collect();
             let mut record = runner::new_record(&run_id, &acquired.target, acquired.mock.is_some(), options.selection());
             record.audit = Some(AuditRecord::new(&auditor));
             AuditState { format: STATE_FORMAT, options: *options, planned, record, current: None, evidence_failures: vec![] }

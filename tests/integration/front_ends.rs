@@ -27,7 +27,7 @@ const REMOVED: [&str; 8] = [
 
 /// The built conformance harness, next to this test binary. A binary older than the library
 /// would compare yesterday's harness: refuse it rather than pass on it.
-fn conformance_bin() -> PathBuf {
+pub(crate) fn conformance_bin() -> PathBuf {
     let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
     let newest = |prefix: &str, suffix: &str| {
         std::fs::read_dir(&deps)

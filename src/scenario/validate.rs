@@ -185,7 +185,10 @@ fn check_smtp(c: &mut Checker<'_>, s: &SmtpStep) {
                 define(c, &x.message.name);
                 check_code(c, &x.expect);
             }
-            SmtpAction::Command(x) => check_code(c, &x.expect),
+            SmtpAction::Command(x) => {
+                check_one_line(c, &s.endpoint, "smtp", &x.line);
+                check_code(c, &x.expect);
+            }
             SmtpAction::ExpectClosed(_) => {}
         }
     }
@@ -210,8 +213,20 @@ fn check_imap(c: &mut Checker<'_>, s: &ImapStep) {
                     define(c, name);
                 }
             }
+            ImapAction::Command(x) => check_one_line(c, &s.endpoint, "imap", &x.line),
             _ => {}
         }
+    }
+}
+
+/// A raw `command` is one protocol line: a CR or LF inside would smuggle a second command past
+/// the recipient guard and the message cap (the session layer refuses it again at send time,
+/// for `${…}` values).
+fn check_one_line(c: &mut Checker<'_>, endpoint: &Pos<String>, protocol: &str, line: &str) {
+    if line.contains(['\r', '\n']) {
+        let span = c.at(endpoint);
+        c.push(span, LoadErrorKind::Invalid, format!("{protocol} command `line` holds a line break (CR or LF)"),
+            Some("one command per `command` action, without CR or LF".into()));
     }
 }
 

@@ -260,6 +260,13 @@ impl ImapSession {
 
     /// Sends `line` under a fresh tag; returns the tag and the deadline of its response.
     pub(crate) async fn send(&mut self, line: &str) -> Result<(String, Deadline), ImapError> {
+        // Every tagged command goes through here: a CR or LF inside would be a second command.
+        if line.contains(['\r', '\n']) {
+            return Err(ImapError::Harness(format!(
+                "{}: the command line holds a line break (CR or LF); refused, nothing was sent",
+                command_name(line)
+            )));
+        }
         let tag = self.new_tag();
         let deadline = Deadline::after(self.timeouts.response);
         self.wire

@@ -446,3 +446,18 @@ async fn oauthbearer_and_external_lines() {
     assert!(texts(s.transcript()).iter().any(|l| l.starts_with("C: AUTH EXTERNAL <EXTERNAL response")));
     server.finish().await;
 }
+
+/// Every command line written goes through one check: a raw command (or a `${…}` value in
+/// one) holding CR or LF is refused before any byte leaves, so the next line the server reads
+/// is the next real command.
+#[tokio::test]
+async fn a_raw_command_with_a_line_break_is_never_written() {
+    let (mut s, _, server) = plain_session(vec![greeting(), expect("NOOP"), send("250 2.0.0 ok\r\n")]).await;
+    for smuggled in ["RSET\r\nRCPT TO:<anyone@elsewhere.example>", "RSET\nDATA", "NOOP\rMAIL FROM:<x@y>"] {
+        let err = s.command(smuggled).await.unwrap_err();
+        assert_eq!(err.fault(), Fault::Harness, "{smuggled:?}");
+        assert!(err.to_string().contains("line break") && !err.to_string().contains("elsewhere"), "{err}");
+    }
+    assert_eq!(s.command("NOOP").await.unwrap().code, 250);
+    server.finish().await;
+}

@@ -112,6 +112,7 @@ impl Wire {
 
     /// Sends `line` + CRLF and records it.
     pub(crate) async fn send_line(&mut self, line: &str, during: &str, timeout: Duration) -> Result<(), SmtpError> {
+        one_line(line, during)?;
         self.transcript.sent(line);
         let mut bytes = Vec::with_capacity(line.len() + 2);
         bytes.extend_from_slice(line.as_bytes());
@@ -127,6 +128,7 @@ impl Wire {
         during: &str,
         timeout: Duration,
     ) -> Result<(), SmtpError> {
+        one_line(&line, during)?;
         self.transcript.sent_secret(description);
         let mut bytes = Zeroizing::new(Vec::with_capacity(line.len() + 2));
         bytes.extend_from_slice(line.as_bytes());
@@ -204,6 +206,17 @@ impl Wire {
             let _ = tokio::time::timeout(timeout, conn.shutdown()).await;
         }
     }
+}
+
+/// Every command line written goes through here: a CR or LF inside would be a second command
+/// the guard and the message cap never saw. The line itself is not quoted (it may hold a secret).
+fn one_line(line: &str, during: &str) -> Result<(), SmtpError> {
+    if line.contains(['\r', '\n']) {
+        return Err(SmtpError::Misuse(format!(
+            "{during}: the command line holds a line break (CR or LF); refused, nothing was sent"
+        )));
+    }
+    Ok(())
 }
 
 fn quote(text: &str) -> String {

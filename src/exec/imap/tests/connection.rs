@@ -410,3 +410,22 @@ async fn late_response_to_a_timed_out_command_is_skipped() {
     assert!(rendered(&t).contains("late response to earlier command a1"));
     server.finish().await.unwrap();
 }
+
+/// A raw command holding CR or LF is refused before any byte leaves: the next line the server
+/// reads is the next real command, under the next tag.
+#[tokio::test]
+async fn a_raw_command_with_a_line_break_is_never_written() {
+    let server = ScriptServer::start(
+        vec![greeting("IMAP4rev1"), expect("a1 NOOP"), send("a1 OK done\r\n")],
+        None,
+        false,
+    )
+    .await;
+    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, transcript()).await.unwrap();
+    for smuggled in ["NOOP\r\nx1 DELETE INBOX", "NOOP\nx1 LOGOUT", "NOOP\rx"] {
+        let err = s.command(smuggled).await.unwrap_err();
+        assert!(matches!(err, ImapError::Harness(ref m) if m.contains("line break")), "{smuggled:?}: {err}");
+    }
+    assert!(s.command("NOOP").await.unwrap().status.is_ok());
+    server.finish().await.unwrap();
+}

@@ -129,7 +129,7 @@ impl RunEnv {
             Credential::Expired => (role, true),
             Credential::TokenOf(other) => (other.value.as_str(), false),
             Credential::Malformed => {
-                let s = Secret::new(format!("mssconf-malformed-token-{}", self.run_id));
+                let s = Secret::new(format!("{}{}", crate::exec::sasl::MADE_UP_TOKEN_PREFIX, self.run_id));
                 self.secrets.register(&s);
                 return Ok(Some(s));
             }

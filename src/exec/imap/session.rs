@@ -66,6 +66,8 @@ pub struct ImapSession {
     /// What the server last advertised; `None` when unknown or stale (after STARTTLS / auth).
     pub(super) capabilities: Option<Vec<String>>,
     tls: Option<TlsFacts>,
+    /// Only the protocol unit tests (scripted plaintext servers) turn this on.
+    pub(super) plaintext_auth_for_tests: bool,
     pub(super) endpoint: Endpoint,
     /// The last `* n EXISTS` seen in the selected mailbox.
     pub(super) exists: Option<u32>,
@@ -97,6 +99,7 @@ impl ImapSession {
             next_tag: 1,
             capabilities: None,
             tls: facts,
+            plaintext_auth_for_tests: false,
             endpoint: endpoint.clone(),
             exists: None,
             exists_at: None,

@@ -276,8 +276,19 @@ impl Wire {
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
             match take_frame(&mut self.buf) {
-                Ok(Some(msg)) => {
+                Ok(Some(mut msg)) => {
                     msg.record(&self.transcript);
+                    // Scrubbed as it enters: status and untagged text never carry a token
+                    // downstream (verdict texts, errors, shortened quotes). Literals and `raw`
+                    // stay exact (fetched messages are compared byte for byte).
+                    let secrets = self.transcript.secrets();
+                    for piece in &mut msg.pieces {
+                        if let Piece::Line(l) = piece
+                            && secrets.leaks(&String::from_utf8_lossy(l))
+                        {
+                            *l = secrets.scrub(&String::from_utf8_lossy(l)).into_bytes();
+                        }
+                    }
                     return Ok(msg);
                 }
                 Ok(None) => {}
@@ -372,10 +383,18 @@ impl Wire {
 
     fn note_partial(&mut self, what: &str) {
         if !self.buf.is_empty() {
-            let excerpt = excerpt(&self.buf);
+            let excerpt = self.scrubbed_excerpt();
             self.transcript
                 .note(&format!("{what}: {} bytes: {excerpt}", self.buf.len()));
         }
+    }
+
+    /// The start of the buffer for a message: scrubbed whole first, then cut (cutting first
+    /// would leave the start of a token the scrub no longer recognises).
+    fn scrubbed_excerpt(&self) -> String {
+        let text = String::from_utf8_lossy(&self.buf);
+        let secrets = self.transcript.secrets();
+        if secrets.leaks(&text) { excerpt(secrets.scrub(&text).as_bytes()) } else { excerpt(&self.buf) }
     }
 
     fn malformed(&mut self, e: FrameError) -> ImapError {
@@ -384,7 +403,7 @@ impl Wire {
             FrameError::LiteralTooLarge(n) => format!("literal of {n} bytes announced"),
             FrameError::BadUntagged => "untagged response that does not start with an atom or a number".into(),
         };
-        let excerpt = self.transcript.secrets().scrub(&excerpt(&self.buf));
+        let excerpt = self.scrubbed_excerpt();
         // The stream cannot be resynchronised: stop reading it.
         self.buf.clear();
         self.closed = true;

@@ -82,5 +82,9 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
     if let Some(w) = &whitelist {
         t.note(&format!("whitelist: {} domain(s)", w.len()));
     }
+    // What the verdict quotes (and shortens) is scrubbed first: a server echoing a token.
+    let secrets = t.secrets();
+    let headers = headers.into_iter().map(|(k, v)| (k, secrets.scrub(&v))).collect();
+    let body = if secrets.leaks(&body) { secrets.scrub(&body) } else { body };
     Ok(HttpObservation { status, headers, body, whitelist })
 }

@@ -72,10 +72,12 @@ impl Wire {
                 let raw: Vec<u8> = self.buf.drain(..=end).collect();
                 let raw = raw.strip_suffix(b"\n").unwrap_or(&raw);
                 let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                return Ok(String::from_utf8_lossy(raw).into_owned());
+                // Scrubbed as it enters: a server echoing a token shows it nowhere downstream
+                // (replies, verdict texts, errors, and their shortened quotes).
+                return Ok(self.transcript.secrets().scrub(&String::from_utf8_lossy(raw)));
             }
             if self.buf.len() > MAX_LINE {
-                let line = quote(&String::from_utf8_lossy(&self.buf));
+                let line = quote(&self.transcript.secrets().scrub(&String::from_utf8_lossy(&self.buf)));
                 let reason = format!("no line end within {MAX_LINE} bytes");
                 return Err(SmtpError::Malformed { during: during.into(), line, reason });
             }
@@ -104,7 +106,7 @@ impl Wire {
         if self.buf.is_empty() {
             return None;
         }
-        let partial = String::from_utf8_lossy(&self.buf).into_owned();
+        let partial = self.transcript.secrets().scrub(&String::from_utf8_lossy(&self.buf));
         self.transcript.received(&partial);
         self.transcript.note("(the line above arrived without a line end)");
         Some(quote(&partial))

@@ -50,6 +50,7 @@ impl RunEnv {
         let hosts = HostAllowList::of(&target);
         let submissions = SubmissionGate::new(&target.rate);
         let http = reqwest::Client::builder()
+            .tls_certs_only(http_anchors(&trust_anchors)?)
             .redirect(redirects_within(hosts.clone()))
             .timeout(Duration::from_millis(target.timeouts.reply.max(1000)))
             .connect_timeout(Duration::from_millis(target.timeouts.connect.max(500)))
@@ -171,6 +172,7 @@ impl RunEnv {
             .as_deref()
             .ok_or_else(|| ExecError::harness("`token: issuer` needs `http.token_issuer` in the target profile"))?;
         let lifetime = if expired { "-120" } else { "600" };
+        self.hosts.check_url(url).map_err(|e| ExecError::harness(format!("token issuer: {e}")))?;
         let request = self.http.post(url).form(&[("mailbox", address), ("lifetime", lifetime)]).send();
         let resp = crate::exec::timing::server(request)
             .await
@@ -188,18 +190,85 @@ impl RunEnv {
 /// to a host the target profile does not name.
 fn redirects_within(hosts: HostAllowList) -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(move |attempt| {
-        let refused = match attempt.url().host_str() {
-            Some(h) if hosts.allows(h) => None,
-            other => Some(other.unwrap_or("<none>").to_string()),
-        };
+        // The same check as the first request: declared host, https unless loopback (so an
+        // https → http redirect on a remote host is refused).
+        let refused = hosts.check_url(attempt.url().as_str()).err().map(|e| match e {
+            crate::target::allow::HostRefused::Undeclared { host, .. } => {
+                format!("safety: redirect to host `{host}`, which the target profile does not declare")
+            }
+            other => format!("redirect refused: {other}"),
+        });
         match refused {
             _ if attempt.previous().len() >= 5 => attempt.error("more than 5 redirects"),
-            Some(host) => attempt.error(format!("safety: redirect to host `{host}`, which the target profile does not declare")),
+            Some(why) => attempt.error(why),
             None => attempt.follow(),
         }
     })
 }
 
+/// The HTTP client trusts the profile's anchors only (as the TLS endpoints do), never the
+/// system's roots.
+fn http_anchors(pems: &[Vec<u8>]) -> Result<Vec<reqwest::Certificate>, ExecError> {
+    let mut out = Vec::new();
+    for pem in pems {
+        out.extend(reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ExecError::harness(format!("trust anchors for HTTP: {e}")))?);
+    }
+    Ok(out)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, ExecError> {
     std::fs::read(path).map_err(|e| ExecError::harness(format!("cannot read {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::exec::smtp::testkit::TestPki;
+
+    /// An https server on loopback with `pki`'s `localhost` certificate, answering `200 ok`.
+    async fn https_server(pki: &TestPki) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config());
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let Ok(mut tls) = acceptor.accept(sock).await else { continue };
+                let mut buf = [0u8; 2048];
+                let _ = tls.read(&mut buf).await;
+                let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
+                let _ = tls.shutdown().await;
+            }
+        });
+        port
+    }
+
+    fn env_trusting(dir: &Path, ca_pem: &str, port: u16) -> Arc<RunEnv> {
+        std::fs::write(dir.join("ca.pem"), ca_pem).unwrap();
+        let yaml = format!(
+            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\nserver_name: localhost\n\
+             trust_anchors: [{}]\nmailboxes: {{}}\nendpoints: {{}}\nhttp: {{ whitelist: 'https://localhost:{port}/liste.xml' }}\n",
+            dir.join("ca.pem").display()
+        );
+        let target: Target = crate::scenario::load::parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
+        RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap()
+    }
+
+    /// The HTTP client trusts the profile's anchors, and only them: an https endpoint whose
+    /// chain leads to the profile's CA is reached; one signed by another CA is not.
+    #[tokio::test]
+    async fn https_is_verified_against_the_profile_anchors_only() {
+        let (operator, other) = (TestPki::new("Operator test CA"), TestPki::new("Some other CA"));
+        let port = https_server(&operator).await;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("https://localhost:{port}/liste.xml");
+        let env = env_trusting(dir.path(), &operator.ca_pem, port);
+        let resp = env.http().get(&url).send().await.expect("the profile's CA is trusted");
+        assert_eq!(resp.text().await.unwrap(), "ok");
+        let env = env_trusting(dir.path(), &other.ca_pem, port);
+        assert!(env.http().get(&url).send().await.is_err(), "a chain to another CA is refused");
+    }
 }

@@ -231,10 +231,16 @@ pub enum BundleAction {
 pub struct VerifyArgs {
     /// The bundle zip.
     pub file: PathBuf,
-    /// The signer's public key (`mssconf.pub`); without it the key inside the bundle is used
-    /// and the signer is not authenticated.
+    /// The signer's public key (`mssconf.pub`): the signature must verify with it (exit 0).
     #[arg(long, value_name = "FILE")]
     pub pubkey: Option<PathBuf>,
+    /// Accept a signature that verifies only with the key inside the bundle (the signer is
+    /// then not authenticated: anyone can re-sign); said in the verdict.
+    #[arg(long)]
+    pub trust_embedded_key: bool,
+    /// Accept an unsigned bundle (hashes protect against damage only); said in the verdict.
+    #[arg(long)]
+    pub allow_unsigned: bool,
 }
 
 #[derive(Debug, Args)]

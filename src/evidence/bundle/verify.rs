@@ -41,8 +41,24 @@ pub struct Verification {
 }
 
 impl Verification {
+    /// Every hash holds and nothing was added or removed.
     pub fn passed(&self) -> bool {
         self.discrepancies.is_empty()
+    }
+
+    /// The verdict a script may rely on: the hashes hold and the signature verifies with the
+    /// key the reader gave; less only when the reader accepted it explicitly. `Err` says why not.
+    pub fn accepted(&self, trust_embedded_key: bool, allow_unsigned: bool) -> Result<(), String> {
+        if !self.passed() {
+            return Err(format!("{} discrepancy(ies)", self.discrepancies.len()));
+        }
+        match &self.signer {
+            Signer::Authenticated { .. } => Ok(()),
+            Signer::Embedded { .. } if trust_embedded_key => Ok(()),
+            Signer::Embedded { .. } => Err("the signer is not authenticated (give --pubkey, or accept it with --trust-embedded-key)".into()),
+            Signer::None if allow_unsigned => Ok(()),
+            Signer::None => Err("the bundle is not signed (accept it with --allow-unsigned)".into()),
+        }
     }
 }
 

@@ -109,13 +109,41 @@ fn check_step(c: &mut Checker<'_>, step: &Step) {
         c.push(span, LoadErrorKind::StepKind, format!("step `{}` has {found}", step.title.value),
             Some(format!("exactly one of {}", STEP_KINDS.join(", "))));
     }
-    for action in actions {
+    for action in &actions {
         match action {
             StepAction::Smtp(s) => check_smtp(c, s),
             StepAction::Imap(s) => check_imap(c, s),
             StepAction::Tls(s) => check_tls(c, s),
             StepAction::Http(_) | StepAction::Wait(_) => {}
         }
+    }
+    check_durations(c, step, &actions);
+}
+
+/// Every duration a step asks for is bounded (`MAX_WAIT_MS`): a huge value would overflow the
+/// clock when the deadline is computed.
+fn check_durations(c: &mut Checker<'_>, step: &Step, actions: &[StepAction<'_>]) {
+    let mut durations: Vec<(&str, u64)> = step.timeout_ms.map(|ms| ("timeout_ms", ms)).into_iter().collect();
+    for action in actions {
+        match action {
+            StepAction::Wait(w) => durations.push(("wait.ms", w.ms)),
+            StepAction::Smtp(s) => durations.extend(s.actions.iter().filter_map(|a| match a {
+                SmtpAction::ExpectClosed(x) => x.within_ms.map(|ms| ("expect_closed.within_ms", ms)),
+                _ => None,
+            })),
+            StepAction::Imap(s) => durations.extend(s.actions.iter().filter_map(|a| match a {
+                ImapAction::ExpectClosed(x) => x.within_ms.map(|ms| ("expect_closed.within_ms", ms)),
+                ImapAction::WaitFor(x) => x.timeout_ms.map(|ms| ("wait_for.timeout_ms", ms)),
+                _ => None,
+            })),
+            _ => {}
+        }
+    }
+    let max = crate::target::MAX_WAIT_MS;
+    for (field, ms) in durations.into_iter().filter(|(_, ms)| *ms > max) {
+        let span = c.at(&step.title);
+        c.push(span, LoadErrorKind::Invalid, format!("step `{}`: `{field}` is {ms} ms", step.title.value),
+            Some(format!("at most {max} ms (one hour)")));
     }
 }
 

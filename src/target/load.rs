@@ -127,6 +127,15 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
                 .expected("at least 1 (default 30)"),
         );
     }
+    let to = &t.timeouts;
+    for (name, ms) in [("connect", to.connect), ("reply", to.reply), ("delivery", to.delivery), ("step", to.step), ("scenario", to.scenario)] {
+        if ms > super::MAX_WAIT_MS {
+            errors.push(
+                LoadError::new(line_of(&format!("{name}:")), LoadErrorKind::Invalid, format!("`timeouts.{name}` is {ms} ms"))
+                    .expected(format!("at most {} ms (one hour)", super::MAX_WAIT_MS)),
+            );
+        }
+    }
     if t.mailboxes.len() > super::MAX_TEST_MAILBOXES {
         errors.push(
             LoadError::new(line_of("mailboxes:"), LoadErrorKind::Invalid, format!("{} mailboxes declared", t.mailboxes.len()))
@@ -161,6 +170,27 @@ mod tests {
     }
 
     use super::*;
+
+    /// `u64::MAX` ms would overflow the deadline (audit crashed on it): refused at load, with
+    /// its line; one hour is the bound.
+    #[test]
+    fn huge_timeouts_are_refused_at_load_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.yaml");
+        let profile = |reply: u64| {
+            format!(
+                "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\nserver_name: mx.op.test\n\
+                 trust_anchors: []\nmailboxes: {{}}\nendpoints: {{}}\ntimeouts:\n  connect: 1000\n  reply: {reply}\n"
+            )
+        };
+        std::fs::write(&file, profile(u64::MAX)).unwrap();
+        let errs = load_target(&file).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        let text = errs[0].to_string();
+        assert!(errs[0].span.line == 13 && text.contains("`timeouts.reply` is 18446744073709551615 ms") && text.contains("at most 3600000"), "{text}");
+        std::fs::write(&file, profile(crate::target::MAX_WAIT_MS)).unwrap();
+        assert!(load_target(&file).is_ok());
+    }
 
     #[test]
     fn inline_secrets_are_refused_with_their_line() {

@@ -130,7 +130,9 @@ fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
 }
 
 fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
-    let reason = r.reason.clone().unwrap_or_default();
+    // Server text may be quoted: control characters made visible (terminal and CI logs).
+    let printable = |t: &str| mssconf::report::excerpt::visible_keeping(t, &[]);
+    let reason = printable(r.reason.as_deref().unwrap_or_default());
     match r.outcome {
         Outcome::Pass | Outcome::Flaky => Ok(Completion::Completed),
         Outcome::Skip => Ok(Completion::ignored_with(format!("skipped: {reason}"))),
@@ -138,7 +140,7 @@ fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
             let failed: Vec<String> = r
                 .steps
                 .iter()
-                .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(move |c| format!("[{}] {}", s.title, c.summary())))
+                .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(move |c| format!("[{}] {}", s.title, printable(&c.summary()))))
                 .collect();
             Err(format!("non conforme: {}", failed.join("\n  ")).into())
         }

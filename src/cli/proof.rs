@@ -98,7 +98,7 @@ async fn proof(args: ProofArgs) -> i32 {
         eprintln!("production proof: {}", picture.display());
     }
     if let Some(s) = not_run {
-        eprintln!("error: the production test {} did not run: {}", s.id, s.reason.as_deref().unwrap_or("-"));
+        eprintln!("error: the production test {} did not run: {}", s.id, super::progress::printable(s.reason.as_deref().unwrap_or("-")));
         return exit_code::CONFIG;
     }
     done.exit_code()

@@ -33,6 +33,9 @@ pub struct AuditOptions {
     /// `--production`: the target is a production platform (production-tagged scenarios only).
     #[serde(default)]
     pub production: bool,
+    /// SHA-256 of the target profile when the audit started: `--resume` refuses a changed file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_sha256: Option<String>,
 }
 
 impl AuditOptions {
@@ -152,6 +155,7 @@ mod tests {
             mock_faults: vec!["tls10".into()],
             lang: "en".into(),
             production: false,
+            target_sha256: None,
         };
         AuditState { format: STATE_FORMAT, options, planned: vec!["general::A".into()], record, current: Some("general::A".into()), evidence_failures: vec![] }
     }

@@ -91,7 +91,39 @@ fn options(args: &AuditArgs) -> Result<AuditOptions, String> {
         mock_faults: args.mock_fault.clone(),
         lang: if args.lang == Lang::En { "en".into() } else { "fr".into() },
         production: args.production,
+        target_sha256: args.target.as_deref().map(|p| profile_hash(&abs(p))).transpose()?,
     })
+}
+
+/// The SHA-256 of a target profile file, as the state keeps it.
+fn profile_hash(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("target profile {}: {e}", path.display()))?;
+    Ok(crate::exec::message::sha256_hex(&bytes))
+}
+
+/// `--resume` reads the target path from the state file: the profile there must be the one the
+/// audit started with (a changed or swapped file could point the session elsewhere).
+fn check_resumed_target(o: &AuditOptions) -> Result<(), String> {
+    let (Some(path), Some(started)) = (&o.target, &o.target_sha256) else {
+        return match &o.target {
+            Some(path) => Err(format!(
+                "the audit state names target {} but holds no hash of it: refusing to resume against a profile that cannot be checked",
+                path.display()
+            )),
+            None => Ok(()),
+        };
+    };
+    let now = profile_hash(path)?;
+    if &now != started {
+        return Err(format!(
+            "the target profile {} changed since the audit started (sha256 {} then, {} now): refusing to resume; \
+             restore it, or start a new audit",
+            path.display(),
+            &started[..started.len().min(16)],
+            &now[..16]
+        ));
+    }
+    Ok(())
 }
 
 fn target_choice(o: &AuditOptions) -> Result<TargetChoice, String> {
@@ -117,6 +149,12 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
         return Ok(exit_code::OK);
     }
     let options = opened.options().clone();
+    if let Opened::Resumed(_) = &opened {
+        check_resumed_target(&options)?;
+        if let Some(p) = &options.target {
+            console.say(&format!("Reprise contre le profil cible {} (inchangé depuis le début de l'audit).", p.display()));
+        }
+    }
     let Ok(catalogue) = load_or_report(&options.catalogue_args()) else { return Ok(exit_code::CONFIG) };
     let Ok(selected) = filter(&options.filter_args()) else { return Ok(exit_code::CONFIG) };
     let selected = crate::plan::production::default_filter(selected, options.production);

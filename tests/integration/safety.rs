@@ -327,6 +327,28 @@ fn every_command_that_connects_refuses_a_production_profile_without_the_flag() {
     trap.assert_untouched();
 }
 
+/// `audit --resume` takes the target path from the state file: a profile changed since the
+/// audit started is refused (exit 2) before anything is contacted; the unchanged one resumes.
+#[test]
+fn audit_resume_refuses_a_changed_target_profile() {
+    let trap = Trap::new();
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile(dir.path(), trap.port(), "test", 2, SMALL_CAP);
+    let report = dir.path().join("audit");
+    let r = report.to_str().unwrap();
+    let out = mssconf(&["audit", "--target", p.to_str().unwrap(), "--scenarios", SAFETY_CASES, "--report-dir", r, "--auditor", "A. Uditeur"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let out = mssconf(&["audit", "--resume", r, "--auditor", "A. Uditeur"]);
+    assert!(text(&out.stdout).contains("inchangé depuis le début"), "{}{}", text(&out.stdout), text(&out.stderr));
+    let changed = std::fs::read_to_string(&p).unwrap().replace("host: 127.0.0.1", "host: 127.0.0.2");
+    std::fs::write(&p, changed).unwrap();
+    let out = mssconf(&["audit", "--resume", r, "--auditor", "A. Uditeur"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("changed since the audit started") && stderr.contains(p.to_str().unwrap()), "{stderr}");
+    trap.assert_untouched();
+}
+
 #[test]
 fn at_most_25_test_mailboxes_are_accepted() {
     let trap = Trap::new();

@@ -178,7 +178,8 @@ impl RunEnv {
             .await
             .map_err(|e| ExecError::connect(format!("token issuer {url}: {e}")))?;
         let status = resp.status();
-        let body: Value = crate::exec::timing::server(resp.json()).await.map_err(|e| ExecError::protocol(format!("token issuer answer: {e}")))?;
+        let bytes = crate::exec::timing::server(read_body_bounded(resp, MAX_TOKEN_ANSWER)).await.map_err(|e| ExecError::protocol(format!("token issuer answer: {e}")))?;
+        let body: Value = serde_json::from_slice(&bytes).map_err(|e| ExecError::protocol(format!("token issuer answer: {e}")))?;
         match body.get("access_token").and_then(Value::as_str) {
             Some(t) if status.is_success() => Ok(Secret::new(t)),
             _ => Err(ExecError::protocol(format!("token issuer {url} answered {status} without access_token"))),
@@ -204,6 +205,24 @@ fn redirects_within(hosts: HostAllowList) -> reqwest::redirect::Policy {
             None => attempt.follow(),
         }
     })
+}
+
+/// The most bytes of an `http` step's response body kept (a whitelist, an autoconfig file).
+pub const MAX_HTTP_BODY: usize = 16 << 20;
+/// The most bytes of a token issuer's answer.
+const MAX_TOKEN_ANSWER: usize = 1 << 20;
+
+/// Reads a response body chunk by chunk, refusing more than `max` bytes (never read whole
+/// first): a hostile server cannot make the harness hold an endless body.
+pub async fn read_body_bounded(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > max {
+            return Err(format!("body larger than {max} bytes: not read further"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The HTTP client trusts the profile's anchors only (as the TLS endpoints do), never the
@@ -270,5 +289,28 @@ mod tests {
         assert_eq!(resp.text().await.unwrap(), "ok");
         let env = env_trusting(dir.path(), &other.ca_pem, port);
         assert!(env.http().get(&url).send().await.is_err(), "a chain to another CA is refused");
+    }
+
+    /// A body is read chunk by chunk and refused past its bound, never held whole first.
+    #[tokio::test]
+    async fn a_response_body_is_bounded() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 2048];
+                let _ = sock.read(&mut buf).await;
+                let body = "x".repeat(50_000);
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(body.as_bytes()).await;
+            }
+        });
+        install_crypto_provider();
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let url = format!("http://127.0.0.1:{port}/");
+        let e = read_body_bounded(client.get(&url).send().await.unwrap(), 10_000).await.unwrap_err();
+        assert!(e.contains("larger than 10000 bytes"), "{e}");
+        assert_eq!(read_body_bounded(client.get(&url).send().await.unwrap(), 60_000).await.unwrap().len(), 50_000);
     }
 }

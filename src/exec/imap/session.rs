@@ -283,12 +283,24 @@ impl ImapSession {
     pub(crate) async fn finish(&mut self, tag: &str, deadline: Deadline, what: &str) -> Result<Exchange, ImapError> {
         let mut untagged = Vec::new();
         let mut bye: Option<Status> = None;
+        let mut bytes = 0usize;
         loop {
             match self.next(tag, deadline, what).await {
                 Ok(Next::Tagged(status)) => return Ok(Exchange { untagged, status }),
                 Ok(Next::Untagged(msg)) => {
                     if let Kind::Untagged(rest) = classify(&msg.head()) {
                         bye = Status::parse(rest).filter(|s| s.kind == StatusKind::Bye).or(bye);
+                    }
+                    // Bounded: a server streaming untagged data cannot grow one response
+                    // without end (a fetched message is one response, within the literal cap).
+                    bytes += msg.pieces.iter().map(|p| match p { super::wire::Piece::Line(l) | super::wire::Piece::Literal(l) => l.len() }).sum::<usize>();
+                    if untagged.len() >= MAX_UNTAGGED || bytes > MAX_RESPONSE_BYTES {
+                        let reason = format!(
+                            "more than {MAX_UNTAGGED} untagged responses or {} MiB before the tagged response",
+                            MAX_RESPONSE_BYTES >> 20
+                        );
+                        self.transcript().note(&format!("stopped reading: {reason}"));
+                        return Err(ImapError::Malformed { reason, excerpt: msg.head().chars().take(80).collect() });
                     }
                     untagged.push(msg);
                 }
@@ -395,6 +407,11 @@ async fn upgrade(conn: Conn, tls: &TlsSettings, transcript: &Transcript) -> Resu
 }
 
 /// `UID FETCH` for `UID FETCH 4 (FLAGS)`, for messages about what the harness waits for.
+/// The most untagged responses one command may collect.
+const MAX_UNTAGGED: usize = 100_000;
+/// The most bytes one command's untagged responses may hold (a fetched message included).
+const MAX_RESPONSE_BYTES: usize = 320 << 20;
+
 fn command_name(line: &str) -> String {
     let mut words = line.split_whitespace();
     match (words.next(), words.next()) {

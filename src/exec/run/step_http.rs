@@ -96,7 +96,10 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
     let status = resp.status().as_u16();
     let headers: Vec<(String, String)> =
         resp.headers().iter().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).to_string())).collect();
-    let body = timing::server(resp.text()).await.map_err(|e| ExecError::protocol(format!("{url}: body: {e}")))?;
+    let body = timing::server(crate::exec::env::read_body_bounded(resp, crate::exec::env::MAX_HTTP_BODY))
+        .await
+        .map_err(|e| ExecError::protocol(format!("{url}: body: {e}")))?;
+    let body = String::from_utf8_lossy(&body).into_owned();
     t.received(&format!("HTTP {status}"));
     for (k, v) in &headers {
         if is_credential_header(k) {

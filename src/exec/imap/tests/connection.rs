@@ -429,3 +429,21 @@ async fn a_raw_command_with_a_line_break_is_never_written() {
     assert!(s.command("NOOP").await.unwrap().status.is_ok());
     server.finish().await.unwrap();
 }
+
+/// A server flooding untagged responses before the tagged one is stopped at the bound, with a
+/// clear reason, instead of growing the response without end.
+#[tokio::test]
+async fn an_untagged_flood_is_stopped_at_the_bound() {
+    let flood = "* OK flood\r\n".repeat(100_001);
+    let server = ScriptServer::start(
+        vec![greeting("IMAP4rev1"), expect("a1 NOOP"), send(&format!("{flood}a1 OK done\r\n"))],
+        None,
+        false,
+    )
+    .await;
+    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, transcript()).await.unwrap();
+    let err = s.command("NOOP").await.unwrap_err();
+    assert!(matches!(err, ImapError::Malformed { ref reason, .. } if reason.contains("more than 100000 untagged")), "{err}");
+    drop(s);
+    let _ = server.finish().await;
+}

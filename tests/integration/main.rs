@@ -11,6 +11,7 @@ mod evidence_redaction;
 mod evidence_support;
 mod faults;
 mod fixtures_guard;
+mod front_ends;
 mod fuzz_corpus;
 mod hostile;
 mod interrupt;

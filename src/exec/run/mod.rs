@@ -1,7 +1,7 @@
 //! Running one scenario: steps in order, each bounded by its timeout, the whole bounded by the
 //! scenario timeout. Returns the scenario's record; never panics the run.
 
-mod auth;
+pub mod auth;
 mod compose;
 mod driver;
 mod expect_vars;

@@ -52,6 +52,8 @@ pub struct SmtpSession {
     timeouts: SmtpTimeouts,
     tls_facts: Option<TlsFacts>,
     capabilities: Option<Capabilities>,
+    /// Only the protocol unit tests (scripted plaintext servers) turn this on.
+    plaintext_auth_for_tests: bool,
 }
 
 impl SmtpSession {
@@ -98,7 +100,14 @@ impl SmtpSession {
             timeouts,
             tls_facts: None,
             capabilities: None,
+            plaintext_auth_for_tests: false,
         }
+    }
+
+    /// Lets the unit tests' scripted plaintext servers see AUTH (never compiled outside tests).
+    #[cfg(test)]
+    pub(crate) fn allow_plaintext_auth_for_tests(&mut self) {
+        self.plaintext_auth_for_tests = true;
     }
 
     /// `EHLO name`; the capabilities are empty when the reply is not 250.
@@ -152,6 +161,13 @@ impl SmtpSession {
         credentials: &Credentials,
         initial_response: bool,
     ) -> Result<AuthExchange, SmtpError> {
+        // Checked here, where the session knows whether TLS is up (a STARTTLS answered with a
+        // non-220 leaves the session in clear).
+        match crate::exec::sasl::clear_text_login(self.is_tls() || self.plaintext_auth_for_tests, credentials, "AUTH") {
+            Ok(Some(note)) => self.wire.transcript().note(&note),
+            Ok(None) => {}
+            Err(refusal) => return Err(SmtpError::Misuse(refusal)),
+        }
         let req = AuthRequest { mechanism, credentials, initial_response, host: &self.host, port: self.port };
         auth::authenticate(&mut self.wire, req, self.timeouts.reply, self.timeouts.close_grace).await
     }

@@ -503,17 +503,17 @@ async fn a_raw_command_with_a_line_break_is_never_written() {
 }
 
 /// No real credential over a plaintext connection: before TLS (or after a STARTTLS answered
-/// with a non-220), AUTH with a token, a password or none (certificate form) is refused before
+/// with a non-220 refusal; a 454 is "try later", see busy), AUTH with a token, a password or none (certificate form) is refused before
 /// a byte is sent; the made-up token of a negative test goes, and the transcript says so.
 #[tokio::test]
 async fn no_real_credential_is_sent_without_tls() {
     let t = transcript();
-    let steps = vec![greeting(), expect("STARTTLS"), send("454 4.7.0 TLS not available\r\n"), Step::ExpectAny, send("535 5.7.8 no\r\n")];
+    let steps = vec![greeting(), expect("STARTTLS"), send("554 5.7.0 TLS not available\r\n"), Step::ExpectAny, send("535 5.7.8 no\r\n")];
     let server = ScriptedServer::start(steps, None, false).await;
     let ep = endpoint(server.port, TlsMode::Starttls);
     let (mut s, _) = SmtpSession::connect(&ep, &TestPki::new("x").tls_settings(), timeouts(), t.clone()).await.unwrap();
     let (reply, facts) = s.starttls(&TestPki::new("x").tls_settings()).await.unwrap();
-    assert_eq!((reply.code, facts.is_none()), (454, true));
+    assert_eq!((reply.code, facts.is_none()), (554, true));
     let password = Credentials { user: "app@op.test".into(), secret: Some(Secret::new("real-password")) };
     let certificate_form = Credentials { user: "app@op.test".into(), secret: None };
     for (mech, c) in [(Mechanism::Xoauth2, creds()), (Mechanism::Plain, password), (Mechanism::External, certificate_form)] {

@@ -34,5 +34,6 @@ pub fn context_with(faults: &[Fault], behaviours: &[Behaviour]) -> MockContext {
         whitelist: crate::default_whitelist(DOMAIN),
         log_wire: false,
         flaky_once: Default::default(),
+        connections: Default::default(),
     }
 }

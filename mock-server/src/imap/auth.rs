@@ -110,6 +110,7 @@ mod tests {
             whitelist: vec![],
             log_wire: false,
             flaky_once: Default::default(),
+            connections: Default::default(),
         }
     }
 

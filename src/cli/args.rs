@@ -34,6 +34,9 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Run scenarios step by step in front of an auditor (interactive; see docs/audit.md).
     Audit(AuditArgs),
+    /// Check the solde dossier (guide PDF, documentation link, contacts, numbers, production
+    /// proof) and write its checklist; nothing is sent (docs/dossier.md).
+    Dossier(super::dossier::DossierArgs),
     /// Compare two runs' report.json: new failures, fixes, new flaky scenarios, timing changes.
     Diff(super::diff::DiffArgs),
     /// Measure performance figures, each beside a baseline from the same run (docs/performance.md).

@@ -205,7 +205,7 @@ enum TokenKind {
 
 /// Follows at most 5 redirects, and only to declared hosts: a redirect must not lead the harness
 /// to a host the target profile does not name.
-fn redirects_within(hosts: HostAllowList) -> reqwest::redirect::Policy {
+pub(crate) fn redirects_within(hosts: HostAllowList) -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(move |attempt| {
         let refused = match attempt.url().host_str() {
             Some(h) if hosts.allows(h) => None,

@@ -217,6 +217,15 @@ pub struct BundleArgs {
     /// Folder for the zip (default: the run folder).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// The deposit number (`numéroenvoi` of the ANS naming rule): the zip is
+    /// `<Operator>_<Service>_<Version>_<DDMMYY>_<N>.zip`. Without it, the first number free in
+    /// the folder is used (and said).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub envoi: Option<u32>,
+    /// YAML map `proof id: official REM proof number`: proof files are named by the official
+    /// number (`MSS 5.1.1` → `MSS_5.1.1.png`) without touching scenarios (docs/dossier.md).
+    #[arg(long, value_name = "FILE")]
+    pub proof_numbers: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +261,9 @@ pub struct ProofArgs {
     /// Sign the bundle with this Ed25519 key.
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
+    /// The deposit number of the bundle (see `mssconf bundle --envoi`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub envoi: Option<u32>,
     /// Language of the picture and the HTML report.
     #[arg(long, value_enum, default_value_t = Lang::Fr)]
     pub lang: Lang,

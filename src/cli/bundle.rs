@@ -1,18 +1,19 @@
-//! `mssconf bundle --run DIR [--sign-key FILE] [--out DIR]` and
+//! `mssconf bundle --run DIR [--sign-key FILE] [--out DIR] [--envoi N] [--proof-numbers FILE]` and
 //! `mssconf bundle verify FILE.zip [--pubkey FILE]`.
 
 use std::path::Path;
 
 use super::args::{BundleAction, BundleArgs, VerifyArgs};
 use crate::evidence::bundle::verify::{Signer, Verification, verify_bundle};
-use crate::evidence::bundle::{create_bundle, keys};
+use crate::evidence::bundle::{BundleOptions, create_bundle_with, keys, load_run};
+use crate::evidence::proof_numbers::ProofNumbers;
 use crate::exit_code;
 
 pub fn main(args: BundleArgs) -> i32 {
     match &args.action {
         Some(BundleAction::Verify(v)) => verify(v),
         None => match &args.run {
-            Some(run) => create(run, args.out.as_deref(), args.sign_key.as_deref()),
+            Some(run) => create(run, &args),
             None => {
                 eprintln!("error: `mssconf bundle` needs --run DIR (or `mssconf bundle verify FILE.zip`)");
                 exit_code::CONFIG
@@ -22,15 +23,32 @@ pub fn main(args: BundleArgs) -> i32 {
 }
 
 /// Builds a bundle; prints its path on stdout. Exit 0, or 2 when it cannot be built.
-pub fn create(run: &Path, out: Option<&Path>, sign_key: Option<&Path>) -> i32 {
-    let key = match sign_key.map(keys::read_signing_key).transpose() {
+pub fn create(run: &Path, args: &BundleArgs) -> i32 {
+    let key = match args.sign_key.as_deref().map(keys::read_signing_key).transpose() {
         Ok(k) => k,
         Err(e) => {
             eprintln!("error: {e}");
             return exit_code::CONFIG;
         }
     };
-    match create_bundle(run, out, key.as_ref()) {
+    let numbers = match args.proof_numbers.as_deref().map(ProofNumbers::load).transpose() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    };
+    if let (Some(n), Ok(record)) = (&numbers, load_run(run)) {
+        let ids: Vec<&str> = record.scenarios.iter().flat_map(|s| &s.proofs).map(|p| p.id.as_str()).collect();
+        for id in n.unknown(&ids) {
+            eprintln!("warning: {}: proof `{id}` is not in this run; its number is not used", n.file().display());
+        }
+    }
+    if args.envoi.is_none() {
+        eprintln!("note: no --envoi N: the deposit number is the first one free in the output folder");
+    }
+    let options = BundleOptions { out_dir: args.out.as_deref(), key: key.as_ref(), envoi: args.envoi, proof_numbers: numbers.as_ref() };
+    match create_bundle_with(run, &options) {
         Ok(path) => {
             match &key {
                 Some(k) => eprintln!("bundle signed with key {}", keys::fingerprint(&k.verifying_key())),

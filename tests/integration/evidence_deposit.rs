@@ -1,0 +1,90 @@
+//! The deposit: zip named by the ANS rule with the deposit number given (`--envoi`), accents
+//! transliterated, proofs renamed to official numbers by a mapping file.
+
+use std::path::{Path, PathBuf};
+
+use crate::evidence_bundle::{entries, fixture, mssconf};
+use mssconf::evidence::bundle::verify::verify_bundle;
+use mssconf::evidence::bundle::{BundleOptions, create_bundle_with, load_run};
+use mssconf::evidence::proof_numbers::ProofNumbers;
+
+/// A copy of the fixture's run folder whose operator is `operator`.
+fn run_as(operator: &str, name: &str) -> PathBuf {
+    let f = fixture();
+    let dir = f.scratch.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&f.run_dir, &dir);
+    let path = dir.join("report.json");
+    let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    record["target"]["operator"] = operator.into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&record).unwrap()).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else if !e.file_name().to_string_lossy().ends_with(".zip") {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn date_of(run_dir: &Path) -> String {
+    mssconf::report::paris::to_paris(load_run(run_dir).unwrap().started).format("%d%m%y").to_string()
+}
+
+#[test]
+fn an_accented_operator_and_an_explicit_deposit_number() {
+    let run = run_as("Opérateur Santé", "accented");
+    let out = run.join("out");
+    let path = create_bundle_with(&run, &BundleOptions { out_dir: Some(&out), envoi: Some(7), ..Default::default() }).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    assert_eq!(name, format!("Operateur-Sante_MSSanteMock_0.1.0_{}_7.zip", date_of(&run)));
+    // The number is the operator's: an existing deposit is never overwritten, nor renumbered.
+    let err = create_bundle_with(&run, &BundleOptions { out_dir: Some(&out), envoi: Some(7), ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("deposit number is taken"), "{err}");
+    assert!(verify_bundle(&path, None).unwrap().passed());
+}
+
+#[test]
+fn a_mapping_file_renames_proofs_to_official_numbers() {
+    let f = fixture();
+    let map = f.scratch.join("numbers.yaml");
+    std::fs::write(&map, "OPE/PROD.01.90.03: \"MSS 5.1.1\"\nOPE/NOT.IN.RUN: \"MSS 9.9.9\"\n").unwrap();
+    let numbers = ProofNumbers::load(&map).unwrap();
+    let out = f.scratch.join("mapped");
+    let path = create_bundle_with(&f.run_dir, &BundleOptions { out_dir: Some(&out), proof_numbers: Some(&numbers), envoi: Some(1), ..Default::default() })
+        .unwrap();
+    let files = entries(&path);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"MSS_5.1.1.png") && !names.contains(&"OPE_PROD.01.90.03.png"), "{names:?}");
+    assert!(names.contains(&"OPE_PROD.01.90.01.log"), "unmapped proofs keep their id: {names:?}");
+    let csv = String::from_utf8(files.iter().find(|(n, _)| n == "index.csv").unwrap().1.clone()).unwrap();
+    assert!(csv.lines().any(|l| l.starts_with("OPE/PROD.01.90.03,") && l.ends_with(",MSS_5.1.1.png")), "{csv}");
+    let manifest: serde_json::Value = serde_json::from_slice(&files[0].1).unwrap();
+    assert_eq!(manifest["proof_numbers"]["OPE/PROD.01.90.03"], "MSS 5.1.1");
+    assert!(manifest["proof_numbers"].get("OPE/NOT.IN.RUN").is_none());
+    assert!(verify_bundle(&path, None).unwrap().passed());
+}
+
+#[test]
+fn bundle_command_takes_envoi_and_proof_numbers() {
+    let f = fixture();
+    let map = f.scratch.join("cli-numbers.yaml");
+    std::fs::write(&map, "OPE/PROD.01.90.03: \"MSS 5.1.1\"\nOPE/TYPO: \"MSS 1.1\"\n").unwrap();
+    let out = f.scratch.join("cli-deposit");
+    let (run, out_arg) = (f.run_dir.to_str().unwrap(), out.to_str().unwrap());
+    let (code, text) = mssconf(&["bundle", "--run", run, "--out", out_arg, "--envoi", "12", "--proof-numbers", map.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("proof `OPE/TYPO` is not in this run"), "{text}");
+    let zip = text.lines().find(|l| l.ends_with(".zip")).unwrap();
+    assert!(zip.ends_with(&format!("MockOperateur_MSSanteMock_0.1.0_{}_12.zip", date_of(&f.run_dir))), "{zip}");
+    let (code, text) = mssconf(&["bundle", "--run", run, "--out", out_arg, "--envoi", "12"]);
+    assert_eq!(code, 2, "{text}");
+    assert_eq!(mssconf(&["bundle", "--run", run, "--out", out_arg, "--envoi", "0"]).0, 2);
+}

@@ -233,6 +233,24 @@ pub enum BundleAction {
     /// Check every hash, that no file is missing or added, and the signature. Exit 0 when all
     /// hold, 1 otherwise, 2 on usage errors.
     Verify(VerifyArgs),
+    /// Add your own signature (an auditor's, `mssconf keygen`) to a bundle that verifies; it
+    /// covers manifest.json (every file's hash) and the operator's manifest.sig.
+    Cosign(CosignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CosignArgs {
+    /// The bundle zip (rewritten in place unless --out is given).
+    pub file: PathBuf,
+    /// The co-signer's own Ed25519 key (mode 0600); it never leaves the co-signer's machine.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The co-signer's name as recorded in the co-signature (« Jeanne Martin, auditrice »).
+    #[arg(long, value_name = "TEXT")]
+    pub signer: Option<String>,
+    /// Write the co-signed bundle here instead of replacing FILE.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +261,9 @@ pub struct VerifyArgs {
     /// and the signer is not authenticated.
     #[arg(long, value_name = "FILE")]
     pub pubkey: Option<PathBuf>,
+    /// A co-signer's public key (an auditor's); repeatable. Each must have co-signed the bundle.
+    #[arg(long = "cosigner-pubkey", value_name = "FILE")]
+    pub cosigner_pubkey: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,17 +1,19 @@
 //! `mssconf bundle --run DIR [--sign-key FILE] [--out DIR] [--envoi N] [--proof-numbers FILE]` and
-//! `mssconf bundle verify FILE.zip [--pubkey FILE]`.
+//! `mssconf bundle verify FILE.zip [--pubkey FILE] [--cosigner-pubkey FILE]…` and
+//! `mssconf bundle cosign FILE.zip --key FILE [--signer NAME] [--out FILE]`.
 
 use std::path::Path;
 
-use super::args::{BundleAction, BundleArgs, VerifyArgs};
-use crate::evidence::bundle::verify::{Signer, Verification, verify_bundle};
-use crate::evidence::bundle::{BundleOptions, create_bundle_with, keys, load_run};
+use super::args::{BundleAction, BundleArgs, CosignArgs, VerifyArgs};
+use crate::evidence::bundle::verify::{Signer, Verification, verify_bundle_with};
+use crate::evidence::bundle::{BundleOptions, cosign_bundle, create_bundle_with, keys, load_run};
 use crate::evidence::proof_numbers::ProofNumbers;
 use crate::exit_code;
 
 pub fn main(args: BundleArgs) -> i32 {
     match &args.action {
         Some(BundleAction::Verify(v)) => verify(v),
+        Some(BundleAction::Cosign(c)) => cosign(c),
         None => match &args.run {
             Some(run) => create(run, &args),
             None => {
@@ -72,7 +74,14 @@ fn verify(args: &VerifyArgs) -> i32 {
             return exit_code::CONFIG;
         }
     };
-    match verify_bundle(&args.file, pubkey.as_ref()) {
+    let cosigners = match args.cosigner_pubkey.iter().map(|p| keys::read_public_key(p)).collect::<Result<Vec<_>, _>>() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    };
+    match verify_bundle_with(&args.file, pubkey.as_ref(), &cosigners) {
         Ok(v) => {
             print_verification(&args.file, &v);
             if v.passed() { exit_code::OK } else { exit_code::FAILED }
@@ -100,10 +109,53 @@ fn print_verification(file: &Path, v: &Verification) {
         Signer::None if v.passed() => println!("warn not signed: the hashes protect against damage, not against tampering"),
         Signer::None => {}
     }
+    print_signatures(v);
     println!("{} {} file(s) match the manifest", if v.discrepancies.is_empty() { "ok  " } else { "    " }, v.files_ok);
     if v.passed() {
         println!("verification passed");
     } else {
         println!("verification FAILED: {} discrepancy(ies)", v.discrepancies.len());
+    }
+}
+
+/// What each signature covers and whose key made it: the operator's, then every co-signature.
+fn print_signatures(v: &Verification) {
+    if !matches!(v.signer, Signer::None) {
+        println!("     the operator's signature covers manifest.json, which lists the SHA-256 of {} file(s)", v.files_listed);
+    }
+    for (i, c) in v.cosignatures.iter().enumerate() {
+        let who = c.signer.as_deref().map(|s| format!(" « {s} »")).unwrap_or_default();
+        let trust = if c.authenticated { "key given by --cosigner-pubkey" } else { "key inside the co-signature, NOT authenticated (pass --cosigner-pubkey)" };
+        let state = if c.problem.is_none() { "ok  " } else { "FAIL" };
+        println!(
+            "{state} co-signature {} ({}){who}: key {} ({trust}), signed {}, covers {}",
+            i + 1,
+            c.role,
+            c.fingerprint,
+            c.signed_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            c.covers.join(" + ")
+        );
+    }
+}
+
+/// Co-signs a bundle; prints its path. Exit 0, or 2 when the key or the bundle is refused.
+fn cosign(args: &CosignArgs) -> i32 {
+    let key = match keys::read_signing_key(&args.key) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    };
+    match cosign_bundle(&args.file, &key, args.signer.as_deref(), args.out.as_deref()) {
+        Ok(path) => {
+            eprintln!("bundle co-signed with key {}", keys::fingerprint(&key.verifying_key()));
+            println!("{}", path.display());
+            exit_code::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code::CONFIG
+        }
     }
 }

@@ -6,6 +6,7 @@ mod ci;
 mod cli;
 mod evidence_bundle;
 mod evidence_canary;
+mod evidence_cosign;
 mod evidence_deposit;
 mod evidence_cli;
 mod evidence_redaction;

@@ -12,6 +12,7 @@
 //! messages/<scenario id>/<name>.eml
 //! ```
 
+pub mod cosign;
 pub mod index;
 pub mod keys;
 pub mod manifest;
@@ -194,6 +195,43 @@ pub fn create_bundle_with(run_dir: &Path, options: &BundleOptions) -> Result<Pat
     let bytes = zip_bytes(&files, run.started, &path)?;
     write_atomic(&path, &bytes).map_err(|e| EvidenceError::write(&path, e))?;
     Ok(path)
+}
+
+/// Adds `key`'s co-signature to the bundle at `bundle`, written to `out` (default: in place).
+/// The bundle must verify first: nobody co-signs a damaged or tampered bundle.
+pub fn cosign_bundle(bundle: &Path, key: &SigningKey, signer: Option<&str>, out: Option<&Path>) -> Result<PathBuf, EvidenceError> {
+    let refuse = |reason: String| EvidenceError::Input { path: bundle.to_path_buf(), reason };
+    let check = verify::verify_bundle(bundle, None)?;
+    if let Some(d) = check.discrepancies.first() {
+        return Err(refuse(format!("does not verify ({}: {}); not co-signed", d.file, d.problem)));
+    }
+    let ordered = read_in_order(bundle).map_err(refuse)?;
+    let entries: std::collections::BTreeMap<String, Vec<u8>> = ordered.iter().cloned().collect();
+    let manifest: Manifest = serde_json::from_slice(&entries[MANIFEST_FILE]).map_err(|e| refuse(e.to_string()))?;
+    let added = cosign::cosign_entries(&entries, key, signer, "auditor", Utc::now()).map_err(refuse)?;
+    let files: Vec<(String, Vec<u8>)> = ordered.into_iter().chain(added).collect();
+    let out = out.unwrap_or(bundle);
+    let bytes = zip_bytes(&files, manifest.run.started, out)?;
+    write_atomic(out, &bytes).map_err(|e| EvidenceError::write(out, e))?;
+    Ok(out.to_path_buf())
+}
+
+/// Every entry of a zip in archive order (the bundle was verified just before).
+fn read_in_order(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| e.to_string())?;
+        if entry.is_dir() {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        out.push((entry.name().map_err(|e| e.to_string())?.to_string(), bytes));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

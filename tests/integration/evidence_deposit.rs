@@ -88,3 +88,60 @@ fn bundle_command_takes_envoi_and_proof_numbers() {
     assert_eq!(code, 2, "{text}");
     assert_eq!(mssconf(&["bundle", "--run", run, "--out", out_arg, "--envoi", "0"]).0, 2);
 }
+
+fn checklist(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("dossier-checklist.json")).unwrap()).unwrap()
+}
+
+fn status_of<'a>(list: &'a serde_json::Value, id: &str) -> &'a str {
+    list["items"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap()["status"].as_str().unwrap()
+}
+
+#[test]
+fn dossier_command_checks_the_production_bundle_and_lists_what_is_missing() {
+    let f = fixture();
+    let dir = f.scratch.join("dossier");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("guide.pdf"), b"%PDF-1.7\n").unwrap();
+    std::fs::write(dir.join("operator.pub"), keys_pem()).unwrap();
+    let yaml = format!(
+        "connection_guide: guide.pdf\ndocumentation_url: https://docs.operateur.example/mss\n\
+         support_contacts:\n  - {{ name: Support, email: support@operateur.example, phone: \"+33 1 23 45 67 89\" }}\n\
+         referencing_number: REF-2026-042\ndossier_number: D-1234\nproduction_bundle: {}\nproduction_pubkey: operator.pub\n",
+        f.signed.display()
+    );
+    std::fs::write(dir.join("dossier.yaml"), &yaml).unwrap();
+    let file = dir.join("dossier.yaml");
+    let (code, text) = mssconf(&["dossier", "--dossier", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    let list = checklist(&dir);
+    assert_eq!(status_of(&list, "production_proof"), "checked", "{list:#}");
+    assert!(list["items"][5]["note"].as_str().unwrap().contains("signée par la clé publiée"), "{list:#}");
+    assert_eq!(status_of(&list, "connection_guide"), "checked");
+    assert_eq!(status_of(&list, "documentation_url"), "present", "no --target: the link is not contacted");
+    let html = std::fs::read_to_string(dir.join("dossier-checklist.html")).unwrap();
+    assert!(html.contains("Dossier complet") && html.contains("Preuve du test technique en production"), "{html}");
+
+    // The guide removed and the production bundle tampered with: both named, exit 1, in English.
+    std::fs::remove_file(dir.join("guide.pdf")).unwrap();
+    let bad = crate::evidence_bundle::tampered(&f.signed, "dossier-bad", |n, b| Some(if n == "report.json" { crate::evidence_bundle::flip_middle_byte(b) } else { b }), vec![]);
+    std::fs::write(&file, yaml.replace(&f.signed.display().to_string(), &bad.display().to_string())).unwrap();
+    let (code, text) = mssconf(&["dossier", "--dossier", file.to_str().unwrap(), "--lang", "en"]);
+    assert_eq!(code, 1, "{text}");
+    let list = checklist(&dir);
+    assert_eq!(list["lang"], "en");
+    assert_eq!(status_of(&list, "connection_guide"), "missing");
+    assert_eq!(status_of(&list, "production_proof"), "invalid");
+    assert!(list["items"][5]["note"].as_str().unwrap().contains("report.json"), "{list:#}");
+
+    // A dossier file with a typo is a usage error naming the line.
+    std::fs::write(&file, "dossier_numbr: D-1\n").unwrap();
+    let (code, text) = mssconf(&["dossier", "--dossier", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("dossier.yaml:1"), "{text}");
+}
+
+fn keys_pem() -> String {
+    mssconf::evidence::bundle::keys::public_key_pem(&crate::evidence_bundle::public())
+}

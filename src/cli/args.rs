@@ -226,6 +226,10 @@ pub struct BundleArgs {
     /// number (`MSS 5.1.1` → `MSS_5.1.1.png`) without touching scenarios (docs/dossier.md).
     #[arg(long, value_name = "FILE")]
     pub proof_numbers: Option<PathBuf>,
+    /// Attach a real screen capture to a proof number (`2.1.1=capture.png`; repeatable): it goes
+    /// into the zip named by the number, hashed in the manifest, listed in index.csv as `capture`.
+    #[arg(long = "attach", value_name = "PROOF=FILE")]
+    pub attach: Vec<crate::evidence::bundle::attach::Attachment>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,7 +49,7 @@ pub fn create(run: &Path, args: &BundleArgs) -> i32 {
     if args.envoi.is_none() {
         eprintln!("note: no --envoi N: the deposit number is the first one free in the output folder");
     }
-    let options = BundleOptions { out_dir: args.out.as_deref(), key: key.as_ref(), envoi: args.envoi, proof_numbers: numbers.as_ref() };
+    let options = BundleOptions { out_dir: args.out.as_deref(), key: key.as_ref(), envoi: args.envoi, proof_numbers: numbers.as_ref(), attachments: &args.attach };
     match create_bundle_with(run, &options) {
         Ok(path) => {
             match &key {

@@ -145,3 +145,30 @@ fn dossier_command_checks_the_production_bundle_and_lists_what_is_missing() {
 fn keys_pem() -> String {
     mssconf::evidence::bundle::keys::public_key_pem(&crate::evidence_bundle::public())
 }
+
+#[test]
+fn an_attached_screen_capture_is_hashed_and_listed() {
+    let f = fixture();
+    let shot = f.scratch.join("ecran.png");
+    std::fs::write(&shot, b"\x89PNG\r\n\x1a\nreal screen capture").unwrap();
+    let out = f.scratch.join("attached");
+    let (run, out_arg) = (f.run_dir.to_str().unwrap(), out.to_str().unwrap());
+    let attach = format!("2.1.1={}", shot.display());
+    let clash = format!("OPE/PROD.01.90.03={}", shot.display());
+    let (code, text) = mssconf(&["bundle", "--run", run, "--out", out_arg, "--envoi", "1", "--attach", &attach, "--attach", &clash]);
+    assert_eq!(code, 0, "{text}");
+    let zip = PathBuf::from(text.lines().find(|l| l.ends_with(".zip")).unwrap());
+    let files = entries(&zip);
+    let manifest: serde_json::Value = serde_json::from_slice(&files[0].1).unwrap();
+    let listed = |name: &str| manifest["files"].as_array().unwrap().iter().any(|e| e["name"] == name);
+    assert!(listed("2.1.1.png"), "{manifest:#}");
+    assert!(listed("OPE_PROD.01.90.03-capture.png") && listed("OPE_PROD.01.90.03.png"), "the rendering is kept beside the capture");
+    let csv = String::from_utf8(files.iter().find(|(n, _)| n == "index.csv").unwrap().1.clone()).unwrap();
+    assert!(csv.lines().any(|l| l.starts_with("2.1.1,,,capture,") && l.ends_with(",2.1.1.png")), "{csv}");
+    // Hashed like any proof: a changed capture is named.
+    let bad = crate::evidence_bundle::tampered(&zip, "capture-flip", |n, b| Some(if n == "2.1.1.png" { crate::evidence_bundle::flip_middle_byte(b) } else { b }), vec![]);
+    assert!(crate::evidence_bundle::named(&verify_bundle(&bad, None).unwrap(), "2.1.1.png"));
+    let (code, text) = mssconf(&["bundle", "--run", run, "--out", out_arg, "--envoi", "2", "--attach", "2.1.1=/nonexistent.png"]);
+    assert_eq!(code, 2, "{text}");
+    assert_eq!(mssconf(&["bundle", "--run", run, "--attach", "capture.png"]).0, 2);
+}

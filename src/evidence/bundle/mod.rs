@@ -12,6 +12,7 @@
 //! messages/<scenario id>/<name>.eml
 //! ```
 
+pub mod attach;
 pub mod cosign;
 pub mod index;
 pub mod keys;
@@ -88,9 +89,11 @@ pub struct BundleOptions<'a> {
     pub envoi: Option<u32>,
     /// Official proof numbers to name proof files after.
     pub proof_numbers: Option<&'a ProofNumbers>,
+    /// Screen captures the operator attaches to proof numbers.
+    pub attachments: &'a [attach::Attachment],
 }
 
-fn collect(run_dir: &Path, run: &RunRecord, numbers: &ProofNumbers) -> Result<Contents, EvidenceError> {
+fn collect(run_dir: &Path, run: &RunRecord, numbers: &ProofNumbers, attachments: &[attach::Attachment]) -> Result<Contents, EvidenceError> {
     let mut c = Contents { files: Vec::new() };
     let mut proof_names = std::collections::HashMap::new();
     for s in &run.scenarios {
@@ -111,7 +114,12 @@ fn collect(run_dir: &Path, run: &RunRecord, numbers: &ProofNumbers) -> Result<Co
             c.add(name, read_run_file(run_dir, rel)?);
         }
     }
-    let rows = index::rows(run, |id| proof_names.get(id).cloned());
+    let mut rows = index::rows(run, |id| proof_names.get(id).cloned());
+    for a in attachments {
+        let name = c.free(a.name_in_bundle(|n| c.has(n)));
+        c.add(name.clone(), a.read()?);
+        rows.push(a.index_row(&name));
+    }
     c.add(index::INDEX_FILE.into(), index::render_index(&rows).into_bytes());
     for report in [JUNIT_FILE, HTML_FILE, JSON_FILE] {
         c.add(report.into(), read_run_file(run_dir, report)?);
@@ -160,7 +168,7 @@ pub fn create_bundle_with(run_dir: &Path, options: &BundleOptions) -> Result<Pat
     let run = load_run(run_dir)?;
     let no_numbers = ProofNumbers::default();
     let numbers = options.proof_numbers.unwrap_or(&no_numbers);
-    let mut contents = collect(run_dir, &run, numbers)?;
+    let mut contents = collect(run_dir, &run, numbers, options.attachments)?;
     let signature_info = key.map(|k| {
         let public = k.verifying_key();
         contents.add(keys::PUB_FILE.into(), keys::public_key_pem(&public).into_bytes());

@@ -4,6 +4,7 @@ mod audit;
 mod big_message;
 mod ci;
 mod cli;
+mod dossier_cli;
 mod evidence_bundle;
 mod evidence_canary;
 mod evidence_cosign;

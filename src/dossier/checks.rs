@@ -8,7 +8,9 @@ use ed25519_dalek::VerifyingKey;
 
 use super::checklist::{Item, ItemId, Note, Status};
 use super::model::Contact;
+use crate::evidence::bundle::manifest::{MANIFEST_FILE, Manifest};
 use crate::evidence::bundle::verify::{Signer, verify_bundle};
+use crate::evidence::names::bundle_stem;
 use crate::evidence::card::production::PRODUCTION_PROOF_FILE;
 
 fn shown(p: &Path) -> Option<String> {
@@ -155,7 +157,34 @@ pub fn production_proof(bundle: Option<&Path>, pubkey: Option<&VerifyingKey>) ->
         ),
         Signer::None => ("archive intègre, non signée".into(), "bundle verifies, not signed".into()),
     };
-    Item::new(id, Status::Checked, shown(path), Note::new(fr, en))
+    let (name_fr, name_en) = naming_note(path);
+    Item::new(id, Status::Checked, shown(path), Note::new(format!("{fr} ; {name_fr}"), format!("{en}; {name_en}")))
+}
+
+/// Whether the zip is named by the deposit rule (`<Operator>_<Service>_<Version>_<DDMMYY>_<n>.zip`,
+/// ANS document 004 §6.3) for the run its manifest describes. Said, never failed: a file is
+/// renamed in a second.
+fn naming_note(zip_path: &Path) -> (String, String) {
+    let manifest = std::fs::File::open(zip_path).ok().and_then(|f| zip::ZipArchive::new(f).ok()).and_then(|mut z| {
+        let mut text = Vec::new();
+        z.by_name(MANIFEST_FILE).ok()?.read_to_end(&mut text).ok()?;
+        serde_json::from_slice::<Manifest>(&text).ok()
+    });
+    let Some(m) = manifest else { return ("nom non contrôlé".into(), "name not checked".into()) };
+    let stem = bundle_stem(&m.run.target, m.run.started);
+    let name = zip_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let numbered = name
+        .strip_prefix(&format!("{stem}_"))
+        .and_then(|rest| rest.strip_suffix(".zip"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if numbered {
+        ("nommée selon la règle de dépôt".into(), "named by the deposit rule".into())
+    } else {
+        (
+            format!("nom différent de la règle de dépôt (attendu {stem}_<numéro d'envoi>.zip)"),
+            format!("name differs from the deposit rule (expected {stem}_<deposit number>.zip)"),
+        )
+    }
 }
 
 fn holds(zip_path: &Path, name: &str) -> bool {

@@ -117,11 +117,21 @@ fn dossier_command_checks_the_production_bundle_and_lists_what_is_missing() {
     assert_eq!(code, 0, "{text}");
     let list = checklist(&dir);
     assert_eq!(status_of(&list, "production_proof"), "checked", "{list:#}");
-    assert!(list["items"][5]["note"].as_str().unwrap().contains("signée par la clé publiée"), "{list:#}");
+    let note = list["items"][5]["note"].as_str().unwrap();
+    assert!(note.contains("signée par la clé publiée") && note.contains("nommée selon la règle de dépôt"), "{list:#}");
     assert_eq!(status_of(&list, "connection_guide"), "checked");
     assert_eq!(status_of(&list, "documentation_url"), "present", "no --target: the link is not contacted");
     let html = std::fs::read_to_string(dir.join("dossier-checklist.html")).unwrap();
     assert!(html.contains("Dossier complet") && html.contains("Preuve du test technique en production"), "{html}");
+
+    // The same bundle under another name: said, not failed.
+    let renamed = dir.join("preuve.zip");
+    std::fs::copy(&f.signed, &renamed).unwrap();
+    std::fs::write(&file, yaml.replace(&f.signed.display().to_string(), &renamed.display().to_string())).unwrap();
+    assert_eq!(mssconf(&["dossier", "--dossier", file.to_str().unwrap()]).0, 0);
+    let list = checklist(&dir);
+    assert_eq!(status_of(&list, "production_proof"), "checked");
+    assert!(list["items"][5]["note"].as_str().unwrap().contains("nom différent de la règle de dépôt (attendu MockOperateur_MSSanteMock_0.1.0_"), "{list:#}");
 
     // The guide removed and the production bundle tampered with: both named, exit 1, in English.
     std::fs::remove_file(dir.join("guide.pdf")).unwrap();

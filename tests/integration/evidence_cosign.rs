@@ -61,7 +61,7 @@ fn verify_shows_both_signatures_whose_keys_and_what_they_cover() {
     assert!(line.starts_with("ok   co-signature 1 (auditor) « Jeanne Martin, auditrice »"), "{line}");
     assert!(line.contains(&keys::fingerprint(&a.key.verifying_key())) && line.contains("covers manifest.json + manifest.sig"), "{line}");
     // Without the auditor's published key the co-signer is not authenticated, and says so.
-    let (code, text) = mssconf(&["bundle", "verify", a.cosigned.to_str().unwrap()]);
+    let (code, text) = mssconf(&["bundle", "verify", a.cosigned.to_str().unwrap(), "--pubkey", a.operator_pub.to_str().unwrap()]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("NOT authenticated (pass --cosigner-pubkey)"), "{text}");
 }

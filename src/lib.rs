@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod bench;
 pub mod cli;
+pub mod dossier;
 pub mod evidence;
 pub mod exit_code;
 pub mod exec;

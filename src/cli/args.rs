@@ -34,6 +34,9 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Run scenarios step by step in front of an auditor (interactive; see docs/audit.md).
     Audit(AuditArgs),
+    /// Check the solde dossier (guide PDF, documentation link, contacts, numbers, production
+    /// proof) and write its checklist; nothing is sent (docs/dossier.md).
+    Dossier(super::dossier::DossierArgs),
     /// Compare two runs' report.json: new failures, fixes, new flaky scenarios, timing changes.
     Diff(super::diff::DiffArgs),
     /// Measure performance figures, each beside a baseline from the same run (docs/performance.md).
@@ -228,6 +231,19 @@ pub struct BundleArgs {
     /// Folder for the zip (default: the run folder).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// The deposit number (`numéroenvoi` of the ANS naming rule): the zip is
+    /// `<Operator>_<Service>_<Version>_<DDMMYY>_<N>.zip`. Without it, the first number free in
+    /// the folder is used (and said).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub envoi: Option<u32>,
+    /// YAML map `proof id: official REM proof number`: proof files are named by the official
+    /// number (`MSS 5.1.1` → `MSS_5.1.1.png`) without touching scenarios (docs/dossier.md).
+    #[arg(long, value_name = "FILE")]
+    pub proof_numbers: Option<PathBuf>,
+    /// Attach a real screen capture to a proof number (`2.1.1=capture.png`; repeatable): it goes
+    /// into the zip named by the number, hashed in the manifest, listed in index.csv as `capture`.
+    #[arg(long = "attach", value_name = "PROOF=FILE")]
+    pub attach: Vec<crate::evidence::bundle::attach::Attachment>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +251,24 @@ pub enum BundleAction {
     /// Check every hash, that no file is missing or added, and the signature. Exit 0 when all
     /// hold, 1 otherwise, 2 on usage errors.
     Verify(VerifyArgs),
+    /// Add your own signature (an auditor's, `mssconf keygen`) to a bundle that verifies; it
+    /// covers manifest.json (every file's hash) and the operator's manifest.sig.
+    Cosign(CosignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CosignArgs {
+    /// The bundle zip (rewritten in place unless --out is given).
+    pub file: PathBuf,
+    /// The co-signer's own Ed25519 key (mode 0600); it never leaves the co-signer's machine.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The co-signer's name as recorded in the co-signature (« Jeanne Martin, auditrice »).
+    #[arg(long, value_name = "TEXT")]
+    pub signer: Option<String>,
+    /// Write the co-signed bundle here instead of replacing FILE.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +285,9 @@ pub struct VerifyArgs {
     /// Accept an unsigned bundle (hashes protect against damage only); said in the verdict.
     #[arg(long)]
     pub allow_unsigned: bool,
+    /// A co-signer's public key (an auditor's); repeatable. Each must have co-signed the bundle.
+    #[arg(long = "cosigner-pubkey", value_name = "FILE")]
+    pub cosigner_pubkey: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +309,9 @@ pub struct ProofArgs {
     /// Sign the bundle with this Ed25519 key.
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
+    /// The deposit number of the bundle (see `mssconf bundle --envoi`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub envoi: Option<u32>,
     /// Language of the picture and the HTML report.
     #[arg(long, value_enum, default_value_t = Lang::Fr)]
     pub lang: Lang,

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bundle;
 pub mod catalogue_cmds;
 pub mod diff;
+pub mod dossier;
 pub mod dry_run;
 pub mod keygen;
 pub mod load;
@@ -35,6 +36,7 @@ pub fn main() -> i32 {
         Command::Keygen(a) => keygen::main(a),
         Command::Audit(a) => audit::main(a),
         Command::Diff(a) => diff::main(&a),
+        Command::Dossier(a) => dossier::main(a),
         Command::Bench(a) => bench::main(a),
         Command::Load(a) => load::main(a),
     }

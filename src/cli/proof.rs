@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::args::{FilterArgs, ProofArgs, RunArgs};
 use super::catalogue_cmds::load_or_report;
 use super::run::run_and_report;
-use crate::evidence::bundle::{create_bundle, keys};
+use crate::evidence::bundle::{BundleOptions, create_bundle_with, keys};
 use crate::evidence::card::production::PRODUCTION_PROOF_FILE;
 use crate::evidence::proofs::is_production;
 use crate::exit_code;
@@ -88,7 +88,7 @@ async fn proof(args: ProofArgs) -> i32 {
     }
     let picture = done.report_dir.join(PRODUCTION_PROOF_FILE);
     let not_run = production.iter().find(|s| s.outcome == Outcome::Skip || s.outcome == Outcome::Interrupted);
-    match create_bundle(&done.report_dir, None, key.as_ref()) {
+    match create_bundle_with(&done.report_dir, &BundleOptions { key: key.as_ref(), envoi: args.envoi, ..Default::default() }) {
         Ok(path) => eprintln!("wrote {}", path.display()),
         Err(e) => {
             eprintln!("error: bundle: {e}");

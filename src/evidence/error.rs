@@ -25,6 +25,10 @@ pub enum EvidenceError {
     /// A file about to be written holds a secret of the run: it is not written.
     #[error("{} would hold a secret of the run in clear; it was not written", path.display())]
     Leak { path: PathBuf },
+    /// A file or value the user gave cannot be used (a proof-number mapping, a deposit number
+    /// already taken).
+    #[error("{}: {reason}", path.display())]
+    Input { path: PathBuf, reason: String },
     /// The zip library refused to write the bundle.
     #[error("cannot build bundle {}: {reason}", path.display())]
     Zip { path: PathBuf, reason: String },

@@ -5,6 +5,8 @@ use crate::record::Outcome;
 
 pub struct Labels {
     pub proof: &'static str,
+    /// A card's heading: it is a rendering of the proof drawn by mssconf, not a screen capture.
+    pub rendering: &'static str,
     pub scenario: &'static str,
     pub requirements: &'static str,
     pub step: &'static str,
@@ -47,6 +49,7 @@ pub struct Labels {
 
 const FR: Labels = Labels {
     proof: "Preuve",
+    rendering: "Rendu de la preuve",
     scenario: "Scénario",
     requirements: "Exigences",
     step: "Étape",
@@ -88,6 +91,7 @@ const FR: Labels = Labels {
 
 const EN: Labels = Labels {
     proof: "Proof",
+    rendering: "Rendering of proof",
     scenario: "Scenario",
     requirements: "Requirements",
     step: "Step",
@@ -152,10 +156,10 @@ pub fn verdict_word(outcome: Outcome, lang: Lang) -> &'static str {
     }
 }
 
-/// The verdict for a text header: `pass (conforme)`.
+/// The verdict for a text header: `conforme` (French outputs carry no English word), `pass`.
 pub fn verdict_text(outcome: Outcome, lang: Lang) -> String {
     match lang {
-        Lang::Fr => format!("{} ({})", outcome.name(), outcome.label_fr()),
+        Lang::Fr => outcome.label_fr().to_string(),
         Lang::En => outcome.name().to_string(),
     }
 }

@@ -158,7 +158,8 @@ mod tests {
         let proof = &s.proofs[0];
         let text = render_log(&run, &s, proof, Lang::Fr);
         assert!(text.starts_with("# mssconf — Preuve OPE/PROD.01.01.01 — Preuve log\n"), "{text}");
-        for must in ["OPE/PROD.01", "pass (conforme)", "MockOperateur", "mock.mssante.test", "[ok]", "UTC", "Paris"] {
+        assert!(!text.contains("pass (conforme)"), "no English outcome word in French: {text}");
+        for must in ["OPE/PROD.01", "Verdict         conforme", "MockOperateur", "mock.mssante.test", "[ok]", "UTC", "Paris"] {
             assert!(text.contains(must), "{must} missing:\n{text}");
         }
         assert!(text.contains("2026-11-25T17:00:00.000Z smtp#1 S: 220 ready"));

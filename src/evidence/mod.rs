@@ -19,6 +19,7 @@ pub mod labels;
 pub mod logfile;
 pub mod messages;
 pub mod names;
+pub mod proof_numbers;
 pub mod proofs;
 pub mod redact;
 pub mod secret;

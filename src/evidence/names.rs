@@ -1,5 +1,8 @@
 //! File names of evidence: proof ids and scenario ids become portable file names, and bundles get
-//! the `<Operator>_<Service>_<Version>_<DDMMYY>_<n>.zip` name the ANS deposit convention uses.
+//! the `<Operator>_<Service>_<Version>_<DDMMYY>_<n>.zip` name of the ANS deposit rule
+//! (« Nom de l'exploitant_Nom du produit_Version_JJMMAA_numéroenvoi », proofs named by their
+//! proof number, « INS_2.1.1.jpeg »: ANS document 004, §6.3 « Dépôt des preuves de conformité »).
+//! Accented letters are transliterated (« Opérateur » → `Operateur`), not replaced.
 
 use std::path::Path;
 
@@ -39,12 +42,84 @@ pub fn proof_file_name(proof_id: &str, extension: &str) -> String {
     format!("{}.{extension}", safe_file_name(proof_id))
 }
 
+/// The ASCII spelling of a Latin letter with diacritics (French and its neighbours); `None` for
+/// any other character. A small table on purpose: names on a deposit are Latin script.
+fn ascii_of(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ā' | 'Ă' | 'Ą' => "A",
+        'æ' => "ae",
+        'Æ' => "AE",
+        'ç' | 'ć' | 'č' => "c",
+        'Ç' | 'Ć' | 'Č' => "C",
+        'ď' | 'đ' => "d",
+        'Ď' | 'Đ' => "D",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ė' | 'Ę' | 'Ě' => "E",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' => "i",
+        'Ì' | 'Í' | 'Î' | 'Ï' | 'Ī' | 'Į' => "I",
+        'ł' | 'ľ' => "l",
+        'Ł' | 'Ľ' => "L",
+        'ñ' | 'ń' | 'ň' => "n",
+        'Ñ' | 'Ń' | 'Ň' => "N",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō' | 'Ő' => "O",
+        'œ' => "oe",
+        'Œ' => "OE",
+        'ř' => "r",
+        'Ř' => "R",
+        'ś' | 'š' | 'ş' => "s",
+        'Ś' | 'Š' | 'Ş' => "S",
+        'ß' => "ss",
+        'ť' | 'ţ' => "t",
+        'Ť' | 'Ţ' => "T",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' => "u",
+        'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ū' | 'Ů' | 'Ű' | 'Ų' => "U",
+        'ý' | 'ÿ' => "y",
+        'Ý' | 'Ÿ' => "Y",
+        'ź' | 'ż' | 'ž' => "z",
+        'Ź' | 'Ż' | 'Ž' => "Z",
+        // Typographic apostrophes and quotes of French names (« L’Opérateur »).
+        '’' | '‘' | '«' | '»' | '“' | '”' => "",
+        _ => return None,
+    })
+}
+
+/// `Opérateur Santé` → `Operateur Sante`: letters with diacritics lose them; other characters
+/// are kept as they are (for `safe_file_name` to judge).
+pub fn transliterate(raw: &str) -> String {
+    raw.chars().fold(String::with_capacity(raw.len()), |mut out, c| {
+        match ascii_of(c) {
+            Some(a) => out.push_str(a),
+            None => out.push(c),
+        }
+        out
+    })
+}
+
+/// One part of a deposit name: transliterated, then made safe; `_` separates the parts, so
+/// inside one every unsafe run becomes a single `-`.
+fn deposit_part(raw: &str) -> String {
+    let safe = safe_file_name(transliterate(raw).trim()).replace('_', "-");
+    let mut out = String::with_capacity(safe.len());
+    for c in safe.chars() {
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `<Operator>_<Service>_<Version>_<DDMMYY>` (the run's date in Paris time), without the number.
 pub fn bundle_stem(target: &TargetSummary, run_started: DateTime<Utc>) -> String {
     let date = crate::report::paris::to_paris(run_started).format("%d%m%y").to_string();
-    // `_` separates the parts, so it may not appear inside one.
-    let part = |s: &str| safe_file_name(s).replace('_', "-");
+    let part = deposit_part;
     format!("{}_{}_{}_{date}", part(&target.operator), part(&target.service), part(&target.version))
+}
+
+/// `<stem>_<envoi>.zip`: the deposit number the operator gives (`--envoi N`).
+pub fn deposit_name(stem: &str, envoi: u32) -> String {
+    format!("{stem}_{envoi}.zip")
 }
 
 /// The first `<stem>_<n>.zip` (n from 1) that does not exist in `dir`.
@@ -104,7 +179,16 @@ mod tests {
     fn bundle_stem_uses_the_paris_date() {
         // 23:30 UTC on 31 Dec is already 1 January in Paris.
         let at = "2025-12-31T23:30:00Z".parse().unwrap();
-        assert_eq!(bundle_stem(&target("Opé_rateur/X"), at), "Op--rateur-X_Messagerie-Pro_2.1_010126");
+        assert_eq!(bundle_stem(&target("Opé_rateur/X"), at), "Ope-rateur-X_Messagerie-Pro_2.1_010126");
+    }
+
+    #[test]
+    fn accents_are_transliterated_not_replaced() {
+        let at = "2026-12-07T10:00:00Z".parse().unwrap();
+        assert_eq!(bundle_stem(&target("Opérateur"), at), "Operateur_Messagerie-Pro_2.1_071226");
+        assert_eq!(bundle_stem(&target("L’Œuvre Santé Île-de-France"), at), "LOEuvre-Sante-Ile-de-France_Messagerie-Pro_2.1_071226");
+        assert_eq!(transliterate("Ça coûte çà et là, ß"), "Ca coute ca et la, ss");
+        assert_eq!(deposit_name("Operateur_Messagerie-Pro_2.1_071226", 3), "Operateur_Messagerie-Pro_2.1_071226_3.zip");
     }
 
     #[test]

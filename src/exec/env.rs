@@ -225,7 +225,7 @@ enum TokenKind {
 
 /// Follows at most 5 redirects, and only to declared hosts: a redirect must not lead the harness
 /// to a host the target profile does not name.
-fn redirects_within(hosts: HostAllowList) -> reqwest::redirect::Policy {
+pub(crate) fn redirects_within(hosts: HostAllowList) -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(move |attempt| {
         // The same check as the first request: declared host, https unless loopback (so an
         // https → http redirect on a remote host is refused).

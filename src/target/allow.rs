@@ -35,6 +35,11 @@ impl HostAllowList {
         HostAllowList { hosts }
     }
 
+    /// An allow-list of exactly these hosts (tests, and checks outside a run).
+    pub fn from_hosts<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Self {
+        HostAllowList { hosts: hosts.into_iter().map(normalize).collect() }
+    }
+
     pub fn allows(&self, host: &str) -> bool {
         self.hosts.contains(&normalize(host))
     }

@@ -15,16 +15,16 @@ use mssconf::evidence::bundle::verify::{Signer, Verification, verify_bundle};
 use mssconf::evidence::bundle::{create_bundle, keys, load_run};
 use mssconf::runner::TargetChoice;
 
-struct Fixture {
-    run_dir: PathBuf,
-    key: SigningKey,
-    signed: PathBuf,
-    unsigned: PathBuf,
-    scratch: PathBuf,
+pub(crate) struct Fixture {
+    pub(crate) run_dir: PathBuf,
+    pub(crate) key: SigningKey,
+    pub(crate) signed: PathBuf,
+    pub(crate) unsigned: PathBuf,
+    pub(crate) scratch: PathBuf,
 }
 
 /// One run and two bundles (signed, unsigned), shared by the tests of this file.
-fn fixture() -> &'static Fixture {
+pub(crate) fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("evidence-bundle-{}", std::process::id()));
@@ -41,7 +41,7 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn entries(zip: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn entries(zip: &Path) -> Vec<(String, Vec<u8>)> {
     let mut z = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
     (0..z.len())
         .map(|i| {
@@ -53,7 +53,7 @@ fn entries(zip: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn write_zip(path: &Path, files: &[(String, Vec<u8>)]) {
+pub(crate) fn write_zip(path: &Path, files: &[(String, Vec<u8>)]) {
     let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (n, b) in files {
         z.start_file(n.as_str(), zip::write::SimpleFileOptions::default()).unwrap();
@@ -63,7 +63,7 @@ fn write_zip(path: &Path, files: &[(String, Vec<u8>)]) {
 }
 
 /// A copy of `zip` with `edit` applied to each entry (None drops it) and `extra` appended.
-fn tampered(zip: &Path, name: &str, edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>, extra: Vec<(String, Vec<u8>)>) -> PathBuf {
+pub(crate) fn tampered(zip: &Path, name: &str, edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>, extra: Vec<(String, Vec<u8>)>) -> PathBuf {
     let mut files: Vec<_> = entries(zip).into_iter().filter_map(|(n, b)| edit(&n, b).map(|b| (n, b))).collect();
     files.extend(extra);
     let out = fixture().scratch.join(format!("{name}.zip"));
@@ -71,17 +71,17 @@ fn tampered(zip: &Path, name: &str, edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u
     out
 }
 
-fn flip_middle_byte(mut b: Vec<u8>) -> Vec<u8> {
+pub(crate) fn flip_middle_byte(mut b: Vec<u8>) -> Vec<u8> {
     let i = b.len() / 2;
     b[i] ^= 0x01;
     b
 }
 
-fn named(v: &Verification, file: &str) -> bool {
+pub(crate) fn named(v: &Verification, file: &str) -> bool {
     v.discrepancies.iter().any(|d| d.file == file)
 }
 
-fn public() -> ed25519_dalek::VerifyingKey {
+pub(crate) fn public() -> ed25519_dalek::VerifyingKey {
     fixture().key.verifying_key()
 }
 
@@ -289,7 +289,7 @@ fn png_proofs_decode_and_rerender_identically() {
     }
 }
 
-fn mssconf(args: &[&str]) -> (i32, String) {
+pub(crate) fn mssconf(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mssconf")).args(args).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)

@@ -70,6 +70,10 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
     #[serde(default)]
     pub signature: Option<SignatureInfo>,
+    /// This tool's proof id → the official REM proof number its file is named after
+    /// (`--proof-numbers`); empty when no mapping was given.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub proof_numbers: std::collections::BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -100,6 +104,7 @@ impl Manifest {
                 .collect(),
             files,
             signature,
+            proof_numbers: Default::default(),
         }
     }
 

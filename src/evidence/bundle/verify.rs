@@ -9,6 +9,7 @@ use std::path::Path;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
+use super::cosign::{COSIGN_DIR, CoSignature, check_cosignatures};
 use super::keys::{self, PUB_FILE};
 use super::manifest::{FileEntry, MANIFEST_FILE, Manifest, SIGNATURE_FILE};
 use crate::evidence::error::EvidenceError;
@@ -38,6 +39,10 @@ pub struct Verification {
     /// Files whose hash was checked and matched.
     pub files_ok: usize,
     pub run_id: Option<String>,
+    /// Co-signatures found under `cosignatures/` (an auditor's), valid or not.
+    pub cosignatures: Vec<CoSignature>,
+    /// Files the manifest lists (what the operator's signature covers through it).
+    pub files_listed: usize,
 }
 
 impl Verification {
@@ -132,8 +137,15 @@ fn read_entries_within(path: &Path, found: &mut Findings, (max_entry, max_total)
 
 /// Verifies the bundle at `path`. `Err` only when the file cannot be opened at all.
 pub fn verify_bundle(path: &Path, pubkey: Option<&VerifyingKey>) -> Result<Verification, EvidenceError> {
+    verify_bundle_with(path, pubkey, &[])
+}
+
+/// As `verify_bundle`, and every co-signature is checked; `cosigners` are keys the reader
+/// vouches for (an auditor's published key): each must have co-signed the bundle.
+pub fn verify_bundle_with(path: &Path, pubkey: Option<&VerifyingKey>, cosigners: &[VerifyingKey]) -> Result<Verification, EvidenceError> {
     let mut found = Findings(Vec::new());
-    let mut result = Verification { discrepancies: vec![], signer: Signer::None, files_ok: 0, run_id: None };
+    let mut result =
+        Verification { discrepancies: vec![], signer: Signer::None, files_ok: 0, run_id: None, cosignatures: vec![], files_listed: 0 };
     let Some(entries) = read_entries(path, &mut found)? else {
         result.discrepancies = found.0;
         return Ok(result);
@@ -148,10 +160,12 @@ pub fn verify_bundle(path: &Path, pubkey: Option<&VerifyingKey>) -> Result<Verif
         Ok(manifest) => {
             check_signer_named(&manifest, &entries, &mut found);
             result.files_ok = check_files(&manifest.files, &entries, &mut found);
+            result.files_listed = manifest.files.len();
             result.run_id = Some(manifest.run.run_id);
         }
         Err(e) => found.add(MANIFEST_FILE, format!("not a valid manifest ({e})")),
     }
+    result.cosignatures = check_cosigners(&entries, cosigners, &mut found);
     result.discrepancies = found.0;
     Ok(result)
 }
@@ -214,6 +228,25 @@ fn check_signer_named(manifest: &Manifest, entries: &BTreeMap<String, Vec<u8>>, 
     }
 }
 
+fn check_cosigners(entries: &BTreeMap<String, Vec<u8>>, cosigners: &[VerifyingKey], found: &mut Findings) -> Vec<CoSignature> {
+    let (cosignatures, stray) = check_cosignatures(entries, cosigners);
+    for (file, problem) in stray {
+        found.add(&file, problem);
+    }
+    for c in &cosignatures {
+        if let Some(p) = &c.problem {
+            found.add(&c.entry, p.clone());
+        }
+    }
+    for k in cosigners {
+        let fp = keys::fingerprint(k);
+        if !cosignatures.iter().any(|c| c.fingerprint == fp && c.problem.is_none()) {
+            found.add(COSIGN_DIR, format!("no valid co-signature with key {fp} given by --cosigner-pubkey"));
+        }
+    }
+    cosignatures
+}
+
 fn check_files(listed: &[FileEntry], entries: &BTreeMap<String, Vec<u8>>, found: &mut Findings) -> usize {
     let mut ok = 0;
     for f in listed {
@@ -232,7 +265,8 @@ fn check_files(listed: &[FileEntry], entries: &BTreeMap<String, Vec<u8>>, found:
         }
     }
     for name in entries.keys() {
-        let known = name == MANIFEST_FILE || name == SIGNATURE_FILE || listed.iter().any(|f| &f.name == name);
+        // Co-signatures come after the manifest: `check_cosigners` accounts for them.
+        let known = name == MANIFEST_FILE || name == SIGNATURE_FILE || name.starts_with(COSIGN_DIR) || listed.iter().any(|f| &f.name == name);
         if !known {
             found.add(name, "not listed in the manifest (added)");
         }

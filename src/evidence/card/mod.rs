@@ -19,7 +19,7 @@ use crate::record::Outcome;
 /// What a card shows, top to bottom.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Card {
-    /// Left of the coloured band: `mssconf — Preuve OPE/TLS.01.01.02`.
+    /// Left of the coloured band: `mssconf — Rendu de la preuve OPE/TLS.01.01.02`.
     pub heading: String,
     pub verdict: Outcome,
     /// Right of the band: `CONFORME`.
@@ -159,7 +159,7 @@ mod tests {
 
     pub(crate) fn sample() -> Card {
         Card {
-            heading: "mssconf — Preuve OPE/TLS.01.01.02".into(),
+            heading: "mssconf — Rendu de la preuve OPE/TLS.01.01.02".into(),
             verdict: Outcome::Pass,
             verdict_word: "CONFORME".into(),
             warning: Some("cible simulée".into()),

@@ -74,7 +74,7 @@ pub fn scenario_card(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord, l
         rows.push((l.reason.into(), visible(r)));
     }
     Card {
-        heading: format!("mssconf — {} {}", l.proof, proof.id),
+        heading: format!("mssconf — {} {}", l.rendering, proof.id),
         verdict: s.outcome,
         verdict_word: verdict_word(s.outcome, lang).into(),
         warning: target_warning(run, l),
@@ -116,6 +116,7 @@ mod tests {
         let run = run_with(vec![s.clone()]);
         let card = scenario_card(&run, &s, &s.proofs[2], Lang::Fr);
         assert_eq!(card.verdict_word, "CONFORME");
+        assert_eq!(card.heading, "mssconf — Rendu de la preuve OPE/PROD.01.01.03", "a rendering, not a capture");
         assert!(card.title.starts_with("OPE/PROD.01.01 — Test technique"));
         let facts: Vec<String> = card.facts.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let all = facts.join("\n");
@@ -128,6 +129,7 @@ mod tests {
         assert!(card.transcript.len() <= KEY_LINES);
         let en = scenario_card(&run, &s, &s.proofs[2], Lang::En);
         assert_eq!(en.verdict_word, "PASS");
+        assert!(en.heading.starts_with("mssconf — Rendering of proof "), "{}", en.heading);
         assert!(en.title.contains("Production technical test"));
     }
 }

@@ -90,7 +90,7 @@ pub struct Labels {
 
 pub const FR: Labels = Labels {
     html_lang: "fr",
-    title: "Rapport de conformité API LPS MSSanté",
+    title: "Rapport de tests (auto-évaluation) — API LPS MSSanté",
     mock_warning: "Cible simulée (opérateur fictif intégré à l'outil) : ce rapport ne vaut pas attestation de conformité.",
     run: "Exécution",
     target: "Cible",
@@ -101,7 +101,7 @@ pub const FR: Labels = Labels {
     domain: "Domaine",
     server_name: "Nom du serveur",
     endpoints: "Points d'accès",
-    claims: "Fonctions déclarées",
+    claims: "Profil(s) sélectionné(s)",
     run_id: "Identifiant d'exécution",
     started: "Début",
     finished: "Fin",
@@ -115,8 +115,8 @@ pub const FR: Labels = Labels {
     scenarios: "Scénarios",
     total: "total",
     requirements: "Exigences",
-    col_id: "Identifiant",
-    col_official: "Réf. officielles",
+    col_id: "Identifiant mssconf",
+    col_official: "Réf. officielles du REM (référentiel d'exigences et de scénarios de conformité)",
     col_text: "Énoncé",
     col_nature: "Nature",
     col_confidence: "Confiance",
@@ -169,7 +169,7 @@ pub const FR: Labels = Labels {
 
 pub const EN: Labels = Labels {
     html_lang: "en",
-    title: "MSSanté API LPS conformance report",
+    title: "Test report (self-assessment) — MSSanté API LPS",
     mock_warning: "Simulated target (the tool's embedded fictitious operator): this report does not attest conformance.",
     run: "Run",
     target: "Target",
@@ -180,7 +180,7 @@ pub const EN: Labels = Labels {
     domain: "Domain",
     server_name: "Server name",
     endpoints: "Endpoints",
-    claims: "Claimed features",
+    claims: "Selected profile(s)",
     run_id: "Run id",
     started: "Started",
     finished: "Finished",
@@ -194,8 +194,8 @@ pub const EN: Labels = Labels {
     scenarios: "Scenarios",
     total: "total",
     requirements: "Requirements",
-    col_id: "Id",
-    col_official: "Official ids",
+    col_id: "mssconf id",
+    col_official: "Official REM ids (requirements and conformance scenarios)",
     col_text: "Statement",
     col_nature: "Nature",
     col_confidence: "Confidence",
@@ -312,5 +312,29 @@ pub fn confidence(lang: Lang, c: Confidence) -> (&'static str, &'static str) {
         (Lang::En, Confidence::V2) => ("V2", "verified in a secondary source quoting it"),
         (Lang::En, Confidence::I) => ("I", "inferred"),
         (Lang::En, Confidence::U) => ("U", "uncertain"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::args::Lang;
+    use crate::requirement::RequirementIndex;
+
+    /// The words of the agency's documents: a self-assessment test report, selected profiles,
+    /// REM spelled out, ids said to be this tool's.
+    #[test]
+    fn the_report_speaks_the_agencys_words() {
+        let mut record = crate::report::tests::empty_record();
+        record.target.claims = vec!["per-org".into()];
+        let html = crate::report::html::render_html(&record, &RequirementIndex { requirements: vec![] }, Lang::Fr);
+        assert!(html.contains("<h1>Rapport de tests (auto-évaluation) — API LPS MSSanté</h1>"), "{html}");
+        assert!(!html.contains("Rapport de conformité"));
+        assert!(html.contains("<dt>Profil(s) sélectionné(s)</dt>"), "{html}");
+        assert!(!html.contains("Fonctions déclarées"));
+        let fr = super::labels(Lang::Fr);
+        assert!(fr.col_official.contains("REM (référentiel d'exigences et de scénarios de conformité)"));
+        assert_eq!(fr.col_id, "Identifiant mssconf");
+        let en = crate::report::html::render_html(&record, &RequirementIndex { requirements: vec![] }, Lang::En);
+        assert!(en.contains("Test report (self-assessment)") && en.contains("Selected profile(s)"), "{en}");
     }
 }

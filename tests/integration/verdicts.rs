@@ -38,3 +38,27 @@ fn the_same_run_without_the_fault_reports_no_advice() {
     assert!(json["scenarios"][0].get("advisories").is_none(), "{}", json["scenarios"][0]);
     assert!(!text(&out.stderr).contains("NOTE:"));
 }
+
+/// An unknown recipient refused at RCPT TO (Postfix's default) is one conformant path of
+/// OPE/DSN.02.01: the failure-report step is not needed, and its proofs say why instead of
+/// missing silently (the peer check accepts a proof without a file only with that reason).
+#[test]
+fn a_refusal_at_rcpt_makes_the_report_step_not_needed_and_its_proofs_say_why() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = mssconf(&[
+        "run", "--mock-behaviour", "unknown-recipient-at-rcpt", "--scenario", "OPE/DSN.02.01",
+        "--report-dir", dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let s = &json["scenarios"][0];
+    let check = &s["steps"][0]["checks"].as_array().unwrap().iter().find(|c| c["what"] == "submission outcome").unwrap()["actual"];
+    assert!(check.as_str().unwrap().starts_with("refused at RCPT TO: 550 5.1.1"), "{check}");
+    let note = s["steps"][1]["notes"][0].as_str().unwrap();
+    assert!(note.starts_with("not needed: the transaction `unknown_rcpt` was refused at RCPT TO"), "{note}");
+    let eml = s["proofs"].as_array().unwrap().iter().find(|p| p["kind"] == "eml").unwrap();
+    assert!(eml["file"].is_null() && eml["not_needed"].as_str() == Some(note), "{eml}");
+    for p in s["proofs"].as_array().unwrap().iter().filter(|p| p["kind"] != "eml") {
+        assert!(dir.path().join(p["file"].as_str().unwrap()).is_file(), "{p}");
+    }
+}

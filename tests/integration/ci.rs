@@ -6,21 +6,12 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{mssconf, text};
+use super::{mssconf, outcomes, text};
 
 const CI_CASES: &str = "tests/cases/ci";
 
 fn report(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("report.json")).expect("report.json")).expect("json")
-}
-
-fn outcomes(report: &Value) -> Vec<(String, String, String)> {
-    report["scenarios"]
-        .as_array()
-        .expect("scenarios")
-        .iter()
-        .map(|s| (s["id"].as_str().unwrap().into(), s["outcome"].as_str().unwrap().into(), s["reason"].as_str().unwrap_or("").into()))
-        .collect()
 }
 
 #[test]

@@ -53,3 +53,13 @@ pub fn root() -> &'static Path {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
 }
+
+/// `(id, outcome, reason)` of every scenario of a `report.json`.
+pub fn outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    report["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap().into(), s["outcome"].as_str().unwrap().into(), s["reason"].as_str().unwrap_or("").into()))
+        .collect()
+}

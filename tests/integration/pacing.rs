@@ -9,7 +9,7 @@ use mssconf_mock::faults::{Fault, FaultSet};
 use mssconf_mock::{MockConfig, MockHandle, MockOperator};
 use serde_json::Value;
 
-use super::{mssconf, text};
+use super::{mssconf, outcomes, text};
 
 /// A mock operator on its own runtime, alive until dropped (handle first, then the runtime).
 struct Mock {
@@ -64,15 +64,6 @@ fn run(profile: &Path, dir: &Path, selection: &[&str]) -> (Option<i32>, Value, S
     let report = serde_json::from_slice(&std::fs::read(report_dir.join("report.json")).unwrap_or_default())
         .unwrap_or_else(|e| panic!("no report.json ({e})\n{stderr}"));
     (out.status.code(), report, stderr)
-}
-
-fn outcomes(report: &Value) -> Vec<(String, String, String)> {
-    report["scenarios"]
-        .as_array()
-        .expect("scenarios")
-        .iter()
-        .map(|s| (s["id"].as_str().unwrap().into(), s["outcome"].as_str().unwrap().into(), s["reason"].as_str().unwrap_or("").into()))
-        .collect()
 }
 
 /// The TLS scenarios open the most connections, one right after the other (a probe per cipher

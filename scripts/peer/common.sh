@@ -37,12 +37,11 @@ PEER_SMTPS_PORT=$((PEER_PORT_BASE + 465))
 PEER_IMAP_PORT=$((PEER_PORT_BASE + 143))
 PEER_IMAPS_PORT=$((PEER_PORT_BASE + 993))
 PEER_HTTP_PORT=$((PEER_PORT_BASE + 80))
-PEER_MILTER_PORT=$((PEER_PORT_BASE + 89))
 # Plain SMTP, no TLS/AUTH, loopback clients and the peer's own domain only: the listener of the
 # load baseline (Postfix's smtp-source cannot do TLS or SASL). See `mssconf bench` and docs/peer.md.
 PEER_PLAIN_PORT=$((PEER_PORT_BASE + 25))
 
-# none | tls10 | no-whitelist | no-sender-check | auth-before-tls | accept-expired-token
+# none, or a misconfigured variant of variants.tsv
 PEER_VARIANT=${PEER_VARIANT:-none}
 
 log() { echo "[peer] $*" >&2; }
@@ -105,6 +104,14 @@ mssconf_run() { # mssconf run arguments
         (cd "$PEER_REPO" && cargo run -q -- run "${root[@]}" "$@")
     fi
 }
+
+# Whether NAME is `none` or a variant of variants.tsv.
+known_variant() { # $1 name
+    [ "$1" = none ] || awk -F'\t' -v v="$1" '$1 == v {found=1} END {exit !found}' "$PEER_DIR/variants.tsv"
+}
+
+# The catalogue the runs use (its schema says which profile keys the harness knows).
+catalogue_root() { echo "${PEER_CATALOGUE_ROOT:-$PEER_REPO}"; }
 
 require_root() {
     [ "$(id -u)" = 0 ] || die "run as root (installs packages, binds services, writes /etc/postfix)"

@@ -1,5 +1,15 @@
 # Sourced by start.sh: writes the target profile of the running peer (docs/target-profile.md).
 
+# `negative.revoked_token` once the harness knows the key (its profile schema names it):
+# the token the PSC stand-in wrote at start, revoked but unexpired.
+peer_revoked_token_line() { # $1 token file
+    if grep -q revoked_token "$(catalogue_root)/scenarios/target.schema.json" 2>/dev/null; then
+        echo "  revoked_token: { file: $1 }"
+    else
+        echo "  # revoked_token: { file: $1 }   (the harness of this checkout does not know the key yet)"
+    fi
+}
+
 peer_write_profile() {
     mkdir -p "$(dirname "$PEER_PROFILE")"
     local tmp="$PEER_PROFILE.tmp" name=local-peer
@@ -58,6 +68,7 @@ mailboxes:
   mdn_silent: { address: $PEER_MDN_SILENT, type: ORG, token: issuer }
 negative:
   expired_token: issuer
+$(peer_revoked_token_line "$PEER_STATE/psc/revoked-token")
   expired_client_cert: { cert: $PEER_PKI/app1-expired.crt.pem, key: $PEER_PKI/app1-expired.key.pem }
   foreign_client_cert: { cert: $PEER_PKI/app1-foreign.crt.pem, key: $PEER_PKI/app1-foreign.key.pem }
 limits:

@@ -1,23 +1,6 @@
 # Sourced by start.sh: Postfix as the operator's submission service (main.cf, master.cf and the
 # lookup tables under $PEER_PF_MAPS). Variants relax one rule each (see misconfig.sh).
 
-# The six TLS 1.2 suites of SC.MSS/CONF.03 (OpenSSL names); the target profile lists the same.
-PEER_TLS12_SUITES="ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256"
-# What the tls10 variant adds: TLS 1.0 needs a suite TLS 1.0 can use, and OpenSSL 3's default
-# security level refuses TLS 1.0 altogether.
-PEER_LEGACY_SUITE="ECDHE-RSA-AES256-SHA"
-
-# The TLS 1.2 suites (OpenSSL cipher list), Postfix and Dovecot alike. Variants static-rsa and
-# cbc-sha1 add one suite outside the allow list (OPE/TLS.04).
-peer_cipherlist() {
-    case "$PEER_VARIANT" in
-        tls10) echo "$PEER_TLS12_SUITES:$PEER_LEGACY_SUITE:@SECLEVEL=0" ;;
-        static-rsa) echo "$PEER_TLS12_SUITES:AES256-SHA" ;;
-        cbc-sha1) echo "$PEER_TLS12_SUITES:ECDHE-RSA-AES128-SHA" ;;
-        *) echo "$PEER_TLS12_SUITES" ;;
-    esac
-}
-
 peer_postfix_maps() {
     local m=$PEER_PF_MAPS
     mkdir -p "$m"

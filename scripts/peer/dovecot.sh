@@ -59,7 +59,10 @@ peer_dovecot_conf() {
     [ "$PEER_VARIANT" = untrusted-server-cert ] && { cert=$PEER_PKI/server-foreign.crt.pem; key=$PEER_PKI/server-foreign.key.pem; }
     [ "$PEER_VARIANT" = foreign-client-ca ] && ca=$PEER_PKI/ca-and-foreign.pem
     local binding="username_attribute = mailbox"
-    [ "$PEER_VARIANT" = token-any-mailbox ] && binding="# variant token-any-mailbox (OPE/AUTH.04): the token's mailbox is not compared with the login"
+    # The variant normalises both sides of the comparison to one constant: any token matches.
+    [ "$PEER_VARIANT" = token-any-mailbox ] && binding="$binding
+# variant token-any-mailbox (OPE/AUTH.04): the token's mailbox no longer identifies the login
+username_format = any-mailbox"
     cat > "$d/oauth2.conf.ext" <<CONF
 # OPE/AUTH.01, OPE/AUTH.03: bearer tokens are checked against the operator's introspection
 # endpoint (RFC 7662). Dovecot only reads \`active\`; expiry and revocation are the endpoint's call.

@@ -70,6 +70,7 @@ peer_postfix_main() {
     [ "$PEER_VARIANT" = tls10 ] && protocols=">=TLSv1"
     # `encrypt` implies AUTH only after TLS: the variant has to lower it to `may`.
     [ "$PEER_VARIANT" = auth-before-tls ] && { auth_only=no; level=may; }
+    [ "$PEER_VARIANT" = no-starttls ] && level=none
     local sender="reject_authenticated_sender_login_mismatch, check_ccert_access texthash:$m/ccert-senders"
     # The variant forgets the login <-> sender binding; the certificate <-> mailbox binding of
     # applicative submission (OPE/APP.02) stays.
@@ -81,7 +82,9 @@ peer_postfix_main() {
     local cafile=$PEER_PKI/ca.pem cert=$PEER_PKI/server.crt.pem key=$PEER_PKI/server.key.pem
     [ "$PEER_VARIANT" = foreign-client-ca ] && cafile=$PEER_PKI/ca-and-foreign.pem
     [ "$PEER_VARIANT" = untrusted-server-cert ] && { cert=$PEER_PKI/server-foreign.crt.pem; key=$PEER_PKI/server-foreign.key.pem; }
-    local size=$PEER_MAX_SIZE transport="texthash:$m/transport"
+    local size=$PEER_MAX_SIZE transport="texthash:$m/transport" outside="error:5.7.1 the mssconf peer delivers nothing outside this machine"
+    # The variant relays outside the whitelist: the message is "sent" (dropped here).
+    [ "$PEER_VARIANT" = no-whitelist ] && outside="discard:outside recipient (variant no-whitelist)"
     [ "$PEER_VARIANT" = no-size-limit ] && size=0
     [ "$PEER_VARIANT" = no-unknown-report ] && transport="texthash:$m/transport, regexp:$m/unknown-discard.regexp"
     # Every line differs from Postfix 3.7's default; the comment names the requirement that
@@ -101,8 +104,8 @@ inet_interfaces = loopback-only
 inet_protocols = ipv4
 # env: nothing leaves the machine, even in a variant that accepts outside recipients: no SMTP
 # client delivery (hence no DNS lookup) at all; such mail bounces at once.
-default_transport = error:5.7.1 the mssconf peer delivers nothing outside this machine
-relay_transport = error:5.7.1 the mssconf peer delivers nothing outside this machine
+default_transport = $outside
+relay_transport = $outside
 # env: no local aliases, own log file (no syslog in the container)
 alias_maps =
 alias_database =

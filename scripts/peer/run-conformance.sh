@@ -26,9 +26,12 @@ run_catalogue() {
     esac
 }
 
-trap '"$PEER_DIR/stop.sh" || true' EXIT
+# The stack's scripts (exim/run-conformance.sh passes the second stack's).
+PEER_START=${PEER_START:-$PEER_DIR/start.sh}
+PEER_STOP=${PEER_STOP:-$PEER_DIR/stop.sh}
+trap '"$PEER_STOP" || true' EXIT
 t0=$(now_ms)
-t=$(now_ms); "$PEER_DIR/start.sh"; stage_done "peer start" "$t"
+t=$(now_ms); "$PEER_START"; stage_done "peer start" "$t"
 rm -rf "$REPORT_DIR"
 t=$(now_ms); rc=0; run_catalogue "$@" || rc=$?; stage_done "catalogue run" "$t"
 if [ -f "$REPORT_DIR/report.json" ]; then

@@ -12,7 +12,7 @@ exim_priority() {
     local ciphers="-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+AES-256-CBC:+AES-128-CBC"
     case "$PEER_VARIANT" in
         tls10) vers="$vers:+VERS-TLS1.0"; mac="$mac:+SHA1" ;;
-        static-rsa) kx="$kx:+RSA"; mac="$mac:+SHA1" ;;
+        static-rsa) kx="$kx:+RSA" ;;  # RSA-AES-GCM and RSA-AES-CBC-SHA256 (static RSA)
         cbc-sha1) mac="$mac:+SHA1" ;;
     esac
     echo "NORMAL:$vers:$kx:$ciphers:$mac:%SERVER_PRECEDENCE"
@@ -61,7 +61,9 @@ exim_conf() {
     [ "$v" = foreign-client-ca ] && ca=$t/ca-and-foreign.pem
     [ "$v" = no-size-limit ] && size=0
     [ "$v" = no-dsn ] && dsn=
-    local tls_on_connect=$PEER_SMTPS_PORT
+    local tls_on_connect=$PEER_SMTPS_PORT tls_adv='*'
+    # The variant offers no STARTTLS on the submission port (implicit TLS stays).
+    [ "$v" = no-starttls ] && tls_adv="\${if eq{\$received_port}{$PEER_SMTP_PORT}{}{*}}"
     [ "$v" = no-implicit-tls ] && tls_on_connect=
     # OPE/TLS.06: AUTH offered only under TLS (the variant offers it in clear too).
     local adv='server_advertise_condition = ${if def:tls_in_cipher}'
@@ -105,7 +107,7 @@ dsn_advertise_hosts = $dsn
 smtputf8_advertise_hosts = *
 
 # OPE/TLS.01: STARTTLS offered
-tls_advertise_hosts = *
+tls_advertise_hosts = $tls_adv
 # OPE/TLS.05: the operator's server certificate
 tls_certificate = $cert
 tls_privatekey = $key

@@ -115,6 +115,13 @@ pub struct ScenarioRecord {
     pub profile: String,
     pub tags: Vec<String>,
     pub confidence: Option<String>,
+    /// `exigence`, `preconisation` or `observation` (docs/verdicts.md); absent in older records.
+    #[serde(default = "exigence", skip_serializing_if = "is_exigence")]
+    pub nature: String,
+    /// Observations and préconisations this scenario saw not followed (`step N: what: expected
+    /// …, got …`). Reported in every report; never a failure, never a non-zero exit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<String>,
     pub file: String,
     pub file_sha256: String,
     pub outcome: Outcome,
@@ -137,6 +144,14 @@ pub struct ScenarioRecord {
     /// record itself is the last attempt. Absent when the scenario ran once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<AttemptRecord>,
+}
+
+fn exigence() -> String {
+    "exigence".into()
+}
+
+fn is_exigence(n: &String) -> bool {
+    n == "exigence"
 }
 
 /// One earlier attempt of a retried scenario.
@@ -200,6 +215,11 @@ pub struct ProofRecord {
     pub file: Option<String>,
     /// Step index it comes from (`None`: the scenario as a whole).
     pub step: Option<usize>,
+    /// Why the proof has no file although the scenario ran: its step was not needed (a
+    /// conformant alternative was observed earlier, e.g. a refusal at `RCPT TO` instead of a
+    /// failure report). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_needed: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

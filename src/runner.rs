@@ -83,7 +83,7 @@ pub async fn acquire(choice: &TargetChoice) -> Result<AcquiredTarget, TargetErro
 #[derive(Debug, Clone)]
 pub enum RunEvent {
     Started { name: String },
-    Finished { name: String, outcome: Outcome, reason: Option<String>, duration_ms: u64 },
+    Finished { name: String, outcome: Outcome, reason: Option<String>, duration_ms: u64, advisories: usize },
     /// An attempt failed or errored and the scenario runs again (`--retries`).
     Retrying { name: String, attempt: u32, outcome: Outcome, reason: Option<String> },
 }
@@ -223,6 +223,7 @@ pub async fn execute_with(
                 outcome: record.outcome,
                 reason: record.reason.clone(),
                 duration_ms: record.duration_ms,
+                advisories: record.advisories.len(),
             });
             run
         })));

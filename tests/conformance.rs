@@ -129,6 +129,10 @@ fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
 
 fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
     let reason = r.reason.clone().unwrap_or_default();
+    // Not a failure, but never silent: libtest has no place for it beside `ok`.
+    for advice in &r.advisories {
+        eprintln!("note: {}: observation or préconisation not followed (not a failure): {advice}", r.id);
+    }
     match r.outcome {
         Outcome::Pass | Outcome::Flaky => Ok(Completion::Completed),
         Outcome::Skip => Ok(Completion::ignored_with(format!("skipped: {reason}"))),
@@ -136,7 +140,7 @@ fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
             let failed: Vec<String> = r
                 .steps
                 .iter()
-                .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(move |c| format!("[{}] {}", s.title, c.summary())))
+                .flat_map(|s| s.checks.iter().filter(|c| c.fails()).map(move |c| format!("[{}] {}", s.title, c.summary())))
                 .collect();
             Err(format!("non conforme: {}", failed.join("\n  ")).into())
         }

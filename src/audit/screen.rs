@@ -152,7 +152,12 @@ pub fn transcript(style: &Style, lines: &[Line]) -> Vec<String> {
 
 /// `  OK      reply code : attendu 250 / obtenu 250 ready`
 pub fn check(style: &Style, c: &Check) -> Vec<String> {
-    let (word, code) = if c.passed { ("OK", sgr::PASS) } else { ("ÉCHEC", sgr::FAIL) };
+    let (word, code) = match (c.passed, c.advisory) {
+        (true, _) => ("OK", sgr::PASS),
+        // An observation or a préconisation not followed: said, but not a failure.
+        (false, true) => ("AVIS", sgr::NOTE),
+        (false, false) => ("ÉCHEC", sgr::FAIL),
+    };
     let text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&c.what), safe(&c.expected), safe(&c.actual));
     let mut lines = style.wrap(&text, "  ", "          ");
     if let Some(first) = lines.first_mut() {

@@ -329,6 +329,10 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         if let Some(reason) = &record.reason {
             self.console.item("", &format!("Motif : {}", screen::safe(reason)));
         }
+        // Observations and préconisations not followed: said, never a non-conformity.
+        for advice in &record.advisories {
+            self.console.item("", &format!("Avis (non suivi, sans non-conformité) : {}", screen::safe(advice)));
+        }
         self.state.record.scenarios.push(record);
         self.state.current = None;
         self.save()

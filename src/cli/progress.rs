@@ -37,9 +37,10 @@ pub async fn show(mut events: mpsc::UnboundedReceiver<RunEvent>, total: u64) {
                     None => eprintln!("{line}"),
                 }
             }
-            RunEvent::Finished { name, outcome, reason, duration_ms } => {
+            RunEvent::Finished { name, outcome, reason, duration_ms, advisories } => {
+                let advice = if advisories > 0 { format!(" [{advisories} observation(s)/préconisation(s) not followed]") } else { String::new() };
                 let line = format!(
-                    "{:<11} {name} ({duration_ms} ms){}",
+                    "{:<11} {name} ({duration_ms} ms){advice}{}",
                     label(outcome),
                     reason.filter(|_| outcome != Outcome::Pass).map(|r| format!(": {r}")).unwrap_or_default()
                 );

@@ -265,4 +265,9 @@ fn print_summary(r: &crate::record::RunRecord) {
     if !flaky.is_empty() {
         eprintln!("WARNING: {} scenario(s) FLAKY (passed only on a retry): {}", flaky.len(), flaky.join(", "));
     }
+    // Never a failure (exit code unchanged), but said: an auditor reads them.
+    let advised: Vec<&str> = r.scenarios.iter().filter(|s| !s.advisories.is_empty()).map(|s| s.id.as_str()).collect();
+    if !advised.is_empty() {
+        eprintln!("NOTE: {} scenario(s) with observations or préconisations not followed (not failures): {}", advised.len(), advised.join(", "));
+    }
 }

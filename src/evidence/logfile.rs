@@ -112,7 +112,11 @@ fn checks(out: &mut String, step: &StepRecord, lang: Lang) {
     }
     let _ = writeln!(out, "{}:", labels(lang).checks);
     for c in &step.checks {
-        let mark = if c.passed { "[ok]  " } else { "[FAIL]" };
+        let mark = match (c.passed, c.advisory) {
+            (true, _) => "[ok]  ",
+            (false, true) => "[note]",
+            (false, false) => "[FAIL]",
+        };
         let _ = writeln!(out, "  {mark} {}", visible(&c.summary()));
     }
 }

@@ -40,7 +40,7 @@ fn step(title: &str, from: usize, to: usize) -> StepRecord {
 }
 
 fn proof(n: &str, kind: &str, step: Option<usize>) -> ProofRecord {
-    ProofRecord { id: format!("OPE/PROD.01.01.{n}"), kind: kind.into(), title: format!("Preuve {kind}"), file: None, step }
+    ProofRecord { id: format!("OPE/PROD.01.01.{n}"), kind: kind.into(), title: format!("Preuve {kind}"), file: None, step, not_needed: None }
 }
 
 fn message(name: &str, direction: &str) -> MessageRecord {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::tls::TlsFacts;
+use crate::scenario::model::SmtpStage;
 
 /// One SMTP exchange (a command and its reply or replies).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -19,6 +20,44 @@ pub struct SmtpObservation {
     /// The server closed the connection right after.
     pub closed: bool,
     pub tls: Option<TlsFacts>,
+    /// A `transaction` action: every reply of the attempt and where it stopped.
+    pub transaction: Option<TransactionObservation>,
+}
+
+/// A submission attempt (MAIL FROM, RCPT TO…, DATA) as the server answered it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransactionObservation {
+    /// Each command's stage and reply (`250 2.1.0 Ok`), in order.
+    pub replies: Vec<(SmtpStage, String)>,
+    /// Where the attempt was refused; `None` when every command was accepted.
+    pub refusal: Option<Refusal>,
+}
+
+/// The refusal that ended a submission attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub stage: SmtpStage,
+    /// The refusing reply's code (0 when the server closed without a reply).
+    pub code: u16,
+    /// The reply's first line, or what the close looked like.
+    pub reply: String,
+    /// The server closed the connection at this stage.
+    pub closed: bool,
+}
+
+impl TransactionObservation {
+    /// `refused at RCPT TO: 554 5.7.1 Relay access denied` / `accepted (MAIL FROM 250, …)`
+    pub fn describe(&self) -> String {
+        match &self.refusal {
+            Some(r) if r.closed && r.code == 0 => format!("refused at {}: the server closed the connection", r.stage.name()),
+            Some(r) if r.closed => format!("refused at {}: {} (then the server closed the connection)", r.stage.name(), r.reply),
+            Some(r) => format!("refused at {}: {}", r.stage.name(), r.reply),
+            None => {
+                let codes: Vec<String> = self.replies.iter().map(|(s, r)| format!("{} {}", s.name(), r.split(' ').next().unwrap_or(""))).collect();
+                format!("accepted ({})", codes.join(", "))
+            }
+        }
+    }
 }
 
 /// One IMAP exchange.

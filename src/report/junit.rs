@@ -88,6 +88,11 @@ fn test_case(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCase {
     }
     case.add_properties(s.requirements.iter().map(|r| Property::new("requirement", r)));
     case.add_property(Property::new("file", &s.file));
+    if s.nature != "exigence" {
+        case.add_property(Property::new("nature", &s.nature));
+    }
+    // Observations and préconisations not followed: reported, never a <failure>.
+    case.add_properties(s.advisories.iter().map(|a| Property::new("advisory", visible(a))));
     case.set_system_out(system_out(s));
     case
 }
@@ -141,7 +146,7 @@ fn rerun(a: &AttemptRecord) -> TestRerun {
 fn failed_checks(s: &ScenarioRecord, numbers: &[StepNumber]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (n, step) in numbers.iter().zip(&s.steps) {
-        for c in step.checks.iter().filter(|c| !c.passed) {
+        for c in step.checks.iter().filter(|c| c.fails()) {
             out.push((c.summary(), format!("{} \"{}\": {}", n.label("step", "attempt"), step.title, c.summary())));
         }
     }
@@ -216,6 +221,9 @@ fn system_out(s: &ScenarioRecord) -> String {
     }
     if !s.attempts.is_empty() {
         out.push_str(&format!("attempts: {} (the transcript below is the last one)\n", s.attempts.len() + 1));
+    }
+    for a in &s.advisories {
+        out.push_str(&format!("not followed (observation or préconisation, not a failure): {a}\n"));
     }
     out.push_str(&format!("--- transcript ({} lines, times in UTC) ---\n", s.transcript.len()));
     for item in excerpt(&s.transcript, JUNIT_MAX_LINES) {

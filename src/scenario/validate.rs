@@ -12,7 +12,7 @@ use super::error::{LoadError, LoadErrorKind, Span, did_you_mean};
 use super::interpolate::{NAMESPACES, lookup, references};
 use super::load::Loaded;
 use super::model::*;
-use crate::requirement::RequirementIndex;
+use crate::requirement::{Nature, RequirementIndex};
 use crate::target::{ENDPOINT_NAMES, STANDARD_ROLES};
 
 // Compiled once per process: `validate` and `list` of a 1,000-file catalogue would otherwise
@@ -34,6 +34,8 @@ struct Checker<'a> {
     errors: Vec<LoadError>,
     /// Names defined by captures and sent messages, with the line that defines them.
     captures: BTreeMap<String, u64>,
+    /// The names of those that capture an SMTP transaction's outcome.
+    transactions: BTreeSet<String>,
 }
 
 impl Checker<'_> {
@@ -51,8 +53,9 @@ impl Checker<'_> {
 /// All defects of one loaded scenario.
 pub fn validate(loaded: &Loaded, ctx: &Context<'_>) -> Vec<LoadError> {
     let s = &loaded.scenario;
-    let mut c = Checker { file: &loaded.file, errors: Vec::new(), captures: BTreeMap::new() };
+    let mut c = Checker { file: &loaded.file, errors: Vec::new(), captures: BTreeMap::new(), transactions: BTreeSet::new() };
     check_id_and_requirements(&mut c, s, ctx.index);
+    check_nature(&mut c, s, ctx.index);
     check_proofs(&mut c, s);
     for step in &s.steps {
         check_step(&mut c, step);
@@ -86,6 +89,16 @@ fn check_id_and_requirements(c: &mut Checker<'_>, s: &Scenario, index: &Requirem
     }
 }
 
+/// A scenario that checks only préconisations cannot make the run fail (docs/verdicts.md).
+fn check_nature(c: &mut Checker<'_>, s: &Scenario, index: &RequirementIndex) {
+    let natures: Vec<Nature> = s.requirements.iter().filter_map(|r| index.get(&r.value)).map(|r| r.nature).collect();
+    if s.nature.binding() && !natures.is_empty() && natures.iter().all(|n| *n == Nature::Preconisation) {
+        let span = c.at(&s.id);
+        c.push(span, LoadErrorKind::Invalid, format!("scenario `{}` checks only préconisations but its nature is `exigence`", s.id.value),
+            Some("`nature: preconisation` (a préconisation not followed is reported, never a failure)".into()));
+    }
+}
+
 fn check_proofs(c: &mut Checker<'_>, s: &Scenario) {
     let mut seen = BTreeSet::new();
     let all = s.proofs.iter().chain(s.steps.iter().flat_map(|st| st.proofs.iter()));
@@ -100,6 +113,13 @@ fn check_proofs(c: &mut Checker<'_>, s: &Scenario) {
 }
 
 fn check_step(c: &mut Checker<'_>, step: &Step) {
+    if let Some(name) = &step.only_if_accepted
+        && !c.transactions.contains(&name.value)
+    {
+        let span = c.at(name);
+        c.push(span, LoadErrorKind::Invalid, format!("`only_if_accepted: {}` names no transaction captured by an earlier step", name.value),
+            Some("the `capture:` name of an SMTP `transaction` in an earlier step".into()));
+    }
     let actions = step.actions();
     if actions.len() != 1 {
         let span = c.at(&step.title);
@@ -186,8 +206,44 @@ fn check_smtp(c: &mut Checker<'_>, s: &SmtpStep) {
                 check_code(c, &x.expect);
             }
             SmtpAction::Command(x) => check_code(c, &x.expect),
+            SmtpAction::Transaction(x) => check_transaction(c, x),
             SmtpAction::ExpectClosed(_) => {}
         }
+    }
+}
+
+fn check_transaction(c: &mut Checker<'_>, t: &SmtpTransaction) {
+    if let Some(code) = &t.expect.code
+        && !REPLY_CODE.is_match(&code.value)
+    {
+        let span = c.at(code);
+        c.push(span, LoadErrorKind::Invalid, format!("bad reply code pattern `{}`", code.value),
+            Some("a class like `5xx`, or alternatives like `4xx|5xx`".into()));
+    }
+    if t.message.is_none()
+        && let Some(data) = t.expect.refused_at.iter().find(|s| s.value == SmtpStage::Data)
+    {
+        let span = c.at(data);
+        c.push(span, LoadErrorKind::Invalid, "`refused_at` names `data` but the transaction sends no message".into(),
+            Some("a `message:` in the transaction, or `refused_at` without `data`".into()));
+    }
+    if t.expect.outcome.value == TransactionOutcome::Accepted
+        && let Some(first) = t.expect.refused_at.first()
+    {
+        let span = c.at(first);
+        c.push(span, LoadErrorKind::Invalid, "`refused_at` with `outcome: accepted`".into(),
+            Some("`outcome: refused` or `either` to allow a refusal".into()));
+    }
+    if t.to.is_empty() {
+        let span = c.at(&t.expect.outcome);
+        c.push(span, LoadErrorKind::Invalid, "a transaction without recipients".into(), Some("at least one address in `to`".into()));
+    }
+    if let Some(m) = &t.message {
+        define(c, &m.name);
+    }
+    if let Some(name) = &t.capture {
+        define(c, name);
+        c.transactions.insert(name.value.clone());
     }
 }
 

@@ -9,11 +9,25 @@ pub struct Check {
     pub expected: String,
     pub actual: String,
     pub passed: bool,
+    /// An observation or a préconisation (an `observe:` expectation, or a scenario whose
+    /// nature is not `exigence`): reported when it does not hold, never a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
 }
 
 impl Check {
     pub fn new(what: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>, passed: bool) -> Self {
-        Check { what: what.into(), expected: expected.into(), actual: actual.into(), passed }
+        Check { what: what.into(), expected: expected.into(), actual: actual.into(), passed, advisory: false }
+    }
+
+    /// A failed check that makes its step fail (an advisory one never does).
+    pub fn fails(&self) -> bool {
+        !self.passed && !self.advisory
+    }
+
+    /// An advisory check that does not hold: reported, not a failure.
+    pub fn unmet_advice(&self) -> bool {
+        !self.passed && self.advisory
     }
 
     /// `reply code: expected 250, got 535`
@@ -39,6 +53,11 @@ impl Checks {
 
     pub fn into_vec(self) -> Vec<Check> {
         self.0
+    }
+
+    /// Adds `checks` as advisory ones (an `observe:` expectation).
+    pub fn advise(&mut self, checks: Vec<Check>) {
+        self.0.extend(checks.into_iter().map(|c| Check { advisory: true, ..c }));
     }
 }
 

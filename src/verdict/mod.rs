@@ -4,12 +4,21 @@ pub mod capabilities;
 pub mod check;
 mod message;
 mod tls;
+pub mod transaction;
 
 pub use check::Check;
 use check::Checks;
 
 use crate::exec::observation::*;
-use crate::scenario::model::{HttpExpect, ImapExpect, SmtpExpect};
+use crate::scenario::model::{HttpExpect, ImapExpect, ScenarioNature, SmtpExpect};
+
+/// Gives a step's checks the weight of the scenario's nature: in a préconisation or an
+/// observation scenario, no check is binding (docs/verdicts.md).
+pub fn weigh(nature: ScenarioNature, checks: &mut [Check]) {
+    if !nature.binding() {
+        checks.iter_mut().for_each(|c| c.advisory = true);
+    }
+}
 
 /// Does an SMTP reply code match `250`, `5xx`, `4xx|5xx`?
 pub fn code_matches(pattern: &str, code: u16) -> bool {
@@ -43,6 +52,9 @@ pub fn judge_smtp(e: &SmtpExpect, o: &SmtpObservation) -> Vec<Check> {
     }
     if let Some(t) = &e.tls {
         tls::judge_facts(&mut c, t, o.tls.as_ref(), &[]);
+    }
+    if let Some(advice) = &e.observe {
+        c.advise(judge_smtp(advice, o));
     }
     c.into_vec()
 }
@@ -94,6 +106,9 @@ pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
     }
     if let Some(t) = &e.tls {
         tls::judge_facts(&mut c, t, o.tls.as_ref(), &[]);
+    }
+    if let Some(advice) = &e.observe {
+        c.advise(judge_imap(advice, o));
     }
     c.into_vec()
 }

@@ -24,6 +24,7 @@ mod scale;
 mod schema;
 mod timing;
 mod validate;
+mod verdicts;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -58,6 +58,8 @@ fn scenario(id: &str, profile: &str, outcome: Outcome, requirements: &[&str]) ->
         profile: profile.into(),
         tags: vec!["tls".into()],
         confidence: None,
+        nature: "exigence".into(),
+        advisories: vec![],
         file: format!("scenarios/{id}.yaml"),
         file_sha256: "ab".repeat(32),
         outcome,
@@ -86,6 +88,7 @@ fn passing() -> ScenarioRecord {
         title: "Log de la session SMTP".into(),
         file: Some("proofs/TLS-STARTTLS-01.01 session.txt".into()),
         step: Some(0),
+        not_needed: None,
     }];
     s.messages = vec![MessageRecord {
         name: "m1".into(),

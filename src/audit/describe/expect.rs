@@ -1,6 +1,6 @@
 //! Expectations in plain French: "Attendu : code 250 ; STARTTLS annoncé".
 
-use crate::scenario::model::{CapabilityExpect, HttpExpect, ImapExpect, ReportExpect, SmtpExpect, TlsExpect};
+use crate::scenario::model::{CapabilityExpect, HttpExpect, ImapExpect, ReportExpect, SmtpExpect, SmtpTransaction, TlsExpect, TransactionOutcome};
 
 /// `Attendu : a ; b ; c` or `None` when nothing is expected.
 pub fn attendu(parts: Vec<String>) -> Option<String> {
@@ -28,7 +28,31 @@ pub fn smtp(e: &SmtpExpect) -> Vec<String> {
     if let Some(t) = &e.tls {
         p.extend(tls(t));
     }
+    if let Some(o) = &e.observe {
+        p.extend(observed(smtp(o)));
+    }
     p
+}
+
+/// `observé, sans être exigé : code 535`
+fn observed(parts: Vec<String>) -> Option<String> {
+    (!parts.is_empty()).then(|| format!("observé, sans être exigé : {}", parts.join(", ")))
+}
+
+/// `envoi refusé à MAIL FROM, RCPT TO ou DATA (5xx), ou connexion fermée`
+pub fn transaction(t: &SmtpTransaction) -> Vec<String> {
+    let stages: Vec<&str> = t.refusal_stages().iter().map(|s| s.name()).collect();
+    let stages = match stages.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} ou {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let refusal = format!("envoi refusé à {stages} (code {}), ou connexion fermée par le serveur", t.refusal_code().replace('|', " ou "));
+    vec![match t.expect.outcome.value {
+        TransactionOutcome::Refused => refusal,
+        TransactionOutcome::Accepted => "envoi accepté à chaque étape".into(),
+        TransactionOutcome::Either => format!("envoi accepté, ou {refusal} (les deux sont conformes ; l'issue est consignée)"),
+    }]
 }
 
 pub fn imap(e: &ImapExpect) -> Vec<String> {
@@ -66,6 +90,9 @@ pub fn imap(e: &ImapExpect) -> Vec<String> {
     p.extend(e.closes.map(closes));
     if let Some(t) = &e.tls {
         p.extend(tls(t));
+    }
+    if let Some(o) = &e.observe {
+        p.extend(observed(imap(o)));
     }
     p
 }

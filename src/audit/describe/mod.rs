@@ -101,6 +101,10 @@ impl Describer<'_> {
             s.greeting.as_ref().map(expect::smtp).unwrap_or_default(),
         )];
         for a in &s.actions {
+            if let SmtpAction::Transaction(t) = a {
+                out.push(with_expect(self.transaction(t), expect::transaction(t)));
+                continue;
+            }
             let (text, e) = self.smtp_action(a);
             out.push(with_expect(text, e.map(expect::smtp).unwrap_or_default()));
         }
@@ -119,9 +123,20 @@ impl Describer<'_> {
             SmtpAction::RcptTo(x) => (format!("Destinataire de l'enveloppe : RCPT TO:<{}>{}.", self.r(&x.address), params(&x.params)), x.expect.as_ref()),
             SmtpAction::Data(x) => (self.message(&x.message), x.expect.as_ref()),
             SmtpAction::Command(x) => (format!("Commande brute, hors de l'ordre normal : {}", self.r(&x.line)), x.expect.as_ref()),
+            SmtpAction::Transaction(x) => (self.transaction(x), None),
             SmtpAction::ExpectClosed(x) => (closed(x), None),
             SmtpAction::Quit(x) => ("QUIT : fin de la session.".into(), x.expect.as_ref()),
         }
+    }
+
+    /// `Tentative d'envoi : MAIL FROM:<a>, RCPT TO:<b>, puis le message « m » (DATA).`
+    fn transaction(&self, t: &SmtpTransaction) -> String {
+        let to: Vec<String> = t.to.iter().map(|a| format!("RCPT TO:<{}>{}", self.r(a), params(&t.rcpt_params))).collect();
+        let data = match &t.message {
+            Some(m) => format!(", puis, si tout est accepté : {}", self.message(m)),
+            None => " (aucun message : RSET si tout est accepté).".into(),
+        };
+        format!("Tentative d'envoi, jugée comme un tout : MAIL FROM:<{}>{}, {}{data}", self.r(&t.from), params(&t.from_params), to.join(", "))
     }
 
     fn starttls(&self) -> String {

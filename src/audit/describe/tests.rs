@@ -82,3 +82,18 @@ fn wait_and_seconds() {
     assert_eq!(lines("  - { title: pause, wait: { ms: 250 } }\n"), ["Pause de 250 ms (laisser le temps au serveur)."]);
     assert_eq!((seconds(60_000), seconds(2500)), ("60 s".to_string(), "2,5 s".to_string()));
 }
+
+#[test]
+fn a_transaction_says_every_conformant_refusal_and_observations_are_marked() {
+    let l = lines(
+        "  - title: tentative\n    smtp:\n      endpoint: smtp_starttls\n      actions:\n\
+         \x20       - auth: { mailbox: per1, mechanism: XOAUTH2, credential: expired, expect: { code: 5xx, observe: { code: '535' } } }\n\
+         \x20       - transaction: { from: dr.a@op.test, to: ['${target.mailboxes.per2.address}'], expect: { outcome: refused } }\n\
+         \x20       - transaction: { from: dr.a@op.test, to: [dr.a@op.test], message: { name: m1, from: dr.a@op.test, to: [dr.a@op.test], subject: S }, expect: { outcome: either, refused_at: [rcpt] } }\n",
+    );
+    assert!(l[1].ends_with("Attendu : code 5xx ; observé, sans être exigé : code 535."), "{}", l[1]);
+    assert!(l[2].contains("MAIL FROM:<dr.a@op.test>, RCPT TO:<dr.b@op.test> (aucun message"), "{}", l[2]);
+    assert!(l[2].ends_with("Attendu : envoi refusé à MAIL FROM ou RCPT TO (code 5xx), ou connexion fermée par le serveur."), "{}", l[2]);
+    assert!(l[3].contains("puis, si tout est accepté : Envoi du message « m1 »"), "{}", l[3]);
+    assert!(l[3].contains("envoi accepté, ou envoi refusé à RCPT TO"), "{}", l[3]);
+}

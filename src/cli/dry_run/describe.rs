@@ -43,7 +43,8 @@ impl Describer<'_> {
     pub fn scenario(&self, s: &Scenario) -> ScenarioPlan {
         let mut p = ScenarioPlan::default();
         for (i, step) in s.steps.iter().enumerate() {
-            p.lines.push(format!("step {} \"{}\"", i + 1, step.title.value));
+            let only_if = step.only_if_accepted.as_ref().map(|t| format!(" (only if the transaction `{}` was accepted)", t.value)).unwrap_or_default();
+            p.lines.push(format!("step {} \"{}\"{only_if}", i + 1, step.title.value));
             match step.action() {
                 Some(StepAction::Smtp(x)) => self.smtp(&mut p, x),
                 Some(StepAction::Imap(x)) => self.imap(&mut p, x),
@@ -121,6 +122,7 @@ impl Describer<'_> {
                 SmtpAction::MailFrom(x) => p.lines.push(format!("  MAIL FROM <{}>", self.show(&x.address))),
                 SmtpAction::RcptTo(x) => self.recipient(p, x),
                 SmtpAction::Data(x) => self.message(p, &x.message),
+                SmtpAction::Transaction(x) => self.transaction(p, x),
                 SmtpAction::Command(x) => {
                     let line = self.show(&x.line);
                     // Counted with the messages: it takes a slot of the rate and cap at run time.
@@ -135,9 +137,30 @@ impl Describer<'_> {
         }
     }
 
+    /// A submission attempt: its envelope as the run sends it, and its message if every command
+    /// is accepted (counted: it may take a slot of the rate and cap).
+    fn transaction(&self, p: &mut ScenarioPlan, t: &SmtpTransaction) {
+        p.lines.push(format!("  transaction (judged as a whole): MAIL FROM <{}>", self.show(&t.from)));
+        let outside_allowed = t.message.is_none() && t.expect.outcome.value == TransactionOutcome::Refused;
+        for to in &t.to {
+            self.rcpt(p, to, outside_allowed.then(|| t.refusal_code()));
+        }
+        match &t.message {
+            Some(m) => {
+                p.lines.push("  if every command is accepted:".into());
+                self.message(p, m);
+            }
+            None => p.lines.push("  RSET if every command is accepted (no message)".into()),
+        }
+    }
+
     fn recipient(&self, p: &mut ScenarioPlan, x: &SmtpAddress) {
-        let address = self.show(&x.address);
         let code = x.expect.as_ref().and_then(|e| e.code.as_ref()).map(|c| c.value.as_str());
+        self.rcpt(p, &x.address, code);
+    }
+
+    fn rcpt(&self, p: &mut ScenarioPlan, address: &str, code: Option<&str>) {
+        let address = self.show(address);
         let note = code.map(|c| format!(" (expecting {c})")).unwrap_or_default();
         p.lines.push(format!("  RCPT TO <{address}>{note}"));
         let verdict = match &self.guard {

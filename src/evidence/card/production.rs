@@ -89,7 +89,7 @@ fn phases(run: &RunRecord, s: &ScenarioRecord, facts: &SessionFacts, l: &Labels)
     ];
     // A check that failed outside these phases (e.g. the read-back content) still shows.
     for (number, step) in run.step_numbers(s).into_iter().zip(&s.steps).filter(|(_, st)| st.outcome != Outcome::Pass) {
-        let why = step.error.clone().or_else(|| step.checks.iter().find(|c| !c.passed).map(|c| c.summary()));
+        let why = step.error.clone().or_else(|| step.checks.iter().find(|c| c.fails()).map(|c| c.summary()));
         rows.push(CheckRow {
             status: step.outcome.into(),
             label: number.label(l.step, l.attempt),

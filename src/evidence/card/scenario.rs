@@ -94,7 +94,7 @@ fn steps(run: &RunRecord, s: &ScenarioRecord, l: &Labels) -> Vec<CheckRow> {
         .into_iter()
         .zip(&s.steps)
         .map(|(number, step)| {
-            let failed = step.checks.iter().find(|c| !c.passed).map(|c| c.summary());
+            let failed = step.checks.iter().find(|c| c.fails()).map(|c| c.summary());
             let detail = match (&step.error, failed) {
                 (Some(e), _) => format!("{} — {}", step.title, e),
                 (None, Some(f)) => format!("{} — {}", step.title, f),

@@ -59,7 +59,7 @@ pub(super) struct Link<S> {
 
 /// What the driver reads of a step.
 pub(super) struct Outline<'a, A, E> {
-    pub greeting: Option<&'a E>,
+    pub greeting: Option<E>,
     pub actions: &'a [A],
     /// See `accept_tls_refusal` in the scenario model.
     pub accepts_tls_refusal: bool,
@@ -113,7 +113,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         Ok(Connected::Open(s, greeting)) => (s, greeting),
         Ok(Connected::Observed(obs)) => {
             if let Some(e) = expected {
-                out.judge(D::judge(st, e.clone(), &obs)?);
+                out.judge(D::judge(st, e, &obs)?);
             }
             if !out.failed() {
                 skip_rest::<D>(&st.transcript, out, actions, "the TLS handshake failed as the step expects");
@@ -123,7 +123,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         Err(e) => return out.tls_refusal(accepts_tls_refusal, e),
     };
     if let Some(e) = expected
-        && out.judge(D::judge(st, e.clone(), &greeting)?)
+        && out.judge(D::judge(st, e, &greeting)?)
     {
         return Ok(());
     }
@@ -170,7 +170,7 @@ pub(super) fn tls_failure_observed(expect: Option<&TlsExpect>, facts: Option<&Tl
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::Path;
     use std::sync::Arc;
 
@@ -183,7 +183,7 @@ mod tests {
     use crate::scenario::model::SmtpStep;
     use crate::target::model::Target;
 
-    fn env(port: u16) -> Arc<RunEnv> {
+    pub(in crate::exec::run) fn env(port: u16) -> Arc<RunEnv> {
         let yaml = format!(
             "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\n\
              server_name: localhost\ntrust_anchors: []\n\
@@ -191,10 +191,10 @@ mod tests {
              endpoints: {{ smtp_starttls: {{ host: 127.0.0.1, port: {port}, tls: starttls }} }}\n"
         );
         let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
-        RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap()
+        RunEnv::new(target, Value::Object(Default::default()), "fixtures".into(), "run".into()).unwrap()
     }
 
-    fn state(env: &RunEnv) -> ScenarioState {
+    pub(in crate::exec::run) fn state(env: &RunEnv) -> ScenarioState {
         ScenarioState::new(Vars::default(), Transcript::new(env.secrets.clone()))
     }
 

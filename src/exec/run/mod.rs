@@ -12,6 +12,7 @@ mod step_http;
 mod step_imap;
 mod step_smtp;
 mod step_tls;
+mod transaction;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,9 @@ use crate::scenario::load::Loaded;
 use crate::scenario::model::{ProofDecl, Step, StepAction};
 
 pub use scenario_run::ScenarioRun;
+
+/// How the note of a step that did not need to run (`only_if_accepted`) begins.
+pub const NOT_NEEDED: &str = "not needed:";
 pub use state::{ScenarioState, StepOutput};
 
 /// A scenario's record and the bytes of its messages (`messages[i]` is `record.messages[i]`),
@@ -104,7 +108,7 @@ fn first_problem(out: &StepOutput) -> Option<String> {
     if let Some(e) = &out.error {
         return Some(e.to_string());
     }
-    out.checks.iter().find(|c| !c.passed).map(|c| c.summary()).or_else(|| out.not_applicable.clone())
+    out.checks.iter().find(|c| c.fails()).map(|c| c.summary()).or_else(|| out.not_applicable.clone())
 }
 
 fn collect_proofs(record: &mut ScenarioRecord, decls: &[ProofDecl], step: Option<usize>) {
@@ -115,6 +119,7 @@ fn collect_proofs(record: &mut ScenarioRecord, decls: &[ProofDecl], step: Option
             title: p.title.clone(),
             file: None,
             step,
+            not_needed: None,
         });
     }
 }
@@ -132,6 +137,8 @@ pub fn blank_record(loaded: &Loaded) -> ScenarioRecord {
         profile: s.profile.name().to_string(),
         tags: s.tags.clone(),
         confidence: s.confidence.clone(),
+        nature: s.nature.name().to_string(),
+        advisories: vec![],
         file: loaded.file.display().to_string(),
         file_sha256: crate::exec::message::sha256_hex(loaded.source.as_bytes()),
         outcome: Outcome::Error,

@@ -32,6 +32,8 @@ pub struct ScenarioRun<'a> {
     /// Per step: the outcome of its latest attempt and the first problem seen (`None`: not run).
     latest: Vec<Option<(Outcome, Option<String>)>>,
     proofs_taken: Vec<bool>,
+    /// Per step: the observations and préconisations its latest attempt saw not followed.
+    advice: Vec<Vec<String>>,
     /// The step each message of `st.messages` was seen in (for the `eml` proofs).
     message_steps: Vec<Option<usize>>,
 }
@@ -55,6 +57,7 @@ impl<'a> ScenarioRun<'a> {
             busy: Duration::ZERO,
             latest: vec![None; n],
             proofs_taken: vec![false; n],
+            advice: vec![Vec::new(); n],
             message_steps: Vec::new(),
         }
     }
@@ -89,13 +92,20 @@ impl<'a> ScenarioRun<'a> {
         let from = self.st.transcript.len();
         let step_clock = Instant::now();
         let meter = WaitMeter::new();
-        let out = match tokio::time::timeout(step_budget, meter.scope(run_step(&self.env, &mut self.st, step))).await {
-            Ok(out) => out,
-            Err(_) => StepOutput {
-                error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
-                ..Default::default()
-            },
+        let mut out = if let Some(why) = self.not_needed(step) {
+            self.st.transcript.note(&why);
+            StepOutput { notes: vec![why], ..Default::default() }
+        } else {
+            match tokio::time::timeout(step_budget, meter.scope(run_step(&self.env, &mut self.st, step))).await {
+                Ok(out) => out,
+                Err(_) => StepOutput {
+                    error: Some(ExecError::timeout(format!("step did not finish within {} ms", step_budget.as_millis()))),
+                    ..Default::default()
+                },
+            }
         };
+        crate::verdict::weigh(self.loaded.scenario.nature, &mut out.checks);
+        self.advice[i] = out.checks.iter().filter(|c| c.unmet_advice()).map(|c| format!("step {}: {}", i + 1, c.summary())).collect();
         let took = step_clock.elapsed();
         self.busy += took;
         self.message_steps.resize(self.st.messages.len(), Some(i));
@@ -110,6 +120,25 @@ impl<'a> ScenarioRun<'a> {
             collect_proofs(&mut self.record, &step.proofs, Some(i));
         }
         self.keep(i, rec, &out)
+    }
+
+    /// Why step `step` need not run: its `only_if_accepted` transaction was refused (a
+    /// conformant alternative). `None` when it runs.
+    fn not_needed(&self, step: &crate::scenario::model::Step) -> Option<String> {
+        let name = &step.only_if_accepted.as_ref()?.value;
+        let seen = self.st.vars.get(&format!("captured.{name}"));
+        let field = |f: &str| seen.and_then(|v| v.get(f)).and_then(|v| v.as_str()).unwrap_or("");
+        match field("outcome") {
+            "accepted" => None,
+            "refused" => Some(format!(
+                "{} the transaction `{name}` was refused at {} ({}), which is conformant for this scenario",
+                super::NOT_NEEDED,
+                field("stage_name"),
+                field("reply")
+            )),
+            // Not run (an audit skipped it): this step has nothing to go on; run it, it will say.
+            _ => None,
+        }
     }
 
     /// Records step `i` as not run, for `reason` (an auditor's choice).
@@ -169,6 +198,7 @@ impl<'a> ScenarioRun<'a> {
             }
         }
         collect_proofs(&mut self.record, &self.loaded.scenario.proofs, None);
+        self.record.advisories = self.advice.concat();
         self.record.transcript = self.st.transcript.lines();
         self.record.messages = self.st.messages.iter().map(|(m, _)| m.clone()).collect();
         crate::evidence::redact::scrub_scenario(&mut self.record, &self.env.secrets);
@@ -285,6 +315,38 @@ mod tests {
         let record = run.finish();
         assert_eq!(record.outcome, Outcome::Skip);
         assert_eq!(record.reason.as_deref(), Some("step 2 skipped: hors périmètre"));
+    }
+
+    /// A transaction refused at RCPT, then a step only needed if it had been accepted.
+    #[tokio::test]
+    async fn a_step_only_needed_after_an_acceptance_is_passed_with_its_reason() {
+        use crate::exec::smtp::testkit::{ScriptedServer, Step, expect, send};
+        let script = vec![
+            send("220 mx ESMTP\r\n"),
+            expect("EHLO mssconf.test"),
+            send("250 mx\r\n"),
+            expect("MAIL FROM:<per1@op.test>"),
+            send("250 ok\r\n"),
+            expect("RCPT TO:<per1@op.test>"),
+            send("550 5.1.1 <per1@op.test>: Recipient address rejected\r\n"),
+            expect("RSET"),
+            send("250 ok\r\n"),
+            Step::Close,
+        ];
+        let server = ScriptedServer::start(script, None, false).await;
+        let source = "id: OPE/DSN.02.99\ntitle: t\nrequirements: [OPE/DSN.02]\nprofile: general\nsteps:\n\
+            - title: envoi\n  smtp: { endpoint: smtp_starttls, actions: [ { ehlo: {} }, \
+              { transaction: { from: per1@op.test, to: [per1@op.test], capture: tx, expect: { outcome: either, refused_at: [rcpt] } } } ] }\n\
+            - { title: rapport, only_if_accepted: tx, wait: { ms: 60000 } }\n"
+            .to_string();
+        let scenario = parse_yaml(Path::new("s.yaml"), &source).unwrap();
+        let loaded = Loaded { file: "s.yaml".into(), source, scenario };
+        let record = super::super::run_scenario(crate::exec::run::driver::tests::env(server.port), &loaded).await;
+        server.finish().await;
+        assert_eq!(record.outcome, Outcome::Pass, "{:?}", record.reason);
+        let note = &record.steps[1].notes[0];
+        assert!(note.starts_with(crate::exec::run::NOT_NEEDED) && note.contains("refused at RCPT TO (550 5.1.1"), "{note}");
+        assert!(record.steps[1].duration_ms < 60_000, "the wait step did not run");
     }
 
     #[tokio::test]

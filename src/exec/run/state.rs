@@ -87,7 +87,7 @@ pub struct StepOutput {
 
 impl StepOutput {
     pub fn failed(&self) -> bool {
-        self.checks.iter().any(|c| !c.passed)
+        self.checks.iter().any(|c| c.fails())
     }
 
     /// Ends a step on `e`: when the step accepts a refusal at the TLS level and the server sent

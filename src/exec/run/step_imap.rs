@@ -36,7 +36,7 @@ impl Dialogue for Imap {
     type Expect = ImapExpect;
 
     fn outline(step: &ImapStep) -> Outline<'_, ImapAction, ImapExpect> {
-        Outline { greeting: step.greeting.as_ref(), actions: &step.actions, accepts_tls_refusal: step.accept_tls_refusal }
+        Outline { greeting: step.greeting.clone(), actions: &step.actions, accepts_tls_refusal: step.accept_tls_refusal }
     }
 
     fn action_name(action: &ImapAction) -> &'static str {

@@ -10,6 +10,7 @@ use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
 use crate::fixtures::guard::{Guard, GuardRefusal};
 use crate::scenario::model::*;
 use crate::verdict;
+use crate::verdict::transaction::TransactionRule;
 
 use crate::exec::transcript::Transcript;
 use crate::verdict::Check;
@@ -32,10 +33,10 @@ impl Dialogue for Smtp {
     type Session = Link<SmtpSession>;
     type Action = SmtpAction;
     type Observation = SmtpObservation;
-    type Expect = SmtpExpect;
+    type Expect = Expectation;
 
-    fn outline(step: &SmtpStep) -> Outline<'_, SmtpAction, SmtpExpect> {
-        Outline { greeting: step.greeting.as_ref(), actions: &step.actions, accepts_tls_refusal: step.accept_tls_refusal }
+    fn outline(step: &SmtpStep) -> Outline<'_, SmtpAction, Expectation> {
+        Outline { greeting: step.greeting.clone().map(Expectation::Reply), actions: &step.actions, accepts_tls_refusal: step.accept_tls_refusal }
     }
 
     fn action_name(action: &SmtpAction) -> &'static str {
@@ -46,6 +47,7 @@ impl Dialogue for Smtp {
             SmtpAction::MailFrom(_) => "mail_from",
             SmtpAction::RcptTo(_) => "rcpt_to",
             SmtpAction::Data(_) => "data",
+            SmtpAction::Transaction(_) => "transaction",
             SmtpAction::Command(_) => "command",
             SmtpAction::ExpectClosed(_) => "expect_closed",
             SmtpAction::Quit(_) => "quit",
@@ -89,12 +91,27 @@ impl Dialogue for Smtp {
         act(env, st, &mut link.session, &link.tls, action).await
     }
 
-    fn judge(st: &ScenarioState, expect: SmtpExpect, obs: &SmtpObservation) -> Result<Vec<Check>, ExecError> {
-        Ok(verdict::judge_smtp(&expect_vars::smtp(st, expect)?, obs))
+    fn judge(st: &ScenarioState, expect: Expectation, obs: &SmtpObservation) -> Result<Vec<Check>, ExecError> {
+        Ok(match (expect, &obs.transaction) {
+            (Expectation::Reply(e), _) => verdict::judge_smtp(&expect_vars::smtp(st, e)?, obs),
+            (Expectation::Transaction(rule), Some(tx)) => verdict::transaction::judge(&rule, tx),
+            (Expectation::Transaction(_), None) => return Err(ExecError::harness("a transaction expectation without its observation")),
+        })
     }
 }
 
-pub fn smtp_error(e: SmtpError) -> ExecError {
+/// What an SMTP action is judged against: one reply, or a whole submission attempt.
+#[derive(Debug, Clone)]
+pub(super) enum Expectation {
+    Reply(SmtpExpect),
+    Transaction(TransactionRule),
+}
+
+fn reply_expect(e: &Option<SmtpExpect>) -> Option<Expectation> {
+    e.clone().map(Expectation::Reply)
+}
+
+pub(super) fn smtp_error(e: SmtpError) -> ExecError {
     let alert = server_alert(&e);
     smtp_category(e).with_tls_alert(alert)
 }
@@ -139,15 +156,15 @@ fn tls_failure_observed(e: &Option<SmtpExpect>, facts: Option<&TlsFacts>) -> boo
     driver::tls_failure_observed(e.as_ref().and_then(|e| e.tls.as_ref()), facts)
 }
 
-type Acted = driver::Acted<SmtpObservation, SmtpExpect>;
+type Acted = driver::Acted<SmtpObservation, Expectation>;
 
 /// The send guard (fictitious data only, declared recipients only) for this run's target.
-fn guard(env: &RunEnv) -> Result<Guard, ExecError> {
+pub(super) fn guard(env: &RunEnv) -> Result<Guard, ExecError> {
     Guard::new(&env.fixtures, &env.target).map_err(|e| ExecError::harness(e.to_string()))
 }
 
 /// A guard refusal is the harness's own stop: the scenario ends as `error`, nothing was sent.
-fn refused(r: GuardRefusal) -> ExecError {
+pub(super) fn refused(r: GuardRefusal) -> ExecError {
     ExecError::harness(r.to_string())
 }
 
@@ -162,18 +179,18 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
             let (reply, caps) = s.ehlo(a.name.as_deref().unwrap_or("mssconf.test")).await.map_err(smtp_error)?;
             let mut obs = reply_obs(&reply);
             obs.capabilities = caps_list(&caps);
-            Acted::next(obs, a.expect.clone())
+            Acted::next(obs, reply_expect(&a.expect))
         }
         SmtpAction::Starttls(a) => {
             match s.starttls(tls).await {
                 Ok((reply, facts)) => {
                     let mut obs = reply_obs(&reply);
                     obs.tls = facts;
-                    Acted::next(obs, a.expect.clone())
+                    Acted::next(obs, reply_expect(&a.expect))
                 }
                 Err(e) if tls_failure_observed(&a.expect, e.tls_facts()) => {
                     let obs = SmtpObservation { code: 220, tls: e.tls_facts().cloned(), ..Default::default() };
-                    Acted::last(obs, a.expect.clone(), "the STARTTLS handshake failed as the step expects")
+                    Acted::last(obs, reply_expect(&a.expect), "the STARTTLS handshake failed as the step expects")
                 }
                 Err(e) => return Err(smtp_error(e)),
             }
@@ -192,22 +209,22 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
                 obs.challenges = ex.challenges().map(|c| c.decoded_challenge.clone().unwrap_or_else(|| c.reply.text())).collect();
                 obs.closed = ex.closed_by_peer;
                 if ex.closed_by_peer {
-                    Acted::last(obs, a.expect.clone(), "the server closed the connection after AUTH")
+                    Acted::last(obs, reply_expect(&a.expect), "the server closed the connection after AUTH")
                 } else {
-                    Acted::next(obs, a.expect.clone())
+                    Acted::next(obs, reply_expect(&a.expect))
                 }
             }
         },
         SmtpAction::MailFrom(a) => {
             let addr = st.render(&a.address)?;
             let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
-            Acted::next(reply_obs(&s.mail_from(&addr, &params).await.map_err(smtp_error)?), a.expect.clone())
+            Acted::next(reply_obs(&s.mail_from(&addr, &params).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }
         SmtpAction::RcptTo(a) => {
             let addr = st.render(&a.address)?;
             let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
             guard(env)?.check_recipient(&addr, expected_code(&a.expect)).map_err(refused)?;
-            Acted::next(reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), a.expect.clone())
+            Acted::next(reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }
         SmtpAction::Data(a) => {
             let built = compose(env, st, &a.message)?;
@@ -220,7 +237,13 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
             st.remember_sent(built);
             let ex = s.data_from(&mut message.reader()).await.map_err(smtp_error)?;
             let obs = reply_obs(ex.final_reply.as_ref().unwrap_or(&ex.intermediate));
-            Acted::next(obs, a.expect.clone())
+            Acted::next(obs, reply_expect(&a.expect))
+        }
+        SmtpAction::Transaction(t) => {
+            let (tx, closed) = super::transaction::attempt(env, st, s, t).await?;
+            let obs = SmtpObservation { transaction: Some(tx), closed, ..Default::default() };
+            let expect = Some(Expectation::Transaction(TransactionRule::of(t)));
+            if closed { Acted::last(obs, expect, "the server closed the connection") } else { Acted::next(obs, expect) }
         }
         SmtpAction::Command(a) => {
             let line = st.render(&a.line)?;
@@ -230,17 +253,17 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
                 let admitted = env.submissions.admit().await?;
                 s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             }
-            Acted::next(reply_obs(&s.command(&line).await.map_err(smtp_error)?), a.expect.clone())
+            Acted::next(reply_obs(&s.command(&line).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }
         SmtpAction::ExpectClosed(a) => {
             let closed = s.is_closed_by_peer(Duration::from_millis(a.within_ms.unwrap_or(2000))).await;
             let obs = SmtpObservation { closed, ..Default::default() };
-            let expect = Some(SmtpExpect { closes: Some(true), ..Default::default() });
+            let expect = Some(Expectation::Reply(SmtpExpect { closes: Some(true), ..Default::default() }));
             if closed { Acted::last(obs, expect, "the server closed the connection") } else { Acted::next(obs, expect) }
         }
         SmtpAction::Quit(a) => {
             let reply = s.quit().await.map_err(smtp_error)?;
-            Acted::last(reply_obs(&reply), a.expect.clone(), "the session ended with QUIT")
+            Acted::last(reply_obs(&reply), reply_expect(&a.expect), "the session ended with QUIT")
         }
     })
 }

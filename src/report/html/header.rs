@@ -102,12 +102,13 @@ fn scenario_overview(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     for s in &cx.record.scenarios {
         writeln!(
             out,
-            "<tr><td class=\"mono\"><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"mono\"><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
             scenario_anchor(&s.id),
             esc(&s.id),
             esc(super::scenario::title(cx, s)),
             esc(&s.profile),
-            outcome_badge(cx.lang, s.outcome)
+            outcome_badge(cx.lang, s.outcome),
+            super::scenario::advice_badge(cx, s)
         )?;
     }
     writeln!(out, "</tbody></table>")

@@ -65,6 +65,10 @@ pub struct Labels {
     pub result: &'static str,
     pub check_ok: &'static str,
     pub check_ko: &'static str,
+    /// An observation or préconisation not followed (never a failure).
+    pub check_advice: &'static str,
+    /// Badge of a scenario with observations or préconisations not followed.
+    pub advice_badge: &'static str,
     pub proofs: &'static str,
     pub proof_id: &'static str,
     pub messages: &'static str,
@@ -143,6 +147,8 @@ pub const FR: Labels = Labels {
     result: "Résultat",
     check_ok: "✔ OK",
     check_ko: "✘ ÉCHEC",
+    check_advice: "▲ NON SUIVI (avis)",
+    advice_badge: "préconisation / observation non suivie",
     proofs: "Preuves",
     proof_id: "Preuve",
     messages: "Messages",
@@ -220,6 +226,8 @@ pub const EN: Labels = Labels {
     result: "Result",
     check_ok: "✔ OK",
     check_ko: "✘ FAILED",
+    check_advice: "▲ NOT FOLLOWED (advice)",
+    advice_badge: "recommendation / observation not followed",
     proofs: "Proofs",
     proof_id: "Proof",
     messages: "Messages",

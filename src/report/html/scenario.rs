@@ -32,13 +32,21 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
     writeln!(out, "<section class=\"scenario\" id=\"{}\">", scenario_anchor(&s.id))?;
     writeln!(
         out,
-        "<h3><span class=\"mono\">{}</span> — {} {}</h3>",
+        "<h3><span class=\"mono\">{}</span> — {} {}{}</h3>",
         esc(&s.id),
         esc(title(cx, s)),
-        outcome_badge(cx.lang, s.outcome)
+        outcome_badge(cx.lang, s.outcome),
+        advice_badge(cx, s)
     )?;
     writeln!(out, "<dl class=\"meta\">")?;
     field(out, l.verdict, &outcome_badge(cx.lang, s.outcome))?;
+    if s.nature != "exigence" {
+        field(out, l.col_nature, &esc(&s.nature))?;
+    }
+    if !s.advisories.is_empty() {
+        let items: String = s.advisories.iter().map(|a| format!("<li>{}</li>", esc(a))).collect();
+        field(out, l.advice_badge, &format!("<ul class=\"advisories\">{items}</ul>"))?;
+    }
     if let Some(reason) = &s.reason {
         field(out, l.reason, &format!("<span class=\"multiline\">{}</span>", esc(reason)))?;
     }
@@ -69,6 +77,14 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
     writeln!(out, "<h4>{} ({})</h4>", esc(l.transcript), esc(l.times_utc))?;
     transcript::render(out, cx, s)?;
     writeln!(out, "</section>")
+}
+
+/// ` ▲ préconisation / observation non suivie` beside the verdict: never a failure, never hidden.
+pub(super) fn advice_badge(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
+    if s.advisories.is_empty() {
+        return String::new();
+    }
+    format!(" <span class=\"advice-badge\">▲ {} ({})</span>", esc(cx.l.advice_badge), s.advisories.len())
 }
 
 /// Earlier attempts of a retried scenario: `1. <badge> (120 ms): reason`.
@@ -158,6 +174,8 @@ fn checks(out: &mut String, cx: &Ctx<'_>, checks: &[Check]) -> fmt::Result {
     for c in checks {
         let (row_class, mark) = if c.passed {
             ("", format!("<span class=\"check-ok\">{}</span>", esc(l.check_ok)))
+        } else if c.advisory {
+            (" class=\"advice\"", format!("<span class=\"check-advice\">{}</span>", esc(l.check_advice)))
         } else {
             (" class=\"failed\"", format!("<span class=\"check-ko\">{}</span>", esc(l.check_ko)))
         };

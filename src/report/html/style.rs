@@ -37,6 +37,9 @@ ul.plain { margin: 0; padding-left: 1.1rem; }
 .check-ok { color: #0b5d1e; font-weight: bold; white-space: nowrap; }
 .check-ko { color: #a50e0e; font-weight: bold; white-space: nowrap; }
 tr.failed td { background: #fde8e8; }
+.check-advice { color: #6b5900; font-weight: bold; white-space: nowrap; }
+tr.advice td { background: #fff8d6; }
+.advice-badge { background: #6b5900; color: #fff; border-radius: 3px; padding: 0 .4em; font-size: .85em; }
 section.scenario { border-top: 3px solid #111; margin-top: 2.5rem; }
 div.step { border-left: 4px solid #888; padding-left: .8rem; margin: .8rem 0; }
 pre.transcript { background: #f4f4f4; color: #111; border: 1px solid #444; padding: .5rem;

@@ -237,6 +237,10 @@ pub struct ImapExpect {
     pub closes: Option<bool>,
     #[serde(default)]
     pub tls: Option<TlsExpect>,
+    /// Expectations that are an observation or a préconisation, not a requirement: judged and
+    /// reported, never a failure.
+    #[serde(default)]
+    pub observe: Option<Box<ImapExpect>>,
 }
 
 /// Compare a fetched message with one the scenario sent.

@@ -39,6 +39,11 @@ pub struct Scenario {
     /// Where the checked fact is inferred or uncertain in the reference, say so here.
     #[serde(default)]
     pub confidence: Option<String>,
+    /// What a failed check of this scenario means (default `exigence`: « non conforme »). A
+    /// `preconisation` or an `observation` not followed is reported, never a failure; say why in
+    /// `confidence`. A scenario whose requirements are all préconisations cannot be `exigence`.
+    #[serde(default)]
+    pub nature: ScenarioNature,
     /// Proofs yielded by the scenario as a whole (e.g. a `screenshot` card).
     #[serde(default)]
     pub proofs: Vec<ProofDecl>,
@@ -61,6 +66,34 @@ impl Profile {
             Profile::PerOrg => "per-org",
             Profile::App => "app",
         }
+    }
+}
+
+/// The weight of a scenario's checks (see `docs/verdicts.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ScenarioNature {
+    /// A requirement stated in a source: a failed check is « non conforme ».
+    #[default]
+    Exigence,
+    /// A recommendation of the referential: reported when not followed, never a failure.
+    Preconisation,
+    /// A behaviour seen on an operator but stated nowhere: reported, never a failure.
+    Observation,
+}
+
+impl ScenarioNature {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScenarioNature::Exigence => "exigence",
+            ScenarioNature::Preconisation => "preconisation",
+            ScenarioNature::Observation => "observation",
+        }
+    }
+
+    /// Whether a failed check of this nature fails the scenario.
+    pub fn binding(self) -> bool {
+        self == ScenarioNature::Exigence
     }
 }
 
@@ -96,6 +129,13 @@ pub struct Step {
     /// Step timeout in milliseconds (default: the target's `timeouts.step`).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// Runs the step only when the SMTP `transaction` captured under this name was accepted.
+    /// When it was refused (a conformant alternative, e.g. an unknown recipient refused at
+    /// `RCPT TO` instead of a failure DSN), the step is not needed: it passes with a note
+    /// saying so, and nothing is sent.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub only_if_accepted: Option<Pos<String>>,
     // Exactly one of the protocol keys below (checked by validation). Plain optional fields
     // rather than a flattened enum: serde-saphyr loses positions under `flatten`.
     #[serde(default)]

@@ -38,6 +38,9 @@ pub enum SmtpAction {
     MailFrom(SmtpAddress),
     RcptTo(SmtpAddress),
     Data(SmtpData),
+    /// A whole submission attempt judged as one (MAIL FROM, RCPT TO, DATA): where the
+    /// referential says *that* something is refused but not *at which stage*.
+    Transaction(SmtpTransaction),
     /// A raw command line, for checks that break the protocol order on purpose.
     Command(SmtpCommand),
     /// Checks that the server has closed the connection.
@@ -119,6 +122,104 @@ pub struct SmtpData {
     pub expect: Option<SmtpExpect>,
 }
 
+/// One submission attempt: `MAIL FROM`, one `RCPT TO` per recipient, then — when `message` is
+/// given and every command so far was accepted — `DATA` and the message. It stops at the first
+/// refusal (or when the server closes the connection); without a message, an attempt accepted up
+/// to `RCPT TO` is ended by `RSET`. The outcome is judged as a whole, and the stage that refused
+/// is recorded in the transcript and the check.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpTransaction {
+    /// Envelope sender (interpolated), without angle brackets.
+    pub from: String,
+    /// ESMTP parameters of `MAIL FROM` (`RET=HDRS`, `ENVID=…`).
+    #[serde(default)]
+    pub from_params: Vec<String>,
+    /// Envelope recipients (interpolated): declared addresses only.
+    pub to: Vec<String>,
+    /// ESMTP parameters of every `RCPT TO` (`NOTIFY=FAILURE`).
+    #[serde(default)]
+    pub rcpt_params: Vec<String>,
+    /// The message, sent only if `MAIL FROM` and every `RCPT TO` were accepted.
+    #[serde(default)]
+    pub message: Option<MessageSpec>,
+    /// Records the outcome as `${captured.<name>.outcome}` (`accepted` or `refused`) and
+    /// `${captured.<name>.stage}` (`mail`, `rcpt`, `data`), for steps with `only_if_accepted`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub capture: Option<Pos<String>>,
+    pub expect: TransactionExpect,
+}
+
+/// Expectations on a whole submission attempt.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionExpect {
+    /// `refused`: nothing may be submitted; `accepted`: every command is accepted; `either`: both
+    /// are conformant (a refusal must still come at one of `refused_at`), the outcome is recorded.
+    #[schemars(with = "TransactionOutcome")]
+    pub outcome: Pos<TransactionOutcome>,
+    /// The stages at which a refusal is conformant (default: every stage the attempt reaches:
+    /// `mail`, `rcpt`, and `data` when a message is given). The server closing the connection
+    /// counts as a refusal at the stage it closed in.
+    #[serde(default)]
+    #[schemars(with = "Vec<SmtpStage>")]
+    pub refused_at: Vec<Pos<SmtpStage>>,
+    /// Reply class of the refusal (default `5xx`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub code: Option<Pos<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionOutcome {
+    Refused,
+    Accepted,
+    Either,
+}
+
+/// The stages of a submission attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpStage {
+    /// `MAIL FROM`.
+    Mail,
+    /// `RCPT TO`.
+    Rcpt,
+    /// The `DATA` command or the end of the message.
+    Data,
+}
+
+impl SmtpStage {
+    pub fn name(self) -> &'static str {
+        match self {
+            SmtpStage::Mail => "MAIL FROM",
+            SmtpStage::Rcpt => "RCPT TO",
+            SmtpStage::Data => "DATA",
+        }
+    }
+}
+
+impl SmtpTransaction {
+    /// The stages at which a refusal passes (see [`TransactionExpect::refused_at`]).
+    pub fn refusal_stages(&self) -> Vec<SmtpStage> {
+        if !self.expect.refused_at.is_empty() {
+            return self.expect.refused_at.iter().map(|s| s.value).collect();
+        }
+        let mut all = vec![SmtpStage::Mail, SmtpStage::Rcpt];
+        if self.message.is_some() {
+            all.push(SmtpStage::Data);
+        }
+        all
+    }
+
+    /// The refusal's reply class (default `5xx`).
+    pub fn refusal_code(&self) -> &str {
+        self.expect.code.as_ref().map(|c| c.value.as_str()).unwrap_or("5xx")
+    }
+}
+
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpCommand {
@@ -161,6 +262,10 @@ pub struct SmtpExpect {
     /// TLS facts after a handshake (STARTTLS or implicit).
     #[serde(default)]
     pub tls: Option<TlsExpect>,
+    /// Expectations that are an observation or a préconisation, not a requirement (a behaviour
+    /// seen on one operator, a recommended code): judged and reported, never a failure.
+    #[serde(default)]
+    pub observe: Option<Box<SmtpExpect>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, JsonSchema)]

@@ -41,6 +41,21 @@ PEER_HTTP_PORT=$((PEER_PORT_BASE + 80))
 # load baseline (Postfix's smtp-source cannot do TLS or SASL). See `mssconf bench` and docs/peer.md.
 PEER_PLAIN_PORT=$((PEER_PORT_BASE + 25))
 
+# The Dovecot instance of the stack (dovecot.sh, daemons.sh): its configuration directory,
+# instance name, store, log, ports, and where and for whom it serves the MTA (SASL, LMTP).
+DC_DIR=${DC_DIR:-$PEER_DOVECOT}
+DC_INSTANCE=${DC_INSTANCE:-mssconf-peer}
+DC_MAIL=${DC_MAIL:-$PEER_MAIL}
+DC_LOG=${DC_LOG:-$PEER_LOG/dovecot.log}
+DC_IMAP_PORT=${DC_IMAP_PORT:-$PEER_IMAP_PORT}
+DC_IMAPS_PORT=${DC_IMAPS_PORT:-$PEER_IMAPS_PORT}
+DC_HTTP_PORT=${DC_HTTP_PORT:-$PEER_HTTP_PORT}
+# Where the MTA reaches the auth and LMTP services, and the account it runs as.
+DC_AUTH_SOCKET=${DC_AUTH_SOCKET:-/var/spool/postfix/private/mssconf-peer-auth}
+DC_LMTP_SOCKET=${DC_LMTP_SOCKET:-/var/spool/postfix/private/mssconf-peer-lmtp}
+DC_MTA_USER=${DC_MTA_USER:-postfix}
+DC_MTA_GROUP=${DC_MTA_GROUP:-postfix}
+
 # none, or a misconfigured variant of variants.tsv
 PEER_VARIANT=${PEER_VARIANT:-none}
 

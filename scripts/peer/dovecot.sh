@@ -1,20 +1,8 @@
 # Sourced by start.sh (and exim/start.sh): Dovecot as the operator's IMAP service and mailbox
 # store (LMTP from the MTA), with its own configuration file, base_dir and instance name, so
 # that Debian's default instance (/etc/dovecot) is neither used nor touched. Two instances can
-# run side by side: the DC_* settings below are the first stack's unless the caller set them.
+# run side by side: the DC_* settings (common.sh; exim/common.sh sets the second stack's).
 
-DC_DIR=${DC_DIR:-$PEER_DOVECOT}
-DC_INSTANCE=${DC_INSTANCE:-mssconf-peer}
-DC_MAIL=${DC_MAIL:-$PEER_MAIL}
-DC_LOG=${DC_LOG:-$PEER_LOG/dovecot.log}
-DC_IMAP_PORT=${DC_IMAP_PORT:-$PEER_IMAP_PORT}
-DC_IMAPS_PORT=${DC_IMAPS_PORT:-$PEER_IMAPS_PORT}
-DC_HTTP_PORT=${DC_HTTP_PORT:-$PEER_HTTP_PORT}
-# Where the MTA reaches the auth and LMTP services, and the account it runs as.
-DC_AUTH_SOCKET=${DC_AUTH_SOCKET:-/var/spool/postfix/private/mssconf-peer-auth}
-DC_LMTP_SOCKET=${DC_LMTP_SOCKET:-/var/spool/postfix/private/mssconf-peer-lmtp}
-DC_MTA_USER=${DC_MTA_USER:-postfix}
-DC_MTA_GROUP=${DC_MTA_GROUP:-postfix}
 
 # The mailboxes are throwaway test data: on a tmpfs (PEER_MAIL_TMPFS=no keeps them on disk).
 # On ext4, Dovecot's LMTP spent most of its time in inode allocation for the load bench's

@@ -53,5 +53,5 @@ fn actions_after_the_server_closed_are_named_in_the_step() {
     let step = &json["scenarios"][0]["steps"][0];
     assert_eq!(step["outcome"], "pass");
     let notes = step["notes"].as_array().expect("notes");
-    assert!(notes.iter().any(|n| n.as_str().unwrap().contains("remaining action(s) not run (mail_from, quit)")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.as_str().unwrap().contains("remaining action(s) not run (transaction, quit)")), "{notes:?}");
 }

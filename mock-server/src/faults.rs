@@ -36,10 +36,12 @@ pub enum Fault {
     TlsAlertMidSession,
     /// Test-only: not a deviation from the spec, so outside the fault matrix.
     FlakyOnce,
+    StaticRsaSuite,
+    AcceptRevokedToken,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 22] = [
+    pub const ALL: [Fault; 24] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -62,6 +64,8 @@ impl Fault {
         Fault::EofMidLiteral,
         Fault::TlsAlertMidSession,
         Fault::FlakyOnce,
+        Fault::StaticRsaSuite,
+        Fault::AcceptRevokedToken,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,13 +92,15 @@ impl Fault {
             Fault::EofMidLiteral => "eof-mid-literal",
             Fault::TlsAlertMidSession => "tls-alert-mid-session",
             Fault::FlakyOnce => "flaky-once",
+            Fault::StaticRsaSuite => "static-rsa-suite",
+            Fault::AcceptRevokedToken => "accept-revoked-token",
         }
     }
 
     /// What the fault breaks, for `mssconf mock --list-faults`.
     pub fn breaks(self) -> &'static str {
         match self {
-            Fault::Tls10 => "accepts TLS 1.0/1.1 ClientHellos (TLS 1.2 minimum)",
+            Fault::Tls10 => "accepts SSL 3.0 / TLS 1.0 / TLS 1.1 ClientHellos (TLS 1.2 minimum)",
             Fault::WeakCipher => "negotiates a TLS 1.2 cipher suite outside the allow-list",
             Fault::AuthBeforeTls => "offers AUTH (SMTP) and accepts LOGIN/AUTHENTICATE (IMAP) before TLS",
             Fault::AcceptExpiredToken => "accepts an expired bearer token",
@@ -116,6 +122,10 @@ impl Fault {
             Fault::EofMidLiteral => "robustness: IMAP FETCH announces a literal, sends part of it and closes",
             Fault::TlsAlertMidSession => "robustness: answers the first command after authentication with a fatal TLS alert",
             Fault::FlakyOnce => "test only: answers the first EHLO of this instance with 421 (a retry passes)",
+            Fault::StaticRsaSuite => {
+                "accepts the static-RSA suite TLS_RSA_WITH_AES_256_CBC_SHA (0x0035) with TLS 1.2 (simulated ServerHello)"
+            }
+            Fault::AcceptRevokedToken => "accepts a revoked bearer token",
         }
     }
 

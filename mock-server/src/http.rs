@@ -46,7 +46,8 @@ pub async fn serve(listener: TcpListener, ctx: MockContext, endpoints: Endpoints
 
 type FormFields = Result<Form<HashMap<String, String>>, FormRejection>;
 
-/// `mailbox=<addr>&lifetime=<secs>` → a bearer token for a PER/ORG mailbox.
+/// `mailbox=<addr>&lifetime=<secs>[&revoked=true]` → a bearer token for a PER/ORG mailbox
+/// (`revoked=true`: revoked before it is handed out, the profile's `negative.revoked_token`).
 async fn token(State(state): State<HttpState>, form: FormFields) -> Response {
     let Ok(Form(fields)) = form else {
         return bad_request("expected an application/x-www-form-urlencoded body");
@@ -59,12 +60,20 @@ async fn token(State(state): State<HttpState>, form: FormFields) -> Response {
         Some(Ok(l)) if l.abs() <= MAX_LIFETIME => l,
         Some(_) => return bad_request("`lifetime` must be whole seconds within a year (negative: already expired)"),
     };
+    let revoked = match fields.get("revoked").map(|r| r.trim()) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return bad_request("`revoked` must be `true` or `false`"),
+    };
     let account = match state.ctx.accounts.get(mailbox) {
         Some(a) if a.kind != MailboxKind::Applicative => a,
         Some(_) => return bad_request("APP mailboxes log in with a client certificate, not a token"),
         None => return bad_request("unknown mailbox"),
     };
     let access_token = state.ctx.tokens.issue(&account.address, account.rpps, lifetime);
+    if revoked {
+        state.ctx.tokens.revoke(&access_token);
+    }
     Json(json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -82,7 +91,7 @@ async fn introspect(State(state): State<HttpState>, form: FormFields) -> Respons
     let Some(token) = fields.get("token") else { return bad_request("missing field `token`") };
     let now = chrono::Utc::now().timestamp();
     match state.ctx.tokens.claims(token) {
-        Some(c) if c.exp > now => Json(json!({
+        Some(c) if c.exp > now && !state.ctx.tokens.is_revoked(token) => Json(json!({
             "active": true,
             "exp": c.exp,
             "iat": c.iat,

@@ -68,7 +68,7 @@ pub fn render(input: &ProfileInput<'_>) -> String {
     for account in input.accounts.all() {
         y += &mailbox(account, input.pki);
     }
-    y += "negative:\n  expired_token: issuer\n";
+    y += "negative:\n  expired_token: issuer\n  revoked_token: issuer\n";
     y += &format!("  expired_client_cert: {}\n", cert_key(&input.pki.app1_expired));
     y += &format!("  foreign_client_cert: {}\n", cert_key(&input.pki.app1_foreign));
     y += &format!("limits:\n  max_message_size: {}\n", input.max_message_size);
@@ -158,6 +158,7 @@ mod tests {
             "org1: { address: secretariat.fictif@op.test, type: ORG, token: issuer }",
             "    certificate: { cert: /abs/pki/app1.crt.pem, key: /abs/pki/app1.key.pem }",
             "  expired_token: issuer",
+            "  revoked_token: issuer",
             "  expired_client_cert: { cert: /abs/pki/app1-expired.crt.pem, key: /abs/pki/app1-expired.key.pem }",
             "  max_message_size: 42",
             "  reply: 2000",

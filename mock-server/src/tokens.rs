@@ -2,10 +2,10 @@
 //!
 //! Tokens are JWT-shaped (`header.payload.signature`, base64url) with `exp`, `SubjectNameID`
 //! ("8" + a fictitious RPPS) and the one mailbox they may open. The service remembers what it
-//! issued: an unknown or malformed token is refused, as is an expired one or one presented for
-//! another mailbox — unless a fault says otherwise.
+//! issued: an unknown or malformed token is refused, as is an expired or revoked one or one
+//! presented for another mailbox — unless a fault says otherwise.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 
@@ -37,6 +37,8 @@ pub enum TokenRefusal {
     Unknown,
     #[error("token expired")]
     Expired,
+    #[error("token was revoked")]
+    Revoked,
     #[error("token was issued for another mailbox")]
     OtherMailbox,
 }
@@ -44,6 +46,7 @@ pub enum TokenRefusal {
 #[derive(Clone)]
 pub struct TokenService {
     issued: Arc<Mutex<HashMap<String, TokenClaims>>>,
+    revoked: Arc<Mutex<HashSet<String>>>,
     key: [u8; 32],
     faults: FaultSet,
     issuer: String,
@@ -57,7 +60,7 @@ impl std::fmt::Debug for TokenService {
 
 impl TokenService {
     pub fn new(issuer: impl Into<String>, faults: FaultSet) -> Self {
-        TokenService { issued: Arc::default(), key: random_key(), faults, issuer: issuer.into() }
+        TokenService { issued: Arc::default(), revoked: Arc::default(), key: random_key(), faults, issuer: issuer.into() }
     }
 
     /// Issues a token for `mailbox`, valid `lifetime_secs` from now (negative: already expired).
@@ -85,6 +88,20 @@ impl TokenService {
         token
     }
 
+    /// Revokes a token this service issued (as an RFC 7009 revocation would); `false` when it
+    /// did not issue it.
+    pub fn revoke(&self, token: &str) -> bool {
+        let known = self.issued.lock().expect("token lock").contains_key(token.trim());
+        if known {
+            self.revoked.lock().expect("token lock").insert(token.trim().to_string());
+        }
+        known
+    }
+
+    pub fn is_revoked(&self, token: &str) -> bool {
+        self.revoked.lock().expect("token lock").contains(token.trim())
+    }
+
     /// Every token issued so far, in no particular order (tests scan evidence files for them).
     pub fn issued_tokens(&self) -> Vec<String> {
         self.issued.lock().expect("token lock").keys().cloned().collect()
@@ -98,6 +115,9 @@ impl TokenService {
     /// Decides whether `token` may open `mailbox` now.
     pub fn validate(&self, token: &str, mailbox: &str) -> Result<TokenClaims, TokenRefusal> {
         let claims = self.claims(token).ok_or(TokenRefusal::Unknown)?;
+        if self.is_revoked(token) && !self.faults.is_on(Fault::AcceptRevokedToken) {
+            return Err(TokenRefusal::Revoked);
+        }
         if claims.exp <= Utc::now().timestamp() && !self.faults.is_on(Fault::AcceptExpiredToken) {
             return Err(TokenRefusal::Expired);
         }
@@ -133,6 +153,22 @@ mod tests {
         let old = svc.issue("a@x.test", "00000000001", -60);
         assert_eq!(svc.validate(&old, "a@x.test"), Err(TokenRefusal::Expired));
         assert_eq!(svc.validate("not-a-token", "a@x.test"), Err(TokenRefusal::Unknown));
+    }
+
+    #[test]
+    fn revoked_tokens_are_refused_unless_the_fault_accepts_them() {
+        let svc = TokenService::new("mock", FaultSet::none());
+        let t = svc.issue("a@x.test", "1", 300);
+        assert!(svc.validate(&t, "a@x.test").is_ok());
+        assert!(svc.revoke(&t) && !svc.revoke("never-issued"));
+        assert_eq!(svc.validate(&t, "a@x.test"), Err(TokenRefusal::Revoked));
+        let faults: FaultSet = [Fault::AcceptRevokedToken].into_iter().collect();
+        let lax = TokenService::new("mock", faults);
+        let t = lax.issue("a@x.test", "1", 300);
+        lax.revoke(&t);
+        assert!(lax.validate(&t, "a@x.test").is_ok());
+        let old = lax.issue("a@x.test", "1", -60);
+        assert_eq!(lax.validate(&old, "a@x.test"), Err(TokenRefusal::Expired), "only revocation is relaxed");
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct RunEnv {
     pub submissions: SubmissionGate,
     trust_anchors: Vec<Vec<u8>>,
     http: reqwest::Client,
-    tokens: Mutex<HashMap<(String, bool), Secret>>,
+    tokens: Mutex<HashMap<(String, TokenKind), Secret>>,
 }
 
 /// Installs ring as rustls' process-wide provider (reqwest uses it). Idempotent.
@@ -124,10 +124,11 @@ impl RunEnv {
     /// The bearer token a credential stands for, registered as a secret. `None` for mailboxes
     /// that log in with a certificate.
     pub async fn token(&self, role: &str, credential: &Credential) -> Result<Option<Secret>, ExecError> {
-        let (token_role, expired) = match credential {
-            Credential::Valid => (role, false),
-            Credential::Expired => (role, true),
-            Credential::TokenOf(other) => (other.value.as_str(), false),
+        let (token_role, kind) = match credential {
+            Credential::Valid => (role, TokenKind::Valid),
+            Credential::Expired => (role, TokenKind::Expired),
+            Credential::Revoked => (role, TokenKind::Revoked),
+            Credential::TokenOf(other) => (other.value.as_str(), TokenKind::Valid),
             Credential::Malformed => {
                 let s = Secret::new(format!("mssconf-malformed-token-{}", self.run_id));
                 self.secrets.register(&s);
@@ -139,39 +140,49 @@ impl RunEnv {
             .mailboxes
             .get(token_role)
             .ok_or_else(|| ExecError::harness(format!("the target declares no mailbox `{token_role}`")))?;
-        let source = if expired { self.target.negative.expired_token.as_ref() } else { mailbox.token.as_ref() };
+        let source = match kind {
+            TokenKind::Valid => mailbox.token.as_ref(),
+            TokenKind::Expired => self.target.negative.expired_token.as_ref(),
+            TokenKind::Revoked => self.target.negative.revoked_token.as_ref(),
+        };
         let Some(source) = source else {
             return Ok(None);
         };
-        let key = (token_role.to_string(), expired);
+        let key = (token_role.to_string(), kind);
         if let Some(t) = self.tokens.lock().await.get(&key) {
             return Ok(Some(t.clone()));
         }
-        let token = self.fetch_token(source, &mailbox.address, expired).await?;
+        let token = self.fetch_token(source, &mailbox.address, kind).await?;
         self.secrets.register(&token);
         self.tokens.lock().await.insert(key, token.clone());
         Ok(Some(token))
     }
 
-    async fn fetch_token(&self, source: &SecretSource, address: &str, expired: bool) -> Result<Secret, ExecError> {
+    async fn fetch_token(&self, source: &SecretSource, address: &str, kind: TokenKind) -> Result<Secret, ExecError> {
         match source {
             SecretSource::Env(var) => std::env::var(var)
                 .map(Secret::new)
                 .map_err(|_| ExecError::harness(format!("environment variable {var} (token) is not set"))),
             SecretSource::File(path) => Ok(Secret::new(private_file::read_text(path).map_err(ExecError::harness)?.to_string())),
-            SecretSource::Issuer => self.issue_token(address, expired).await,
+            SecretSource::Issuer => self.issue_token(address, kind).await,
         }
     }
 
-    async fn issue_token(&self, address: &str, expired: bool) -> Result<Secret, ExecError> {
+    /// Asks the test issuer: `mailbox`, `lifetime` (negative: already expired) and, for a
+    /// revoked token, `revoked=true` (the issuer revokes it before answering).
+    async fn issue_token(&self, address: &str, kind: TokenKind) -> Result<Secret, ExecError> {
         let url = self
             .target
             .http
             .token_issuer
             .as_deref()
             .ok_or_else(|| ExecError::harness("`token: issuer` needs `http.token_issuer` in the target profile"))?;
-        let lifetime = if expired { "-120" } else { "600" };
-        let request = self.http.post(url).form(&[("mailbox", address), ("lifetime", lifetime)]).send();
+        let lifetime = if kind == TokenKind::Expired { "-120" } else { "600" };
+        let mut form = vec![("mailbox", address), ("lifetime", lifetime)];
+        if kind == TokenKind::Revoked {
+            form.push(("revoked", "true"));
+        }
+        let request = self.http.post(url).form(&form).send();
         let resp = crate::exec::timing::server(request)
             .await
             .map_err(|e| ExecError::connect(format!("token issuer {url}: {e}")))?;
@@ -182,6 +193,14 @@ impl RunEnv {
             _ => Err(ExecError::protocol(format!("token issuer {url} answered {status} without access_token"))),
         }
     }
+}
+
+/// Which token of a mailbox: its own, or the profile's negative material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TokenKind {
+    Valid,
+    Expired,
+    Revoked,
 }
 
 /// Follows at most 5 redirects, and only to declared hosts: a redirect must not lead the harness

@@ -131,6 +131,9 @@ pub struct ProbeResult {
     pub answer: String,
     /// The server answered with a ServerHello (it accepted the offer).
     pub accepted: bool,
+    /// Family probes: every suite the server picked, by IANA name and code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_suites: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -110,6 +110,9 @@ fn auth_missing(role: &str, cred: &Credential, t: &Target) -> Option<String> {
         Credential::Expired if t.negative.expired_token.is_none() => {
             Some("the target provides no expired token (`negative.expired_token`)".into())
         }
+        Credential::Revoked if t.negative.revoked_token.is_none() => {
+            Some("the target provides no revoked token (`negative.revoked_token`)".into())
+        }
         Credential::TokenOf(other) if !t.mailboxes.contains_key(&other.value) => {
             Some(format!("the target declares no mailbox `{}`", other.value))
         }
@@ -134,6 +137,27 @@ fn cert_missing(cert: &Option<ClientCert>, t: &Target) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The revoked-token scenarios run only with `negative.revoked_token`, and say so otherwise.
+    #[test]
+    fn revoked_token_scenarios_skip_without_the_material_named() {
+        use crate::scenario::load::parse_yaml;
+        use std::path::Path;
+        let base = "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, per-org]\ndomain: op.test\n\
+            server_name: mx.op.test\ntrust_anchors: []\nmailboxes:\n  per1: { address: dr.a@op.test, type: PER, token: issuer }\n\
+            endpoints:\n  smtp_starttls: { host: 127.0.0.1, port: 2525, tls: starttls }\n  imap_starttls: { host: 127.0.0.1, port: 1143, tls: starttls }\n";
+        let without: Target = parse_yaml(Path::new("t.yaml"), base).unwrap();
+        let with: Target = parse_yaml(Path::new("t.yaml"), &format!("{base}negative:\n  revoked_token: {{ env: REVOKED }}\n")).unwrap();
+        for file in ["scenarios/auth/revoked-token-smtp.yaml", "scenarios/auth/revoked-token-imap.yaml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+            let s: Scenario = parse_yaml(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+            match decide(&s, &without) {
+                Decision::Skip { reason } => assert!(reason.contains("`negative.revoked_token`"), "{file}: {reason}"),
+                Decision::Run => panic!("{file} runs without a revoked token"),
+            }
+            assert!(matches!(decide(&s, &with), Decision::Run), "{file}");
+        }
+    }
 
     #[test]
     fn absent_optional_target_field_skips_with_the_field_named() {

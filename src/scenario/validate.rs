@@ -280,10 +280,29 @@ fn check_tls(c: &mut Checker<'_>, s: &TlsStep) {
             Some("exactly one of handshake, probe, probe_suites_outside_allow_list".into()));
     }
     if let Some(p) = &s.probe
-        && !["1.0", "1.1", "1.2"].contains(&p.version.as_str())
+        && !["3.0", "1.0", "1.1", "1.2"].contains(&p.version.as_str())
     {
         let span = c.at(&s.endpoint);
-        c.push(span, LoadErrorKind::Invalid, format!("probe version `{}`", p.version), Some("`1.0`, `1.1` or `1.2`".into()));
+        c.push(span, LoadErrorKind::Invalid, format!("probe version `{}`", p.version), Some("`3.0` (SSL 3.0), `1.0`, `1.1` or `1.2`".into()));
+    }
+    if let Some(p) = &s.probe_suites_outside_allow_list {
+        check_suite_probe(c, s, p);
+    }
+}
+
+/// Family ids and suite names must be known (an empty allow-list keeps every suite in play).
+fn check_suite_probe(c: &mut Checker<'_>, s: &TlsStep, p: &TlsSuiteProbe) {
+    let span = c.at(&s.endpoint);
+    if let Some(SuiteFamilies::Keyword(k)) = &p.families
+        && k != "all"
+    {
+        c.push(span.clone(), LoadErrorKind::Invalid, format!("families `{k}`"), Some("`all` or a list of family ids".into()));
+    }
+    if let Err(e) = crate::exec::probe::plan_families(p.family_ids(), &p.candidates, &[]) {
+        c.push(span.clone(), LoadErrorKind::Invalid, format!("probe_suites_outside_allow_list: {e}"), None);
+    }
+    if matches!(&p.families, Some(SuiteFamilies::List(l)) if l.is_empty()) && p.candidates.is_empty() {
+        c.push(span, LoadErrorKind::Invalid, "probe_suites_outside_allow_list offers nothing".into(), Some("`families: all`, family ids or `candidates`".into()));
     }
 }
 

@@ -204,6 +204,10 @@ pub struct CertificateFiles {
 #[serde(deny_unknown_fields)]
 pub struct Negative {
     pub expired_token: Option<SecretSource>,
+    /// A token revoked before it expired; `issuer` asks `http.token_issuer` for one
+    /// (`revoked=true`).
+    #[serde(default)]
+    pub revoked_token: Option<SecretSource>,
     pub expired_client_cert: Option<CertificateFiles>,
     pub foreign_client_cert: Option<CertificateFiles>,
 }

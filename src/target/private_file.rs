@@ -43,7 +43,7 @@ pub fn lax_files(target: &Target) -> Vec<String> {
         .mailboxes
         .values()
         .flat_map(|m| [file(&m.token), file(&m.password)])
-        .chain([file(&target.negative.expired_token)])
+        .chain([file(&target.negative.expired_token), file(&target.negative.revoked_token)])
         .flatten()
         .collect();
     let keys = target.mailboxes.values().filter_map(|m| m.certificate.as_ref());

@@ -55,8 +55,8 @@ mod tests {
     #[test]
     fn probes_must_all_be_refused() {
         let e = TlsExpect { established: Some(false), ..Default::default() };
-        let refused = ProbeResult { offer: "TLS 1.0".into(), answer: "alert 70".into(), accepted: false };
-        let accepted = ProbeResult { offer: "TLS 1.1".into(), answer: "ServerHello 0x0302".into(), accepted: true };
+        let refused = ProbeResult { offer: "TLS 1.0".into(), answer: "alert 70".into(), accepted: false, accepted_suites: vec![] };
+        let accepted = ProbeResult { offer: "TLS 1.1".into(), answer: "ServerHello 0x0302".into(), accepted: true, accepted_suites: vec![] };
         let o = TlsObservation { probes: vec![refused.clone()], ..Default::default() };
         assert!(judge_tls(&e, &o).iter().all(|c| c.passed));
         let o = TlsObservation { probes: vec![refused, accepted], ..Default::default() };

@@ -100,3 +100,17 @@ fn a_secret_file_open_to_others_is_refused_before_anything_runs() {
     let out = mssconf(&["run", "--dry-run", "--target", p.to_str().unwrap(), "--report-dir", report.to_str().unwrap()]);
     assert!(!text(&out.stderr).contains("chmod 600"), "{}", text(&out.stderr));
 }
+
+/// The dry run lists one probe connection per suite family, each without the allow-list.
+#[test]
+fn dry_run_lists_one_probe_per_suite_family() {
+    let out = mssconf(&["run", "--dry-run", "--scenario", "OPE/TLS.04.02"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let probes = stdout.lines().filter(|l| l.contains("tls probe (TLS 1.2 suite family")).count();
+    assert_eq!(probes, 13, "{stdout}");
+    assert!(stdout.contains("family static-rsa-cbc (static RSA key exchange, CBC): 10 suite(s)"), "{stdout}");
+    // TLS_ECDHE_RSA_WITH_AES_{128,256}_CBC_SHA{256,384} are in the mock's allow-list: 8 - 2.
+    assert!(stdout.contains("family ecdhe-cbc-sha2 (ECDHE, CBC with SHA-2): 6 suite(s)"), "{stdout}");
+    assert!(stdout.contains("14 connection(s)"), "{stdout}");
+}

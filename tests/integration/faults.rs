@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use mssconf::scenario::catalogue::{self, Sources};
-use mssconf::scenario::model::{ImapAction, SmtpAction, StepAction};
+use mssconf::scenario::model::{ImapAction, SmtpAction, SmtpStage, StepAction, TransactionOutcome};
 use mssconf_mock::faults::Fault;
 
 use super::{mssconf, root, text};
@@ -52,9 +52,14 @@ fn matrix(f: Fault) -> Option<Expect> {
         Fault::Tls10 => Fails(&["OPE/TLS.02"], &[]),
         Fault::WeakCipher => Fails(&["OPE/TLS.04"], &[]),
         Fault::AuthBeforeTls => Fails(&["OPE/TLS.06"], &[]),
-        Fault::AcceptExpiredToken => {
-            Fails(&["OPE/AUTH.03"], &[("OPE/AUTH.03.03", "a malformed token is still refused")])
-        }
+        Fault::AcceptExpiredToken => Fails(
+            &["OPE/AUTH.03"],
+            &[
+                ("OPE/AUTH.03.03", "a malformed token is still refused"),
+                ("OPE/AUTH.03.05", "a revoked token is still refused"),
+                ("OPE/AUTH.03.06", "a revoked token is still refused"),
+            ],
+        ),
         Fault::AcceptForeignToken => Fails(&["OPE/AUTH.04"], &[]),
         Fault::NoSenderCheck => Fails(&["OPE/SUB.02"], &[]),
         Fault::NoWhitelist => Fails(&["OPE/SUB.03"], &[]),
@@ -75,6 +80,18 @@ fn matrix(f: Fault) -> Option<Expect> {
         Fault::EofMidLiteral => Errors(|f| f.fetch),
         Fault::TlsAlertMidSession => Errors(|f| f.auth),
         Fault::FlakyOnce => return None,
+        Fault::StaticRsaSuite => Fails(&["OPE/TLS.04"], &[]),
+        Fault::AcceptRevokedToken => Fails(
+            &["OPE/AUTH.03"],
+            &[
+                ("OPE/AUTH.03.01", "an expired token is still refused"),
+                ("OPE/AUTH.03.02", "an expired token is still refused"),
+                ("OPE/AUTH.03.03", "a malformed token is still refused"),
+                ("OPE/AUTH.03.04", "an expired token is still refused (and the session closed)"),
+                ("OPE/AUTH.05.01", "OAUTHBEARER with an expired token is still refused"),
+                ("OPE/AUTH.05.02", "OAUTHBEARER with an expired token is still refused"),
+            ],
+        ),
     })
 }
 
@@ -120,7 +137,16 @@ fn facts() -> BTreeMap<String, (Vec<String>, Facts)> {
                 match step.action() {
                     Some(StepAction::Smtp(x)) => {
                         f.smtp = true;
-                        f.data |= x.actions.iter().any(|a| matches!(a, SmtpAction::Data(_)));
+                        f.data |= x.actions.iter().any(|a| match a {
+                            SmtpAction::Data(_) => true,
+                            // On the conformant mock, a message goes out unless the
+                            // attempt is refused before DATA.
+                            SmtpAction::Transaction(t) => {
+                                t.message.is_some()
+                                    && (t.expect.outcome.value != TransactionOutcome::Refused || t.refusal_stages() == [SmtpStage::Data])
+                            }
+                            _ => false,
+                        });
                         f.auth |= x.actions.iter().any(|a| matches!(a, SmtpAction::Auth(_)));
                         f.verifies_chain |= x.endpoint.value.ends_with("implicit")
                             || x.actions.iter().any(|a| matches!(a, SmtpAction::Starttls(_)));

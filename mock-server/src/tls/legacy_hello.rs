@@ -1,13 +1,16 @@
-//! Fault `tls10`: simulated acceptance of TLS 1.0/1.1.
+//! Faults `tls10` and `static-rsa-suite`: simulated acceptance of SSL 3.0 / TLS 1.0 / 1.1, and of
+//! the static-RSA suite TLS_RSA_WITH_AES_256_CBC_SHA with TLS 1.2.
 //!
-//! rustls cannot speak TLS 1.0 or 1.1, so an operator "accepting" them is simulated: the first
+//! rustls cannot speak TLS 1.0 or 1.1, nor any static-RSA suite, so an operator "accepting"
+//! them is simulated: the first
 //! record of the connection is peeked; if it is a ClientHello whose highest offered version is
 //! below TLS 1.2 (no `supported_versions` extension and `legacy_version` 0x0301/0x0302, or a
 //! `supported_versions` list that stops below 0x0303), the mock answers one well-formed
 //! ServerHello record with that version and the first real suite the client offered, then closes.
 //! That is exactly what a legacy-TLS probe looks for (a ServerHello below 0x0303); a full TLS 1.0
 //! handshake is not possible. Without the fault such a hello goes to rustls, which refuses it with
-//! an alert.
+//! an alert. `static-rsa-suite` does the same for a TLS 1.2 ClientHello (no TLS 1.3 offered)
+//! listing 0x0035: a ServerHello selecting it, then close.
 
 use std::time::Duration;
 
@@ -19,6 +22,8 @@ const CLIENT_HELLO: u8 = 0x01;
 const SERVER_HELLO: u8 = 0x02;
 const EXT_SUPPORTED_VERSIONS: u16 = 0x002b;
 const TLS12: u16 = 0x0303;
+/// TLS_RSA_WITH_AES_256_CBC_SHA (`AES256-SHA`), the suite fault `static-rsa-suite` accepts.
+pub const STATIC_RSA_SUITE: u16 = 0x0035;
 const MAX_RECORD: usize = 5 + 16384;
 
 /// What the first ClientHello offers.
@@ -48,16 +53,33 @@ impl HelloOffer {
 /// ServerHello, closes the write side and returns the version answered. Otherwise leaves the
 /// bytes unread for rustls and returns `None`.
 pub async fn answer_if_legacy(tcp: &mut TcpStream) -> std::io::Result<Option<u16>> {
+    let chosen = answer_if(tcp, |offer| {
+        let version = offer.highest_version();
+        (version < TLS12).then(|| (version, offer.first_real_suite().unwrap_or(0x002f)))
+    })
+    .await?;
+    Ok(chosen.map(|(version, _)| version))
+}
+
+/// Like [`answer_if_legacy`] for a TLS 1.2 ClientHello offering [`STATIC_RSA_SUITE`]: answers a
+/// TLS 1.2 ServerHello selecting it. Returns whether it answered.
+pub async fn answer_if_static_rsa(tcp: &mut TcpStream) -> std::io::Result<bool> {
+    let chosen = answer_if(tcp, |offer| {
+        (offer.highest_version() == TLS12 && offer.cipher_suites.contains(&STATIC_RSA_SUITE)).then_some((TLS12, STATIC_RSA_SUITE))
+    })
+    .await?;
+    Ok(chosen.is_some())
+}
+
+/// Peeks the first record; when it is a ClientHello for which `choose` gives (version, suite),
+/// consumes it, answers that ServerHello and closes. Otherwise leaves the bytes for rustls.
+async fn answer_if(tcp: &mut TcpStream, choose: impl Fn(&HelloOffer) -> Option<(u16, u16)>) -> std::io::Result<Option<(u16, u16)>> {
     let Some(record_len) = peek_first_record(tcp).await? else { return Ok(None) };
     let mut record = vec![0u8; record_len];
     let n = tcp.peek(&mut record).await?;
     let Some(offer) = parse_client_hello(&record[..n]) else { return Ok(None) };
-    let version = offer.highest_version();
-    if version >= TLS12 {
-        return Ok(None);
-    }
+    let Some((version, suite)) = choose(&offer) else { return Ok(None) };
     tcp.read_exact(&mut record[..n]).await?; // consumed, so closing sends FIN, not RST
-    let suite = offer.first_real_suite().unwrap_or(0x002f);
     tcp.write_all(&server_hello(version, suite)).await?;
     tcp.shutdown().await?;
     // Let the client read the answer and close first.
@@ -66,7 +88,7 @@ pub async fn answer_if_legacy(tcp: &mut TcpStream) -> std::io::Result<Option<u16
         while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
     })
     .await;
-    Ok(Some(version))
+    Ok(Some((version, suite)))
 }
 
 /// Waits until the whole first record is buffered; its length, or `None` when the stream does

@@ -46,6 +46,10 @@ pub enum TlsAcceptError {
     /// Fault `tls-handshake-fail`: the ClientHello was answered with a fatal alert.
     #[error("ClientHello answered with a fatal handshake_failure alert (fault tls-handshake-fail)")]
     HandshakeRefused,
+    /// Fault `static-rsa-suite`: a TLS 1.2 ClientHello offering TLS_RSA_WITH_AES_256_CBC_SHA was
+    /// answered with a ServerHello selecting it, and the connection closed.
+    #[error("TLS 1.2 ClientHello answered with a ServerHello selecting TLS_RSA_WITH_AES_256_CBC_SHA (fault static-rsa-suite), connection closed")]
+    StaticRsaAnswered,
 }
 
 /// What every TLS listener of the mock accepts with.
@@ -56,6 +60,8 @@ pub struct ServerTls {
     answer_legacy_hellos: bool,
     /// Fault `tls-handshake-fail`: refuse every handshake with a fatal alert.
     fail_handshakes: bool,
+    /// Fault `static-rsa-suite`: answer TLS 1.2 hellos offering AES256-SHA by selecting it.
+    answer_static_rsa: bool,
 }
 
 impl ServerTls {
@@ -71,7 +77,8 @@ impl ServerTls {
 
     /// Like [`ServerTls::new`], with the TLS faults of `faults` applied: `weak-cipher` adds a
     /// TLS 1.2 suite outside the allow-list, `accept-any-client-cert` accepts any client
-    /// certificate, `tls10` answers legacy hellos. (`foreign-ca-cert` is the caller's choice of
+    /// certificate, `tls10` answers legacy hellos, `static-rsa-suite` answers TLS 1.2 hellos
+    /// offering AES256-SHA. (`foreign-ca-cert` is the caller's choice of
     /// `chain`.)
     pub fn with_faults(
         chain: Vec<CertificateDer<'static>>,
@@ -104,6 +111,7 @@ impl ServerTls {
             config: Arc::new(config),
             answer_legacy_hellos: faults.is_on(Fault::Tls10),
             fail_handshakes: faults.is_on(Fault::TlsHandshakeFail),
+            answer_static_rsa: faults.is_on(Fault::StaticRsaSuite),
         })
     }
 
@@ -124,6 +132,9 @@ impl ServerTls {
                 && let Some(version) = legacy_hello::answer_if_legacy(&mut tcp).await?
             {
                 return Err(TlsAcceptError::LegacyHelloAnswered(version));
+            }
+            if self.answer_static_rsa && legacy_hello::answer_if_static_rsa(&mut tcp).await? {
+                return Err(TlsAcceptError::StaticRsaAnswered);
             }
             Ok(self.acceptor().accept(tcp).await?)
         })

@@ -41,6 +41,27 @@ async fn token_issuer_and_introspection() {
     assert_eq!(status, 400, "no form body");
 }
 
+/// `revoked=true` hands out a token that is already revoked: introspection says inactive and
+/// SMTP AUTH refuses it, unless fault `accept-revoked-token` is on.
+#[tokio::test]
+async fn revoked_tokens_are_issued_inactive_and_refused_unless_faulted() {
+    for (faults, accepted) in [(&[][..], false), (&[mssconf_mock::faults::Fault::AcceptRevokedToken][..], true)] {
+        let mock = start(faults).await;
+        let addr = mock.endpoints().http;
+        let per1 = address(&mock, "per1");
+        let (status, body) = http(addr, "POST", "/psc/token", Some(&format!("mailbox={per1}&lifetime=600&revoked=true"))).await;
+        assert_eq!(status, 200, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let token = json["access_token"].as_str().unwrap().to_string();
+        assert_eq!(json["expires_in"].as_i64(), Some(600), "revoked, not expired");
+        let (_, body) = http(addr, "POST", "/psc/introspect", Some(&format!("token={token}"))).await;
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap(), serde_json::json!({"active": false}));
+        assert_eq!(mock.context().tokens.validate(&token, &per1).is_ok(), accepted, "faults {faults:?}");
+        let (status, _) = http(addr, "POST", "/psc/token", Some(&format!("mailbox={per1}&revoked=maybe"))).await;
+        assert_eq!(status, 400);
+    }
+}
+
 #[tokio::test]
 async fn whitelist_and_autoconfig_documents() {
     let mock = start(&[]).await;

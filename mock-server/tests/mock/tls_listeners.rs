@@ -16,14 +16,22 @@ use tokio::net::TcpStream;
 
 /// A TLS 1.0/1.1 ClientHello as a legacy probe sends it, built here independently of the mock.
 fn legacy_hello(version: u16) -> Vec<u8> {
-    let suites: [u16; 4] = [0xc013, 0xc014, 0x002f, 0x0035];
+    hello(version, &[0xc013, 0xc014, 0x002f, 0x0035])
+}
+
+/// A ClientHello offering `version` (no supported_versions) and `suites`.
+fn hello(version: u16, suites: &[u16]) -> Vec<u8> {
     let mut body = version.to_be_bytes().to_vec();
     body.extend([7u8; 32]);
     body.push(0);
     body.extend(((suites.len() * 2) as u16).to_be_bytes());
     suites.iter().for_each(|s| body.extend(s.to_be_bytes()));
     body.extend([1, 0]);
-    let ext = [0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x17, 0xff, 0x01, 0x00, 0x01, 0x00];
+    let mut ext = vec![0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x17, 0xff, 0x01, 0x00, 0x01, 0x00];
+    if version >= 0x0303 {
+        // signature_algorithms: rsa_pss_rsae_sha256, rsa_pkcs1_sha256 (TLS 1.2 servers need it).
+        ext.extend([0x00, 0x0d, 0x00, 0x06, 0x00, 0x04, 0x08, 0x04, 0x04, 0x01]);
+    }
     body.extend((ext.len() as u16).to_be_bytes());
     body.extend(ext);
     let mut hs = vec![0x01, 0, (body.len() >> 8) as u8, body.len() as u8];
@@ -151,6 +159,37 @@ async fn weak_cipher_is_refused_unless_faulted() {
         tls.get_ref().1.negotiated_cipher_suite().unwrap().suite(),
         cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256.suite()
     );
+}
+
+/// Sends a TLS 1.2 hello offering `suites`; (version, suite) of the ServerHello, `None` on an
+/// alert or close.
+async fn tls12_probe(addr: std::net::SocketAddr, suites: &[u16]) -> Option<(u16, u16)> {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(&hello(0x0303, suites)).await.unwrap();
+    let mut head = vec![0u8; 5];
+    tokio::time::timeout(WAIT, tcp.read_exact(&mut head)).await.expect("answer in time").ok()?;
+    if head[0] != 0x16 {
+        return None;
+    }
+    let mut body = vec![0u8; u16::from_be_bytes([head[3], head[4]]) as usize];
+    tokio::time::timeout(WAIT, tcp.read_exact(&mut body)).await.expect("answer in time").ok()?;
+    // ServerHello: type, 3-byte length, version, 32-byte random, session id, suite.
+    let sid = body[38] as usize;
+    Some((u16::from_be_bytes([body[4], body[5]]), u16::from_be_bytes([body[39 + sid], body[40 + sid]])))
+}
+
+#[tokio::test]
+async fn static_rsa_suite_is_refused_unless_faulted() {
+    let mock = start(&[]).await;
+    assert_eq!(tls12_probe(mock.endpoints().smtp_implicit, &[0x002f, 0x0035]).await, None, "static RSA refused");
+    let mock = start(&[Fault::StaticRsaSuite]).await;
+    assert_eq!(tls12_probe(mock.endpoints().smtp_implicit, &[0x002f, 0x0035]).await, Some((0x0303, 0x0035)));
+    assert_eq!(tls12_probe(mock.endpoints().imap_implicit, &[0x0035]).await, Some((0x0303, 0x0035)));
+    // Without AES256-SHA in the offer, rustls answers: the other static-RSA suites are refused.
+    assert_eq!(tls12_probe(mock.endpoints().smtp_implicit, &[0x002f, 0x003c]).await, None);
+    // An allow-listed suite still works, and TLS 1.0 is still refused (that is fault tls10).
+    assert_eq!(tls12_probe(mock.endpoints().smtp_implicit, &[0xc02f]).await.map(|(_, s)| s), Some(0xc02f));
+    assert_eq!(probe_first_byte(TcpStream::connect(mock.endpoints().smtp_implicit).await.unwrap(), 0x0301).await, Some(0x15));
 }
 
 #[tokio::test]

@@ -88,6 +88,7 @@ impl Describer<'_> {
             (Credential::Valid, M::Plain) => "avec le certificat client présenté et l'adresse comme identifiant".into(),
             (Credential::Valid, M::External) => "avec l'identité du certificat client présenté".into(),
             (Credential::Expired, _) => "avec un jeton expiré (profil : negative.expired_token)".into(),
+            (Credential::Revoked, _) => "avec un jeton révoqué (profil : negative.revoked_token)".into(),
             (Credential::Malformed, _) => "avec un jeton malformé fabriqué par mssconf".into(),
             (Credential::TokenOf(other), _) => format!("avec le jeton d'une autre BAL, {}", self.mailbox(&other.value)),
         };
@@ -239,11 +240,21 @@ impl Describer<'_> {
             (format!("Poignée de main TLS complète sur {at}{v} : version, suite et chaîne de certificats relevées."), h.expect.as_ref())
         } else if let Some(p) = &s.probe {
             let suites = if p.suites.is_empty() { String::new() } else { format!(" avec les suites {}", p.suites.join(", ")) };
-            (format!("Sonde TLS {v} sur {at} : ClientHello n'offrant que TLS {v}{suites}.", v = p.version), p.expect.as_ref())
+            let v = if p.version == "3.0" { "SSL 3.0".to_string() } else { format!("TLS {}", p.version) };
+            (format!("Sonde {v} sur {at} : ClientHello n'offrant que {v}{suites}."), p.expect.as_ref())
         } else if let Some(p) = &s.probe_suites_outside_allow_list {
-            let allow = &self.target.tls.cipher_allow_list;
-            let n = p.candidates.iter().filter(|c| !allow.iter().any(|a| a.eq_ignore_ascii_case(c))).count();
-            (format!("Sondes TLS 1.2 sur {at} : {n} suite(s) hors de la liste autorisée du profil, proposées une à une."), p.expect.as_ref())
+            let text = match crate::exec::probe::plan_families(p.family_ids(), &p.candidates, &self.target.tls.cipher_allow_list) {
+                Ok(f) => format!(
+                    "Sondes TLS 1.2 sur {at} : {} famille(s) de suites hors de la liste autorisée du profil ({} suites : {}), \
+                     un ClientHello par famille offrant toutes ses suites ; chaque suite acceptée est consignée par son nom IANA \
+                     et la famille est proposée de nouveau sans elle, jusqu'au refus.",
+                    f.len(),
+                    f.iter().map(|x| x.suites.len()).sum::<usize>(),
+                    f.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                Err(e) => format!("Sondes TLS 1.2 sur {at} impossibles : {e} (l'étape finira en erreur)."),
+            };
+            (text, p.expect.as_ref())
         } else {
             ("Étape TLS sans vérification : elle finira en erreur.".into(), None)
         };

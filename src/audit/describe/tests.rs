@@ -57,6 +57,10 @@ fn tls_probe_and_handshake() {
         l,
         ["Sonde TLS 1.0 sur 127.0.0.1:9993 (TLS implicite) : ClientHello n'offrant que TLS 1.0. Attendu : connexion TLS refusée par le serveur."]
     );
+    let l = lines("  - title: sonde\n    tls: { endpoint: imap_implicit, probe: { version: '3.0' } }\n");
+    assert!(l[0].starts_with("Sonde SSL 3.0 sur 127.0.0.1:9993 (TLS implicite) : ClientHello n'offrant que SSL 3.0."), "{}", l[0]);
+    let l = lines("  - title: familles\n    tls: { endpoint: imap_implicit, probe_suites_outside_allow_list: { families: [static-rsa-cbc, rc4] } }\n");
+    assert!(l[0].starts_with("Sondes TLS 1.2 sur 127.0.0.1:9993 (TLS implicite) : 2 famille(s) de suites hors de la liste autorisée du profil (14 suites : static-rsa-cbc, rc4)"), "{}", l[0]);
     let l = lines("  - title: poignée\n    tls: { endpoint: smtp_starttls, handshake: { expect: { chain_verified: true } } }\n");
     assert!(l[0].starts_with("Poignée de main TLS complète sur 127.0.0.1:2525 (après STARTTLS en clair)"), "{}", l[0]);
 }

@@ -80,6 +80,7 @@ impl Describer<'_> {
         let source = match credential {
             Credential::Malformed => "a malformed token made up by the harness".to_string(),
             Credential::Expired => format!("the expired token ({})", self.source(self.target.negative.expired_token.as_ref(), p)),
+            Credential::Revoked => format!("the revoked token ({})", self.source(self.target.negative.revoked_token.as_ref(), p)),
             Credential::TokenOf(other) => {
                 let src = self.target.mailboxes.get(&other.value).and_then(|m| m.token.as_ref());
                 format!("the token of `{}` ({})", other.value, self.source(src, p))
@@ -248,20 +249,22 @@ impl Describer<'_> {
     }
 
     fn tls(&self, p: &mut ScenarioPlan, step: &TlsStep) {
-        let probes = match (&step.handshake, &step.probe, &step.probe_suites_outside_allow_list) {
-            (Some(_), _, _) => {
-                self.connect(p, "tls handshake", &step.endpoint.value, &None);
-                return;
-            }
-            (_, Some(pr), _) => {
-                self.connect(p, &format!("tls probe (TLS {} ClientHello)", pr.version), &step.endpoint.value, &None);
-                return;
-            }
-            (_, _, Some(s)) => s.candidates.iter().filter(|c| !self.target.tls.cipher_allow_list.iter().any(|a| a.eq_ignore_ascii_case(c))).count(),
-            _ => 0,
-        };
-        for _ in 0..probes {
-            self.connect(p, "tls probe (one suite outside the allow-list)", &step.endpoint.value, &None);
+        let ep = &step.endpoint.value;
+        match (&step.handshake, &step.probe, &step.probe_suites_outside_allow_list) {
+            (Some(_), _, _) => self.connect(p, "tls handshake", ep, &None),
+            (_, Some(pr), _) => self.connect(p, &format!("tls probe ({} ClientHello)", probe_version(&pr.version)), ep, &None),
+            (_, _, Some(s)) => match crate::exec::probe::plan_families(s.family_ids(), &s.candidates, &self.target.tls.cipher_allow_list) {
+                Ok(families) => {
+                    for f in &families {
+                        self.connect(p, &format!("tls probe (TLS 1.2 suite family {})", f.describe()), ep, &None);
+                    }
+                    if !families.is_empty() {
+                        p.lines.push(format!("    + one connection per suite the server accepts (at most {} more)", families.iter().map(|f| f.suites.len()).sum::<usize>()));
+                    }
+                }
+                Err(e) => p.lines.push(format!("  tls probe: {e} (the step will end in error)")),
+            },
+            _ => {}
         }
     }
 
@@ -289,4 +292,8 @@ fn cert_name(c: &ClientCert) -> String {
         ClientCert::Expired => "the expired one (negative.expired_client_cert)".into(),
         ClientCert::Foreign => "the foreign-CA one (negative.foreign_client_cert)".into(),
     }
+}
+
+fn probe_version(v: &str) -> String {
+    if v == "3.0" { "SSL 3.0".into() } else { format!("TLS {v}") }
 }

@@ -15,12 +15,13 @@ pub struct Offer {
     pub server_name: String,
 }
 
-/// The suites a pre-1.2 client typically offers: what a server accepting TLS 1.0/1.1 would pick from.
+/// The suites a pre-1.2 client typically offers: what a server accepting SSL 3.0 or TLS 1.0/1.1
+/// would pick from (RC4 last, for SSL 3.0-only servers).
 pub const LEGACY_SUITES: &[u16] =
-    &[0xC014, 0xC013, 0xC00A, 0xC009, 0x0039, 0x0033, 0x0035, 0x002F, 0xC012, 0x0016, 0x000A];
+    &[0xC014, 0xC013, 0xC00A, 0xC009, 0x0039, 0x0033, 0x0035, 0x002F, 0xC012, 0x0016, 0x000A, 0x0005, 0x0004];
 
 impl Offer {
-    /// A TLS 1.0 (0x0301) or 1.1 (0x0302) offer with [`LEGACY_SUITES`].
+    /// An SSL 3.0 (0x0300), TLS 1.0 (0x0301) or 1.1 (0x0302) offer with [`LEGACY_SUITES`].
     pub fn legacy(version: u16, server_name: &str) -> Self {
         Offer { version, cipher_suites: LEGACY_SUITES.to_vec(), server_name: server_name.to_string() }
     }

@@ -6,6 +6,7 @@
 //! (`exec::tls`). On STARTTLS ports, run [`starttls_preamble_smtp`] or [`starttls_preamble_imap`]
 //! first, then probe the stream they give back.
 
+pub mod families;
 mod hello;
 mod preamble;
 pub(crate) mod response;
@@ -17,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+pub use families::{FamilyOffer, plan as plan_families};
 pub use hello::{LEGACY_SUITES, Offer};
 pub use preamble::{Preamble, starttls_preamble_imap, starttls_preamble_smtp};
 pub use response::ProbeOutcome;

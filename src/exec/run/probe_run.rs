@@ -8,7 +8,8 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::net::{TlsMode, connect};
 use crate::exec::observation::{ProbeResult, TlsObservation};
-use crate::exec::probe::{self, Offer, Preamble, ProbeOutcome};
+use crate::exec::probe::families::Enumeration;
+use crate::exec::probe::{self, FamilyOffer, Offer, Preamble, ProbeOutcome};
 use crate::exec::smtp::SmtpTimeouts;
 use crate::exec::transcript::Transcript;
 use crate::scenario::model::{TlsProbe, TlsSuiteProbe};
@@ -46,22 +47,18 @@ fn probe_error(e: probe::ProbeError) -> ExecError {
 }
 
 /// Connects, runs the STARTTLS preamble when needed, and sends one ClientHello.
-async fn one_probe(env: &RunEnv, t: &Transcript, endpoint: &str, offer: &Offer) -> Result<ProbeResult, ExecError> {
+async fn one_offer(env: &RunEnv, t: &Transcript, endpoint: &str, offer: &Offer) -> Result<ProbeOutcome, ExecError> {
     let ep = env.target.endpoints.get(endpoint).ok_or_else(|| ExecError::harness(format!("no endpoint `{endpoint}`")))?;
     t.note(&format!("connect {ep}"));
     let tcp = connect(&ep.host, ep.port, Duration::from_millis(env.target.timeouts.connect)).await?;
     let tcp = if ep.tls == TlsMode::Starttls { preamble(env, t, tcp, endpoint).await? } else { tcp };
-    let outcome = probe::probe(tcp, offer, Duration::from_millis(env.target.timeouts.reply), t).await.map_err(probe_error)?;
-    t.received(&outcome.describe());
-    Ok(ProbeResult {
-        offer: offer.describe(),
-        answer: outcome.describe(),
-        accepted: matches!(outcome, ProbeOutcome::ServerHello { .. }),
-    })
+    // `probe` writes the ClientHello and the answer to the transcript.
+    probe::probe(tcp, offer, Duration::from_millis(env.target.timeouts.reply), t).await.map_err(probe_error)
 }
 
 pub async fn legacy_version(env: &RunEnv, st: &mut ScenarioState, endpoint: &str, p: &TlsProbe) -> Result<TlsObservation, ExecError> {
     let version = match p.version.as_str() {
+        "3.0" => 0x0300,
         "1.0" => 0x0301,
         "1.1" => 0x0302,
         "1.2" => 0x0303,
@@ -72,22 +69,53 @@ pub async fn legacy_version(env: &RunEnv, st: &mut ScenarioState, endpoint: &str
         offer.cipher_suites = suite_codes(&p.suites)?;
     }
     let t = st.connection("probe");
-    let result = one_probe(env, &t, endpoint, &offer).await?;
+    let outcome = one_offer(env, &t, endpoint, &offer).await?;
+    let result = ProbeResult {
+        offer: offer.describe(),
+        answer: outcome.describe(),
+        accepted: matches!(outcome, ProbeOutcome::ServerHello { .. }),
+        accepted_suites: vec![],
+    };
     Ok(TlsObservation { probes: vec![result], ..Default::default() })
 }
 
+/// One family probe per suite family outside the allow-list (see [`probe::families`]).
 pub async fn suites(env: &RunEnv, st: &mut ScenarioState, endpoint: &str, p: &TlsSuiteProbe) -> Result<TlsObservation, ExecError> {
     let allow = &env.target.tls.cipher_allow_list;
-    let mut probes = Vec::new();
-    for name in p.candidates.iter().filter(|c| !allow.iter().any(|a| a.eq_ignore_ascii_case(c))) {
-        let code = suite_codes(std::slice::from_ref(name))?[0];
-        let t = st.connection("probe");
-        probes.push(one_probe(env, &t, endpoint, &Offer::tls12(&[code], &env.target.server_name)).await?);
+    let offers = probe::plan_families(p.family_ids(), &p.candidates, allow).map_err(ExecError::harness)?;
+    if offers.is_empty() {
+        return Err(ExecError::harness("every suite asked for is in the allow-list: nothing to probe"));
     }
-    if probes.is_empty() {
-        return Err(ExecError::harness("every candidate suite is in the allow-list: nothing to probe"));
+    let mut probes = Vec::with_capacity(offers.len());
+    for family in &offers {
+        probes.push(probe_family(env, st, endpoint, family).await?);
     }
     Ok(TlsObservation { probes, allow_list: allow.clone(), ..Default::default() })
+}
+
+/// Offers the whole family; while the server picks a suite, records it and offers the rest
+/// again (see [`probe::families::Enumeration`]): one connection more than the server accepts
+/// suites, at most.
+async fn probe_family(env: &RunEnv, st: &mut ScenarioState, endpoint: &str, family: &FamilyOffer) -> Result<ProbeResult, ExecError> {
+    let mut walk = Enumeration::new(family);
+    let mut last = None;
+    while let Some(suites) = walk.next_offer() {
+        let t = st.connection("probe");
+        t.note(&format!("suite family {} ({}): {} suite(s) offered", family.id, family.title, suites.len()));
+        let outcome = one_offer(env, &t, endpoint, &Offer::tls12(suites, &env.target.server_name)).await?;
+        walk.record(&outcome);
+        if let (ProbeOutcome::ServerHello { cipher_suite, .. }, Some(_)) = (&outcome, walk.next_offer()) {
+            t.note(&format!("accepted {}: offering the rest of the family again", probe::describe_suite(*cipher_suite)));
+        }
+        last = Some(t);
+    }
+    let accepted: Vec<String> = walk.accepted().iter().map(|s| probe::describe_suite(*s)).collect();
+    let end = walk.end().unwrap_or("nothing offered");
+    let answer = if accepted.is_empty() { format!("refused: {end}") } else { format!("accepted {}; then {end}", accepted.join(", ")) };
+    if let (Some(t), false) = (last, accepted.is_empty()) {
+        t.note(&format!("suite family {}: the server accepted {}", family.id, accepted.join(", ")));
+    }
+    Ok(ProbeResult { offer: format!("TLS 1.2 suite family {}", family.describe()), answer, accepted: !accepted.is_empty(), accepted_suites: accepted })
 }
 
 fn suite_codes(names: &[String]) -> Result<Vec<u16>, ExecError> {

@@ -198,7 +198,10 @@ impl<'a> ScenarioRun<'a> {
             }
         }
         collect_proofs(&mut self.record, &self.loaded.scenario.proofs, None);
-        self.record.advisories = self.advice.concat();
+        // Beside a failure or an error they would only repeat it in other words.
+        if self.record.outcome == Outcome::Pass {
+            self.record.advisories = self.advice.concat();
+        }
         self.record.transcript = self.st.transcript.lines();
         self.record.messages = self.st.messages.iter().map(|(m, _)| m.clone()).collect();
         crate::evidence::redact::scrub_scenario(&mut self.record, &self.env.secrets);

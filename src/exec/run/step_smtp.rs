@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError, io_category};
 use crate::exec::observation::SmtpObservation;
-use crate::exec::smtp::{Capabilities, Reply, SmtpError, SmtpSession, SmtpTimeouts};
+use crate::exec::smtp::{Capabilities, DataExchange, Reply, SmtpError, SmtpSession, SmtpTimeouts};
 use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
 use crate::fixtures::guard::{Guard, GuardRefusal};
 use crate::scenario::model::*;
@@ -172,6 +172,19 @@ fn expected_code(e: &Option<SmtpExpect>) -> Option<&str> {
     e.as_ref().and_then(|e| e.code.as_ref()).map(|c| c.value.as_str())
 }
 
+/// Builds, checks, admits (the run's rate and cap) and sends one message with DATA.
+pub(super) async fn send_message(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, spec: &MessageSpec) -> Result<DataExchange, ExecError> {
+    let built = compose(env, st, spec)?;
+    // Before DATA: a refused message never reaches the server.
+    guard(env)?.check_message(&built.skeleton()).map_err(refused)?;
+    let message = built.message.clone();
+    // The run's rate and cap, shared by parallel scenarios: a refused message is not sent.
+    let admitted = env.submissions.admit().await?;
+    s.transcript().note(&admitted.describe(env.submissions.per_minute()));
+    st.remember_sent(built);
+    s.data_from(&mut message.reader()).await.map_err(smtp_error)
+}
+
 /// `tls` holds the step's settings (versions, client certificate): STARTTLS uses them too.
 async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &TlsSettings, action: &SmtpAction) -> Result<Acted, ExecError> {
     Ok(match action {
@@ -227,15 +240,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
             Acted::next(reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }
         SmtpAction::Data(a) => {
-            let built = compose(env, st, &a.message)?;
-            // Before DATA: a refused message never reaches the server.
-            guard(env)?.check_message(&built.skeleton()).map_err(refused)?;
-            let message = built.message.clone();
-            // The run's rate and cap, shared by parallel scenarios: a refused message is not sent.
-            let admitted = env.submissions.admit().await?;
-            s.transcript().note(&admitted.describe(env.submissions.per_minute()));
-            st.remember_sent(built);
-            let ex = s.data_from(&mut message.reader()).await.map_err(smtp_error)?;
+            let ex = send_message(env, st, s, &a.message).await?;
             let obs = reply_obs(ex.final_reply.as_ref().unwrap_or(&ex.intermediate));
             Acted::next(obs, reply_expect(&a.expect))
         }

@@ -9,9 +9,8 @@ use crate::exec::observation::{Refusal, TransactionObservation};
 use crate::exec::smtp::{Reply, SmtpError, SmtpSession};
 use crate::scenario::model::{SmtpStage, SmtpTransaction, TransactionOutcome};
 
-use super::compose::compose;
 use super::state::ScenarioState;
-use super::step_smtp::{guard, refused, smtp_error};
+use super::step_smtp::{guard, refused, send_message, smtp_error};
 
 /// Runs the attempt; returns what was seen and whether the server closed the connection.
 /// A transaction left open (refused at RCPT, or accepted without a message) is ended by `RSET`,
@@ -57,16 +56,10 @@ async fn commands(
         }
     }
     let Some(spec) = &t.message else { return Ok(false) };
-    let built = compose(env, st, spec)?;
-    guard(env)?.check_message(&built.skeleton()).map_err(refused)?;
-    let message = built.message.clone();
-    let admitted = env.submissions.admit().await?;
-    s.transcript().note(&admitted.describe(env.submissions.per_minute()));
-    st.remember_sent(built);
-    match s.data_from(&mut message.reader()).await {
-        Ok(ex) => stage(seen, SmtpStage::Data, Ok(ex.final_reply.unwrap_or(ex.intermediate))).map(|_| true),
-        Err(e) => stage(seen, SmtpStage::Data, Err(e)).map(|_| true),
-    }
+    // A close while the body is on its way (or before its reply) is a broken exchange, not a
+    // verdict on the message: the step ends in error (could not observe).
+    let ex = send_message(env, st, s, spec).await?;
+    stage(seen, SmtpStage::Data, Ok(ex.final_reply.unwrap_or(ex.intermediate))).map(|_| true)
 }
 
 /// Records one stage's reply; false when it refused (or the server closed the connection).
@@ -81,6 +74,7 @@ fn stage(seen: &mut TransactionObservation, at: SmtpStage, reply: Result<Reply, 
             seen.refusal = Some(Refusal { stage: at, code: r.code, reply: line, closed: false });
             Ok(false)
         }
+        // Closing instead of answering MAIL FROM or RCPT TO: nothing more can be sent.
         Err(SmtpError::Closed { .. }) => {
             seen.refusal = Some(Refusal { stage: at, code: 0, reply: "connection closed".into(), closed: true });
             Ok(false)

@@ -97,6 +97,8 @@ pub enum Credential {
     Expired,
     /// A syntactically broken token made up by the harness.
     Malformed,
+    /// A revoked (not expired) token of the mailbox (profile `negative.revoked_token`).
+    Revoked,
     /// A valid token of another mailbox role.
     TokenOf(#[schemars(with = "String")] Pos<String>),
 }

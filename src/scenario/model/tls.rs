@@ -15,10 +15,11 @@ pub struct TlsStep {
     /// A full handshake with rustls: records version, suite and chain.
     #[serde(default)]
     pub handshake: Option<TlsHandshake>,
-    /// A raw ClientHello offering one version; e.g. TLS 1.0 must be refused.
+    /// A raw ClientHello offering one version; e.g. SSL 3.0, TLS 1.0 or 1.1 must be refused.
     #[serde(default)]
     pub probe: Option<TlsProbe>,
-    /// Offer each TLS 1.2 suite outside the target's allow-list, one at a time: each refused.
+    /// TLS 1.2 suites outside the target's allow-list, one ClientHello per family (all of the
+    /// family's suites at once, offered again without each suite the server picks): each refused.
     #[serde(default)]
     pub probe_suites_outside_allow_list: Option<TlsSuiteProbe>,
 }
@@ -36,7 +37,7 @@ pub struct TlsHandshake {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsProbe {
-    /// `1.0`, `1.1` or `1.2`.
+    /// `3.0` (SSL 3.0), `1.0`, `1.1` or `1.2`.
     pub version: String,
     /// IANA suite names to offer (default: a broad set for that version).
     #[serde(default)]
@@ -48,10 +49,41 @@ pub struct TlsProbe {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSuiteProbe {
-    /// Candidate suites (IANA names); those in the allow-list are skipped.
+    /// Suite families to probe: `all` (the default when no `candidates` are given) or a list of
+    /// family ids (`static-rsa-cbc`, `static-rsa-aead`, `ecdhe-cbc-sha1`, `ecdhe-cbc-sha2`,
+    /// `ecdhe-aead`, `chacha20`, `dhe`, `static-dh`, `3des`, `rc4`, `null`, `export-des`,
+    /// `anonymous`).
+    #[serde(default)]
+    pub families: Option<SuiteFamilies>,
+    /// Explicit suites (IANA names), probed together as one more family; those in the
+    /// allow-list are skipped.
+    #[serde(default)]
     pub candidates: Vec<String>,
     #[serde(default)]
     pub expect: Option<TlsExpect>,
+}
+
+/// `families:` of a suite probe.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum SuiteFamilies {
+    /// `all`: every family the harness knows.
+    Keyword(String),
+    /// Family ids.
+    List(Vec<String>),
+}
+
+impl TlsSuiteProbe {
+    /// The family ids asked for; `None` means every family (`all`, or nothing said and no
+    /// explicit candidates).
+    pub fn family_ids(&self) -> Option<&[String]> {
+        match &self.families {
+            Some(SuiteFamilies::List(ids)) => Some(ids),
+            Some(SuiteFamilies::Keyword(_)) => None,
+            None if self.candidates.is_empty() => None,
+            None => Some(&[]),
+        }
+    }
 }
 
 /// Expectations on TLS facts.

@@ -66,17 +66,60 @@ pub async fn acquire(choice: &TargetChoice) -> Result<AcquiredTarget, TargetErro
         }
         TargetChoice::EmbeddedMock(faults) => {
             let dir = mock_state_dir();
+            private_state_dir(&dir).map_err(TargetError::Mock)?;
             let mut config = MockConfig::new(dir.join("pki"));
             config.faults = faults.clone();
             let mock = MockOperator::start(config).await.map_err(|e| TargetError::Mock(e.to_string()))?;
             // Each instance writes its own profile: parallel runs must not share one file.
             let profile_path = dir.join(format!("target-{}-{}.yaml", std::process::id(), mock.endpoints().http.port()));
-            mock.write_target(&profile_path).map_err(|e| TargetError::Mock(format!("{}: {e}", profile_path.display())))?;
+            write_new_private(&profile_path, mock.target_profile_yaml().as_bytes())
+                .map_err(|e| TargetError::Mock(format!("{}: {e}", profile_path.display())))?;
             // The generated profile goes through the same loader as a user's.
             let target = load_target(&profile_path).map_err(|e| TargetError::Profile(profile_path.clone(), e))?;
             Ok(AcquiredTarget { target, profile_path, mock: Some(mock) })
         }
     }
+}
+
+/// The mock's state folder must be ours alone: another local user who planted it (or a symlink
+/// in its place) could swap the PKI or the generated profile (and send exported tokens
+/// elsewhere). Created 0700; one of ours left open is closed; anyone else's is refused.
+pub fn private_state_dir(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("{}: {e}", dir.display())),
+        }
+        let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if !meta.file_type().is_dir() || meta.uid() != me {
+            return Err(format!(
+                "{} is not a folder of yours (a symlink, a file, or another user's): remove it, or set TMPDIR to a private folder",
+                dir.display()
+            ));
+        }
+        if meta.mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(())
+}
+
+/// Writes a file that must not exist yet (never through a planted symlink), readable by its
+/// owner only.
+fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 /// What the run reports while it goes (console progress).
@@ -401,4 +444,40 @@ impl RunClock {
 /// The default report folder: `reports/<run id>/` under `root`.
 pub fn default_report_dir(root: &Path, run_id: &str) -> PathBuf {
     root.join("reports").join(run_id)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+
+    /// The mock's state folder: created 0700, tightened when ours and open, refused when it is
+    /// a symlink (planted by someone else); the generated profile is never written through an
+    /// existing file or symlink.
+    #[test]
+    fn the_mock_state_folder_is_private_and_never_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fresh = tmp.path().join("fresh");
+        private_state_dir(&fresh).unwrap();
+        assert_eq!(std::fs::metadata(&fresh).unwrap().mode() & 0o777, 0o700);
+        let open = tmp.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        private_state_dir(&open).unwrap();
+        assert_eq!(std::fs::metadata(&open).unwrap().mode() & 0o777, 0o700);
+        let planted = tmp.path().join("planted");
+        std::os::unix::fs::symlink(&open, &planted).unwrap();
+        let e = private_state_dir(&planted).unwrap_err();
+        assert!(e.contains("not a folder of yours"), "{e}");
+
+        let profile = fresh.join("target.yaml");
+        write_new_private(&profile, b"name: mock\n").unwrap();
+        assert_eq!(std::fs::metadata(&profile).unwrap().mode() & 0o777, 0o600);
+        assert!(write_new_private(&profile, b"x").is_err(), "never overwritten");
+        let elsewhere = tmp.path().join("elsewhere.yaml");
+        let trap = fresh.join("trap.yaml");
+        std::os::unix::fs::symlink(&elsewhere, &trap).unwrap();
+        assert!(write_new_private(&trap, b"x").is_err() && !elsewhere.exists(), "never through a symlink");
+    }
 }

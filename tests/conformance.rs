@@ -17,8 +17,8 @@ use mssconf::exec::env::RunEnv;
 use mssconf::exec::run::{ScenarioResult, run_scenario_full, skipped_record};
 use mssconf::plan::filter::PRODUCTION_TAG;
 use mssconf::plan::shard::Shard;
-use mssconf::target::model::Environment;
-use mssconf::plan::{Decision, case_name, decide};
+use mssconf::plan::production;
+use mssconf::plan::{Decision, Planner, case_name};
 use mssconf::record::{Outcome, ScenarioRecord};
 use mssconf::runner::{self, TargetChoice};
 use mssconf::scenario::catalogue::{self, Catalogue, Sources};
@@ -27,6 +27,8 @@ struct Shared {
     rt: tokio::runtime::Runtime,
     env: Arc<RunEnv>,
     catalogue: Arc<Catalogue>,
+    /// The plan's decision for each catalogue scenario (the one `mssconf run` takes).
+    decisions: Vec<Decision>,
     /// Each trial's record and message bytes, by catalogue index.
     results: Mutex<Vec<(usize, ScenarioResult)>>,
 }
@@ -66,16 +68,16 @@ fn main() {
         }
     };
     let acquired = rt.block_on(runner::acquire(&choice)).unwrap_or_else(|e| fatal(&e.to_string()));
-    if acquired.target.environment == Environment::Production {
-        fatal(&format!(
-            "target `{}` is marked `environment: production`: use `mssconf run --production --target …` (only production-tagged scenarios may run there)",
-            acquired.target.name
-        ));
+    // The same gate as `mssconf run` without `--production`.
+    if let Err(e) = production::check_mode(&acquired.target.name, acquired.target.environment, false, acquired.mock.is_some()) {
+        fatal(&format!("{e}; production runs go through `mssconf run --production --target …`"));
     }
     let run_id = runner::new_run_id();
     let env = RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), root.join("fixtures"), run_id.clone())
         .unwrap_or_else(|e| fatal(&e.to_string()));
-    let shared = Arc::new(Shared { rt, env, catalogue: catalogue.clone(), results: Mutex::new(Vec::new()) });
+    let planner = Planner::new(&acquired.target);
+    let decisions = catalogue.scenarios.iter().map(|l| planner.decide(l)).collect();
+    let shared = Arc::new(Shared { rt, env, catalogue: catalogue.clone(), decisions, results: Mutex::new(Vec::new()) });
     let trials = in_shard.into_iter().map(|i| trial(shared.clone(), i)).collect();
     let conclusion = libtest_mimic::run(&args, trials);
     write_reports(&shared, root, &run_id, acquired.mock.is_some(), &acquired.target);
@@ -118,8 +120,8 @@ fn trial(shared: Arc<Shared>, idx: usize) -> Trial {
 
 fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
     let loaded = &shared.catalogue.scenarios[idx];
-    let result = match decide(&loaded.scenario, &shared.env.target) {
-        Decision::Skip { reason } => skipped_record(loaded, &reason).into(),
+    let result = match &shared.decisions[idx] {
+        Decision::Skip { reason } => skipped_record(loaded, reason).into(),
         Decision::Run => shared.rt.block_on(run_scenario_full(shared.env.clone(), loaded)),
     };
     let verdict = verdict_of(&result.record);
@@ -128,10 +130,12 @@ fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
 }
 
 fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
-    let reason = r.reason.clone().unwrap_or_default();
+    // Server text may be quoted: control characters made visible (terminal and CI logs).
+    let printable = |t: &str| mssconf::report::excerpt::visible_keeping(t, &[]);
+    let reason = printable(r.reason.as_deref().unwrap_or_default());
     // Not a failure, but never silent: libtest has no place for it beside `ok`.
     for advice in &r.advisories {
-        eprintln!("note: {}: observation or préconisation not followed (not a failure): {advice}", r.id);
+        eprintln!("note: {}: observation or préconisation not followed (not a failure): {}", r.id, printable(advice));
     }
     match r.outcome {
         Outcome::Pass | Outcome::Flaky => Ok(Completion::Completed),
@@ -140,7 +144,7 @@ fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
             let failed: Vec<String> = r
                 .steps
                 .iter()
-                .flat_map(|s| s.checks.iter().filter(|c| c.fails()).map(move |c| format!("[{}] {}", s.title, c.summary())))
+                .flat_map(|s| s.checks.iter().filter(|c| c.fails()).map(move |c| format!("[{}] {}", s.title, printable(&c.summary()))))
                 .collect();
             Err(format!("non conforme: {}", failed.join("\n  ")).into())
         }

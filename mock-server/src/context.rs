@@ -23,4 +23,6 @@ pub struct MockContext {
     pub log_wire: bool,
     /// Spent by the first EHLO when fault `flaky-once` is on (one per mock instance).
     pub flaky_once: crate::faults::OneShot,
+    /// The SMTP/IMAP connections counted by faults `connection-limit` and `connection-rate`.
+    pub connections: crate::admission::Admission,
 }

@@ -38,10 +38,12 @@ pub enum Fault {
     FlakyOnce,
     StaticRsaSuite,
     AcceptRevokedToken,
+    ConnectionLimit,
+    ConnectionRate,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 24] = [
+    pub const ALL: [Fault; 26] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -66,6 +68,8 @@ impl Fault {
         Fault::FlakyOnce,
         Fault::StaticRsaSuite,
         Fault::AcceptRevokedToken,
+        Fault::ConnectionLimit,
+        Fault::ConnectionRate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -94,6 +98,8 @@ impl Fault {
             Fault::FlakyOnce => "flaky-once",
             Fault::StaticRsaSuite => "static-rsa-suite",
             Fault::AcceptRevokedToken => "accept-revoked-token",
+            Fault::ConnectionLimit => "connection-limit",
+            Fault::ConnectionRate => "connection-rate",
         }
     }
 
@@ -126,6 +132,10 @@ impl Fault {
                 "accepts the static-RSA suite TLS_RSA_WITH_AES_256_CBC_SHA (0x0035) with TLS 1.2 (simulated ServerHello)"
             }
             Fault::AcceptRevokedToken => "accepts a revoked bearer token",
+            Fault::ConnectionLimit => {
+                "limits: more than 4 SMTP/IMAP connections at once are refused in plaintext (421 / * BYE), as a stock Exim does"
+            }
+            Fault::ConnectionRate => "limits: more than 10 new SMTP/IMAP connections within a second are refused in plaintext (421 / * BYE)",
         }
     }
 
@@ -142,6 +152,14 @@ impl Fault {
                 | Fault::EofMidLiteral
                 | Fault::TlsAlertMidSession
         )
+    }
+
+    /// Limits a real operator sets (connections at once, connections per second): not a deviation
+    /// from the spec. With the harness's default pacing every scenario passes; without it the
+    /// refused connections end scenarios as `error` ("service temporarily unavailable"), never
+    /// as `fail`.
+    pub fn is_limit(self) -> bool {
+        matches!(self, Fault::ConnectionLimit | Fault::ConnectionRate)
     }
 
     /// Faults that exercise the harness itself (retries, flaky detection) rather than break a
@@ -167,6 +185,11 @@ impl FromStr for Fault {
         Fault::ALL.into_iter().find(|f| f.name() == s.trim()).ok_or_else(|| UnknownFault(s.to_string()))
     }
 }
+
+/// Fault `connection-limit`: SMTP/IMAP connections open at once beyond which the mock refuses.
+pub const CONNECTION_LIMIT: usize = 4;
+/// Fault `connection-rate`: new SMTP/IMAP connections within one second beyond which it refuses.
+pub const CONNECTION_RATE: usize = 10;
 
 /// How long fault `slow` delays each reply unless told otherwise: beyond the generated target
 /// profile's 2 s reply timeout.

@@ -8,6 +8,7 @@
 //! returns a [`MockHandle`] that describes the instance as a target profile.
 
 pub mod accounts;
+pub mod admission;
 pub mod context;
 pub mod faults;
 pub mod http;
@@ -158,6 +159,7 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
         max_message_size: config.max_message_size,
         log_wire: config.log_wire,
         flaky_once: Default::default(),
+        connections: Default::default(),
     })
 }
 

@@ -12,6 +12,12 @@ use crate::pki::{CertKeyFiles, PkiFiles};
 pub const TIMEOUTS: [(&str, u64); 5] =
     [("connect", 3000), ("reply", 2000), ("delivery", 5000), ("step", 15000), ("scenario", 30000)];
 
+/// The mock is a test server on loopback: the profile lifts the connection pacing live profiles
+/// keep (4 at once, 5 per second), and a refusal ("try later") shows at once, unretried. Tests
+/// that want the defaults remove these lines.
+pub const PACING_LIFTED: &str =
+    "  max_parallel_connections: 64\n  connections_per_second: 1000\n  busy_retries: 0\n  busy_backoff_ms: 100\n";
+
 /// The TLS 1.2 suites of the allow-list [SC.MSS/CONF.03], IANA names.
 pub const CIPHER_ALLOW_LIST: [&str; 6] = [
     "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
@@ -77,6 +83,7 @@ pub fn render(input: &ProfileInput<'_>) -> String {
         y += &format!("  {name}: {ms}\n");
     }
     y += "rate:\n  messages_per_minute: 600\n  max_messages_per_run: 500\n";
+    y += PACING_LIFTED;
     y
 }
 

@@ -28,5 +28,6 @@ pub fn context(faults: &[Fault]) -> MockContext {
         whitelist: crate::default_whitelist(DOMAIN),
         log_wire: false,
         flaky_once: Default::default(),
+        connections: Default::default(),
     }
 }

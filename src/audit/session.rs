@@ -72,7 +72,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
                 // Checked before the session starts; a vanished scenario is not run.
                 continue;
             };
-            if let Decision::Skip { reason } = decide(&loaded.scenario, &self.env.target) {
+            if let Decision::Skip { reason } = decide(loaded, &self.env.target) {
                 self.console.blank();
                 self.console.say(&format!("Scénario {}/{} · {} : non exécuté ({reason}).", k + 1, planned.len(), loaded.scenario.id.value));
                 self.state.record.scenarios.push(skipped_record(loaded, &reason));

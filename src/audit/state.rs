@@ -30,6 +30,12 @@ pub struct AuditOptions {
     pub mock_faults: Vec<String>,
     /// HTML report language: `fr` or `en`.
     pub lang: String,
+    /// `--production`: the target is a production platform (production-tagged scenarios only).
+    #[serde(default)]
+    pub production: bool,
+    /// SHA-256 of the target profile when the audit started: `--resume` refuses a changed file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_sha256: Option<String>,
 }
 
 impl AuditOptions {
@@ -58,6 +64,9 @@ impl AuditOptions {
         s.extend(self.requirement.iter().map(|x| format!("--requirement {x}")));
         s.extend(self.profile.iter().map(|x| format!("--profile {x}")));
         s.extend(self.mock_faults.iter().map(|x| format!("--mock-fault {x}")));
+        if self.production {
+            s.push("--production".into());
+        }
         s
     }
 }
@@ -145,6 +154,8 @@ mod tests {
             target: None,
             mock_faults: vec!["tls10".into()],
             lang: "en".into(),
+            production: false,
+            target_sha256: None,
         };
         AuditState { format: STATE_FORMAT, options, planned: vec!["general::A".into()], record, current: Some("general::A".into()), evidence_failures: vec![] }
     }

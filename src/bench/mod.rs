@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod generate;
 pub mod harness_share;
 pub mod load;
+pub mod pacing_cost;
 pub mod scale;
 
 use std::fmt;
@@ -35,7 +36,7 @@ pub struct BenchConfig {
 }
 
 /// Figure groups, in the order of issue #8.
-pub const GROUPS: [&str; 5] = ["harness", "delivery", "load", "scale", "big-message"];
+pub const GROUPS: [&str; 6] = ["harness", "delivery", "load", "scale", "big-message", "pacing"];
 
 impl BenchConfig {
     fn wants(&self, group: &str) -> bool {
@@ -157,6 +158,9 @@ pub async fn run_all(cfg: &BenchConfig, mut emit: impl FnMut(&Measured)) -> Vec<
     }
     if cfg.wants("big-message") {
         take(big_message::measure(cfg).await);
+    }
+    if cfg.wants("pacing") {
+        take(pacing_cost::measure(cfg).await);
     }
     all
 }

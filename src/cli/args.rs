@@ -114,9 +114,13 @@ pub struct AuditArgs {
     /// The auditor's name (asked at start otherwise).
     #[arg(long, value_name = "NAME")]
     pub auditor: Option<String>,
+    /// Audit a target marked `environment: production`; only scenarios tagged `production`
+    /// may be selected (by default, exactly those), as with `run --production`.
+    #[arg(long)]
+    pub production: bool,
     /// Continue the interrupted audit saved in this report directory (same scenarios, target
     /// and options as when it started).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["scenarios", "root", "scenario", "tag", "requirement", "profile", "target", "report_dir", "mock_fault", "lang"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["scenarios", "root", "scenario", "tag", "requirement", "profile", "target", "report_dir", "mock_fault", "lang", "production"])]
     pub resume: Option<PathBuf>,
 }
 
@@ -227,10 +231,16 @@ pub enum BundleAction {
 pub struct VerifyArgs {
     /// The bundle zip.
     pub file: PathBuf,
-    /// The signer's public key (`mssconf.pub`); without it the key inside the bundle is used
-    /// and the signer is not authenticated.
+    /// The signer's public key (`mssconf.pub`): the signature must verify with it (exit 0).
     #[arg(long, value_name = "FILE")]
     pub pubkey: Option<PathBuf>,
+    /// Accept a signature that verifies only with the key inside the bundle (the signer is
+    /// then not authenticated: anyone can re-sign); said in the verdict.
+    #[arg(long)]
+    pub trust_embedded_key: bool,
+    /// Accept an unsigned bundle (hashes protect against damage only); said in the verdict.
+    #[arg(long)]
+    pub allow_unsigned: bool,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +250,9 @@ pub struct ProofArgs {
     /// Only `production`-tagged scenarios may be selected.
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// The target is marked `environment: production` (required for one, refused otherwise).
+    #[arg(long)]
+    pub production: bool,
     /// Target profile of the production environment (default: the embedded mock, for a trial).
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,

@@ -17,7 +17,7 @@ use crate::audit::state::{AuditOptions, AuditState, STATE_FILE, STATE_FORMAT};
 use crate::exec::env::RunEnv;
 use crate::exec::net::TlsMode;
 use crate::exit_code;
-use crate::plan::plan;
+use super::run_modes::RunModeArgs;
 use crate::record::Outcome;
 use crate::runner::{self, AcquiredTarget, TargetChoice};
 use crate::scenario::catalogue::Catalogue;
@@ -90,7 +90,40 @@ fn options(args: &AuditArgs) -> Result<AuditOptions, String> {
         target: args.target.as_deref().map(abs),
         mock_faults: args.mock_fault.clone(),
         lang: if args.lang == Lang::En { "en".into() } else { "fr".into() },
+        production: args.production,
+        target_sha256: args.target.as_deref().map(|p| profile_hash(&abs(p))).transpose()?,
     })
+}
+
+/// The SHA-256 of a target profile file, as the state keeps it.
+fn profile_hash(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("target profile {}: {e}", path.display()))?;
+    Ok(crate::exec::message::sha256_hex(&bytes))
+}
+
+/// `--resume` reads the target path from the state file: the profile there must be the one the
+/// audit started with (a changed or swapped file could point the session elsewhere).
+fn check_resumed_target(o: &AuditOptions) -> Result<(), String> {
+    let (Some(path), Some(started)) = (&o.target, &o.target_sha256) else {
+        return match &o.target {
+            Some(path) => Err(format!(
+                "the audit state names target {} but holds no hash of it: refusing to resume against a profile that cannot be checked",
+                path.display()
+            )),
+            None => Ok(()),
+        };
+    };
+    let now = profile_hash(path)?;
+    if &now != started {
+        return Err(format!(
+            "the target profile {} changed since the audit started (sha256 {} then, {} now): refusing to resume; \
+             restore it, or start a new audit",
+            path.display(),
+            &started[..started.len().min(16)],
+            &now[..16]
+        ));
+    }
+    Ok(())
 }
 
 fn target_choice(o: &AuditOptions) -> Result<TargetChoice, String> {
@@ -116,9 +149,18 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
         return Ok(exit_code::OK);
     }
     let options = opened.options().clone();
+    if let Opened::Resumed(_) = &opened {
+        check_resumed_target(&options)?;
+        if let Some(p) = &options.target {
+            console.say(&format!("Reprise contre le profil cible {} (inchangé depuis le début de l'audit).", p.display()));
+        }
+    }
     let Ok(catalogue) = load_or_report(&options.catalogue_args()) else { return Ok(exit_code::CONFIG) };
     let Ok(selected) = filter(&options.filter_args()) else { return Ok(exit_code::CONFIG) };
+    let selected = crate::plan::production::default_filter(selected, options.production);
     let choice = target_choice(&options)?;
+    let modes = RunModeArgs { production: options.production, ..Default::default() };
+    super::selection::check_choice(&choice, &modes).map_err(|e| e.to_string())?;
     console.say("mssconf — mode audit : les scénarios s'exécutent pas à pas, sous le regard d'un auditeur.");
     let last = match &opened {
         Opened::Resumed(state) => state.record.audit.as_ref(),
@@ -126,10 +168,18 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
     };
     let auditor = ask_auditor(console, args.auditor.as_deref(), last)?;
     let acquired = rt.block_on(runner::acquire(&choice)).map_err(|e| e.to_string())?;
+    // The same selection and production gate as `run`, before anything is contacted; a resumed
+    // audit is checked again (its profile may have changed since).
+    let planned: Vec<String> = match super::selection::select(&catalogue, &selected, &acquired.target, acquired.mock.is_some(), &modes) {
+        Ok(p) => p.iter().map(|c| c.name.clone()).collect(),
+        Err(e) => {
+            rt.block_on(release(acquired));
+            return Err(e.to_string());
+        }
+    };
     let mut state = match opened {
         Opened::Resumed(state) => *state,
         Opened::New { options, run_id } => {
-            let planned = plan(&catalogue.scenarios, &selected, &acquired.target).iter().map(|c| c.name.clone()).collect();
             let mut record = runner::new_record(&run_id, &acquired.target, acquired.mock.is_some(), options.selection());
             record.audit = Some(AuditRecord::new(&auditor));
             AuditState { format: STATE_FORMAT, options: *options, planned, record, current: None, evidence_failures: vec![] }

@@ -68,6 +68,11 @@ fn config(args: &BenchArgs) -> Result<BenchConfig, String> {
         Some(p) => Some(p.clone()),
         None => Some(root.join(DEFAULT_PEER)).filter(|p| p.is_file()),
     };
+    // The bench sends many messages: a production profile is refused before anything runs
+    // (a profile that does not load is reported by the figures that need it).
+    if let Some(t) = peer.as_deref().and_then(|p| crate::target::load::load_target(p).ok()) {
+        super::selection::gate(&t, false, false).map_err(|e| format!("--peer {}: {e}", t.name))?;
+    }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     // Children run in other folders: every path handed to them must be absolute.

@@ -57,7 +57,22 @@ fn verify(args: &VerifyArgs) -> i32 {
     match verify_bundle(&args.file, pubkey.as_ref()) {
         Ok(v) => {
             print_verification(&args.file, &v);
-            if v.passed() { exit_code::OK } else { exit_code::FAILED }
+            // The exit code holds only what was proved, or what the reader accepted by name.
+            match v.accepted(args.trust_embedded_key, args.allow_unsigned) {
+                Ok(()) => {
+                    let accepted = match &v.signer {
+                        Signer::Embedded { .. } => " (signer not authenticated: accepted by --trust-embedded-key)",
+                        Signer::None => " (unsigned: accepted by --allow-unsigned)",
+                        Signer::Authenticated { .. } => "",
+                    };
+                    println!("verification passed{accepted}");
+                    exit_code::OK
+                }
+                Err(why) => {
+                    println!("verification FAILED: {why}");
+                    exit_code::FAILED
+                }
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -83,9 +98,4 @@ fn print_verification(file: &Path, v: &Verification) {
         Signer::None => {}
     }
     println!("{} {} file(s) match the manifest", if v.discrepancies.is_empty() { "ok  " } else { "    " }, v.files_ok);
-    if v.passed() {
-        println!("verification passed");
-    } else {
-        println!("verification FAILED: {} discrepancy(ies)", v.discrepancies.len());
-    }
 }

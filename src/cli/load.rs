@@ -98,6 +98,14 @@ async fn run(args: LoadArgs) -> i32 {
     if acquired.mock.is_some() {
         eprintln!("embedded mock operator started (no --target)");
     }
+    // A load run is a stress test: never on a production platform (there is no --production).
+    if let Err(e) = super::selection::gate(&acquired.target, false, acquired.mock.is_some()) {
+        eprintln!("error: {e}");
+        if let Some(m) = acquired.mock {
+            m.shutdown().await;
+        }
+        return exit_code::CONFIG;
+    }
     let root = args.root.clone().unwrap_or_else(|| PathBuf::from("."));
     let code = match load::prepare(acquired.target.clone(), &root, args.request()) {
         Err(e) => {

@@ -73,9 +73,8 @@ async fn proof(args: ProofArgs) -> i32 {
         report_dir: args.report_dir.clone(),
         lang: args.lang,
         mock_fault: args.mock_fault.clone(),
-        // `proof` runs only production-tagged scenarios, so a production profile is expected
-        // here: the run gate then asks for nothing more.
-        modes: super::run_modes::RunModeArgs { production: is_production_profile(args.target.as_deref()), ..Default::default() },
+        // The same gate as `run`: a production profile needs `--production`, given by the user.
+        modes: super::run_modes::RunModeArgs { production: args.production, ..Default::default() },
     };
     let done = match run_and_report(&run_args, catalogue, &filter).await {
         Ok(d) => d,
@@ -99,15 +98,8 @@ async fn proof(args: ProofArgs) -> i32 {
         eprintln!("production proof: {}", picture.display());
     }
     if let Some(s) = not_run {
-        eprintln!("error: the production test {} did not run: {}", s.id, s.reason.as_deref().unwrap_or("-"));
+        eprintln!("error: the production test {} did not run: {}", s.id, super::progress::printable(s.reason.as_deref().unwrap_or("-")));
         return exit_code::CONFIG;
     }
     done.exit_code()
-}
-
-/// True when `target` is a profile marked `environment: production`.
-fn is_production_profile(target: Option<&std::path::Path>) -> bool {
-    target
-        .and_then(|p| crate::target::load::load_target(p).ok())
-        .is_some_and(|t| t.environment == crate::target::model::Environment::Production)
 }

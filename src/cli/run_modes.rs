@@ -88,7 +88,7 @@ impl fmt::Display for MaxDuration {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad duration `{0}`; expected a number and a unit (ms, s, m, h), e.g. 90s, 10m, 1h30m")]
+#[error("bad duration `{0}`; expected a number and a unit (ms, s, m, h), e.g. 90s, 10m, 1h30m, at most 7 days")]
 pub struct BadDuration(pub String);
 
 impl std::str::FromStr for MaxDuration {
@@ -115,7 +115,8 @@ impl std::str::FromStr for MaxDuration {
             total = total.saturating_add(part);
             rest = &rest[digits + unit_len..];
         }
-        if total.is_zero() {
+        // Bounded: a deadline far beyond would overflow the clock.
+        if total.is_zero() || total > Duration::from_secs(7 * 24 * 3600) {
             return Err(bad());
         }
         Ok(MaxDuration { text: text.trim().to_string(), duration: total })
@@ -133,7 +134,9 @@ mod tests {
         assert_eq!(d("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(d("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(d("250ms"), Ok(Duration::from_millis(250)));
-        for bad in ["", "10", "m", "10x", "0s", "1.5m", "-1m"] {
+        // 18446744073709551615h would overflow the deadline: bounded at 7 days.
+        assert_eq!(d("168h"), Ok(Duration::from_secs(7 * 24 * 3600)));
+        for bad in ["", "10", "m", "10x", "0s", "1.5m", "-1m", "169h", "18446744073709551615h", "18446744073709551615ms"] {
             assert!(d(bad).is_err(), "{bad}");
         }
         assert_eq!("10m".parse::<MaxDuration>().unwrap().to_string(), "10m");

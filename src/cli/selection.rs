@@ -9,6 +9,13 @@ use crate::runner::TargetChoice;
 use crate::scenario::catalogue::Catalogue;
 use crate::target::model::Target;
 
+/// The production gate of every command that connects to a target: `run`, `audit`, `proof`,
+/// `load`, `bench` and the conformance harness all call it (the last three have no
+/// `--production` flag, so a production profile is always refused there).
+pub fn gate(target: &Target, production_flag: bool, embedded: bool) -> Result<(), ProductionError> {
+    production::check_mode(&target.name, target.environment, production_flag, embedded)
+}
+
 /// Refusals known before the target is acquired (the embedded mock is never started for them).
 pub fn check_choice(choice: &TargetChoice, modes: &RunModeArgs) -> Result<(), ProductionError> {
     match choice {
@@ -26,7 +33,7 @@ pub fn select<'a>(
     embedded: bool,
     modes: &RunModeArgs,
 ) -> Result<Vec<PlannedCase<'a>>, ProductionError> {
-    production::check_mode(&target.name, target.environment, modes.production, embedded)?;
+    gate(target, modes.production, embedded)?;
     let planned = plan(&catalogue.scenarios, filter, target);
     production::check_selection(modes.production, planned.iter().map(|c| &c.loaded.scenario))?;
     Ok(match &modes.shard {

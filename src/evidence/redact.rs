@@ -4,7 +4,7 @@
 //! secrets closes those paths before any report or proof is rendered.
 
 use crate::evidence::secret::SecretSet;
-use crate::record::ScenarioRecord;
+use crate::record::{ScenarioRecord, StepRecord};
 
 /// Replaces every known secret in the free texts of `record` by `<redacted>`.
 pub fn scrub_scenario(record: &mut ScenarioRecord, secrets: &SecretSet) {
@@ -15,12 +15,7 @@ pub fn scrub_scenario(record: &mut ScenarioRecord, secrets: &SecretSet) {
     };
     record.reason.iter_mut().for_each(scrub);
     for step in &mut record.steps {
-        step.error.iter_mut().for_each(scrub);
-        for c in &mut step.checks {
-            scrub(&mut c.what);
-            scrub(&mut c.expected);
-            scrub(&mut c.actual);
-        }
+        scrub_step(step, secrets);
     }
     for line in &mut record.transcript {
         scrub(&mut line.text);
@@ -28,6 +23,22 @@ pub fn scrub_scenario(record: &mut ScenarioRecord, secrets: &SecretSet) {
     for m in &mut record.messages {
         m.subject.iter_mut().for_each(scrub);
         m.message_id.iter_mut().for_each(scrub);
+    }
+}
+
+/// Scrubs one step's error and checks: done as the step ends, before its record is shown
+/// (audit screen) or kept, so nothing unscrubbed leaves the step.
+pub fn scrub_step(step: &mut StepRecord, secrets: &SecretSet) {
+    let scrub = |t: &mut String| {
+        if secrets.leaks(t) {
+            *t = secrets.scrub(t);
+        }
+    };
+    step.error.iter_mut().for_each(scrub);
+    for c in &mut step.checks {
+        scrub(&mut c.what);
+        scrub(&mut c.expected);
+        scrub(&mut c.actual);
     }
 }
 

@@ -31,7 +31,8 @@ struct Job {
 struct Done {
     slot: usize,
     message_files: Vec<Option<String>>,
-    proof_files: Vec<Option<String>>,
+    /// Per proof: its file, or why its step was not needed.
+    proof_files: Vec<(Option<String>, Option<String>)>,
     written: Vec<PathBuf>,
     error: Option<EvidenceError>,
 }
@@ -168,7 +169,7 @@ fn write_job(shared: &Shared, job: Job) -> Done {
     Done {
         slot,
         message_files: record.messages.iter().map(|m| m.file.clone()).collect(),
-        proof_files: record.proofs.iter().map(|p| p.file.clone()).collect(),
+        proof_files: record.proofs.iter().map(|p| (p.file.clone(), p.not_needed.clone())).collect(),
         written,
         error,
     }
@@ -199,8 +200,9 @@ fn apply(record: &mut ScenarioRecord, done: &Done) {
     for (m, file) in record.messages.iter_mut().zip(&done.message_files) {
         m.file = file.clone();
     }
-    for (p, file) in record.proofs.iter_mut().zip(&done.proof_files) {
+    for (p, (file, not_needed)) in record.proofs.iter_mut().zip(&done.proof_files) {
         p.file = file.clone();
+        p.not_needed = not_needed.clone();
     }
 }
 

@@ -15,6 +15,8 @@ pub enum Category {
     Closed,
     /// The harness's own fault (configuration, missing file, bug).
     Harness,
+    /// The server refused the connection for now ("try later": 421, `* BYE`), retries included.
+    Unavailable,
 }
 
 impl Category {
@@ -26,6 +28,7 @@ impl Category {
             Category::Protocol => "protocol",
             Category::Closed => "closed",
             Category::Harness => "harness",
+            Category::Unavailable => "unavailable",
         }
     }
 }

@@ -41,6 +41,30 @@ pub struct Credentials {
     pub secret: Option<Secret>,
 }
 
+/// Prefix of the made-up token of a negative test (`credential: malformed`), built by
+/// `RunEnv::token`. No real bearer token starts so (a JWT starts with `eyJ`).
+pub const MADE_UP_TOKEN_PREFIX: &str = "mssconf-malformed-token-";
+
+impl Credentials {
+    /// True for the made-up credential of a negative test: the only one that may go in clear.
+    pub fn is_made_up(&self) -> bool {
+        self.secret.as_ref().is_some_and(|s| s.expose().starts_with(MADE_UP_TOKEN_PREFIX))
+    }
+}
+
+/// Why a login is sent or refused on a connection that is not (yet) TLS: a real credential
+/// (token, password, the address of a certificate login) never goes in clear; the made-up
+/// token of a negative test may, and the transcript says so. `Ok(Some(note))` for the latter.
+pub fn clear_text_login(tls: bool, creds: &Credentials, during: &str) -> Result<Option<String>, String> {
+    if tls {
+        Ok(None)
+    } else if creds.is_made_up() {
+        Ok(Some(format!("{during} in clear (no TLS): the made-up token of a negative test, not a real credential")))
+    } else {
+        Err(format!("{during} refused by the harness: TLS is not up, and a real credential never goes over a plaintext connection"))
+    }
+}
+
 /// The raw (not yet base64) client response of `mech`. `host`/`port` feed OAUTHBEARER's GS2 fields.
 pub fn client_response(mech: Mechanism, creds: &Credentials, host: &str, port: u16) -> Vec<u8> {
     let secret = creds.secret.as_ref().map(Secret::expose).unwrap_or("");

@@ -98,7 +98,7 @@ mod tests {
     // Real time (no paused clock: tokio's test-util is not enabled), so only lower bounds are
     // asserted, with a rate fast enough to keep the tests short.
     fn gate(per_minute: u32, cap: u32) -> SubmissionGate {
-        SubmissionGate::new(&Rate { messages_per_minute: per_minute, max_messages_per_run: cap })
+        SubmissionGate::new(&Rate { messages_per_minute: per_minute, max_messages_per_run: cap, ..Rate::default() })
     }
 
     #[tokio::test]

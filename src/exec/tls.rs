@@ -23,6 +23,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+use crate::exec::sniff::Sniffed;
+
 /// Which TLS versions the harness offers on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -70,6 +72,20 @@ pub enum TlsError {
     Alert(String),
     #[error("TLS handshake timed out after {0:?}")]
     Timeout(Duration),
+    /// The server's first bytes were not a TLS record: it spoke plaintext on a TLS port (often a
+    /// refusal such as `421 …` or `* BYE …`). Its first line, as text.
+    #[error("the server answered in plaintext where a TLS record was expected: {0:?}")]
+    Plaintext(String),
+}
+
+impl TlsError {
+    /// The plaintext "try later" the server sent instead of TLS, if that is what this is.
+    pub fn plaintext_refusal(&self) -> Option<String> {
+        match self {
+            TlsError::Plaintext(line) => crate::exec::busy::is_refusal_line(line).then(|| line.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// One certificate of the chain, as a reader of the evidence wants it.
@@ -121,7 +137,7 @@ impl TlsFacts {
 /// A connection that may or may not be TLS yet.
 pub enum Conn {
     Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<TlsStream<Sniffed>>),
 }
 
 impl Conn {
@@ -191,7 +207,7 @@ fn client_config(settings: &TlsSettings, recorder: Arc<ChainRecorder>) -> Result
     Ok(config)
 }
 
-async fn handshake(tcp: TcpStream, settings: &TlsSettings) -> Result<(TlsStream<TcpStream>, TlsFacts), (TlsError, TlsFacts)> {
+async fn handshake(tcp: TcpStream, settings: &TlsSettings) -> Result<(TlsStream<Sniffed>, TlsFacts), (TlsError, TlsFacts)> {
     let recorder = Arc::new(ChainRecorder::default());
     let mut facts = TlsFacts { server_name: settings.server_name.clone(), ..Default::default() };
     if let Some(id) = &settings.client_identity {
@@ -206,11 +222,16 @@ async fn handshake(tcp: TcpStream, settings: &TlsSettings) -> Result<(TlsStream<
         Err(e) => return Err((TlsError::Config(format!("bad server name: {e}")), facts)),
     };
     let connector = TlsConnector::from(Arc::new(config));
-    let result = crate::exec::timing::server(tokio::time::timeout(settings.handshake_timeout, connector.connect(name, tcp))).await;
+    let connect = connector.connect(name, Sniffed::new(tcp)).into_fallible();
+    let result = crate::exec::timing::server(tokio::time::timeout(settings.handshake_timeout, connect)).await;
     recorder.fill(&mut facts);
     match result {
         Err(_) => Err((TlsError::Timeout(settings.handshake_timeout), facts)),
-        Ok(Err(e)) => match peer_alert(&e) {
+        Ok(Err((_, io))) if io.not_tls() => {
+            let first = String::from_utf8_lossy(io.first_bytes()).lines().next().unwrap_or_default().to_string();
+            Err((TlsError::Plaintext(first), facts))
+        }
+        Ok(Err((e, _))) => match peer_alert(&e) {
             Some(alert) => Err((TlsError::Alert(alert), facts)),
             None => Err((TlsError::Handshake(e.to_string()), facts)),
         },

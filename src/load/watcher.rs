@@ -237,6 +237,7 @@ fn imap_kind(e: &ImapError) -> String {
         ImapError::Malformed { .. } => "imap-malformed",
         ImapError::Io(_) => "imap-io",
         ImapError::Harness(_) => "harness",
+        ImapError::Unavailable(_) => "imap-unavailable",
     }
     .to_string()
 }

@@ -154,6 +154,7 @@ pub fn error_kind(e: &SmtpError) -> String {
         SmtpError::Tls { .. } => "smtp-tls",
         SmtpError::Io { .. } => "smtp-io",
         SmtpError::Misuse(_) => "harness",
+        SmtpError::Unavailable { .. } => "smtp-unavailable",
     }
     .to_string()
 }

@@ -32,21 +32,38 @@ pub fn case_name(s: &Scenario) -> String {
 
 /// Plans the selected scenarios against `target`.
 pub fn plan<'a>(scenarios: &'a [Loaded], filter: &filter::Filter, target: &Target) -> Vec<PlannedCase<'a>> {
-    let target_vars = serde_json::to_value(target).unwrap_or_default();
+    let planner = Planner::new(target);
     scenarios
         .iter()
         .filter(|l| filter.selects(&l.scenario))
-        .map(|l| {
-            let decision = match decide(&l.scenario, target) {
-                Decision::Run => match absent_target_field(&l.source, &target_vars) {
-                    Some(reason) => Decision::Skip { reason },
-                    None => Decision::Run,
-                },
-                skip => skip,
-            };
-            PlannedCase { loaded: l, name: case_name(&l.scenario), decision }
-        })
+        .map(|l| PlannedCase { loaded: l, name: case_name(&l.scenario), decision: planner.decide(l) })
         .collect()
+}
+
+/// Decides, scenario by scenario, whether it can run on one target. Every front end (`run`,
+/// `audit`, `cargo test --test conformance`) decides through it, so they skip the same
+/// scenarios for the same reasons.
+pub struct Planner<'t> {
+    target: &'t Target,
+    target_vars: serde_json::Value,
+}
+
+impl<'t> Planner<'t> {
+    pub fn new(target: &'t Target) -> Self {
+        Planner { target, target_vars: serde_json::to_value(target).unwrap_or_default() }
+    }
+
+    /// Why `l` cannot run on this target (missing endpoint, mailbox, certificate, negative
+    /// material, or an optional profile field its `${target.…}` variables name), or `Run`.
+    pub fn decide(&self, l: &Loaded) -> Decision {
+        match missing(&l.scenario, self.target) {
+            Some(reason) => Decision::Skip { reason },
+            None => match absent_target_field(&l.source, &self.target_vars) {
+                Some(reason) => Decision::Skip { reason },
+                None => Decision::Run,
+            },
+        }
+    }
 }
 
 /// A `${target.…}` variable of the scenario naming an optional field this target leaves out
@@ -62,12 +79,9 @@ pub fn absent_target_field(source: &str, target_vars: &serde_json::Value) -> Opt
         .map(|path| format!("the target profile has no `{path}` (used as `${{target.{path}}}`)"))
 }
 
-/// Why a scenario cannot run on this target, or `Run`.
-pub fn decide(s: &Scenario, t: &Target) -> Decision {
-    match missing(s, t) {
-        Some(reason) => Decision::Skip { reason },
-        None => Decision::Run,
-    }
+/// Why a scenario cannot run on this target, or `Run` (see [`Planner::decide`]).
+pub fn decide(l: &Loaded, t: &Target) -> Decision {
+    Planner::new(t).decide(l)
 }
 
 fn missing(s: &Scenario, t: &Target) -> Option<String> {
@@ -150,7 +164,9 @@ mod tests {
         let with: Target = parse_yaml(Path::new("t.yaml"), &format!("{base}negative:\n  revoked_token: {{ env: REVOKED }}\n")).unwrap();
         for file in ["scenarios/auth/revoked-token-smtp.yaml", "scenarios/auth/revoked-token-imap.yaml"] {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-            let s: Scenario = parse_yaml(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+            let source = std::fs::read_to_string(&path).unwrap();
+            let scenario: Scenario = parse_yaml(&path, &source).unwrap();
+            let s = Loaded { file: path.clone(), source, scenario };
             match decide(&s, &without) {
                 Decision::Skip { reason } => assert!(reason.contains("`negative.revoked_token`"), "{file}: {reason}"),
                 Decision::Run => panic!("{file} runs without a revoked token"),

@@ -129,13 +129,41 @@ fn check_step(c: &mut Checker<'_>, step: &Step) {
         c.push(span, LoadErrorKind::StepKind, format!("step `{}` has {found}", step.title.value),
             Some(format!("exactly one of {}", STEP_KINDS.join(", "))));
     }
-    for action in actions {
+    for action in &actions {
         match action {
             StepAction::Smtp(s) => check_smtp(c, s),
             StepAction::Imap(s) => check_imap(c, s),
             StepAction::Tls(s) => check_tls(c, s),
             StepAction::Http(_) | StepAction::Wait(_) => {}
         }
+    }
+    check_durations(c, step, &actions);
+}
+
+/// Every duration a step asks for is bounded (`MAX_WAIT_MS`): a huge value would overflow the
+/// clock when the deadline is computed.
+fn check_durations(c: &mut Checker<'_>, step: &Step, actions: &[StepAction<'_>]) {
+    let mut durations: Vec<(&str, u64)> = step.timeout_ms.map(|ms| ("timeout_ms", ms)).into_iter().collect();
+    for action in actions {
+        match action {
+            StepAction::Wait(w) => durations.push(("wait.ms", w.ms)),
+            StepAction::Smtp(s) => durations.extend(s.actions.iter().filter_map(|a| match a {
+                SmtpAction::ExpectClosed(x) => x.within_ms.map(|ms| ("expect_closed.within_ms", ms)),
+                _ => None,
+            })),
+            StepAction::Imap(s) => durations.extend(s.actions.iter().filter_map(|a| match a {
+                ImapAction::ExpectClosed(x) => x.within_ms.map(|ms| ("expect_closed.within_ms", ms)),
+                ImapAction::WaitFor(x) => x.timeout_ms.map(|ms| ("wait_for.timeout_ms", ms)),
+                _ => None,
+            })),
+            _ => {}
+        }
+    }
+    let max = crate::target::MAX_WAIT_MS;
+    for (field, ms) in durations.into_iter().filter(|(_, ms)| *ms > max) {
+        let span = c.at(&step.title);
+        c.push(span, LoadErrorKind::Invalid, format!("step `{}`: `{field}` is {ms} ms", step.title.value),
+            Some(format!("at most {max} ms (one hour)")));
     }
 }
 
@@ -205,7 +233,10 @@ fn check_smtp(c: &mut Checker<'_>, s: &SmtpStep) {
                 define(c, &x.message.name);
                 check_code(c, &x.expect);
             }
-            SmtpAction::Command(x) => check_code(c, &x.expect),
+            SmtpAction::Command(x) => {
+                check_one_line(c, &s.endpoint, "smtp", &x.line);
+                check_code(c, &x.expect);
+            }
             SmtpAction::Transaction(x) => check_transaction(c, x),
             SmtpAction::ExpectClosed(_) => {}
         }
@@ -266,8 +297,20 @@ fn check_imap(c: &mut Checker<'_>, s: &ImapStep) {
                     define(c, name);
                 }
             }
+            ImapAction::Command(x) => check_one_line(c, &s.endpoint, "imap", &x.line),
             _ => {}
         }
+    }
+}
+
+/// A raw `command` is one protocol line: a CR or LF inside would smuggle a second command past
+/// the recipient guard and the message cap (the session layer refuses it again at send time,
+/// for `${…}` values).
+fn check_one_line(c: &mut Checker<'_>, endpoint: &Pos<String>, protocol: &str, line: &str) {
+    if line.contains(['\r', '\n']) {
+        let span = c.at(endpoint);
+        c.push(span, LoadErrorKind::Invalid, format!("{protocol} command `line` holds a line break (CR or LF)"),
+            Some("one command per `command` action, without CR or LF".into()));
     }
 }
 

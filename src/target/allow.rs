@@ -44,13 +44,17 @@ impl HostAllowList {
         self.hosts.iter().map(String::as_str)
     }
 
-    /// Accepts an `http`/`https` URL whose host is declared.
+    /// Accepts an `https` URL whose host is declared, or an `http` one on a loopback host (a
+    /// token or a form must not cross a network in clear). Also applied to every redirect.
     pub fn check_url(&self, url: &str) -> Result<(), HostRefused> {
         let parsed = reqwest::Url::parse(url).map_err(|e| HostRefused::BadUrl { url: url.to_string(), why: e.to_string() })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(HostRefused::BadUrl { url: url.to_string(), why: format!("scheme `{}`", parsed.scheme()) });
         }
         let host = parsed.host_str().ok_or_else(|| HostRefused::BadUrl { url: url.to_string(), why: "no host".into() })?;
+        if parsed.scheme() == "http" && !is_loopback(host) {
+            return Err(HostRefused::BadUrl { url: url.to_string(), why: "plain http to a host that is not loopback: use https".into() });
+        }
         if self.allows(host) {
             Ok(())
         } else {
@@ -61,6 +65,12 @@ impl HostAllowList {
     fn describe(&self) -> String {
         if self.hosts.is_empty() { "none declared".into() } else { format!("declared: {}", self.hosts.iter().cloned().collect::<Vec<_>>().join(", ")) }
     }
+}
+
+/// `localhost` or a loopback IP address.
+pub fn is_loopback(host: &str) -> bool {
+    let h = normalize(host);
+    h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Lower case, IPv6 brackets and a trailing root dot removed: `[::1]` and `::1` are one host.
@@ -101,5 +111,16 @@ mod tests {
         assert!(matches!(allow.check_url("no url"), Err(HostRefused::BadUrl { .. })));
         // A userinfo trick does not change the host.
         assert!(allow.check_url("http://smtp.operateur.test@evil.example/").is_err());
+    }
+
+    /// Plain http only on loopback: a declared remote host is reached over https only (the
+    /// redirect policy applies the same check, so https → http on the same host is refused).
+    #[test]
+    fn plain_http_is_refused_outside_loopback() {
+        let allow = HostAllowList::of(&target());
+        let err = allow.check_url("http://psc.operateur.test/token").unwrap_err();
+        assert!(err.to_string().contains("use https"), "{err}");
+        assert!(allow.check_url("https://psc.operateur.test/token").is_ok());
+        assert!(allow.check_url("http://[::1]:8080/x").is_ok() && allow.check_url("http://127.0.0.1:1/x").is_ok());
     }
 }

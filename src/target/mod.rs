@@ -11,6 +11,11 @@ pub const ENDPOINT_NAMES: [&str; 4] = ["smtp_starttls", "smtp_implicit", "imap_s
 /// The operator contract allows at most 25 test mailboxes during provisional integration.
 pub const MAX_TEST_MAILBOXES: usize = 25;
 
+/// The longest wait a profile timeout or a scenario duration (`timeout_ms`, `within_ms`,
+/// `wait.ms`) may ask for: one hour. Larger values are refused at load (a `u64::MAX` deadline
+/// would overflow the clock).
+pub const MAX_WAIT_MS: u64 = 3_600_000;
+
 /// Mailbox roles the catalogue refers to.
 pub const STANDARD_ROLES: [&str; 7] = ["per1", "per2", "org1", "app1", "app2", "mdn_responder", "mdn_silent"];
 

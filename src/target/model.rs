@@ -247,11 +247,27 @@ impl Default for Timeouts {
 pub struct Rate {
     pub messages_per_minute: u32,
     pub max_messages_per_run: u32,
+    /// Connections open at once to one host, across the whole run (jobs, retries, probes, HTTP).
+    pub max_parallel_connections: u32,
+    /// New connections per second to one host: each starts at least 1/N s after the previous.
+    pub connections_per_second: u32,
+    /// Further attempts when the server says "try later" while a connection opens (a 4xx
+    /// greeting, an IMAP `* BYE` greeting, a reset before the greeting).
+    pub busy_retries: u32,
+    /// The wait before the first such retry; it doubles at each further one.
+    pub busy_backoff_ms: u64,
 }
 
 impl Default for Rate {
     fn default() -> Self {
-        Rate { messages_per_minute: 30, max_messages_per_run: 200 }
+        Rate {
+            messages_per_minute: 30,
+            max_messages_per_run: 200,
+            max_parallel_connections: 4,
+            connections_per_second: 5,
+            busy_retries: 3,
+            busy_backoff_ms: 2000,
+        }
     }
 }
 

@@ -30,8 +30,11 @@ fn a_scenario_failing_once_then_passing_is_flaky_never_a_plain_pass() {
     let args = ["run", "--scenarios", CI_CASES, "--scenario", "OPE/TLS.01.91", "--mock-fault", "flaky-once", "--report-dir", d];
 
     let without = mssconf(&args);
-    assert_eq!(without.status.code(), Some(1), "no retry: the transient failure fails the run\n{}", text(&without.stderr));
-    assert_eq!(outcomes(&report(dir.path()))[0].1, "fail");
+    assert_eq!(without.status.code(), Some(1), "no retry: the transient refusal fails the run\n{}", text(&without.stderr));
+    // A 421 to EHLO is "try later": an error, never a « non conforme ».
+    let first = &outcomes(&report(dir.path()))[0];
+    assert_eq!(first.1, "error", "{first:?}");
+    assert!(first.2.contains("service temporarily unavailable (421"), "{first:?}");
 
     let with = mssconf(&[&args[..], &["--retries", "2"]].concat());
     let stderr = text(&with.stderr);
@@ -43,13 +46,13 @@ fn a_scenario_failing_once_then_passing_is_flaky_never_a_plain_pass() {
     let attempts = s["attempts"].as_array().expect("attempts recorded");
     assert_eq!(attempts.len(), 1, "one failed attempt, then the pass");
     assert_eq!(attempts[0]["attempt"], 1);
-    assert_eq!(attempts[0]["outcome"], "fail");
+    assert_eq!(attempts[0]["outcome"], "error");
     assert!(attempts[0]["reason"].as_str().unwrap().contains("421"));
     assert_eq!(r["summary"]["scenarios"]["flaky"], 1);
     assert_eq!(r["summary"]["scenarios"]["pass"], 0, "a flaky scenario is not counted as passed");
     assert!(r["selection"].as_array().unwrap().iter().any(|s| s == "--retries 2"));
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
-    assert!(junit.contains("<flakyFailure") && junit.contains("attempt 1: fail"), "{junit}");
+    assert!(junit.contains("<flakyError") && junit.contains("attempt 1: error"), "{junit}");
     assert!(junit.contains("failures=\"0\" errors=\"0\""), "{junit}");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("badge o-flaky") && html.contains("Tentatives précédentes"));
@@ -72,15 +75,15 @@ fn retries_stop_at_the_limit_and_keep_every_attempt() {
 fn fail_fast_starts_nothing_after_the_first_failure() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    // flaky-once fails the first SMTP session only: with one job, that is the first scenario.
+    // flaky-once refuses the first SMTP session only (an error): with one job, the first scenario.
     let out = mssconf(&["run", "--scenarios", CI_CASES, "--mock-fault", "flaky-once", "--jobs", "1", "--fail-fast", "--report-dir", d]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let got = outcomes(&report(dir.path()));
-    assert_eq!(got[0].1, "fail", "{got:?}");
+    assert_eq!(got[0].1, "error", "{got:?}");
     assert_eq!(got.len(), 5);
     for (id, outcome, reason) in &got[1..] {
         assert_eq!(outcome, "interrupted", "{id}");
-        assert!(reason.contains("--fail-fast stopped the run after `OPE/TLS.01.91` ended in fail"), "{reason}");
+        assert!(reason.contains("--fail-fast stopped the run after `OPE/TLS.01.91` ended in error"), "{reason}");
     }
 }
 

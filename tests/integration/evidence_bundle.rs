@@ -299,18 +299,33 @@ fn mssconf(args: &[&str]) -> (i32, String) {
 fn verify_command_exit_codes() {
     let f = fixture();
     let signed = f.signed.to_str().unwrap();
+    // Without --pubkey the signer is not authenticated: a script reading only the exit code
+    // must not accept it, unless told to by name (and the verdict says so).
     let (code, text) = mssconf(&["bundle", "verify", signed]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("NOT authenticated") && text.contains("verification FAILED: the signer is not authenticated"), "{text}");
+    let (code, text) = mssconf(&["bundle", "verify", signed, "--trust-embedded-key"]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("NOT authenticated"), "{text}");
+    assert!(text.contains("verification passed (signer not authenticated: accepted by --trust-embedded-key)"), "{text}");
     let pub_path = f.scratch.join("fixture.pub");
     std::fs::write(&pub_path, keys::public_key_pem(&public())).unwrap();
     let (code, text) = mssconf(&["bundle", "verify", signed, "--pubkey", pub_path.to_str().unwrap()]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("made with the key given by --pubkey"), "{text}");
     let bad = tampered(&f.signed, "cli-flip", |n, b| Some(if n == "junit.xml" { flip_middle_byte(b) } else { b }), vec![]);
-    let (code, text) = mssconf(&["bundle", "verify", bad.to_str().unwrap()]);
+    let (code, text) = mssconf(&["bundle", "verify", bad.to_str().unwrap(), "--trust-embedded-key", "--allow-unsigned"]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("FAIL junit.xml: SHA-256"), "{text}");
+    // An unsigned bundle: refused unless --allow-unsigned.
+    let out = f.scratch.join("cli-unsigned");
+    let (code, text) = mssconf(&["bundle", "--run", f.run_dir.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    let unsigned = std::fs::read_dir(&out).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "zip")).unwrap();
+    let (code, text) = mssconf(&["bundle", "verify", unsigned.to_str().unwrap()]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("verification FAILED: the bundle is not signed"), "{text}");
+    let (code, text) = mssconf(&["bundle", "verify", unsigned.to_str().unwrap(), "--allow-unsigned"]);
+    assert!(code == 0 && text.contains("unsigned: accepted by --allow-unsigned"), "{code} {text}");
     assert_eq!(mssconf(&["bundle", "verify", "/nonexistent/bundle.zip"]).0, 2);
     assert_eq!(mssconf(&["bundle", "verify", signed, "--pubkey", "/nonexistent.pub"]).0, 2);
     assert_eq!(mssconf(&["bundle", "verify"]).0, 2);

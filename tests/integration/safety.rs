@@ -285,6 +285,70 @@ fn production_runs_are_gated_with_clear_refusals() {
     trap.assert_untouched();
 }
 
+/// Every command that connects goes through the same production gate: without `--production`
+/// a production profile is refused (exit 2) before any connection, naming the flag.
+#[test]
+fn every_command_that_connects_refuses_a_production_profile_without_the_flag() {
+    let trap = Trap::new();
+    let dir = tempfile::tempdir().unwrap();
+    let prod = profile(dir.path(), trap.port(), "production", 2, SMALL_CAP);
+    let p = prod.to_str().unwrap();
+    let out_dir = dir.path().join("out");
+    let o = out_dir.to_str().unwrap();
+    let needle = "target `listener-target` is marked `environment: production`";
+    let commands: [&[&str]; 5] = [
+        &["run", "--target", p, "--report-dir", o],
+        &["audit", "--target", p, "--report-dir", o, "--auditor", "A. Uditeur"],
+        &["proof", "--target", p, "--report-dir", o],
+        &["load", "--target", p, "--duration", "1s"],
+        &["bench", "--peer", p, "--out", o, "--only", "load"],
+    ];
+    for args in commands {
+        let out = mssconf(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}{}", text(&out.stdout));
+        assert!(stderr.contains(needle) && stderr.contains("--production"), "{args:?}: {stderr}");
+    }
+    let out = std::process::Command::new(super::front_ends::conformance_bin())
+        .current_dir(super::root())
+        .env("MSSCONF_TARGET", &prod)
+        .env("MSSCONF_REPORT_DIR", &out_dir)
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "conformance: {stderr}");
+    assert!(stderr.contains(needle), "conformance: {stderr}");
+    trap.assert_untouched();
+    // Accepted with the flag (the selection then narrows to the production-tagged scenarios):
+    // the audit plans them and asks before contacting anything; input ends at the first prompt.
+    let out = mssconf(&["audit", "--production", "--target", p, "--scenarios", SAFETY_CASES, "--report-dir", o, "--auditor", "A. Uditeur"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("OPE/PROD.01.91") && stdout.contains("1 restant(s)"), "{stdout}{}", text(&out.stderr));
+    trap.assert_untouched();
+}
+
+/// `audit --resume` takes the target path from the state file: a profile changed since the
+/// audit started is refused (exit 2) before anything is contacted; the unchanged one resumes.
+#[test]
+fn audit_resume_refuses_a_changed_target_profile() {
+    let trap = Trap::new();
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile(dir.path(), trap.port(), "test", 2, SMALL_CAP);
+    let report = dir.path().join("audit");
+    let r = report.to_str().unwrap();
+    let out = mssconf(&["audit", "--target", p.to_str().unwrap(), "--scenarios", SAFETY_CASES, "--report-dir", r, "--auditor", "A. Uditeur"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let out = mssconf(&["audit", "--resume", r, "--auditor", "A. Uditeur"]);
+    assert!(text(&out.stdout).contains("inchangé depuis le début"), "{}{}", text(&out.stdout), text(&out.stderr));
+    let changed = std::fs::read_to_string(&p).unwrap().replace("host: 127.0.0.1", "host: 127.0.0.2");
+    std::fs::write(&p, changed).unwrap();
+    let out = mssconf(&["audit", "--resume", r, "--auditor", "A. Uditeur"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("changed since the audit started") && stderr.contains(p.to_str().unwrap()), "{stderr}");
+    trap.assert_untouched();
+}
+
 #[test]
 fn at_most_25_test_mailboxes_are_accepted() {
     let trap = Trap::new();

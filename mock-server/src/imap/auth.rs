@@ -109,6 +109,7 @@ mod tests {
             whitelist: vec![],
             log_wire: false,
             flaky_once: Default::default(),
+            connections: Default::default(),
         }
     }
 

@@ -66,10 +66,18 @@ pub async fn serve(listener: TcpListener, ctx: MockContext, implicit_tls: bool) 
 pub async fn serve_with(listener: TcpListener, ctx: MockContext, implicit_tls: bool, options: ImapOptions) {
     loop {
         match listener.accept().await {
-            Ok((tcp, _peer)) => {
-                let (ctx, options) = (ctx.clone(), options.clone());
-                tokio::spawn(session::run(tcp, ctx, options, implicit_tls));
-            }
+            Ok((tcp, _peer)) => match ctx.connections.admit(&ctx.faults) {
+                Ok(ticket) => {
+                    let (ctx, options) = (ctx.clone(), options.clone());
+                    tokio::spawn(async move {
+                        session::run(tcp, ctx, options, implicit_tls).await;
+                        drop(ticket);
+                    });
+                }
+                Err(why) => {
+                    tokio::spawn(crate::admission::refuse(tcp, format!("* BYE {why}, try again later"), ctx.log_wire));
+                }
+            },
             Err(e) => {
                 // Out of file descriptors and the like: wait instead of spinning.
                 if ctx.log_wire {

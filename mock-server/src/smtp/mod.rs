@@ -30,7 +30,18 @@ pub async fn serve(listener: TcpListener, ctx: MockContext, implicit_tls: bool) 
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => {
                     let _ = tcp.set_nodelay(true);
-                    sessions.spawn(session::run(tcp, ctx.clone(), implicit_tls));
+                    match ctx.connections.admit(&ctx.faults) {
+                        Ok(ticket) => {
+                            let ctx = ctx.clone();
+                            sessions.spawn(async move {
+                                session::run(tcp, ctx, implicit_tls).await;
+                                drop(ticket);
+                            });
+                        }
+                        Err(why) => {
+                            sessions.spawn(crate::admission::refuse(tcp, format!("421 4.7.0 {why}, try again later"), ctx.log_wire));
+                        }
+                    }
                 }
                 // Out of file descriptors and the like: wait a little rather than spin.
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,

@@ -5,6 +5,7 @@
 mod expect;
 
 use crate::exec::net::TlsMode;
+use crate::exec::run::auth::{Form, Protocol, resolve};
 use crate::exec::tls::TlsVersions;
 use crate::scenario::model::*;
 use crate::target::model::{MailboxType, Target};
@@ -81,8 +82,20 @@ impl Describer<'_> {
         }
     }
 
-    fn auth(&self, mailbox: &str, mech: crate::exec::sasl::Mechanism, cred: &Credential, initial: bool) -> String {
+    /// The login the executor will play: the target's applicative form replaces the written
+    /// mechanism (`exec::run::auth::resolve`, shared with the executor).
+    fn auth(&self, protocol: Protocol, mailbox: &str, written: crate::exec::sasl::Mechanism, cred: &Credential, initial: bool) -> String {
         use crate::exec::sasl::Mechanism as M;
+        let (mech, declared) = match resolve(self.target, protocol, mailbox, written) {
+            Form::CertificateOnly => {
+                return format!(
+                    "Authentification de la BAL {} par son certificat client seul (forme applicative déclarée par le profil cible) : \
+                     aucune commande d'authentification n'est envoyée.",
+                    self.mailbox(mailbox)
+                );
+            }
+            Form::Sasl { mechanism, note } => (mechanism, note.map(|_| format!(" (forme applicative déclarée par le profil cible, au lieu de {})", written.name()))),
+        };
         let what = match (cred, mech) {
             (Credential::Valid, M::Xoauth2 | M::OAuthBearer) => "avec un jeton d'accès valide (non affiché)".to_string(),
             (Credential::Valid, M::Plain) => "avec le certificat client présenté et l'adresse comme identifiant".into(),
@@ -93,7 +106,7 @@ impl Describer<'_> {
             (Credential::TokenOf(other), _) => format!("avec le jeton d'une autre BAL, {}", self.mailbox(&other.value)),
         };
         let ir = if initial { "" } else { ", réponse envoyée après le défi du serveur" };
-        format!("Authentification de la BAL {} par le mécanisme {} {what}{ir}.", self.mailbox(mailbox), mech.name())
+        format!("Authentification de la BAL {} par le mécanisme {}{} {what}{ir}.", self.mailbox(mailbox), mech.name(), declared.unwrap_or_default())
     }
 
     fn smtp(&self, s: &SmtpStep) -> Vec<String> {
@@ -119,7 +132,7 @@ impl Describer<'_> {
                 (format!("EHLO {name} : lire les extensions annoncées."), x.expect.as_ref())
             }
             SmtpAction::Starttls(x) => (self.starttls(), x.expect.as_ref()),
-            SmtpAction::Auth(x) => (self.auth(&x.mailbox.value, x.mechanism, &x.credential, x.initial_response), x.expect.as_ref()),
+            SmtpAction::Auth(x) => (self.auth(Protocol::Smtp, &x.mailbox.value, x.mechanism, &x.credential, x.initial_response), x.expect.as_ref()),
             SmtpAction::MailFrom(x) => (format!("Expéditeur de l'enveloppe : MAIL FROM:<{}>{}.", self.r(&x.address), params(&x.params)), x.expect.as_ref()),
             SmtpAction::RcptTo(x) => (format!("Destinataire de l'enveloppe : RCPT TO:<{}>{}.", self.r(&x.address), params(&x.params)), x.expect.as_ref()),
             SmtpAction::Data(x) => (self.message(&x.message), x.expect.as_ref()),
@@ -194,7 +207,7 @@ impl Describer<'_> {
             ImapAction::Capability(x) => ("CAPABILITY : lire les capacités annoncées.".into(), x.expect.as_ref()),
             ImapAction::Starttls(x) => (self.starttls(), x.expect.as_ref()),
             ImapAction::Login(x) => (format!("LOGIN en clair avec l'identifiant {} et un mot de passe factice.", self.r(&x.user)), x.expect.as_ref()),
-            ImapAction::Authenticate(x) => (self.auth(&x.mailbox.value, x.mechanism, &x.credential, x.sasl_ir), x.expect.as_ref()),
+            ImapAction::Authenticate(x) => (self.auth(Protocol::Imap, &x.mailbox.value, x.mechanism, &x.credential, x.sasl_ir), x.expect.as_ref()),
             ImapAction::Select(x) => (format!("SELECT du dossier « {} ».", self.r(&x.folder)), x.expect.as_ref()),
             ImapAction::Examine(x) => (format!("EXAMINE (lecture seule) du dossier « {} ».", self.r(&x.folder)), x.expect.as_ref()),
             ImapAction::Create(x) => (format!("CREATE du dossier « {} ».", self.r(&x.folder)), x.expect.as_ref()),

@@ -101,3 +101,31 @@ fn a_transaction_says_every_conformant_refusal_and_observations_are_marked() {
     assert!(l[3].contains("puis, si tout est accepté : Envoi du message « m1 »"), "{}", l[3]);
     assert!(l[3].contains("envoi accepté, ou envoi refusé à RCPT TO"), "{}", l[3]);
 }
+
+/// What the auditor is told is what the executor plays: with `app_auth_form: { imap: external }`
+/// the real OPE/APP.01.02 announces AUTHENTICATE EXTERNAL, never PLAIN (and SMTP keeps PLAIN).
+#[test]
+fn the_applicative_login_announced_is_the_form_the_target_declares() {
+    let profile = |form: &str| {
+        let yaml = format!(
+            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [app]\ndomain: op.test\nserver_name: mx.op.test\n\
+             trust_anchors: []\napp_auth_form: {form}\n\
+             mailboxes:\n  app1: {{ address: app@op.test, type: APP, certificate: {{ cert: /c.pem, key: /k.pem }} }}\n\
+             endpoints:\n  imap_starttls: {{ host: 127.0.0.1, port: 1143, tls: starttls }}\n"
+        );
+        parse_yaml::<Target>(Path::new("t.yaml"), &yaml).unwrap()
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(root.join("scenarios/app/cert-plain-imap.yaml")).unwrap();
+    let scenario = parse_yaml::<Scenario>(Path::new("cert-plain-imap.yaml"), &source).unwrap();
+    let auth_line = |target: &Target| {
+        describe(&scenario.steps[0], target, &|t: &str| t.to_string()).into_iter().find(|l| l.starts_with("Authentification")).unwrap()
+    };
+    let external = auth_line(&profile("{ imap: external, smtp: plain }"));
+    assert!(external.contains("mécanisme EXTERNAL") && !external.contains("PLAIN avec"), "{external}");
+    assert!(external.contains("au lieu de PLAIN"), "{external}");
+    let plain = auth_line(&profile("{ imap: plain, smtp: external }"));
+    assert!(plain.contains("mécanisme PLAIN"), "{plain}");
+    let cert_only = auth_line(&profile("certificate-only"));
+    assert!(cert_only.contains("certificat client seul") && !cert_only.contains("PLAIN"), "{cert_only}");
+}

@@ -2,9 +2,10 @@
 //! addresses, messages, HTTP requests. Variables are resolved against the target and fixtures;
 //! `${captured.…}` values only exist at run time and are shown as written.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::exec::run::auth::{Form, Protocol, resolve};
 use crate::exec::message::{AttachmentData, Content, Draft, Generated, build};
 use crate::fixtures::guard::Guard;
 use crate::fixtures::xdm;
@@ -20,6 +21,8 @@ pub struct ScenarioPlan {
     pub connections: usize,
     pub messages: usize,
     pub hosts: BTreeSet<String>,
+    /// Connections per host (mail endpoints and HTTP), for the pacing's minimum time.
+    pub per_host: BTreeMap<String, usize>,
     /// What the harness would refuse at run time (undeclared host or recipient).
     pub refusals: Vec<String>,
 }
@@ -62,6 +65,7 @@ impl Describer<'_> {
         match self.target.endpoints.get(endpoint) {
             Some(ep) => {
                 p.hosts.insert(ep.host.clone());
+                *p.per_host.entry(ep.host.to_ascii_lowercase()).or_default() += 1;
                 let tls = match ep.tls {
                     crate::exec::net::TlsMode::Starttls => "STARTTLS",
                     crate::exec::net::TlsMode::Implicit => "implicit TLS",
@@ -75,7 +79,15 @@ impl Describer<'_> {
         }
     }
 
-    fn login(&self, p: &mut ScenarioPlan, mechanism: crate::exec::sasl::Mechanism, role: &str, credential: &Credential) {
+    fn login(&self, p: &mut ScenarioPlan, protocol: Protocol, written: crate::exec::sasl::Mechanism, role: &str, credential: &Credential) {
+        // What the executor plays: the target's applicative form replaces the written mechanism.
+        let mechanism = match resolve(self.target, protocol, role, written) {
+            Form::CertificateOnly => {
+                p.lines.push(format!("  no AUTH: mailbox `{role}` logs in by its client certificate alone (the target's app_auth_form)"));
+                return;
+            }
+            Form::Sasl { mechanism, .. } => mechanism,
+        };
         let address = self.target.mailboxes.get(role).map_or("<undeclared>", |m| m.address.as_str());
         let source = match credential {
             Credential::Malformed => "a malformed token made up by the harness".to_string(),
@@ -119,7 +131,7 @@ impl Describer<'_> {
         self.connect(p, "smtp", &step.endpoint.value, &step.client_cert);
         for a in &step.actions {
             match a {
-                SmtpAction::Auth(x) => self.login(p, x.mechanism, &x.mailbox.value, &x.credential),
+                SmtpAction::Auth(x) => self.login(p, Protocol::Smtp, x.mechanism, &x.mailbox.value, &x.credential),
                 SmtpAction::MailFrom(x) => p.lines.push(format!("  MAIL FROM <{}>", self.show(&x.address))),
                 SmtpAction::RcptTo(x) => self.recipient(p, x),
                 SmtpAction::Data(x) => self.message(p, &x.message),
@@ -237,7 +249,7 @@ impl Describer<'_> {
         self.connect(p, "imap", &step.endpoint.value, &step.client_cert);
         for a in &step.actions {
             match a {
-                ImapAction::Authenticate(x) => self.login(p, x.mechanism, &x.mailbox.value, &x.credential),
+                ImapAction::Authenticate(x) => self.login(p, Protocol::Imap, x.mechanism, &x.mailbox.value, &x.credential),
                 ImapAction::Login(x) => p.lines.push(format!("  LOGIN {} (a refusal test; password not shown)", self.show(&x.user))),
                 ImapAction::Append(x) => p.lines.push(format!("  APPEND to folder {} ({} bytes)", self.show(&x.folder), x.message.len())),
                 ImapAction::Command(x) => p.lines.push(format!("  raw command: {}", self.show(&x.line))),
@@ -275,6 +287,7 @@ impl Describer<'_> {
         match self.hosts.check_url(&url) {
             Ok(()) => {
                 if let Some(h) = reqwest::Url::parse(&url).ok().and_then(|u| u.host_str().map(String::from)) {
+                    *p.per_host.entry(h.to_ascii_lowercase()).or_default() += 1;
                     p.hosts.insert(h);
                 }
             }

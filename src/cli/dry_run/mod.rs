@@ -56,6 +56,10 @@ pub fn main(args: &RunArgs, catalogue: &Catalogue, filter: &Filter, choice: &Tar
     println!("target `{}` (environment: {environment}) from {origin}", target.name);
     println!("declared hosts: {}", describer.hosts.hosts().collect::<Vec<_>>().join(", "));
     println!("rate: {} message(s) per minute, at most {} per run", target.rate.messages_per_minute, target.rate.max_messages_per_run);
+    println!(
+        "pacing: at most {} connection(s) open at once and {} new per second, per host; a refusal for now (421) retried {} time(s), first after {} ms",
+        target.rate.max_parallel_connections, target.rate.connections_per_second, target.rate.busy_retries, target.rate.busy_backoff_ms
+    );
     let mut total = ScenarioPlan::default();
     let (mut run, mut skipped) = (0, 0);
     for case in &planned {
@@ -83,6 +87,9 @@ fn add(total: &mut ScenarioPlan, p: ScenarioPlan, id: &str) {
     total.connections += p.connections;
     total.messages += p.messages;
     total.hosts.extend(p.hosts);
+    for (host, n) in p.per_host {
+        *total.per_host.entry(host).or_default() += n;
+    }
     total.refusals.extend(p.refusals.into_iter().map(|r| format!("{id}: {r}")));
 }
 
@@ -95,6 +102,7 @@ fn summarize(total: &ScenarioPlan, run: usize, skipped: usize, target: &Target, 
         hosts.len(),
         hosts.join(", ")
     );
+    println!("{}", pacing_line(total, target));
     let worst = total.messages * (1 + retries as usize);
     let retried = if retries > 0 { format!(" (up to {worst} with --retries {retries})") } else { String::new() };
     let pace = (total.messages.saturating_sub(1) as u64 * 60).div_ceil(target.rate.messages_per_minute.max(1) as u64);
@@ -114,6 +122,21 @@ fn summarize(total: &ScenarioPlan, run: usize, skipped: usize, target: &Target, 
         println!("  {r}");
     }
     exit_code::FAILED
+}
+
+/// The connection pacing and the least time it imposes: the busiest host's connection starts,
+/// spaced by `rate.connections_per_second` (busy retries and `--retries` add to it).
+fn pacing_line(total: &ScenarioPlan, target: &Target) -> String {
+    let r = &target.rate;
+    let busiest = total.per_host.iter().max_by_key(|(_, n)| **n);
+    let least = busiest.map_or(std::time::Duration::ZERO, |(_, n)| crate::exec::pacing::minimum_time(r, *n));
+    let host = busiest.map(|(h, n)| format!(" (busiest host {h}: {n})")).unwrap_or_default();
+    format!(
+        "connections to open: {}; at {}/s per host they take at least {:.1} s{host}",
+        total.connections,
+        r.connections_per_second,
+        least.as_secs_f64()
+    )
 }
 
 fn vars(target: &Target, fixtures: &Value) -> Vars {

@@ -41,8 +41,24 @@ pub struct Verification {
 }
 
 impl Verification {
+    /// Every hash holds and nothing was added or removed.
     pub fn passed(&self) -> bool {
         self.discrepancies.is_empty()
+    }
+
+    /// The verdict a script may rely on: the hashes hold and the signature verifies with the
+    /// key the reader gave; less only when the reader accepted it explicitly. `Err` says why not.
+    pub fn accepted(&self, trust_embedded_key: bool, allow_unsigned: bool) -> Result<(), String> {
+        if !self.passed() {
+            return Err(format!("{} discrepancy(ies)", self.discrepancies.len()));
+        }
+        match &self.signer {
+            Signer::Authenticated { .. } => Ok(()),
+            Signer::Embedded { .. } if trust_embedded_key => Ok(()),
+            Signer::Embedded { .. } => Err("the signer is not authenticated (give --pubkey, or accept it with --trust-embedded-key)".into()),
+            Signer::None if allow_unsigned => Ok(()),
+            Signer::None => Err("the bundle is not signed (accept it with --allow-unsigned)".into()),
+        }
     }
 }
 
@@ -54,8 +70,18 @@ impl Findings {
     }
 }
 
+/// The most bytes one bundle entry may decompress to.
+const MAX_ENTRY: u64 = 256 << 20;
+/// The most bytes all entries of a bundle may decompress to.
+const MAX_TOTAL: u64 = 1 << 30;
+
 /// Reads every entry of the zip; entries that cannot be read become findings.
 fn read_entries(path: &Path, found: &mut Findings) -> Result<Option<BTreeMap<String, Vec<u8>>>, EvidenceError> {
+    read_entries_within(path, found, (MAX_ENTRY, MAX_TOTAL))
+}
+
+/// [`read_entries`] within (per entry, per bundle) byte bounds.
+fn read_entries_within(path: &Path, found: &mut Findings, (max_entry, max_total): (u64, u64)) -> Result<Option<BTreeMap<String, Vec<u8>>>, EvidenceError> {
     let file = std::fs::File::open(path).map_err(|e| EvidenceError::read(path, e))?;
     let shown = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let mut archive = match zip::ZipArchive::new(file) {
@@ -66,6 +92,7 @@ fn read_entries(path: &Path, found: &mut Findings) -> Result<Option<BTreeMap<Str
         }
     };
     let mut entries = BTreeMap::new();
+    let mut total = 0u64;
     for i in 0..archive.len() {
         let mut entry = match archive.by_index(i) {
             Ok(e) => e,
@@ -81,11 +108,21 @@ fn read_entries(path: &Path, found: &mut Findings) -> Result<Option<BTreeMap<Str
         if entry.enclosed_name().is_none() {
             found.add(&name, "unsafe path in the zip (absolute or leaving the folder)");
         }
+        // Bounded per entry and per bundle, whatever the entry claims: a zip bomb stops here.
+        let room = max_entry.min(max_total.saturating_sub(total));
         let mut bytes = Vec::new();
-        if let Err(e) = entry.read_to_end(&mut bytes) {
+        if let Err(e) = std::io::Read::by_ref(&mut entry).take(room + 1).read_to_end(&mut bytes) {
             found.add(&name, format!("cannot be read from the zip: damaged ({e})"));
             continue;
         }
+        if bytes.len() as u64 > room {
+            found.add(&name, format!(
+                "larger than {} MiB once decompressed (at most {} MiB per file, {} MiB per bundle): not read further",
+                room >> 20, max_entry >> 20, max_total >> 20
+            ));
+            continue;
+        }
+        total += bytes.len() as u64;
         if entries.insert(name.clone(), bytes).is_some() {
             found.add(&name, "appears twice in the zip");
         }
@@ -209,6 +246,27 @@ mod tests {
 
     fn map(files: &[(&str, &[u8])]) -> BTreeMap<String, Vec<u8>> {
         files.iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect()
+    }
+
+    /// A zip bomb (an entry decompressing far beyond its size) is cut at the bound and named.
+    #[test]
+    fn an_entry_decompressing_past_the_bound_is_not_read_further() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let deflate = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("report.json", deflate).unwrap();
+        zip.write_all(&vec![0u8; 3 << 20]).unwrap();
+        zip.start_file("small.txt", deflate).unwrap();
+        zip.write_all(b"ok").unwrap();
+        zip.finish().unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() < 64 << 10, "the entry compresses well");
+        let mut found = Findings(Vec::new());
+        let entries = read_entries_within(&path, &mut found, (1 << 20, 4 << 20)).unwrap().unwrap();
+        assert!(!entries.contains_key("report.json") && entries["small.txt"] == b"ok");
+        assert_eq!(found.0.len(), 1, "{:?}", found.0);
+        assert!(found.0[0].file == "report.json" && found.0[0].problem.contains("larger than 1 MiB once decompressed"), "{:?}", found.0);
     }
 
     #[test]

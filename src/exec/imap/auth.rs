@@ -47,6 +47,10 @@ impl ImapSession {
         creds: &Credentials,
         sasl_ir: bool,
     ) -> Result<AuthExchange, ImapError> {
+        // The session knows whether TLS is up: a real credential never goes in clear.
+        if let Some(note) = crate::exec::sasl::clear_text_login(self.wire.is_tls() || self.plaintext_auth_for_tests, creds, "AUTHENTICATE").map_err(ImapError::Harness)? {
+            self.transcript().note(&note);
+        }
         let tag = self.new_tag();
         let deadline = Deadline::after(self.timeouts.response);
         let response = Zeroizing::new(sasl::client_response_b64(

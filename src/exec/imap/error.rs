@@ -34,6 +34,10 @@ pub enum ImapError {
     Io(#[from] std::io::Error),
     #[error("harness error: {0}")]
     Harness(String),
+    /// "Try later" as the session opens: a `* BYE` greeting, or such a line (or an SMTP-style
+    /// `4xx`) in plaintext on an implicit TLS port. No observation of conformance.
+    #[error("service temporarily unavailable ({0}) as the IMAP session opened")]
+    Unavailable(String),
 }
 
 impl ImapError {
@@ -49,7 +53,20 @@ impl ImapError {
             ImapError::Tls { .. }
             | ImapError::Timeout { .. }
             | ImapError::Closed { .. }
-            | ImapError::Malformed { .. } => Fault::Server,
+            | ImapError::Malformed { .. }
+            | ImapError::Unavailable(_) => Fault::Server,
+        }
+    }
+
+    /// Why this error means "try later" at the opening of a session (a `* BYE` greeting, the
+    /// same in plaintext on a TLS port, the connection closed before any greeting), if it does.
+    pub fn busy(&self) -> Option<String> {
+        match self {
+            ImapError::Unavailable(why) => Some(why.clone()),
+            ImapError::Closed { waiting_for } if waiting_for == "the greeting" => {
+                Some("connection closed before the greeting".into())
+            }
+            _ => None,
         }
     }
 

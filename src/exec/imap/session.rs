@@ -66,6 +66,8 @@ pub struct ImapSession {
     /// What the server last advertised; `None` when unknown or stale (after STARTTLS / auth).
     pub(super) capabilities: Option<Vec<String>>,
     tls: Option<TlsFacts>,
+    /// Only the protocol unit tests (scripted plaintext servers) turn this on.
+    pub(super) plaintext_auth_for_tests: bool,
     pub(super) endpoint: Endpoint,
     /// The last `* n EXISTS` seen in the selected mailbox.
     pub(super) exists: Option<u32>,
@@ -97,11 +99,16 @@ impl ImapSession {
             next_tag: 1,
             capabilities: None,
             tls: facts,
+            plaintext_auth_for_tests: false,
             endpoint: endpoint.clone(),
             exists: None,
             exists_at: None,
         };
         let greeting = session.read_greeting().await?;
+        // RFC 9051 §7.1.5: a BYE greeting refuses the connection; for now, as far as a client knows.
+        if greeting.status.kind == StatusKind::Bye {
+            return Err(ImapError::Unavailable(format!("* BYE {}", greeting.status.text).trim_end().to_string()));
+        }
         Ok((session, greeting))
     }
 
@@ -260,6 +267,13 @@ impl ImapSession {
 
     /// Sends `line` under a fresh tag; returns the tag and the deadline of its response.
     pub(crate) async fn send(&mut self, line: &str) -> Result<(String, Deadline), ImapError> {
+        // Every tagged command goes through here: a CR or LF inside would be a second command.
+        if line.contains(['\r', '\n']) {
+            return Err(ImapError::Harness(format!(
+                "{}: the command line holds a line break (CR or LF); refused, nothing was sent",
+                command_name(line)
+            )));
+        }
         let tag = self.new_tag();
         let deadline = Deadline::after(self.timeouts.response);
         self.wire
@@ -273,12 +287,24 @@ impl ImapSession {
     pub(crate) async fn finish(&mut self, tag: &str, deadline: Deadline, what: &str) -> Result<Exchange, ImapError> {
         let mut untagged = Vec::new();
         let mut bye: Option<Status> = None;
+        let mut bytes = 0usize;
         loop {
             match self.next(tag, deadline, what).await {
                 Ok(Next::Tagged(status)) => return Ok(Exchange { untagged, status }),
                 Ok(Next::Untagged(msg)) => {
                     if let Kind::Untagged(rest) = classify(&msg.head()) {
                         bye = Status::parse(rest).filter(|s| s.kind == StatusKind::Bye).or(bye);
+                    }
+                    // Bounded: a server streaming untagged data cannot grow one response
+                    // without end (a fetched message is one response, within the literal cap).
+                    bytes += msg.pieces.iter().map(|p| match p { super::wire::Piece::Line(l) | super::wire::Piece::Literal(l) => l.len() }).sum::<usize>();
+                    if untagged.len() >= MAX_UNTAGGED || bytes > MAX_RESPONSE_BYTES {
+                        let reason = format!(
+                            "more than {MAX_UNTAGGED} untagged responses or {} MiB before the tagged response",
+                            MAX_RESPONSE_BYTES >> 20
+                        );
+                        self.transcript().note(&format!("stopped reading: {reason}"));
+                        return Err(ImapError::Malformed { reason, excerpt: msg.head().chars().take(80).collect() });
                     }
                     untagged.push(msg);
                 }
@@ -376,6 +402,9 @@ async fn upgrade(conn: Conn, tls: &TlsSettings, transcript: &Transcript) -> Resu
         }
         Err((error, facts)) => {
             transcript.note(&format!("TLS handshake failed: {error}; {}", facts.summary()));
+            if let Some(line) = error.plaintext_refusal() {
+                return Err(ImapError::Unavailable(line));
+            }
             Err(ImapError::Tls {
                 error,
                 facts: Box::new(facts),
@@ -385,6 +414,11 @@ async fn upgrade(conn: Conn, tls: &TlsSettings, transcript: &Transcript) -> Resu
 }
 
 /// `UID FETCH` for `UID FETCH 4 (FLAGS)`, for messages about what the harness waits for.
+/// The most untagged responses one command may collect.
+const MAX_UNTAGGED: usize = 100_000;
+/// The most bytes one command's untagged responses may hold (a fetched message included).
+const MAX_RESPONSE_BYTES: usize = 320 << 20;
+
 fn command_name(line: &str) -> String {
     let mut words = line.split_whitespace();
     match (words.next(), words.next()) {

@@ -292,9 +292,11 @@ pub(crate) fn transcript() -> Transcript {
 /// Connects to a plain scripted server.
 pub(crate) async fn connect_plain(server: &ScriptServer, timeouts: ImapTimeouts) -> (ImapSession, Transcript) {
     let t = transcript();
-    let (session, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), timeouts, t.clone())
+    let (mut session, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), timeouts, t.clone())
         .await
         .expect("connect");
+    // The scripted server is plaintext; the harness refuses real credentials in clear otherwise.
+    session.plaintext_auth_for_tests = true;
     (session, t)
 }
 

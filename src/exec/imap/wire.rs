@@ -181,20 +181,29 @@ pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError>
 /// literal, and the message's `raw` is left empty. While such a literal is incomplete, the
 /// buffer is grown once to the size announced rather than doubled as bytes arrive.
 pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Result<Option<Received>, FrameError> {
+    take_frame_or_need(buf).map(|(msg, _)| msg)
+}
+
+/// [`take_frame`], also saying, when more bytes are needed inside a literal, the buffer length
+/// that completes it (the reader does not scan again before it has that many).
+pub(crate) fn take_frame_or_need(buf: &mut Vec<u8>) -> Result<(Option<Received>, usize), FrameError> {
     let (spans, used) = match scan(buf)? {
         Scan::Complete(spans, used) => (spans, used),
         Scan::Incomplete(needed) => {
             if let Some(needed) = needed.filter(|&n| n >= BIG_LITERAL) {
-                buf.reserve_exact(needed.saturating_sub(buf.len()));
+                // Grown as bytes arrive (at most doubling), never to an announced size at once:
+                // a `{268435455}` header alone reserves nothing like 256 MiB.
+                let grow = needed.saturating_sub(buf.len()).min(buf.len().max(BIG_LITERAL));
+                buf.reserve_exact(grow);
             }
-            return Ok(None);
+            return Ok((None, needed.unwrap_or(0)));
         }
     };
     let big = spans.iter().position(|s| matches!(s, Span::Literal(r) if r.len() >= BIG_LITERAL));
     let Some(big) = big else {
         let pieces = spans.iter().map(|s| piece(buf, s)).collect();
         let raw = buf.drain(..used).collect();
-        return Ok(Some(Received { pieces, raw }));
+        return Ok((Some(Received { pieces, raw }), 0));
     };
     let rest = buf.split_off(used);
     let mut whole = std::mem::replace(buf, rest);
@@ -204,7 +213,7 @@ pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Result<Option<Received>, FrameErr
         whole.drain(..r.start);
         pieces[big] = Piece::Literal(whole);
     }
-    Ok(Some(Received { pieces, raw: Vec::new() }))
+    Ok((Some(Received { pieces, raw: Vec::new() }), 0))
 }
 
 /// Literals this large are moved out of the read buffer, not copied.
@@ -274,10 +283,27 @@ impl Wire {
     /// Reads the next complete server message.
     pub async fn read(&mut self, deadline: Deadline, waiting_for: &str) -> Result<Received, ImapError> {
         let mut chunk = vec![0u8; 16 * 1024];
+        // Inside a literal, the buffer length that completes it: no scan before (linear reads).
+        let mut need = 0usize;
         loop {
-            match take_frame(&mut self.buf) {
-                Ok(Some(msg)) => {
+            let framed = if self.buf.len() < need { Ok((None, need)) } else { take_frame_or_need(&mut self.buf) };
+            match framed.map(|(msg, n)| {
+                need = n;
+                msg
+            }) {
+                Ok(Some(mut msg)) => {
                     msg.record(&self.transcript);
+                    // Scrubbed as it enters: status and untagged text never carry a token
+                    // downstream (verdict texts, errors, shortened quotes). Literals and `raw`
+                    // stay exact (fetched messages are compared byte for byte).
+                    let secrets = self.transcript.secrets();
+                    for piece in &mut msg.pieces {
+                        if let Piece::Line(l) = piece
+                            && secrets.leaks(&String::from_utf8_lossy(l))
+                        {
+                            *l = secrets.scrub(&String::from_utf8_lossy(l)).into_bytes();
+                        }
+                    }
                     return Ok(msg);
                 }
                 Ok(None) => {}
@@ -372,10 +398,18 @@ impl Wire {
 
     fn note_partial(&mut self, what: &str) {
         if !self.buf.is_empty() {
-            let excerpt = excerpt(&self.buf);
+            let excerpt = self.scrubbed_excerpt();
             self.transcript
                 .note(&format!("{what}: {} bytes: {excerpt}", self.buf.len()));
         }
+    }
+
+    /// The start of the buffer for a message: scrubbed whole first, then cut (cutting first
+    /// would leave the start of a token the scrub no longer recognises).
+    fn scrubbed_excerpt(&self) -> String {
+        let text = String::from_utf8_lossy(&self.buf);
+        let secrets = self.transcript.secrets();
+        if secrets.leaks(&text) { excerpt(secrets.scrub(&text).as_bytes()) } else { excerpt(&self.buf) }
     }
 
     fn malformed(&mut self, e: FrameError) -> ImapError {
@@ -384,7 +418,7 @@ impl Wire {
             FrameError::LiteralTooLarge(n) => format!("literal of {n} bytes announced"),
             FrameError::BadUntagged => "untagged response that does not start with an atom or a number".into(),
         };
-        let excerpt = self.transcript.secrets().scrub(&excerpt(&self.buf));
+        let excerpt = self.scrubbed_excerpt();
         // The stream cannot be resynchronised: stop reading it.
         self.buf.clear();
         self.closed = true;
@@ -479,6 +513,18 @@ mod tests {
         };
         assert!(msg.text().starts_with("* 1 FETCH (BODY[] {18}<literal 18 bytes"));
         assert!(msg.text().ends_with(">)"));
+    }
+
+    /// A hostile `{268435455}` header reserves memory as bytes arrive, not the announced size.
+    #[test]
+    fn a_literal_header_alone_reserves_little() {
+        let mut buf = b"* 1 FETCH (BODY[] {268435455}\r\n0123456789".to_vec();
+        assert!(take_frame(&mut buf).unwrap().is_none());
+        assert!(buf.capacity() <= 4 << 20, "{} bytes reserved", buf.capacity());
+        buf.resize(3 << 20, b'x');
+        let before = buf.len();
+        assert!(take_frame(&mut buf).unwrap().is_none());
+        assert!(buf.capacity() <= 2 * before + (1 << 20), "{} bytes reserved for {before}", buf.capacity());
     }
 
     #[test]

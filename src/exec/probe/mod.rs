@@ -43,6 +43,9 @@ pub enum ProbeError {
     Io { during: String, source: std::io::Error },
     #[error("SMTP STARTTLS preamble: {0}")]
     Smtp(#[from] SmtpError),
+    /// A plaintext "try later" (`421 …`, `* BYE …`) where the exchange expected something else.
+    #[error("service temporarily unavailable ({reply}) during the {during}")]
+    Unavailable { during: String, reply: String },
 }
 
 impl ProbeError {
@@ -116,7 +119,7 @@ async fn read_outcome(
             }
             Ok(None) if seen.len() < MAX_REPLY => {}
             Ok(None) => return Err(malformed(transcript, &seen, format!("no ServerHello within {MAX_REPLY} bytes"))),
-            Err(reason) => return Err(malformed(transcript, &seen, reason)),
+            Err(reason) => return Err(not_tls(transcript, &seen, reason)),
         }
     }
 }
@@ -125,6 +128,18 @@ fn closed(transcript: &Transcript) -> ProbeOutcome {
     let outcome = ProbeOutcome::Closed;
     transcript.note(&outcome.describe());
     outcome
+}
+
+/// Bytes that are not TLS: a plaintext "try later" is named as such (the server refused the
+/// connection, it did not answer the offer); other plaintext replies are said to be plaintext.
+fn not_tls(transcript: &Transcript, seen: &[u8], reason: String) -> ProbeError {
+    if let Some(reply) = crate::exec::busy::plaintext_refusal(seen) {
+        transcript.received(&reply);
+        return ProbeError::Unavailable { during: "ClientHello probe, where a TLS record was expected".into(), reply };
+    }
+    let plaintext = seen.iter().take(4).all(|b| b.is_ascii_graphic() || *b == b' ');
+    let reason = if plaintext { format!("a plaintext reply where a TLS record was expected ({reason})") } else { reason };
+    malformed(transcript, seen, reason)
 }
 
 fn malformed(transcript: &Transcript, seen: &[u8], reason: String) -> ProbeError {

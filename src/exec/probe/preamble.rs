@@ -38,6 +38,9 @@ pub async fn starttls_preamble_smtp(
     }
     // The raw command, not `starttls()`: the handshake is the probe's, not rustls's.
     let reply = session.command("STARTTLS").await?;
+    if (400..500).contains(&reply.code) {
+        return Err(ProbeError::Unavailable { during: "STARTTLS".into(), reply: reply.render() });
+    }
     if reply.code != 220 {
         return Ok(Preamble::Refused { step: "STARTTLS", reply: reply.render() });
     }
@@ -60,6 +63,9 @@ pub async fn starttls_preamble_imap(
     let greeting = lines.read_line("IMAP greeting", Instant::now() + reply_timeout).await?;
     if !greeting.starts_with("* ") {
         return Err(lines.malformed("IMAP greeting", &greeting, "an IMAP greeting starts with \"* \""));
+    }
+    if crate::exec::busy::is_refusal_line(&greeting) {
+        return Err(ProbeError::Unavailable { during: "IMAP greeting".into(), reply: greeting });
     }
     if !starts_with_ignore_case(&greeting, "* OK") {
         return Ok(Preamble::Refused { step: "greeting", reply: greeting });

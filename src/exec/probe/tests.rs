@@ -236,11 +236,30 @@ async fn plaintext_answer_is_malformed_with_what_was_seen() {
         .unwrap_err();
     match &err {
         ProbeError::Malformed { seen, reason, .. } => {
-            assert!(seen.contains("220 mx.op.test ESMTP") && reason.contains("not a TLS record"), "{err}")
+            assert!(seen.contains("220 mx.op.test ESMTP") && reason.contains("not a TLS record"), "{err}");
+            assert!(reason.contains("a plaintext reply where a TLS record was expected"), "{err}");
         }
         other => panic!("{other}"),
     }
     assert_eq!(err.fault(), Fault::Target);
+    server.finish().await;
+}
+
+/// The refusals of a busy server where the ServerHello should be: named, not a corrupt record.
+#[tokio::test]
+async fn a_plaintext_refusal_is_unavailable() {
+    for refusal in ["421 4.7.0 Too many concurrent SMTP connections", "* BYE Too many connections from your IP"] {
+        let steps = vec![send(&format!("{refusal}\r\n")), Step::Pause(Duration::from_millis(300))];
+        let server = ScriptedServer::start(steps, None, false).await;
+        let err = probe(connect(server.port).await, &Offer::legacy(0x0301, "localhost"), WAIT, &transcript()).await.unwrap_err();
+        assert!(matches!(&err, ProbeError::Unavailable { reply, .. } if reply == refusal), "{err}");
+        assert!(err.to_string().contains("service temporarily unavailable"), "{err}");
+        server.finish().await;
+    }
+    let steps = vec![send("* BYE busy\r\n")];
+    let server = ScriptedServer::start(steps, None, false).await;
+    let err = starttls_preamble_imap(connect(server.port).await, WAIT, &transcript()).await.unwrap_err();
+    assert!(matches!(&err, ProbeError::Unavailable { during, .. } if during == "IMAP greeting"), "{err}");
     server.finish().await;
 }
 

@@ -6,7 +6,7 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::sasl::{Credentials, Mechanism};
 use crate::scenario::model::Credential;
-use crate::target::model::{AppAuthForm, MailboxType, SecretSource};
+use crate::target::model::{AppAuthForm, MailboxType, SecretSource, Target};
 
 /// Which protocol logs in (the target may declare one applicative form per protocol).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,32 @@ pub enum Login {
     CertificateOnly,
 }
 
+/// How a mailbox of the target logs in when a scenario asks for `mechanism`: the one decision
+/// the executor, the dry run and the audit screen share, so what is announced is what is played.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Sasl { mechanism: Mechanism, note: Option<&'static str> },
+    /// The applicative form is the client certificate alone: no AUTH is sent.
+    CertificateOnly,
+}
+
+/// The catalogue writes the spec's applicative form (PLAIN); a target declaring another form
+/// (`app_auth_form`, per protocol) gets it. Other mailboxes log in as written.
+pub fn resolve(target: &Target, protocol: Protocol, role: &str, mechanism: Mechanism) -> Form {
+    let is_app = target.mailboxes.get(role).is_some_and(|m| m.kind == MailboxType::App);
+    let form = match protocol {
+        Protocol::Smtp => target.app_auth_form.smtp(),
+        Protocol::Imap => target.app_auth_form.imap(),
+    };
+    match (is_app, mechanism, form) {
+        (true, Mechanism::Plain, AppAuthForm::External) => {
+            Form::Sasl { mechanism: Mechanism::External, note: Some("applicative form declared by the target: EXTERNAL instead of PLAIN") }
+        }
+        (true, Mechanism::Plain, AppAuthForm::CertificateOnly) => Form::CertificateOnly,
+        (_, m, _) => Form::Sasl { mechanism: m, note: None },
+    }
+}
+
 pub async fn login(
     env: &RunEnv,
     protocol: Protocol,
@@ -30,19 +56,9 @@ pub async fn login(
 ) -> Result<Login, ExecError> {
     let mailbox = env.target.mailboxes.get(role).ok_or_else(|| ExecError::harness(format!("no mailbox `{role}`")))?;
     let user = mailbox.address.clone();
-    let is_app = mailbox.kind == MailboxType::App;
-    // The catalogue writes the spec's form (PLAIN); operators declaring another form get it.
-    let forms = env.target.app_auth_form;
-    let form = match protocol {
-        Protocol::Smtp => forms.smtp(),
-        Protocol::Imap => forms.imap(),
-    };
-    let (mechanism, note) = match (is_app, mechanism, form) {
-        (true, Mechanism::Plain, AppAuthForm::External) => {
-            (Mechanism::External, Some("applicative form declared by the target: EXTERNAL instead of PLAIN".to_string()))
-        }
-        (true, Mechanism::Plain, AppAuthForm::CertificateOnly) => return Ok(Login::CertificateOnly),
-        (_, m, _) => (m, None),
+    let (mechanism, note) = match resolve(&env.target, protocol, role, mechanism) {
+        Form::CertificateOnly => return Ok(Login::CertificateOnly),
+        Form::Sasl { mechanism, note } => (mechanism, note.map(str::to_string)),
     };
     let secret = match mechanism {
         Mechanism::Xoauth2 | Mechanism::OAuthBearer => env.token(role, credential).await?,

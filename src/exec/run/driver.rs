@@ -51,10 +51,12 @@ impl<O, E> Acted<O, E> {
     }
 }
 
-/// A step's open session and its TLS settings (STARTTLS uses them too).
+/// A step's open session, its TLS settings (STARTTLS uses them too) and its pacing place,
+/// freed when the step's connection closes.
 pub(super) struct Link<S> {
     pub session: S,
     pub tls: crate::exec::tls::TlsSettings,
+    pub _slot: crate::exec::pacing::Slot,
 }
 
 /// What the driver reads of a step.

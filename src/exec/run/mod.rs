@@ -1,10 +1,11 @@
 //! Running one scenario: steps in order, each bounded by its timeout, the whole bounded by the
 //! scenario timeout. Returns the scenario's record; never panics the run.
 
-mod auth;
+pub mod auth;
 mod compose;
 mod driver;
 mod expect_vars;
+mod open;
 mod probe_run;
 mod scenario_run;
 mod state;

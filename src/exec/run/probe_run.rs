@@ -6,7 +6,7 @@ use tokio::net::TcpStream;
 
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
-use crate::exec::net::{TlsMode, connect};
+use crate::exec::net::TlsMode;
 use crate::exec::observation::{ProbeResult, TlsObservation};
 use crate::exec::probe::families::Enumeration;
 use crate::exec::probe::{self, FamilyOffer, Offer, Preamble, ProbeOutcome};
@@ -14,6 +14,7 @@ use crate::exec::smtp::SmtpTimeouts;
 use crate::exec::transcript::Transcript;
 use crate::scenario::model::{TlsProbe, TlsSuiteProbe};
 
+use super::open;
 use super::state::ScenarioState;
 
 /// The plaintext STARTTLS exchange of an SMTP or IMAP endpoint, so the next byte is TLS.
@@ -37,6 +38,7 @@ fn probe_error(e: probe::ProbeError) -> ExecError {
         P::Timeout { .. } => ExecError::timeout(e.to_string()),
         P::Closed { .. } => ExecError::new(crate::exec::error::Category::Closed, e.to_string()),
         P::Harness(_) => ExecError::harness(e.to_string()),
+        P::Unavailable { during, reply } => crate::exec::busy::unavailable(&format!("{reply}, during the {during}")),
         // The STARTTLS preamble's SMTP failure keeps its own category (timeout, closed…).
         P::Smtp(inner) => {
             let cat = super::step_smtp::smtp_error(inner);
@@ -46,14 +48,18 @@ fn probe_error(e: probe::ProbeError) -> ExecError {
     }
 }
 
-/// Connects, runs the STARTTLS preamble when needed, and sends one ClientHello.
+/// Connects (paced), runs the STARTTLS preamble when needed, and sends one ClientHello; the whole
+/// opening again while the server says "try later".
 async fn one_offer(env: &RunEnv, t: &Transcript, endpoint: &str, offer: &Offer) -> Result<ProbeOutcome, ExecError> {
     let ep = env.target.endpoints.get(endpoint).ok_or_else(|| ExecError::harness(format!("no endpoint `{endpoint}`")))?;
-    t.note(&format!("connect {ep}"));
-    let tcp = connect(&ep.host, ep.port, Duration::from_millis(env.target.timeouts.connect)).await?;
-    let tcp = if ep.tls == TlsMode::Starttls { preamble(env, t, tcp, endpoint).await? } else { tcp };
-    // `probe` writes the ClientHello and the answer to the transcript.
-    probe::probe(tcp, offer, Duration::from_millis(env.target.timeouts.reply), t).await.map_err(probe_error)
+    let attempt = || async {
+        t.note(&format!("connect {ep}"));
+        let (tcp, _slot) = open::tcp(env, ep, t).await?;
+        let tcp = if ep.tls == TlsMode::Starttls { preamble(env, t, tcp, endpoint).await? } else { tcp };
+        // `probe` writes the ClientHello and the answer to the transcript.
+        probe::probe(tcp, offer, Duration::from_millis(env.target.timeouts.reply), t).await.map_err(probe_error)
+    };
+    open::retry_opening(env, t, attempt).await
 }
 
 pub async fn legacy_version(env: &RunEnv, st: &mut ScenarioState, endpoint: &str, p: &TlsProbe) -> Result<TlsObservation, ExecError> {

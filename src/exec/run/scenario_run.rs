@@ -158,9 +158,12 @@ impl<'a> ScenarioRun<'a> {
         rec
     }
 
-    fn keep(&mut self, i: usize, rec: StepRecord, out: &StepOutput) -> StepRecord {
+    fn keep(&mut self, i: usize, mut rec: StepRecord, out: &StepOutput) -> StepRecord {
+        // Scrubbed here, before the record leaves the step (the audit screen prints it at once).
+        let secrets = &self.env.secrets;
+        crate::evidence::redact::scrub_step(&mut rec, secrets);
         if let Some(slot) = self.latest.get_mut(i) {
-            *slot = Some((rec.outcome, first_problem(out)));
+            *slot = Some((rec.outcome, first_problem(out).map(|p| secrets.scrub(&p))));
         }
         self.record.steps.push(rec.clone());
         rec
@@ -272,6 +275,44 @@ mod tests {
         );
         let scenario = parse_yaml(Path::new("s.yaml"), &source).unwrap();
         Loaded { file: "s.yaml".into(), source, scenario }
+    }
+
+    /// A server whose greeting echoes a token, with the token again across the 160-character
+    /// cut of a `contains` check: the step record handed out by `run_step` (what the audit
+    /// screen prints at once) holds neither the token nor its start.
+    #[tokio::test]
+    async fn a_step_record_leaves_the_step_scrubbed_even_where_a_quote_is_cut() {
+        const TOKEN: &str = "eyJcanary.tok3n-echoed-by-the-server.s1gnature";
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            if let Ok((mut sock, _)) = listener.accept().await {
+                let pad = "x".repeat(150 - 14);
+                let greeting = format!("554 5.7.0 {pad} {TOKEN} and {TOKEN}\r\n");
+                let _ = sock.write_all(greeting.as_bytes()).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        });
+        let yaml = format!(
+            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\n\
+             server_name: mx.op.test\ntrust_anchors: []\nmailboxes: {{}}\n\
+             endpoints: {{ smtp_starttls: {{ host: 127.0.0.1, port: {port}, tls: starttls }} }}\n"
+        );
+        let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
+        let env = RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap();
+        env.secrets.register(&crate::evidence::secret::Secret::new(TOKEN));
+        let source = "id: OPE/SUB.01.99\ntitle: t\nrequirements: [OPE/SUB.01]\nprofile: general\nsteps:\n\
+             - title: accueil\n  smtp: { endpoint: smtp_starttls, greeting: { code: '220', text_contains: 'bienvenue' }, actions: [] }\n";
+        let loaded = Loaded { file: "s.yaml".into(), source: source.into(), scenario: parse_yaml(Path::new("s.yaml"), source).unwrap() };
+        let mut run = ScenarioRun::new(env, &loaded);
+        let rec = run.run_step(0);
+        let rec = rec.await;
+        let shown = format!("{:?} {:?}", rec.checks, rec.error);
+        assert!(shown.contains("<redacted>"), "{shown}");
+        for start in [&TOKEN[..12], "tok3n-echo"] {
+            assert!(!shown.contains(start), "`{start}` shown: {shown}");
+        }
     }
 
     #[tokio::test]

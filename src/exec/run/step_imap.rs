@@ -73,12 +73,12 @@ impl Dialogue for Imap {
             response: Duration::from_millis(env.target.timeouts.reply),
         };
         let t = st.connection("imap");
-        match ImapSession::connect(&ep, &tls, timeouts, t).await {
-            Ok((session, greeting)) => {
+        match super::open::imap(env, &ep, &tls, timeouts, &t).await {
+            Ok((session, greeting, slot)) => {
                 let mut obs = status_obs(&greeting.status);
                 obs.capabilities = greeting.capabilities.clone().unwrap_or_default();
                 obs.tls = session.tls_facts().cloned();
-                Ok(Connected::Open(Link { session, tls }, obs))
+                Ok(Connected::Open(Link { session, tls, _slot: slot }, obs))
             }
             Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
                 Ok(Connected::Observed(ImapObservation { tls: e.tls_facts().cloned(), ..Default::default() }))
@@ -147,6 +147,7 @@ fn imap_category(e: ImapError) -> ExecError {
         ImapError::Timeout { .. } => Category::Timeout,
         ImapError::Closed { .. } => Category::Closed,
         ImapError::Harness(_) => Category::Harness,
+        ImapError::Unavailable(_) => Category::Unavailable,
         _ => Category::Protocol,
     };
     ExecError::new(category, e.to_string())

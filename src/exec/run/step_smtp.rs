@@ -63,11 +63,11 @@ impl Dialogue for Smtp {
         let tls = env.tls_settings(step.tls_versions, step.client_cert.as_ref())?;
         let timeouts = SmtpTimeouts::new(Duration::from_millis(env.target.timeouts.connect), Duration::from_millis(env.target.timeouts.reply));
         let t = st.connection("smtp");
-        match SmtpSession::connect(&ep, &tls, timeouts, t).await {
-            Ok((session, greeting)) => {
+        match super::open::smtp(env, &ep, &tls, timeouts, &t).await {
+            Ok((session, greeting, slot)) => {
                 let mut obs = reply_obs(&greeting);
                 obs.tls = session.tls_facts().cloned();
-                Ok(Connected::Open(Link { session, tls }, obs))
+                Ok(Connected::Open(Link { session, tls, _slot: slot }, obs))
             }
             Err(e) if tls_failure_observed(&step.greeting, e.tls_facts()) => {
                 Ok(Connected::Observed(SmtpObservation { tls: e.tls_facts().cloned(), ..Default::default() }))
@@ -135,6 +135,7 @@ fn smtp_category(e: SmtpError) -> ExecError {
         SmtpError::Tls { .. } => Category::Tls,
         SmtpError::Io { source, .. } => io_category(source).unwrap_or(Category::Protocol),
         SmtpError::Misuse(_) => Category::Harness,
+        SmtpError::Unavailable { .. } => Category::Unavailable,
         _ => Category::Protocol,
     };
     ExecError::new(category, e.to_string())
@@ -231,6 +232,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         SmtpAction::MailFrom(a) => {
             let addr = st.render(&a.address)?;
             let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
+            guard(env)?.check_sender(&addr, expected_code(&a.expect)).map_err(refused)?;
             Acted::next(reply_obs(&s.mail_from(&addr, &params).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }
         SmtpAction::RcptTo(a) => {

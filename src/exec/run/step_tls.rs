@@ -2,13 +2,13 @@
 
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
-use crate::exec::net::{TlsMode, connect};
+use crate::exec::net::TlsMode;
 use crate::exec::observation::TlsObservation;
 use crate::exec::tls::Conn;
 use crate::scenario::model::{TlsExpect, TlsStep};
 use crate::verdict;
 
-use super::probe_run;
+use super::{open, probe_run};
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &TlsStep) -> StepOutput {
@@ -41,14 +41,26 @@ async fn handshake(
     let ep = env.target.endpoints.get(endpoint).ok_or_else(|| ExecError::harness(format!("no endpoint `{endpoint}`")))?;
     let settings = env.tls_settings(versions, None)?;
     let t = st.connection("tls");
-    t.note(&format!("connect {ep} ({})", if ep.tls == TlsMode::Implicit { "implicit TLS" } else { "STARTTLS" }));
-    let tcp = connect(&ep.host, ep.port, env.timeout(env.target.timeouts.connect)).await?;
-    let tcp = match ep.tls {
-        TlsMode::Implicit => tcp,
-        TlsMode::Starttls => probe_run::preamble(env, &t, tcp, endpoint).await?,
+    // The opening (connect, STARTTLS preamble, the server's first TLS bytes) is tried again while
+    // the server says "try later"; the pacing place is held until the handshake's end.
+    let attempt = || async {
+        t.note(&format!("connect {ep} ({})", if ep.tls == TlsMode::Implicit { "implicit TLS" } else { "STARTTLS" }));
+        let (tcp, slot) = open::tcp(env, ep, &t).await?;
+        let tcp = match ep.tls {
+            TlsMode::Implicit => tcp,
+            TlsMode::Starttls => probe_run::preamble(env, &t, tcp, endpoint).await?,
+        };
+        match Conn::Plain(tcp).upgrade(&settings).await {
+            Err((error, _)) if let Some(line) = error.plaintext_refusal() => {
+                t.note(&format!("the server answered in plaintext: {line}"));
+                Err(crate::exec::busy::unavailable(&format!("{line}, where a TLS record was expected")))
+            }
+            handshake => Ok((handshake, slot)),
+        }
     };
+    let (handshake, _slot) = open::retry_opening(env, &t, attempt).await?;
     let allow_list = env.target.tls.cipher_allow_list.clone();
-    match Conn::Plain(tcp).upgrade(&settings).await {
+    match handshake {
         Ok((_conn, facts)) => {
             t.note(&facts.summary());
             Ok(TlsObservation { facts: Some(facts), established: true, probes: vec![], allow_list })

@@ -42,11 +42,13 @@ async fn commands(
 ) -> Result<bool, ExecError> {
     let from = st.render(&t.from)?;
     let from_params = render_all(st, &t.from_params)?;
+    // The profile's outside-whitelist address may only be offered where nothing can follow it.
+    let outside_allowed = t.message.is_none() && t.expect.outcome.value == TransactionOutcome::Refused;
+    // The envelope sender receives bounces and DSNs: a declared mailbox (or <>) only.
+    guard(env)?.check_sender(&from, outside_allowed.then(|| t.refusal_code())).map_err(refused)?;
     if !stage(seen, SmtpStage::Mail, s.mail_from(&from, &from_params).await)? {
         return Ok(false);
     }
-    // The profile's outside-whitelist address may only be offered where nothing can follow it.
-    let outside_allowed = t.message.is_none() && t.expect.outcome.value == TransactionOutcome::Refused;
     let rcpt_params = render_all(st, &t.rcpt_params)?;
     for to in &t.to {
         let to = st.render(to)?;

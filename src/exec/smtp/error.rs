@@ -36,6 +36,10 @@ pub enum SmtpError {
     Io { during: String, source: std::io::Error },
     #[error("harness error: {0}")]
     Misuse(String),
+    /// "Try later" where the session opens: a 4xx to the greeting, EHLO or STARTTLS, or such a
+    /// line in plaintext on an implicit TLS port. No observation of conformance.
+    #[error("service temporarily unavailable ({reply}) at the {during}")]
+    Unavailable { during: String, reply: String },
 }
 
 impl SmtpError {
@@ -44,6 +48,18 @@ impl SmtpError {
             SmtpError::Misuse(_) => Fault::Harness,
             SmtpError::Tls { error: TlsError::Config(_), .. } => Fault::Harness,
             _ => Fault::Target,
+        }
+    }
+
+    /// Why this error means "try later" at the opening of a session (a 4xx greeting, the same in
+    /// plaintext on a TLS port, the connection closed before any greeting), if it does.
+    pub fn busy(&self) -> Option<String> {
+        match self {
+            SmtpError::Unavailable { reply, .. } => Some(reply.clone()),
+            SmtpError::Closed { during, partial: None } if during.starts_with("greeting") => {
+                Some(format!("connection closed before the greeting: {during}"))
+            }
+            _ => None,
         }
     }
 

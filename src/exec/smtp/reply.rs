@@ -66,6 +66,9 @@ impl std::fmt::Display for Reply {
 }
 
 /// Collects reply lines until the last one (`ddd SP` or a bare `ddd`).
+/// The most lines one reply may have (an EHLO reply has a few dozen).
+pub(crate) const MAX_REPLY_LINES: usize = 1000;
+
 #[derive(Debug, Default)]
 pub(crate) struct ReplyAssembler {
     code: Option<u16>,
@@ -83,6 +86,10 @@ impl ReplyAssembler {
             return Err(format!("continuation line has code {code}, the reply started with {first}"));
         }
         self.code = Some(code);
+        // Bounded: a server streaming continuation lines cannot grow the reply without end.
+        if self.lines.len() >= MAX_REPLY_LINES {
+            return Err(format!("more than {MAX_REPLY_LINES} lines in one reply"));
+        }
         self.lines.push(text.to_string());
         if !last {
             return Ok(None);
@@ -125,6 +132,17 @@ fn enhanced_code(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// A server streaming continuation lines is stopped at a bound, with a clear reason.
+    #[test]
+    fn a_reply_has_at_most_max_reply_lines() {
+        let mut a = ReplyAssembler::default();
+        for _ in 0..super::MAX_REPLY_LINES {
+            assert_eq!(a.push("250-more"), Ok(None));
+        }
+        let e = a.push("250-more").unwrap_err();
+        assert!(e.contains("more than 1000 lines"), "{e}");
+    }
+
     use super::*;
 
     fn assemble(lines: &[&str]) -> Result<Reply, String> {

@@ -4,7 +4,8 @@
 //! code. Misuse that is cheap to rule out (STARTTLS on a TLS session, a CR or LF inside an
 //! address) is a harness error; everything else a negative test needs out of order goes through
 //! the explicit raw escape hatch: [`SmtpSession::command`], [`SmtpSession::send_raw`],
-//! [`SmtpSession::read_reply`].
+//! [`SmtpSession::read_reply`]. The one exception: a 4xx to the greeting, EHLO or STARTTLS is the
+//! server saying "try later" ([`SmtpError::Unavailable`]), which says nothing of conformance.
 
 use std::time::Duration;
 
@@ -51,6 +52,8 @@ pub struct SmtpSession {
     timeouts: SmtpTimeouts,
     tls_facts: Option<TlsFacts>,
     capabilities: Option<Capabilities>,
+    /// Only the protocol unit tests (scripted plaintext servers) turn this on.
+    plaintext_auth_for_tests: bool,
 }
 
 impl SmtpSession {
@@ -67,10 +70,11 @@ impl SmtpSession {
         })?;
         let mut session = SmtpSession::new(tcp, &endpoint.host, endpoint.port, timeouts, transcript);
         if endpoint.tls == TlsMode::Implicit {
-            let facts = session.handshake(tls, "implicit TLS handshake").await?;
+            let facts = session.handshake(tls, "implicit TLS handshake").await.map_err(plaintext_refusal)?;
             session.tls_facts = Some(facts);
         }
         let greeting = session.wire.read_reply("greeting", timeouts.reply).await?;
+        busy("greeting", &greeting)?;
         Ok((session, greeting))
     }
 
@@ -84,6 +88,7 @@ impl SmtpSession {
     ) -> Result<(SmtpSession, Reply), SmtpError> {
         let mut session = SmtpSession::new(tcp, host, port, timeouts, transcript);
         let greeting = session.wire.read_reply("greeting", timeouts.reply).await?;
+        busy("greeting", &greeting)?;
         Ok((session, greeting))
     }
 
@@ -95,13 +100,21 @@ impl SmtpSession {
             timeouts,
             tls_facts: None,
             capabilities: None,
+            plaintext_auth_for_tests: false,
         }
+    }
+
+    /// Lets the unit tests' scripted plaintext servers see AUTH (never compiled outside tests).
+    #[cfg(test)]
+    pub(crate) fn allow_plaintext_auth_for_tests(&mut self) {
+        self.plaintext_auth_for_tests = true;
     }
 
     /// `EHLO name`; the capabilities are empty when the reply is not 250.
     pub async fn ehlo(&mut self, name: &str) -> Result<(Reply, Capabilities), SmtpError> {
         check_no_line_break("EHLO name", name)?;
         let reply = self.exchange(&format!("EHLO {name}"), "EHLO").await?;
+        busy("EHLO", &reply)?;
         let caps = Capabilities::from_ehlo(&reply);
         self.capabilities = Some(caps.clone());
         Ok((reply, caps))
@@ -115,6 +128,7 @@ impl SmtpSession {
             ));
         }
         let reply = self.exchange("STARTTLS", "STARTTLS").await?;
+        busy("STARTTLS", &reply)?;
         if reply.code != 220 {
             return Ok((reply, None));
         }
@@ -147,6 +161,13 @@ impl SmtpSession {
         credentials: &Credentials,
         initial_response: bool,
     ) -> Result<AuthExchange, SmtpError> {
+        // Checked here, where the session knows whether TLS is up (a STARTTLS answered with a
+        // non-220 leaves the session in clear).
+        match crate::exec::sasl::clear_text_login(self.is_tls() || self.plaintext_auth_for_tests, credentials, "AUTH") {
+            Ok(Some(note)) => self.wire.transcript().note(&note),
+            Ok(None) => {}
+            Err(refusal) => return Err(SmtpError::Misuse(refusal)),
+        }
         let req = AuthRequest { mechanism, credentials, initial_response, host: &self.host, port: self.port };
         auth::authenticate(&mut self.wire, req, self.timeouts.reply, self.timeouts.close_grace).await
     }
@@ -280,6 +301,26 @@ impl SmtpSession {
         let t = self.timeouts.reply;
         self.wire.send_line(line, verb, t).await?;
         self.wire.read_reply(&format!("reply to {verb}"), t).await
+    }
+}
+
+/// A 4xx where the session opens (greeting, EHLO, STARTTLS) is the server saying "try later":
+/// no observation, an error the caller may retry (RFC 5321 §3.8, §4.2.5).
+fn busy(during: &str, reply: &Reply) -> Result<(), SmtpError> {
+    if (400..500).contains(&reply.code) {
+        return Err(SmtpError::Unavailable { during: during.into(), reply: reply.render() });
+    }
+    Ok(())
+}
+
+/// The implicit TLS handshake met a plaintext "try later" (`421 …`) instead of a TLS record.
+fn plaintext_refusal(e: SmtpError) -> SmtpError {
+    match &e {
+        SmtpError::Tls { error, .. } => match error.plaintext_refusal() {
+            Some(reply) => SmtpError::Unavailable { during: "implicit TLS handshake".into(), reply },
+            None => e,
+        },
+        _ => e,
     }
 }
 

@@ -42,8 +42,9 @@ async fn plain_session_with(steps: Vec<Step>, timeouts: SmtpTimeouts) -> (SmtpSe
     let server = ScriptedServer::start(steps, None, false).await;
     let unused = TestPki::new("unused");
     let ep = endpoint(server.port, TlsMode::Starttls);
-    let (session, greeting) =
+    let (mut session, greeting) =
         SmtpSession::connect(&ep, &unused.tls_settings(), timeouts, transcript()).await.expect("connect");
+    session.allow_plaintext_auth_for_tests();
     (session, greeting, server)
 }
 
@@ -132,10 +133,48 @@ async fn implicit_tls_reads_the_greeting_over_tls() {
 #[tokio::test]
 async fn refused_starttls_is_an_observation() {
     let (mut s, _, server) =
-        plain_session(vec![greeting(), expect("STARTTLS"), send("454 4.7.0 TLS not available\r\n")]).await;
+        plain_session(vec![greeting(), expect("STARTTLS"), send("554 5.7.0 TLS not available\r\n")]).await;
     let (reply, facts) = s.starttls(&TestPki::new("x").tls_settings()).await.unwrap();
-    assert_eq!((reply.code, reply.enhanced.as_deref()), (454, Some("4.7.0")));
+    assert_eq!((reply.code, reply.enhanced.as_deref()), (554, Some("5.7.0")));
     assert!(facts.is_none() && !s.is_tls());
+    server.finish().await;
+}
+
+/// A 4xx where the session opens is "try later" (RFC 3207's 454 included): no observation.
+#[tokio::test]
+async fn a_temporary_refusal_at_the_opening_is_unavailable() {
+    let (mut s, _, server) =
+        plain_session(vec![greeting(), expect("STARTTLS"), send("454 4.7.0 TLS not available due to temporary reason\r\n")]).await;
+    let err = s.starttls(&TestPki::new("x").tls_settings()).await.unwrap_err();
+    assert!(matches!(&err, SmtpError::Unavailable { during, reply } if during == "STARTTLS" && reply.starts_with("454 4.7.0")), "{err}");
+    assert!(err.busy().is_some_and(|why| why.contains("454")));
+    server.finish().await;
+    let (mut s, _, server) = plain_session(vec![greeting(), expect("EHLO mssconf.test"), send("421 4.3.2 shutting down\r\n")]).await;
+    let err = s.ehlo("mssconf.test").await.unwrap_err();
+    assert!(err.to_string().contains("service temporarily unavailable (421 4.3.2 shutting down) at the EHLO"), "{err}");
+    server.finish().await;
+    let server = ScriptedServer::start(vec![send("421 4.7.0 Too many connections\r\n")], None, false).await;
+    let err = SmtpSession::connect(&endpoint(server.port, TlsMode::Starttls), &TestPki::new("x").tls_settings(), timeouts(), transcript())
+        .await
+        .err()
+        .expect("a 421 greeting opens no session");
+    assert!(matches!(&err, SmtpError::Unavailable { during, .. } if during == "greeting"), "{err}");
+    server.finish().await;
+}
+
+/// Exim beyond `smtp_accept_max` on port 465: a plaintext 421 where the ServerHello should be.
+#[tokio::test]
+async fn a_plaintext_421_on_an_implicit_tls_port_is_unavailable_not_a_corrupt_record() {
+    let server = ScriptedServer::start(vec![send("421 4.7.0 Too many concurrent SMTP connections\r\n")], None, false).await;
+    let pki = TestPki::new("Test CA");
+    let err = SmtpSession::connect(&endpoint(server.port, TlsMode::Implicit), &pki.tls_settings(), timeouts(), transcript())
+        .await
+        .err()
+        .expect("no TLS session");
+    assert!(
+        matches!(&err, SmtpError::Unavailable { during, reply } if during == "implicit TLS handshake" && reply == "421 4.7.0 Too many concurrent SMTP connections"),
+        "{err}"
+    );
     server.finish().await;
 }
 
@@ -238,6 +277,7 @@ async fn secret_never_reaches_the_transcript_even_when_echoed() {
     let server = ScriptedServer::start(steps, None, false).await;
     let ep = endpoint(server.port, TlsMode::Starttls);
     let (mut s, _) = SmtpSession::connect(&ep, &TestPki::new("x").tls_settings(), timeouts(), t.clone()).await.unwrap();
+    s.allow_plaintext_auth_for_tests();
     let ex = s.auth(Mechanism::Xoauth2, &creds(), false).await.unwrap();
     assert_eq!(ex.final_reply().map(|r| r.code), Some(535));
     let all = t.lines();
@@ -444,5 +484,49 @@ async fn oauthbearer_and_external_lines() {
     let app = Credentials { user: "app@op.test".into(), secret: None };
     assert_eq!(s.auth(Mechanism::External, &app, true).await.unwrap().final_reply().map(|r| r.code), Some(235));
     assert!(texts(s.transcript()).iter().any(|l| l.starts_with("C: AUTH EXTERNAL <EXTERNAL response")));
+    server.finish().await;
+}
+
+/// Every command line written goes through one check: a raw command (or a `${…}` value in
+/// one) holding CR or LF is refused before any byte leaves, so the next line the server reads
+/// is the next real command.
+#[tokio::test]
+async fn a_raw_command_with_a_line_break_is_never_written() {
+    let (mut s, _, server) = plain_session(vec![greeting(), expect("NOOP"), send("250 2.0.0 ok\r\n")]).await;
+    for smuggled in ["RSET\r\nRCPT TO:<anyone@elsewhere.example>", "RSET\nDATA", "NOOP\rMAIL FROM:<x@y>"] {
+        let err = s.command(smuggled).await.unwrap_err();
+        assert_eq!(err.fault(), Fault::Harness, "{smuggled:?}");
+        assert!(err.to_string().contains("line break") && !err.to_string().contains("elsewhere"), "{err}");
+    }
+    assert_eq!(s.command("NOOP").await.unwrap().code, 250);
+    server.finish().await;
+}
+
+/// No real credential over a plaintext connection: before TLS (or after a STARTTLS answered
+/// with a non-220 refusal; a 454 is "try later", see busy), AUTH with a token, a password or none (certificate form) is refused before
+/// a byte is sent; the made-up token of a negative test goes, and the transcript says so.
+#[tokio::test]
+async fn no_real_credential_is_sent_without_tls() {
+    let t = transcript();
+    let steps = vec![greeting(), expect("STARTTLS"), send("554 5.7.0 TLS not available\r\n"), Step::ExpectAny, send("535 5.7.8 no\r\n")];
+    let server = ScriptedServer::start(steps, None, false).await;
+    let ep = endpoint(server.port, TlsMode::Starttls);
+    let (mut s, _) = SmtpSession::connect(&ep, &TestPki::new("x").tls_settings(), timeouts(), t.clone()).await.unwrap();
+    let (reply, facts) = s.starttls(&TestPki::new("x").tls_settings()).await.unwrap();
+    assert_eq!((reply.code, facts.is_none()), (554, true));
+    let password = Credentials { user: "app@op.test".into(), secret: Some(Secret::new("real-password")) };
+    let certificate_form = Credentials { user: "app@op.test".into(), secret: None };
+    for (mech, c) in [(Mechanism::Xoauth2, creds()), (Mechanism::Plain, password), (Mechanism::External, certificate_form)] {
+        let err = s.auth(mech, &c, true).await.unwrap_err();
+        assert_eq!(err.fault(), Fault::Harness, "{mech:?}");
+        assert!(err.to_string().contains("TLS is not up"), "{err}");
+    }
+    let made_up = Credentials {
+        user: "dr.martin@op.test".into(),
+        secret: Some(Secret::new(format!("{}run-1", crate::exec::sasl::MADE_UP_TOKEN_PREFIX))),
+    };
+    let ex = s.auth(Mechanism::Xoauth2, &made_up, true).await.unwrap();
+    assert_eq!(ex.final_reply().map(|r| r.code), Some(535));
+    assert!(t.lines().iter().any(|l| l.text.contains("in clear (no TLS): the made-up token of a negative test")));
     server.finish().await;
 }

@@ -72,10 +72,12 @@ impl Wire {
                 let raw: Vec<u8> = self.buf.drain(..=end).collect();
                 let raw = raw.strip_suffix(b"\n").unwrap_or(&raw);
                 let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                return Ok(String::from_utf8_lossy(raw).into_owned());
+                // Scrubbed as it enters: a server echoing a token shows it nowhere downstream
+                // (replies, verdict texts, errors, and their shortened quotes).
+                return Ok(self.transcript.secrets().scrub(&String::from_utf8_lossy(raw)));
             }
             if self.buf.len() > MAX_LINE {
-                let line = quote(&String::from_utf8_lossy(&self.buf));
+                let line = quote(&self.transcript.secrets().scrub(&String::from_utf8_lossy(&self.buf)));
                 let reason = format!("no line end within {MAX_LINE} bytes");
                 return Err(SmtpError::Malformed { during: during.into(), line, reason });
             }
@@ -104,7 +106,7 @@ impl Wire {
         if self.buf.is_empty() {
             return None;
         }
-        let partial = String::from_utf8_lossy(&self.buf).into_owned();
+        let partial = self.transcript.secrets().scrub(&String::from_utf8_lossy(&self.buf));
         self.transcript.received(&partial);
         self.transcript.note("(the line above arrived without a line end)");
         Some(quote(&partial))
@@ -112,6 +114,7 @@ impl Wire {
 
     /// Sends `line` + CRLF and records it.
     pub(crate) async fn send_line(&mut self, line: &str, during: &str, timeout: Duration) -> Result<(), SmtpError> {
+        one_line(line, during)?;
         self.transcript.sent(line);
         let mut bytes = Vec::with_capacity(line.len() + 2);
         bytes.extend_from_slice(line.as_bytes());
@@ -127,6 +130,7 @@ impl Wire {
         during: &str,
         timeout: Duration,
     ) -> Result<(), SmtpError> {
+        one_line(&line, during)?;
         self.transcript.sent_secret(description);
         let mut bytes = Zeroizing::new(Vec::with_capacity(line.len() + 2));
         bytes.extend_from_slice(line.as_bytes());
@@ -204,6 +208,17 @@ impl Wire {
             let _ = tokio::time::timeout(timeout, conn.shutdown()).await;
         }
     }
+}
+
+/// Every command line written goes through here: a CR or LF inside would be a second command
+/// the guard and the message cap never saw. The line itself is not quoted (it may hold a secret).
+fn one_line(line: &str, during: &str) -> Result<(), SmtpError> {
+    if line.contains(['\r', '\n']) {
+        return Err(SmtpError::Misuse(format!(
+            "{during}: the command line holds a line break (CR or LF); refused, nothing was sent"
+        )));
+    }
+    Ok(())
 }
 
 fn quote(text: &str) -> String {

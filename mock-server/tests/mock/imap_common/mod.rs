@@ -128,6 +128,7 @@ pub async fn start_with(faults: &[Fault], options: ImapOptions) -> Mock {
         whitelist: vec![DOMAIN.into()],
         log_wire: std::env::var_os("MSSCONF_TEST_WIRE").is_some(),
         flaky_once: Default::default(),
+        connections: Default::default(),
     };
     let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let implicit = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -5,7 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::evidence::secret::Secret;
-use crate::exec::imap::StatusKind;
+use crate::exec::imap::{ImapError, ImapSession, StatusKind};
+use crate::exec::net::TlsMode;
 use crate::exec::imap::testkit::*;
 use crate::exec::sasl::{self, Credentials, Mechanism};
 
@@ -208,4 +209,17 @@ async fn external_without_ir_sends_an_empty_line() {
     );
     let trace = server.finish().await.unwrap();
     assert_eq!(trace.lines, vec!["a1 AUTHENTICATE EXTERNAL", ""]);
+}
+
+/// No real credential over a plaintext connection: AUTHENTICATE before TLS is refused before a
+/// byte is sent (the next command the server reads is a1 NOOP).
+#[tokio::test]
+async fn no_real_credential_is_sent_without_tls() {
+    let server = ScriptServer::start(vec![greeting("IMAP4rev1 AUTH=XOAUTH2"), expect("a1 NOOP"), send("a1 OK done\r\n")], None, false).await;
+    let t = transcript();
+    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, t.clone()).await.unwrap();
+    let err = s.authenticate(Mechanism::Xoauth2, &creds(), true).await.unwrap_err();
+    assert!(matches!(err, ImapError::Harness(ref m) if m.contains("TLS is not up")), "{err}");
+    assert!(s.command("NOOP").await.unwrap().status.is_ok());
+    server.finish().await.unwrap();
 }

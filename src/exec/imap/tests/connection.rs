@@ -410,3 +410,49 @@ async fn late_response_to_a_timed_out_command_is_skipped() {
     assert!(rendered(&t).contains("late response to earlier command a1"));
     server.finish().await.unwrap();
 }
+
+/// A `* BYE` greeting refuses the connection (RFC 9051 §7.1.5): "try later", not a session.
+#[tokio::test]
+async fn a_bye_greeting_is_unavailable() {
+    let server = ScriptServer::start(vec![send("* BYE Too many connections, try later\r\n")], None, false).await;
+    let err = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, transcript()).await.err().expect("no session");
+    assert!(matches!(&err, ImapError::Unavailable(why) if why == "* BYE Too many connections, try later"), "{err}");
+    assert_eq!(err.busy().as_deref(), Some("* BYE Too many connections, try later"));
+}
+
+/// A raw command holding CR or LF is refused before any byte leaves: the next line the server
+/// reads is the next real command, under the next tag.
+#[tokio::test]
+async fn a_raw_command_with_a_line_break_is_never_written() {
+    let server = ScriptServer::start(
+        vec![greeting("IMAP4rev1"), expect("a1 NOOP"), send("a1 OK done\r\n")],
+        None,
+        false,
+    )
+    .await;
+    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, transcript()).await.unwrap();
+    for smuggled in ["NOOP\r\nx1 DELETE INBOX", "NOOP\nx1 LOGOUT", "NOOP\rx"] {
+        let err = s.command(smuggled).await.unwrap_err();
+        assert!(matches!(err, ImapError::Harness(ref m) if m.contains("line break")), "{smuggled:?}: {err}");
+    }
+    assert!(s.command("NOOP").await.unwrap().status.is_ok());
+    server.finish().await.unwrap();
+}
+
+/// A server flooding untagged responses before the tagged one is stopped at the bound, with a
+/// clear reason, instead of growing the response without end.
+#[tokio::test]
+async fn an_untagged_flood_is_stopped_at_the_bound() {
+    let flood = "* OK flood\r\n".repeat(100_001);
+    let server = ScriptServer::start(
+        vec![greeting("IMAP4rev1"), expect("a1 NOOP"), send(&format!("{flood}a1 OK done\r\n"))],
+        None,
+        false,
+    )
+    .await;
+    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, transcript()).await.unwrap();
+    let err = s.command("NOOP").await.unwrap_err();
+    assert!(matches!(err, ImapError::Malformed { ref reason, .. } if reason.contains("more than 100000 untagged")), "{err}");
+    drop(s);
+    let _ = server.finish().await;
+}

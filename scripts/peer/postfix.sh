@@ -102,8 +102,8 @@ mydestination = localhost
 mynetworks = 127.0.0.0/8
 inet_interfaces = loopback-only
 inet_protocols = ipv4
-# env: nothing leaves the machine, even in a variant that accepts outside recipients: no SMTP
-# client delivery (hence no DNS lookup) at all; such mail bounces at once.
+# env: nothing leaves the machine: no SMTP client delivery (hence no DNS lookup) at all; such
+# mail bounces at once (variant no-whitelist: it is dropped as if relayed).
 default_transport = $outside
 relay_transport = $outside
 # env: no local aliases, own log file (no syslog in the container)

@@ -93,6 +93,10 @@ timeouts:
 rate:
   messages_per_minute: 600
   max_messages_per_run: 500
+  # A test server on loopback: more connections at once than the defaults (4, 5/s), still under
+  # stock Exim's smtp_accept_max (20) and Dovecot's per-user limit.
+  max_parallel_connections: 12
+  connections_per_second: 50
 YAML
     mv "$tmp" "$PEER_PROFILE"
 }

@@ -88,9 +88,6 @@ domainlist local_domains = $PEER_DOMAIN
 # OPE/SUB.03: the MSSanté whitelist
 domainlist whitelist = $(exim_list $PEER_WHITELIST)
 addresslist mailboxes = $(exim_list $PEER_MAILBOXES)
-# env: the harness opens many sessions at once from 127.0.0.1 (Exim's default: 20)
-smtp_accept_max = 200
-smtp_accept_max_per_host = 100
 # env: no DNS on loopback
 host_lookup =
 rfc1413_hosts =

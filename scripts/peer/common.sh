@@ -37,13 +37,44 @@ PEER_SMTPS_PORT=$((PEER_PORT_BASE + 465))
 PEER_IMAP_PORT=$((PEER_PORT_BASE + 143))
 PEER_IMAPS_PORT=$((PEER_PORT_BASE + 993))
 PEER_HTTP_PORT=$((PEER_PORT_BASE + 80))
-PEER_MILTER_PORT=$((PEER_PORT_BASE + 89))
 # Plain SMTP, no TLS/AUTH, loopback clients and the peer's own domain only: the listener of the
 # load baseline (Postfix's smtp-source cannot do TLS or SASL). See `mssconf bench` and docs/peer.md.
 PEER_PLAIN_PORT=$((PEER_PORT_BASE + 25))
 
-# none | tls10 | no-whitelist | no-sender-check | auth-before-tls | accept-expired-token
+# The Dovecot instance of the stack (dovecot.sh, daemons.sh): its configuration directory,
+# instance name, store, log, ports, and where and for whom it serves the MTA (SASL, LMTP).
+DC_DIR=${DC_DIR:-$PEER_DOVECOT}
+DC_INSTANCE=${DC_INSTANCE:-mssconf-peer}
+DC_MAIL=${DC_MAIL:-$PEER_MAIL}
+DC_LOG=${DC_LOG:-$PEER_LOG/dovecot.log}
+DC_IMAP_PORT=${DC_IMAP_PORT:-$PEER_IMAP_PORT}
+DC_IMAPS_PORT=${DC_IMAPS_PORT:-$PEER_IMAPS_PORT}
+DC_HTTP_PORT=${DC_HTTP_PORT:-$PEER_HTTP_PORT}
+# Where the MTA reaches the auth and LMTP services, and the account it runs as.
+DC_AUTH_SOCKET=${DC_AUTH_SOCKET:-/var/spool/postfix/private/mssconf-peer-auth}
+DC_LMTP_SOCKET=${DC_LMTP_SOCKET:-/var/spool/postfix/private/mssconf-peer-lmtp}
+DC_MTA_USER=${DC_MTA_USER:-postfix}
+DC_MTA_GROUP=${DC_MTA_GROUP:-postfix}
+
+# none, or a misconfigured variant of variants.tsv
 PEER_VARIANT=${PEER_VARIANT:-none}
+
+# The six TLS 1.2 suites of SC.MSS/CONF.03 (OpenSSL names); the target profile lists the same.
+PEER_TLS12_SUITES="ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256"
+# What the tls10 variant adds: TLS 1.0 needs a suite TLS 1.0 can use, and OpenSSL 3's default
+# security level refuses TLS 1.0 altogether.
+PEER_LEGACY_SUITE="ECDHE-RSA-AES256-SHA"
+
+# The TLS 1.2 suites (OpenSSL cipher list) of Postfix and Dovecot (OPE/TLS.04). Variants static-rsa and
+# cbc-sha1 add one suite outside the allow list (OPE/TLS.04).
+peer_cipherlist() {
+    case "$PEER_VARIANT" in
+        tls10) echo "$PEER_TLS12_SUITES:$PEER_LEGACY_SUITE:@SECLEVEL=0" ;;
+        static-rsa) echo "$PEER_TLS12_SUITES:AES256-SHA" ;;
+        cbc-sha1) echo "$PEER_TLS12_SUITES:ECDHE-RSA-AES128-SHA" ;;
+        *) echo "$PEER_TLS12_SUITES" ;;
+    esac
+}
 
 log() { echo "[peer] $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -105,6 +136,14 @@ mssconf_run() { # mssconf run arguments
         (cd "$PEER_REPO" && cargo run -q -- run "${root[@]}" "$@")
     fi
 }
+
+# Whether NAME is `none` or a variant of variants.tsv.
+known_variant() { # $1 name
+    [ "$1" = none ] || awk -F'\t' -v v="$1" '$1 == v {found=1} END {exit !found}' "$PEER_DIR/variants.tsv"
+}
+
+# The catalogue the runs use (its schema says which profile keys the harness knows).
+catalogue_root() { echo "${PEER_CATALOGUE_ROOT:-$PEER_REPO}"; }
 
 require_root() {
     [ "$(id -u)" = 0 ] || die "run as root (installs packages, binds services, writes /etc/postfix)"

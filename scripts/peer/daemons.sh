@@ -14,21 +14,24 @@ peer_spawn() { # $1 name, rest: command
     echo $! > "$PEER_RUN/$name.pid"
 }
 
+# The PSC stand-in of a stack: $1 HTTP port, $2 "smtp,smtps,imap,imaps" ports its autoconfig
+# names, $3 directory (owned by nobody) for the revoked token file.
 peer_start_psc() {
-    local args=(--port "$PEER_HTTP_PORT" --domain "$PEER_DOMAIN" --mail-host 127.0.0.1
-        --mail-ports "$PEER_SMTP_PORT,$PEER_SMTPS_PORT,$PEER_IMAP_PORT,$PEER_IMAPS_PORT"
-    )
+    local port=${1:-$PEER_HTTP_PORT} ports=${2:-$PEER_SMTP_PORT,$PEER_SMTPS_PORT,$PEER_IMAP_PORT,$PEER_IMAPS_PORT}
+    local dir=${3:-$PEER_STATE/psc}
+    install -d -o nobody -g nogroup -m 700 "$dir"
+    local args=(--port "$port" --domain "$PEER_DOMAIN" --mail-host 127.0.0.1 --mail-ports "$ports"
+        --revoked-token-file "$dir/revoked-token")
     local d
     for d in $PEER_TOKEN_MAILBOXES; do args+=(--mailbox "$d"); done
     for d in $PEER_WHITELIST; do args+=(--whitelist "$d"); done
     [ "$PEER_VARIANT" = accept-expired-token ] && args+=(--accept-expired)
+    [ "$PEER_VARIANT" = accept-revoked-token ] && args+=(--accept-revoked)
+    rm -f "$dir/revoked-token"
     peer_spawn psc "$PEER_PYTHON" "$PEER_DIR/psc_server.py" "${args[@]}"
-    wait_port 127.0.0.1 "$PEER_HTTP_PORT" 10 || die "token/introspection endpoint did not start (see $PEER_LOG/psc.log)"
-}
-
-peer_start_milter() {
-    peer_spawn milter "$PEER_PYTHON" "$PEER_DIR/from_milter.py" --port "$PEER_MILTER_PORT"
-    wait_port 127.0.0.1 "$PEER_MILTER_PORT" 10 || die "From: milter did not start (see $PEER_LOG/milter.log)"
+    wait_port 127.0.0.1 "$port" 10 || die "token/introspection endpoint did not start (see $PEER_LOG/psc.log)"
+    local i
+    for i in $(seq 50); do [ -s "$dir/revoked-token" ] && break; sleep 0.1; done
 }
 
 # Plain TCP relay 127.0.0.1:port -> 127.0.0.2:port (TLS stays end to end). See dovecot.sh.
@@ -39,10 +42,10 @@ peer_start_relay() { # $1 port, $2 name
 
 peer_start_dovecot() {
     # Daemons get no terminal or pipe of ours: a caller piping our output would wait forever.
-    dovecot -c "$PEER_DOVECOT/dovecot.conf" </dev/null >>"$PEER_LOG/dovecot.log" 2>&1 || die "dovecot did not start (see $PEER_LOG/dovecot.log)"
+    dovecot -c "$DC_DIR/dovecot.conf" </dev/null >>"$DC_LOG" 2>&1 || die "dovecot did not start (see $DC_LOG)"
     touch "$PEER_RUN/dovecot.started"
-    wait_port 127.0.0.2 "$PEER_IMAP_PORT" 15 || die "dovecot is not listening on 127.0.0.2:$PEER_IMAP_PORT"
-    wait_port 127.0.0.2 "$PEER_IMAPS_PORT" 15 || die "dovecot is not listening on 127.0.0.2:$PEER_IMAPS_PORT"
+    wait_port 127.0.0.2 "$DC_IMAP_PORT" 15 || die "dovecot is not listening on 127.0.0.2:$DC_IMAP_PORT"
+    wait_port 127.0.0.2 "$DC_IMAPS_PORT" 15 || die "dovecot is not listening on 127.0.0.2:$DC_IMAPS_PORT"
 }
 
 peer_start_postfix() {
@@ -63,7 +66,7 @@ peer_stop_all() {
         rm -f "$PEER_RUN/postfix.started"
     fi
     if [ -e "$PEER_RUN/dovecot.started" ]; then
-        stop_pidfile "$PEER_DOVECOT/run/master.pid" dovecot "$PEER_DOVECOT/dovecot.conf"
+        stop_pidfile "$DC_DIR/run/master.pid" dovecot "$DC_DIR/dovecot.conf"
         rm -f "$PEER_RUN/dovecot.started"
     fi
     local f
@@ -71,6 +74,19 @@ peer_stop_all() {
         [ -e "$f" ] && stop_pidfile "$f" "$(basename "$f" .pid)" "TCP:127.0.0.2:"
     done
     [ -e "$PEER_RUN/psc.pid" ] && stop_pidfile "$PEER_RUN/psc.pid" psc "$PEER_DIR/psc_server.py"
-    [ -e "$PEER_RUN/milter.pid" ] && stop_pidfile "$PEER_RUN/milter.pid" milter "$PEER_DIR/from_milter.py"
+    # A milter left by an older version of these scripts.
+    [ -e "$PEER_RUN/milter.pid" ] && stop_pidfile "$PEER_RUN/milter.pid" milter from_milter.py
     return 0
+}
+
+# Dovecot re-reads its configuration on HUP (doveadm reload); listeners follow.
+peer_reload_dovecot() {
+    doveadm -c "$DC_DIR/dovecot.conf" reload </dev/null >>"$DC_LOG" 2>&1 || die "dovecot reload failed (see $DC_LOG)"
+    wait_port 127.0.0.2 "$DC_IMAP_PORT" 15 || die "dovecot is not listening on 127.0.0.2:$DC_IMAP_PORT"
+    wait_port 127.0.0.2 "$DC_IMAPS_PORT" 15 || die "dovecot is not listening on 127.0.0.2:$DC_IMAPS_PORT"
+}
+
+peer_reload_postfix() {
+    postfix reload </dev/null >"$PEER_LOG/postfix-start.out" 2>&1 ||
+        { cat "$PEER_LOG/postfix-start.out" >&2; die "postfix reload failed"; }
 }

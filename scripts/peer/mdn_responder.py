@@ -8,9 +8,12 @@ automatic "processed" MDN with a null envelope sender through Postfix's sendmail
 automatic messages get no answer (no loops).
 
 Usage (Postfix pipe, flags=R so Return-Path is present): mdn_responder.py RESPONDER_ADDRESS
+      (Exim pipe, return_path_add): mdn_responder.py --smtp HOST:PORT RESPONDER_ADDRESS
+      (--smtp: the MDN goes by plain SMTP to that loopback listener instead of sendmail)
 """
 
 import email.policy
+import smtplib
 import subprocess
 import sys
 import uuid
@@ -79,11 +82,26 @@ def build(responder: str, to: str, raw: bytes, msg) -> bytes:
     return head + header_block(raw) + f"\r\n--{boundary}--\r\n".encode()
 
 
+def send_smtp(hostport: str, to: str, mdn: bytes) -> bool:
+    host, _, port = hostport.rpartition(":")
+    try:
+        with smtplib.SMTP(host, int(port), timeout=30) as s:
+            s.sendmail("", [to], mdn)
+        return True
+    except (OSError, smtplib.SMTPException, ValueError) as e:
+        print(f"SMTP to {hostport} failed: {e}", file=sys.stderr)
+        return False
+
+
 def main() -> int:
-    if len(sys.argv) != 2:
-        print("usage: mdn_responder.py RESPONDER_ADDRESS", file=sys.stderr)
+    args = sys.argv[1:]
+    smtp = None
+    if len(args) == 3 and args[0] == "--smtp":
+        smtp, args = args[1], args[2:]
+    if len(args) != 1:
+        print("usage: mdn_responder.py [--smtp HOST:PORT] RESPONDER_ADDRESS", file=sys.stderr)
         return 64
-    responder = sys.argv[1]
+    responder = args[0]
     raw = sys.stdin.buffer.read(32 * 1024 * 1024)
     msg = BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
     to = address(msg.get("Disposition-Notification-To") or "")
@@ -94,6 +112,8 @@ def main() -> int:
         return 0
     mdn = build(responder, to, raw, msg)
     # Null envelope sender: an MDN must not bounce back to the responder (RFC 8098 §2.1).
+    if smtp:
+        return 0 if send_smtp(smtp, to, mdn) else 75
     done = subprocess.run([SENDMAIL, "-i", "-f", "", "--", to], input=mdn, timeout=30)
     if done.returncode != 0:
         print(f"sendmail exited {done.returncode}", file=sys.stderr)

@@ -1,6 +1,7 @@
 # Sourced by start.sh: the peer's test PKI, made with the openssl CLI. A root standing in for
 # IGC-Santé, the server certificate (host name + loopback addresses), one client certificate
-# per applicative mailbox, an expired one, and one from a foreign CA. Kept across runs (a
+# per applicative mailbox, an expired one, and one from a foreign CA (plus, for the variants, a
+# server certificate from the foreign CA and a bundle trusting both CAs). Kept across runs (a
 # re-run reuses it) unless PEER_FRESH_PKI=1 or a file is missing.
 
 # openssl with its chatter kept for when it fails.
@@ -84,7 +85,7 @@ pki_fingerprint() { # $1 cert -> AA:BB:… (SHA-256, what Postfix compares)
 pki_complete() {
     local f
     for f in ca.pem server.crt.pem server.key.pem app1.crt.pem app2.crt.pem \
-             app1-expired.crt.pem app1-foreign.crt.pem; do
+             app1-expired.crt.pem app1-foreign.crt.pem server-foreign.crt.pem ca-and-foreign.pem; do
         [ -s "$PEER_PKI/$f" ] || return 1
     done
     # Renew when the server certificate expires within a week.
@@ -113,6 +114,11 @@ peer_pki() {
         client_ext "email:$PEER_APP1" 20200101000000Z 20210101000000Z
     pki_issue "$foreign" "$PEER_PKI/app1-foreign" "/C=FR/O=Foreign TEST CA (not IGC-Santé)/CN=$PEER_APP1" \
         client_ext "email:$PEER_APP1"
+    # Variant untrusted-server-cert (OPE/TLS.05): the same names, from the foreign CA.
+    pki_issue "$foreign" "$PEER_PKI/server-foreign" "/C=FR/O=Foreign TEST CA (not IGC-Santé)/CN=$PEER_SERVER_NAME" \
+        server_ext "DNS:$PEER_SERVER_NAME,IP:127.0.0.1,IP:127.0.0.2"
+    # Variant foreign-client-ca (OPE/APP.02): client certificates of both CAs accepted.
+    cat "$root/ca.pem" "$foreign/ca.pem" > "$PEER_PKI/ca-and-foreign.pem"
     # Dovecot and Postfix read the server key as root before dropping privileges.
     chmod 600 "$PEER_PKI"/*.key.pem "$root/ca.key.pem" "$foreign/ca.key.pem"
 }

@@ -2,14 +2,18 @@
 """Test stand-in for Pro Santé Connect and the operator's public HTTP documents, for the peer.
 
 Loopback only. Serves:
-  POST /psc/token (or /token)  form mailbox=<address>&lifetime=<seconds> -> {"access_token": ...}
-                               (negative lifetime: an already expired token)
+  POST /psc/token (or /token)  form mailbox=<address>&lifetime=<seconds>[&revoked=1]
+                               -> {"access_token": ...} (negative lifetime: an already expired
+                               token; revoked=1: a token revoked at once)
+  POST /psc/revoke             form token=<token> (RFC 7009): the token is no longer active
   POST /psc/introspect         form token=<token> -> RFC 7662 {"active": true, "mailbox": ...}
                                or {"active": false}; Dovecot's oauth2 passdb calls it
   GET  /listeblanchemssante.xml                      the whitelist, published shape
   GET  /.well-known/autoconfig/mail/config-v1.1.xml  Mozilla autoconfig of the endpoints
 
 Tokens are JWT-shaped, HMAC-signed with a key drawn at start: a restart invalidates them.
+--revoked-token-file writes, at start, a token of the first mailbox that is unexpired but
+revoked (introspection answers `active: false`), for the profile's `negative.revoked_token`.
 Tokens are never logged.
 """
 
@@ -40,11 +44,21 @@ def unb64url(text: str) -> bytes:
 
 
 class Issuer:
-    def __init__(self, mailboxes, accept_expired):
+    def __init__(self, mailboxes, accept_expired, accept_revoked=False):
         self.key = secrets.token_bytes(32)
         self.mailboxes = {m.lower(): i for i, m in enumerate(mailboxes)}
         self.accept_expired = accept_expired
+        self.accept_revoked = accept_revoked
+        self.revoked = set()
         self.serial = 0
+
+    def revoke(self, token: str) -> bool:
+        """Marks a token of ours as revoked (by its jti); False for anything else."""
+        claims = self.verify(token)
+        if claims is None or not isinstance(claims.get("jti"), str):
+            return False
+        self.revoked.add(claims["jti"])
+        return True
 
     def issue(self, mailbox: str, lifetime: int) -> str:
         now = int(time.time())
@@ -66,7 +80,18 @@ class Issuer:
         return f"{head}.{body}.{sig}"
 
     def introspect(self, token: str):
-        """Claims of an active token, or None (unknown, forged, malformed or expired)."""
+        """Claims of an active token, or None (unknown, forged, malformed, expired or revoked)."""
+        claims = self.verify(token)
+        if claims is None:
+            return None
+        if claims["exp"] <= time.time() and not self.accept_expired:
+            return None
+        if claims.get("jti") in self.revoked and not self.accept_revoked:
+            return None
+        return claims
+
+    def verify(self, token: str):
+        """Claims of a token this issuer signed (whatever its expiry), or None."""
         parts = token.split(".")
         if len(parts) != 3:
             return None
@@ -78,8 +103,6 @@ class Issuer:
         except (ValueError, json.JSONDecodeError):
             return None
         if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
-            return None
-        if claims["exp"] <= time.time() and not self.accept_expired:
             return None
         return claims
 
@@ -149,6 +172,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.token(fields)
         if path in ("/psc/introspect", "/introspect"):
             return self.introspect(fields)
+        if path in ("/psc/revoke", "/revoke"):
+            # RFC 7009 §2.2: 200 whether or not the token was known.
+            self.server.cfg.issuer.revoke(fields.get("token", ""))
+            return self.send(200, "{}")
         self.send(404, json.dumps({"error": "not_found"}))
 
     def token(self, fields):
@@ -165,6 +192,8 @@ class Handler(BaseHTTPRequestHandler):
         if abs(lifetime) > MAX_LIFETIME:
             return self.bad_request("`lifetime` must be within a year (negative: already expired)")
         token = cfg.issuer.issue(mailbox, lifetime)
+        if fields.get("revoked", "").lower() in ("1", "true", "yes"):
+            cfg.issuer.revoke(token)
         self.send(200, json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": max(lifetime, 0)}))
 
     def introspect(self, fields):
@@ -185,6 +214,17 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, json.dumps({"error": "not_found"}))
 
 
+def write_revoked_token(issuer, mailbox, path):
+    """A token valid for a day but revoked at once, written private to its owner."""
+    token = issuer.issue(mailbox, 24 * 3600)
+    issuer.revoke(token)
+    tmp = f"{path}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    os.replace(tmp, path)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, required=True)
@@ -194,22 +234,29 @@ def main():
     p.add_argument("--whitelist", action="append", default=[], help="whitelisted domain")
     p.add_argument("--mail-ports", required=True, help="smtp,smtps,imap,imaps")
     p.add_argument("--accept-expired", action="store_true", help="misconfiguration: expired tokens stay active")
+    p.add_argument("--accept-revoked", action="store_true", help="misconfiguration: revoked tokens stay active")
+    p.add_argument("--revoked-token-file", help="write a revoked (unexpired) token of the first mailbox here (mode 600)")
     p.add_argument("--pid-file")
     a = p.parse_args()
     smtp, smtps, imap, imaps = (int(x) for x in a.mail_ports.split(","))
     server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     server.daemon_threads = True
     server.cfg = argparse.Namespace(
-        issuer=Issuer(a.mailbox, a.accept_expired),
+        issuer=Issuer(a.mailbox, a.accept_expired, a.accept_revoked),
         whitelist=a.whitelist,
         domain=a.domain,
         mail_host=a.mail_host,
         ports={"smtp": smtp, "smtps": smtps, "imap": imap, "imaps": imaps},
     )
+    if a.revoked_token_file and a.mailbox:
+        write_revoked_token(server.cfg.issuer, a.mailbox[0].lower(), a.revoked_token_file)
     if a.pid_file:
         with open(a.pid_file, "w") as f:
             f.write(f"{os.getpid()}\n")
-    sys.stderr.write(f"mssconf peer PSC stand-in on 127.0.0.1:{a.port} (accept_expired={a.accept_expired})\n")
+    sys.stderr.write(
+        f"mssconf peer PSC stand-in on 127.0.0.1:{a.port} "
+        f"(accept_expired={a.accept_expired}, accept_revoked={a.accept_revoked})\n"
+    )
     server.serve_forever()
 
 

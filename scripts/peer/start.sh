@@ -4,8 +4,7 @@
 # the IMAP relays, then writes the target profile targets/local-peer.yaml.
 #
 # Usage: sudo scripts/peer/start.sh [--variant NAME]
-#   NAME: none (default) | tls10 | no-whitelist | no-sender-check | auth-before-tls
-#         | accept-expired-token   (deliberate misconfigurations, see misconfig.sh)
+#   NAME: none (default) or a deliberate misconfiguration of variants.tsv (see misconfig.sh)
 # Idempotent: a re-run reconfigures and restarts what the previous run started.
 # Needs root on Debian 12 without systemd. See docs/peer.md.
 set -euo pipefail
@@ -28,10 +27,7 @@ export PEER_VARIANT
 . "$PEER_DIR/daemons.sh"
 . "$PEER_DIR/profile.sh"
 
-case "$PEER_VARIANT" in
-    none|tls10|no-whitelist|no-sender-check|auth-before-tls|accept-expired-token) ;;
-    *) die "unknown variant '$PEER_VARIANT'" ;;
-esac
+known_variant "$PEER_VARIANT" || die "unknown variant '$PEER_VARIANT'"
 
 require_root
 t0=$(now_ms)
@@ -42,7 +38,6 @@ t=$(now_ms); peer_pki; stage_done pki "$t"
 t=$(now_ms); peer_postfix_configure; peer_dovecot_configure; stage_done configure "$t"
 t=$(now_ms)
 peer_start_psc
-peer_start_milter
 peer_start_dovecot
 peer_start_relay "$PEER_IMAP_PORT" imap
 peer_start_relay "$PEER_IMAPS_PORT" imaps

@@ -63,3 +63,29 @@ pub fn outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
         .map(|s| (s["id"].as_str().unwrap().into(), s["outcome"].as_str().unwrap().into(), s["reason"].as_str().unwrap_or("").into()))
         .collect()
 }
+
+/// A mock operator on its own runtime, alive until dropped (handle first, then the runtime).
+pub struct Mock {
+    handle: Option<mssconf_mock::MockHandle>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Mock {
+    pub fn start(faults: &[mssconf_mock::faults::Fault]) -> Mock {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let mut config = mssconf_mock::MockConfig::new(mssconf::runner::mock_state_dir().join("pki"));
+        config.faults = faults.iter().copied().collect();
+        let handle = rt.block_on(mssconf_mock::MockOperator::start(config)).expect("mock starts");
+        Mock { handle: Some(handle), _rt: rt }
+    }
+
+    pub fn handle(&self) -> &mssconf_mock::MockHandle {
+        self.handle.as_ref().expect("running")
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        drop(self.handle.take());
+    }
+}

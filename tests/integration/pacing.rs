@@ -5,54 +5,27 @@
 
 use std::path::{Path, PathBuf};
 
-use mssconf_mock::faults::{Fault, FaultSet};
-use mssconf_mock::{MockConfig, MockHandle, MockOperator};
+use mssconf_mock::faults::Fault;
 use serde_json::Value;
 
-use super::{mssconf, outcomes, text};
+use super::{Mock, mssconf, outcomes, text};
 
-/// A mock operator on its own runtime, alive until dropped (handle first, then the runtime).
-struct Mock {
-    handle: Option<MockHandle>,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        drop(self.handle.take());
+/// The mock's profile, its pacing lines replaced by `rate` (`""`: the defaults). Step and
+/// scenario timeouts as a live profile's: a step of 20 probes takes 4 s of pacing alone.
+fn profile(mock: &Mock, dir: &Path, rate: &str) -> PathBuf {
+    let mut yaml = mock.handle().target_profile_yaml();
+    assert!(yaml.contains(mssconf_mock::profile::PACING_LIFTED), "the mock's profile lifts the pacing");
+    for (name, ms) in mssconf_mock::profile::TIMEOUTS {
+        let live = match name {
+            "step" => 120_000,
+            "scenario" => 300_000,
+            _ => ms,
+        };
+        yaml = yaml.replace(&format!("  {name}: {ms}\n"), &format!("  {name}: {live}\n"));
     }
-}
-
-impl Mock {
-    fn start(faults: &[Fault]) -> Mock {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let mut config = MockConfig::new(mssconf::runner::mock_state_dir().join("pki"));
-        config.faults = faults.iter().copied().collect::<FaultSet>();
-        let handle = rt.block_on(MockOperator::start(config)).expect("mock starts");
-        Mock { handle: Some(handle), _rt: rt }
-    }
-
-    fn handle(&self) -> &MockHandle {
-        self.handle.as_ref().expect("running")
-    }
-
-    /// The mock's profile, its pacing lines replaced by `rate` (`""`: the defaults). Step and
-    /// scenario timeouts as a live profile's: a step of 20 probes takes 4 s of pacing alone.
-    fn profile(&self, dir: &Path, rate: &str) -> PathBuf {
-        let mut yaml = self.handle().target_profile_yaml();
-        assert!(yaml.contains(mssconf_mock::profile::PACING_LIFTED), "the mock's profile lifts the pacing");
-        for (name, ms) in mssconf_mock::profile::TIMEOUTS {
-            let live = match name {
-                "step" => 120_000,
-                "scenario" => 300_000,
-                _ => ms,
-            };
-            yaml = yaml.replace(&format!("  {name}: {ms}\n"), &format!("  {name}: {live}\n"));
-        }
-        let path = dir.join("target.yaml");
-        std::fs::write(&path, yaml.replace(mssconf_mock::profile::PACING_LIFTED, rate)).expect("profile written");
-        path
-    }
+    let path = dir.join("target.yaml");
+    std::fs::write(&path, yaml.replace(mssconf_mock::profile::PACING_LIFTED, rate)).expect("profile written");
+    path
 }
 
 fn run(profile: &Path, dir: &Path, selection: &[&str]) -> (Option<i32>, Value, String) {
@@ -72,7 +45,7 @@ fn run(profile: &Path, dir: &Path, selection: &[&str]) -> (Option<i32>, Value, S
 fn default_pacing_keeps_the_tls_scenarios_within_the_connection_limits() {
     let mock = Mock::start(&[Fault::ConnectionLimit, Fault::ConnectionRate]);
     let dir = tempfile::tempdir().unwrap();
-    let (code, report, stderr) = run(&mock.profile(dir.path(), ""), dir.path(), &["--tag", "tls"]);
+    let (code, report, stderr) = run(&profile(&mock, dir.path(), ""), dir.path(), &["--tag", "tls"]);
     let got = outcomes(&report);
     assert!(got.len() >= 10, "{got:?}");
     let bad: Vec<_> = got.iter().filter(|(_, o, _)| o != "pass").collect();
@@ -86,7 +59,7 @@ fn default_pacing_keeps_the_tls_scenarios_within_the_connection_limits() {
 fn unpaced_refusals_are_errors_never_failures() {
     let mock = Mock::start(&[Fault::ConnectionRate]);
     let dir = tempfile::tempdir().unwrap();
-    let (_, report, stderr) = run(&mock.profile(dir.path(), mssconf_mock::profile::PACING_LIFTED), dir.path(), &["--tag", "tls"]);
+    let (_, report, stderr) = run(&profile(&mock, dir.path(), mssconf_mock::profile::PACING_LIFTED), dir.path(), &["--tag", "tls"]);
     let got = outcomes(&report);
     assert!(got.iter().all(|(_, o, _)| o != "fail"), "a refused connection is never a failure: {got:?}\n{stderr}");
     let errors: Vec<_> = got.iter().filter(|(_, o, _)| o == "error").collect();
@@ -110,7 +83,7 @@ fn a_persistent_421_ends_as_error_with_its_cause() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let dir = tempfile::tempdir().unwrap();
     let rate = "  busy_retries: 2\n  busy_backoff_ms: 100\n";
-    let (code, report, stderr) = run(&mock.profile(dir.path(), rate), dir.path(), &["--scenario", "OPE/TLS.01.01"]);
+    let (code, report, stderr) = run(&profile(&mock, dir.path(), rate), dir.path(), &["--scenario", "OPE/TLS.01.01"]);
     assert_eq!(code, Some(1), "{stderr}");
     let s = &report["scenarios"][0];
     assert_eq!(s["outcome"], "error", "{s}");

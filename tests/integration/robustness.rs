@@ -10,11 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use mssconf_mock::faults::{Fault, FaultSet};
-use mssconf_mock::{MockConfig, MockHandle, MockOperator};
+use mssconf_mock::MockHandle;
+use mssconf_mock::faults::Fault;
 use serde_json::Value;
 
-use super::{mssconf, text};
+use super::{Mock, mssconf, text};
 
 /// The timeouts written into the profile (milliseconds).
 const CONNECT_MS: u64 = 1000;
@@ -128,26 +128,6 @@ fn wall_time_bound(n: usize) -> Duration {
     Duration::from_millis(batches * (2 * CONNECT_MS + REPLY_MS + 2000) + FIXED_OVERHEAD_MS)
 }
 
-/// A mock operator on its own runtime, alive until dropped (handle first, then the runtime).
-struct Mock {
-    handle: Option<MockHandle>,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        drop(self.handle.take());
-    }
-}
-
-fn start_mock(fault: Option<Fault>) -> Mock {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let mut config = MockConfig::new(mssconf::runner::mock_state_dir().join("pki"));
-    config.faults = fault.into_iter().collect::<FaultSet>();
-    let handle = rt.block_on(MockOperator::start(config)).expect("mock starts");
-    Mock { handle: Some(handle), _rt: rt }
-}
-
 /// The mock's profile with short timeouts; `refused`: SMTP and IMAP on a port nobody listens to.
 fn write_profile(mock: &MockHandle, dir: &Path, refused: bool) -> PathBuf {
     let mut yaml = mock.target_profile_yaml();
@@ -242,9 +222,9 @@ fn every_server_fault_ends_its_scenarios_in_a_categorised_error_within_the_timeo
     let mut table = Vec::new();
     for case in CASES {
         let name = fault_name(case);
-        let mock = start_mock(case.fault);
+        let mock = Mock::start(case.fault.as_slice());
         let dir = tempfile::tempdir().expect("tmp");
-        let profile = write_profile(mock.handle.as_ref().unwrap(), dir.path(), case.fault.is_none());
+        let profile = write_profile(mock.handle(), dir.path(), case.fault.is_none());
         let scenarios: Vec<&str> = case.hits.iter().map(|h| h.scenario).chain(case.passes.iter().copied()).collect();
         let ran = run(&profile, dir.path(), &scenarios);
         drop(mock);

@@ -32,6 +32,11 @@ impl ScenarioState {
         self.vars.render(text).map_err(|e| ExecError::harness(e.to_string()))
     }
 
+    /// [`render`](Self::render) of each of `texts` (ESMTP parameters…).
+    pub fn render_all(&self, texts: &[String]) -> Result<Vec<String>, ExecError> {
+        texts.iter().map(|t| self.render(t)).collect()
+    }
+
     /// A transcript handle for a new connection (`smtp#1`, `imap#2`…).
     pub fn connection(&mut self, protocol: &str) -> Transcript {
         self.connections += 1;

@@ -231,13 +231,13 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         },
         SmtpAction::MailFrom(a) => {
             let addr = st.render(&a.address)?;
-            let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
+            let params = st.render_all(&a.params)?;
             guard(env)?.check_sender(&addr, expected_code(&a.expect)).map_err(refused)?;
             Acted::next(reply_obs(&s.mail_from(&addr, &params).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }
         SmtpAction::RcptTo(a) => {
             let addr = st.render(&a.address)?;
-            let params = a.params.iter().map(|p| st.render(p)).collect::<Result<Vec<_>, _>>()?;
+            let params = st.render_all(&a.params)?;
             guard(env)?.check_recipient(&addr, expected_code(&a.expect)).map_err(refused)?;
             Acted::next(reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }

@@ -41,18 +41,19 @@ async fn commands(
     seen: &mut TransactionObservation,
 ) -> Result<bool, ExecError> {
     let from = st.render(&t.from)?;
-    let from_params = render_all(st, &t.from_params)?;
+    let from_params = st.render_all(&t.from_params)?;
     // The profile's outside-whitelist address may only be offered where nothing can follow it.
     let outside_allowed = t.message.is_none() && t.expect.outcome.value == TransactionOutcome::Refused;
+    let guard = guard(env)?;
     // The envelope sender receives bounces and DSNs: a declared mailbox (or <>) only.
-    guard(env)?.check_sender(&from, outside_allowed.then(|| t.refusal_code())).map_err(refused)?;
+    guard.check_sender(&from, outside_allowed.then(|| t.refusal_code())).map_err(refused)?;
     if !stage(seen, SmtpStage::Mail, s.mail_from(&from, &from_params).await)? {
         return Ok(false);
     }
-    let rcpt_params = render_all(st, &t.rcpt_params)?;
+    let rcpt_params = st.render_all(&t.rcpt_params)?;
     for to in &t.to {
         let to = st.render(to)?;
-        guard(env)?.check_recipient(&to, outside_allowed.then(|| t.refusal_code())).map_err(refused)?;
+        guard.check_recipient(&to, outside_allowed.then(|| t.refusal_code())).map_err(refused)?;
         if !stage(seen, SmtpStage::Rcpt, s.rcpt_to(&to, &rcpt_params).await)? {
             return Ok(false);
         }
@@ -88,10 +89,6 @@ fn stage(seen: &mut TransactionObservation, at: SmtpStage, reply: Result<Reply, 
 /// `RSET` after an unfinished attempt; true when the server had closed the connection.
 async fn reset(s: &mut SmtpSession) -> bool {
     matches!(s.command("RSET").await, Err(SmtpError::Closed { .. }))
-}
-
-fn render_all(st: &ScenarioState, v: &[String]) -> Result<Vec<String>, ExecError> {
-    v.iter().map(|p| st.render(p)).collect()
 }
 
 /// `${captured.<name>.outcome}`, `.stage`, `.stage_name`, `.reply`.

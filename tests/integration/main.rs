@@ -17,6 +17,7 @@ mod faults;
 mod fixtures_guard;
 mod front_ends;
 mod fuzz_corpus;
+mod golden;
 mod hostile;
 mod interrupt;
 mod load;

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::record::AuditRecord;
-use crate::cli::args::{CatalogueArgs, FilterArgs, Lang};
+use crate::record::audit::AuditRecord;
+use crate::cli::args::{CatalogueArgs, FilterArgs};
+use crate::lang::Lang;
 use crate::record::RunRecord;
-use crate::report::write_atomic;
+use crate::util::atomic::write_atomic;
 
 pub const STATE_FILE: &str = "audit-state.json";
 /// Bumped when a state file of an older mssconf can no longer be resumed.

@@ -309,7 +309,7 @@ fn write_outputs(cfg: &BenchConfig, report: &LoadReport, baseline: &Percentiles,
         "shape": { "concurrency": shape.concurrency, "message_size": shape.message_size, "messages": shape.messages },
     });
     if let Ok(json) = serde_json::to_vec_pretty(&summary)
-        && let Err(e) = crate::report::atomic::write_atomic(&cfg.work_dir.join("load-report.json"), &json)
+        && let Err(e) = crate::util::atomic::write_atomic(&cfg.work_dir.join("load-report.json"), &json)
     {
         eprintln!("load: cannot write load-report.json: {e}");
     }
@@ -324,7 +324,7 @@ fn write_outputs(cfg: &BenchConfig, report: &LoadReport, baseline: &Percentiles,
     );
     match plot::png("Load: latency percentiles, mssconf load vs smtp-source", &subtitle, &series) {
         Ok(png) => {
-            if let Err(e) = crate::report::atomic::write_atomic(&cfg.work_dir.join("load-latency.png"), &png) {
+            if let Err(e) = crate::util::atomic::write_atomic(&cfg.work_dir.join("load-latency.png"), &png) {
                 eprintln!("load: cannot write load-latency.png: {e}");
             }
         }

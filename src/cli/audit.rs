@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use tokio::runtime::Runtime;
 
-use super::args::{AuditArgs, Lang};
+use super::args::AuditArgs;
+use crate::lang::Lang;
 use super::catalogue_cmds::{filter, load_or_report};
 use crate::audit::console::Console;
-use crate::audit::record::{AuditRecord, AuditSession};
+use crate::record::audit::{AuditRecord, AuditSession};
 use crate::audit::screen::Style;
 use crate::audit::session::{End, Session};
 use crate::audit::state::{AuditOptions, AuditState, STATE_FILE, STATE_FORMAT};

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::card::{self, production::production_card, scenario::scenario_card};
 use crate::evidence::error::EvidenceError;
 use crate::evidence::guard::Guard;

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use super::error::ExecError;
 use super::tls::{ClientIdentity, TlsSettings, TlsVersions};
-use crate::evidence::secret::{Secret, SecretSet};
+use crate::secret::{Secret, SecretSet};
 use crate::scenario::model::{ClientCert, Credential};
 use super::busy::BusyRetry;
 use super::pacing::Pacing;

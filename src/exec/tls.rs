@@ -40,7 +40,7 @@ pub enum TlsVersions {
 #[derive(Clone)]
 pub struct ClientIdentity {
     pub cert_chain_pem: Vec<u8>,
-    pub key: crate::evidence::secret::Secret,
+    pub key: crate::secret::Secret,
 }
 
 impl std::fmt::Debug for ClientIdentity {

@@ -3,7 +3,7 @@
 
 use serde_saphyr::{Location, Spanned};
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::env::RunEnv;
 use crate::exec::sasl::{Credentials, Mechanism};
 use crate::exec::tls::TlsSettings;

@@ -115,7 +115,7 @@ impl ParseCache {
         // One entry a line, encoded over every core: read back the same way, and a damaged line
         // costs only itself.
         let lines = super::catalogue::par_map(&entries, serde_json::to_string);
-        crate::report::atomic::write_atomic_deferred_with(&self.file, |out| {
+        crate::util::atomic::write_atomic_deferred_with(&self.file, |out| {
             let mut out = std::io::BufWriter::new(out);
             writeln!(out, "{}", self.stamp)?;
             for line in lines {

@@ -16,7 +16,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::session::{ImapSession, ImapTimeouts};
-use crate::evidence::secret::{Secret, SecretSet};
+use crate::secret::{Secret, SecretSet};
 use crate::exec::net::{Endpoint, TlsMode};
 use crate::exec::tls::{TlsSettings, TlsVersions};
 use crate::exec::transcript::Transcript;

@@ -1,7 +1,7 @@
 //! Credentials for an `auth` / `authenticate` action, adapted to how the target's applicative
 //! mailboxes log in (the profile's `app_auth_form`).
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::sasl::{Credentials, Mechanism};

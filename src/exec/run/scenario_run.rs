@@ -301,7 +301,7 @@ mod tests {
         );
         let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
         let env = RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap();
-        env.secrets.register(&crate::evidence::secret::Secret::new(TOKEN));
+        env.secrets.register(&crate::secret::Secret::new(TOKEN));
         let source = "id: OPE/SUB.01.99\ntitle: t\nrequirements: [OPE/SUB.01]\nprofile: general\nsteps:\n\
              - title: accueil\n  smtp: { endpoint: smtp_starttls, greeting: { code: '220', text_contains: 'bienvenue' }, actions: [] }\n";
         let loaded = Loaded { file: "s.yaml".into(), source: source.into(), scenario: parse_yaml(Path::new("s.yaml"), source).unwrap() };

@@ -75,7 +75,7 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
         if is_credential_header(k) {
             let (shown, secret) = redacted_header(k, &v);
             if let Some(secret) = secret {
-                env.secrets.register(&crate::evidence::secret::Secret::new(secret));
+                env.secrets.register(&crate::secret::Secret::new(secret));
             }
             t.sent_secret(&shown);
         } else {

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::testkit::{ScriptedServer, Step, TestPki, expect, send};
 use super::*;
-use crate::evidence::secret::{Secret, SecretSet};
+use crate::secret::{Secret, SecretSet};
 use crate::exec::net::{Endpoint, TlsMode};
 use crate::exec::sasl::{Credentials, Mechanism};
 use crate::exec::transcript::{Direction, Transcript};

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::imap::{ImapError, ImapSession, StatusKind};
 use crate::exec::net::TlsMode;
 use crate::exec::imap::testkit::*;

@@ -164,7 +164,7 @@ pub enum RunEvent {
 
 pub fn new_run_id() -> String {
     let now = Utc::now();
-    let nonce = crate::exec::message::sha256_hex(format!("{now:?}{}", std::process::id()).as_bytes());
+    let nonce = crate::util::digest::sha256_hex(format!("{now:?}{}", std::process::id()).as_bytes());
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &nonce[..4])
 }
 

@@ -314,8 +314,8 @@ fn write_outputs(cfg: &BenchConfig, report: &LoadReport, baseline: &Percentiles,
         eprintln!("load: cannot write load-report.json: {e}");
     }
     let series = [
-        Series { name: format!("mssconf load, submission (STARTTLS + XOAUTH2), {} msg/s verified", crate::bench::number(report.verified_per_s)), values_ms: report.submission_latency.series() },
-        Series { name: format!("smtp-source, submission (plain SMTP), {} msg/s", crate::bench::number(baseline_rate)), values_ms: baseline.series() },
+        Series { name: format!("mssconf load, submission (STARTTLS + XOAUTH2), {} msg/s verified", crate::load::number::number(report.verified_per_s)), values_ms: report.submission_latency.series() },
+        Series { name: format!("smtp-source, submission (plain SMTP), {} msg/s", crate::load::number::number(baseline_rate)), values_ms: baseline.series() },
         Series { name: "mssconf load, delivery (250 → seen over IMAP IDLE)".into(), values_ms: report.delivery_latency.series() },
     ];
     let subtitle = format!(

@@ -99,7 +99,7 @@ fn options(args: &AuditArgs) -> Result<AuditOptions, String> {
 /// The SHA-256 of a target profile file, as the state keeps it.
 fn profile_hash(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("target profile {}: {e}", path.display()))?;
-    Ok(crate::exec::message::sha256_hex(&bytes))
+    Ok(crate::util::digest::sha256_hex(&bytes))
 }
 
 /// `--resume` reads the target path from the state file: the profile there must be the one the

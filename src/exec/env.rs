@@ -9,7 +9,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::error::ExecError;
-use super::tls::{ClientIdentity, TlsSettings, TlsVersions};
+use super::tls::{ClientIdentity, TlsSettings};
+use crate::scenario::model::TlsVersions;
 use crate::secret::{Secret, SecretSet};
 use crate::scenario::model::{ClientCert, Credential};
 use super::busy::BusyRetry;

@@ -30,7 +30,7 @@ pub const NO_CACHE_ENV: &str = "MSSCONF_NO_CACHE";
 
 /// The SHA-256 of a scenario file's text, hex.
 pub fn digest(source: &str) -> String {
-    crate::exec::message::sha256_hex(source.as_bytes())
+    crate::util::digest::sha256_hex(source.as_bytes())
 }
 
 #[derive(Deserialize)]

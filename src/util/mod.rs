@@ -1,6 +1,7 @@
-//! Small helpers every stage may use, with no project type in them: crash-safe file writes,
+//! Small helpers every stage may use, with no project type in them: crash-safe file writes, SHA-256 hex,
 //! Paris time, printable text.
 
 pub mod atomic;
+pub mod digest;
 pub mod paris;
 pub mod visible;

@@ -79,7 +79,7 @@ impl Describer<'_> {
         }
     }
 
-    fn login(&self, p: &mut ScenarioPlan, protocol: Protocol, written: crate::exec::sasl::Mechanism, role: &str, credential: &Credential) {
+    fn login(&self, p: &mut ScenarioPlan, protocol: Protocol, written: crate::scenario::model::Mechanism, role: &str, credential: &Credential) {
         // What the executor plays: the target's applicative form replaces the written mechanism.
         let mechanism = match resolve(self.target, protocol, role, written) {
             Form::CertificateOnly => {

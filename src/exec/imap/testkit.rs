@@ -18,7 +18,8 @@ use tokio_rustls::server::TlsStream;
 use super::session::{ImapSession, ImapTimeouts};
 use crate::secret::{Secret, SecretSet};
 use crate::exec::net::{Endpoint, TlsMode};
-use crate::exec::tls::{TlsSettings, TlsVersions};
+use crate::exec::tls::TlsSettings;
+use crate::scenario::model::TlsVersions;
 use crate::exec::transcript::Transcript;
 
 /// How long a script step waits for the client before the script fails.

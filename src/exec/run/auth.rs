@@ -4,7 +4,8 @@
 use crate::secret::Secret;
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
-use crate::exec::sasl::{Credentials, Mechanism};
+use crate::exec::sasl::Credentials;
+use crate::scenario::model::Mechanism;
 use crate::scenario::model::Credential;
 use crate::target::model::{AppAuthForm, MailboxType, SecretSource, Target};
 

@@ -141,7 +141,7 @@ pub fn blank_record(loaded: &Loaded) -> ScenarioRecord {
         nature: s.nature.name().to_string(),
         advisories: vec![],
         file: loaded.file.display().to_string(),
-        file_sha256: crate::exec::message::sha256_hex(loaded.source.as_bytes()),
+        file_sha256: crate::util::digest::sha256_hex(loaded.source.as_bytes()),
         outcome: Outcome::Error,
         reason: None,
         started: None,

@@ -109,7 +109,7 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
             t.received(&format!("{k}: {v}"));
         }
     }
-    t.received(&format!("<body: {} bytes, sha256 {}>", body.len(), &crate::exec::message::sha256_hex(body.as_bytes())[..16]));
+    t.received(&format!("<body: {} bytes, sha256 {}>", body.len(), &crate::util::digest::sha256_hex(body.as_bytes())[..16]));
     let whitelist = whitelist::parse(&body).ok();
     if let Some(w) = &whitelist {
         t.note(&format!("whitelist: {} domain(s)", w.len()));

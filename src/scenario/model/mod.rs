@@ -10,7 +10,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::exec::sasl::Mechanism;
 
 /// A value with the position it was read from (line/column, 1-based).
 pub type Pos<T> = Spanned<T>;
@@ -216,17 +215,16 @@ pub enum ClientCert {
     Foreign,
 }
 
-/// TLS versions the harness offers (`any` = 1.2 and 1.3).
-pub use crate::exec::tls::TlsVersions;
-
 mod http;
 mod imap;
+mod mechanism;
 mod message;
 mod smtp;
 mod tls;
 
 pub use http::*;
 pub use imap::*;
+pub use mechanism::*;
 pub use message::*;
 pub use smtp::*;
 pub use tls::*;

@@ -8,7 +8,8 @@ use crate::secret::Secret;
 use crate::exec::imap::{ImapError, ImapSession, StatusKind};
 use crate::exec::net::TlsMode;
 use crate::exec::imap::testkit::*;
-use crate::exec::sasl::{self, Credentials, Mechanism};
+use crate::exec::sasl::{self, Credentials};
+use crate::scenario::model::Mechanism;
 
 fn creds() -> Credentials {
     Credentials {

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod cipher;
 pub mod cli;
 pub mod dossier;
 pub mod evidence;
@@ -23,3 +24,4 @@ pub mod secret;
 pub mod target;
 pub mod util;
 pub mod verdict;
+pub mod yaml;

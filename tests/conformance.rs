@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mssconf::exec::env::RunEnv;
-use mssconf::exec::run::{ScenarioResult, run_scenario_full, skipped_record};
+use mssconf::runner::scenario::{ScenarioResult, run_scenario_full, skipped_record};
 use mssconf::plan::filter::PRODUCTION_TAG;
 use mssconf::plan::shard::Shard;
 use mssconf::plan::production;

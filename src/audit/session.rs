@@ -16,7 +16,7 @@ use super::state::{AuditState, StateError};
 use crate::lang::Lang;
 use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
-use crate::exec::run::{ScenarioResult, ScenarioRun, skipped_record};
+use crate::runner::scenario::{ScenarioResult, ScenarioRun, skipped_record};
 use crate::plan::{Decision, case_name, decide};
 use crate::util::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;

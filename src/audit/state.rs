@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::record::audit::AuditRecord;
-use crate::cli::args::{CatalogueArgs, FilterArgs};
 use crate::lang::Lang;
 use crate::record::RunRecord;
 use crate::util::atomic::write_atomic;
@@ -40,19 +39,6 @@ pub struct AuditOptions {
 }
 
 impl AuditOptions {
-    pub fn catalogue_args(&self) -> CatalogueArgs {
-        CatalogueArgs { scenarios: self.scenarios.clone(), root: Some(self.root.clone()) }
-    }
-
-    pub fn filter_args(&self) -> FilterArgs {
-        FilterArgs {
-            scenario: self.scenario.clone(),
-            tag: self.tag.clone(),
-            requirement: self.requirement.clone(),
-            profile: self.profile.clone(),
-        }
-    }
-
     pub fn lang(&self) -> Lang {
         if self.lang == "en" { Lang::En } else { Lang::Fr }
     }

@@ -309,7 +309,7 @@ mod tests {
              trust_anchors: [{}]\nmailboxes: {{}}\nendpoints: {{}}\nhttp: {{ whitelist: 'https://localhost:{port}/liste.xml' }}\n",
             dir.join("ca.pem").display()
         );
-        let target: Target = crate::scenario::load::parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
+        let target: Target = crate::yaml::read::parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
         RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap()
     }
 

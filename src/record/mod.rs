@@ -4,6 +4,9 @@
 
 pub mod audit;
 
+/// How the note of a step that did not need to run (`only_if_accepted`) begins.
+pub const NOT_NEEDED: &str = "not needed:";
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -114,7 +114,7 @@ impl ParseCache {
         let entries: Vec<_> = all.chain(kept).collect();
         // One entry a line, encoded over every core: read back the same way, and a damaged line
         // costs only itself.
-        let lines = super::catalogue::par_map(&entries, serde_json::to_string);
+        let lines = crate::util::par::par_map(&entries, serde_json::to_string);
         crate::util::atomic::write_atomic_deferred_with(&self.file, |out| {
             let mut out = std::io::BufWriter::new(out);
             writeln!(out, "{}", self.stamp)?;
@@ -139,7 +139,7 @@ fn read_entries(file: &Path, stamp: &str) -> Option<HashMap<String, Entry>> {
         return None;
     }
     let lines: Vec<&str> = rest.lines().collect();
-    let entries = super::catalogue::par_map(&lines, |line| serde_json::from_str::<Entry>(line).ok());
+    let entries = crate::util::par::par_map(&lines, |line| serde_json::from_str::<Entry>(line).ok());
     Some(entries.into_iter().flatten().map(|e| (e.path.clone(), e)).collect())
 }
 

@@ -27,6 +27,8 @@ const RANKS: &[(&str, u32)] = &[
     ("secret", 0),
     ("util", 0),
     ("exit_code", 0),
+    ("yaml", 0),
+    ("cipher", 0),
     ("requirement", 0),
     // What is tested, against what.
     ("scenario", 1),

@@ -1,5 +1,6 @@
 //! CLI and end-to-end tests of `mssconf` (one test binary, one module per subject).
 
+mod architecture;
 mod audit;
 mod behaviours;
 mod big_message;

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::exec::run::auth::{Form, Protocol, resolve};
+use crate::runner::scenario::auth::{Form, Protocol, resolve};
 use crate::exec::message::{AttachmentData, Content, Draft, Generated, build};
 use crate::fixtures::guard::Guard;
 use crate::fixtures::xdm;

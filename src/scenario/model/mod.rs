@@ -49,24 +49,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
-/// REM profiles: "Général", "Profil BAL PER/ORG", "Profil BAL APP".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Profile {
-    General,
-    PerOrg,
-    App,
-}
-
-impl Profile {
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::General => "general",
-            Profile::PerOrg => "per-org",
-            Profile::App => "app",
-        }
-    }
-}
+/// REM profiles live with the requirements they scope (`crate::requirement`).
+pub use crate::requirement::Profile;
 
 /// The weight of a scenario's checks (see `docs/verdicts.md`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

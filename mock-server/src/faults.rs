@@ -40,10 +40,14 @@ pub enum Fault {
     AcceptRevokedToken,
     ConnectionLimit,
     ConnectionRate,
+    TokenAnySignature,
+    TokenSignatureNotBound,
+    TokenEmptySignature,
+    TokenAlgNone,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 26] = [
+    pub const ALL: [Fault; 30] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -70,6 +74,10 @@ impl Fault {
         Fault::AcceptRevokedToken,
         Fault::ConnectionLimit,
         Fault::ConnectionRate,
+        Fault::TokenAnySignature,
+        Fault::TokenSignatureNotBound,
+        Fault::TokenEmptySignature,
+        Fault::TokenAlgNone,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +108,10 @@ impl Fault {
             Fault::AcceptRevokedToken => "accept-revoked-token",
             Fault::ConnectionLimit => "connection-limit",
             Fault::ConnectionRate => "connection-rate",
+            Fault::TokenAnySignature => "token-any-signature",
+            Fault::TokenSignatureNotBound => "token-signature-not-bound",
+            Fault::TokenEmptySignature => "token-empty-signature",
+            Fault::TokenAlgNone => "token-alg-none",
         }
     }
 
@@ -136,6 +148,12 @@ impl Fault {
                 "limits: more than 4 SMTP/IMAP connections at once are refused in plaintext (421 / * BYE), as a stock Exim does"
             }
             Fault::ConnectionRate => "limits: more than 10 new SMTP/IMAP connections within a second are refused in plaintext (421 / * BYE)",
+            Fault::TokenAnySignature => "does not verify a bearer token's signature (its claims are still checked)",
+            Fault::TokenSignatureNotBound => {
+                "accepts a bearer token whose signature is one its issuer produced, whatever payload it now carries"
+            }
+            Fault::TokenEmptySignature => "skips the signature check of a bearer token whose signature segment is empty",
+            Fault::TokenAlgNone => "accepts an unsigned bearer token (`alg: none`)",
         }
     }
 

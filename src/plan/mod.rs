@@ -130,8 +130,24 @@ fn auth_missing(role: &str, cred: &Credential, t: &Target) -> Option<String> {
         Credential::TokenOf(other) if !t.mailboxes.contains_key(&other.value) => {
             Some(format!("the target declares no mailbox `{}`", other.value))
         }
+        Credential::Derived(d) => derived_missing(role, d, t),
         _ => None,
     }
+}
+
+/// A derived token needs the valid token of the mailbox it comes from, and for a subject
+/// alteration the token of the mailbox logging in (whose identity it borrows).
+fn derived_missing(role: &str, d: &DerivedToken, t: &Target) -> Option<String> {
+    let from = d.from.as_ref().map_or(role, |f| f.value.as_str());
+    let mut needs = vec![from];
+    if d.alter == Alteration::Subject {
+        needs.push(role);
+    }
+    needs.into_iter().find_map(|r| match t.mailboxes.get(r) {
+        None => Some(format!("the target declares no mailbox `{r}`")),
+        Some(m) if m.token.is_none() => Some(format!("mailbox `{r}` has no token to derive a forged one from (`mailboxes.{r}.token`)")),
+        Some(_) => None,
+    })
 }
 
 fn cert_missing(cert: &Option<ClientCert>, t: &Target) -> Option<String> {

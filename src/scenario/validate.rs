@@ -185,8 +185,14 @@ fn check_role(c: &mut Checker<'_>, role: &Pos<String>) {
 }
 
 fn check_credential(c: &mut Checker<'_>, cred: &Credential) {
-    if let Credential::TokenOf(role) = cred {
-        check_role(c, role);
+    match cred {
+        Credential::TokenOf(role) => check_role(c, role),
+        Credential::Derived(d) => {
+            if let Some(role) = &d.from {
+                check_role(c, role);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -104,6 +104,10 @@ impl Describer<'_> {
             (Credential::Revoked, _) => "avec un jeton révoqué (profil : negative.revoked_token)".into(),
             (Credential::Malformed, _) => "avec un jeton malformé fabriqué par mssconf".into(),
             (Credential::TokenOf(other), _) => format!("avec le jeton d'une autre BAL, {}", self.mailbox(&other.value)),
+            (Credential::Derived(d), _) => {
+                let from = d.from.as_ref().map_or(mailbox, |f| f.value.as_str());
+                format!("avec un jeton fabriqué par mssconf à partir du jeton valide de la BAL {} ({}, non affiché)", self.mailbox(from), d.alter.describe_fr())
+            }
         };
         let ir = if initial { "" } else { ", réponse envoyée après le défi du serveur" };
         format!("Authentification de la BAL {} par le mécanisme {}{} {what}{ir}.", self.mailbox(mailbox), mech.name(), declared.unwrap_or_default())

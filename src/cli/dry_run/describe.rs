@@ -97,6 +97,11 @@ impl Describer<'_> {
                 let src = self.target.mailboxes.get(&other.value).and_then(|m| m.token.as_ref());
                 format!("the token of `{}` ({})", other.value, self.source(src, p))
             }
+            Credential::Derived(d) => {
+                let from = d.from.as_ref().map_or(role, |f| f.value.as_str());
+                let src = self.target.mailboxes.get(from).and_then(|m| m.token.as_ref());
+                format!("a token forged by the harness from the token of `{from}` ({}): {}", self.source(src, p), d.alter.describe())
+            }
             Credential::Valid => {
                 let mb = self.target.mailboxes.get(role);
                 match (mb.and_then(|m| m.token.as_ref()), mb.and_then(|m| m.certificate.as_ref())) {

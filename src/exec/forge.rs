@@ -50,3 +50,69 @@ pub async fn not_applicable(env: &RunEnv, role: &str, credential: &Credential) -
         _ => Ok(None),
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use super::*;
+    use crate::target::model::Target;
+
+    /// A run whose per1 and per2 tokens are read from owner-only files holding these values.
+    fn env_with_tokens(dir: &Path, per1: &str, per2: &str) -> std::sync::Arc<RunEnv> {
+        for (name, value) in [("per1", per1), ("per2", per2)] {
+            let path = dir.join(name);
+            std::fs::write(&path, value).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let yaml = format!(
+            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, per-org]\ndomain: op.test\nserver_name: mx.op.test\n\
+             trust_anchors: []\nmailboxes:\n  per1: {{ address: a@op.test, type: PER, token: {{ file: {d}/per1 }} }}\n\
+             \x20 per2: {{ address: b@op.test, type: PER, token: {{ file: {d}/per2 }} }}\nendpoints: {{}}\n",
+            d = dir.display()
+        );
+        let target: Target = crate::scenario::load::parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
+        RunEnv::new(target, serde_json::Value::Null, "fixtures".into(), "run".into()).unwrap()
+    }
+
+    /// A JWT whose signature segment is `sig-<sub>`.
+    fn jwt(sub: &str) -> String {
+        let enc = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap());
+        let head = enc(serde_json::json!({"alg": "RS256"}));
+        format!("{head}.{}.{}", enc(serde_json::json!({"sub": sub, "exp": 9})), URL_SAFE_NO_PAD.encode(format!("sig-{sub}")))
+    }
+
+    /// The credential as a scenario writes it.
+    fn derived(from: Option<&str>, alter: Alteration) -> Credential {
+        let alter = serde_json::to_value(alter).unwrap();
+        let from = from.map(|f| format!("from: {f}, ")).unwrap_or_default();
+        let yaml = format!("{{ derived: {{ {from}alter: {} }} }}", alter.as_str().unwrap());
+        crate::scenario::load::parse_yaml(Path::new("c.yaml"), &yaml).unwrap()
+    }
+
+    /// An opaque token makes the step not applicable, with the reason named; a JWT gives a
+    /// forged token, registered as a secret before anything is sent.
+    #[tokio::test]
+    async fn opaque_tokens_are_not_applicable_and_forgeries_are_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_with_tokens(dir.path(), "opaque-reference-token", &jwt("82"));
+        let why = not_applicable(&env, "per1", &derived(None, Alteration::Signature)).await.unwrap().expect("not applicable");
+        assert!(why.contains("`per1` is not a JWT") && why.contains("opaque"), "{why}");
+        assert!(!why.contains("opaque-reference-token"), "the reason never quotes the token");
+        assert!(env.token("per1", &derived(None, Alteration::Signature)).await.is_err());
+
+        let env = env_with_tokens(dir.path(), &jwt("81"), &jwt("82"));
+        assert_eq!(not_applicable(&env, "per2", &derived(Some("per1"), Alteration::Subject)).await.unwrap(), None);
+        let forged = env.token("per2", &derived(Some("per1"), Alteration::Subject)).await.unwrap().unwrap();
+        let per1_sig = jwt("81").rsplit('.').next().unwrap().to_string();
+        assert!(forged.expose().ends_with(&format!(".{per1_sig}")), "per1's signature is kept");
+        assert_eq!(forged.expose().rsplit_once('.').unwrap().0, jwt("82").rsplit_once('.').unwrap().0, "per2's claims");
+        assert!(env.secrets.leaks(&format!("AUTH {}", forged.expose())), "the forged token is a registered secret");
+        let none = env.token("per1", &derived(None, Alteration::AlgNone)).await.unwrap().unwrap();
+        assert!(env.secrets.leaks(none.expose()));
+    }
+}

@@ -272,6 +272,12 @@ impl Describer<'_> {
                 Err(e) => format!("Sondes TLS 1.2 sur {at} impossibles : {e} (l'étape finira en erreur)."),
             };
             (text, p.expect.as_ref())
+        } else if let Some(k) = &s.probe_key_exchange {
+            let text = format!(
+                "Sondes d'échange de clés TLS 1.2 sur {at} : suites DHE seules (groupe DH d'au moins {} bits exigé si DHE est                  accepté), suites ECDHE avec des courbes de moins de 256 bits seules (refus, ou courbe d'au moins {} bits), puis                  chaque groupe fort seul (groupes acceptés consignés).",
+                k.min_dh_bits, k.min_ecdh_bits
+            );
+            (text, None)
         } else {
             ("Étape TLS sans vérification : elle finira en erreur.".into(), None)
         };

@@ -281,6 +281,13 @@ impl Describer<'_> {
                 }
                 Err(e) => p.lines.push(format!("  tls probe: {e} (the step will end in error)")),
             },
+            _ if step.probe_key_exchange.is_some() => {
+                use crate::exec::observation::KxPurpose;
+                let groups = crate::exec::probe::key_exchange::STRONG_GROUPS.iter().map(|g| KxPurpose::Group(*g));
+                for purpose in [KxPurpose::Dhe, KxPurpose::WeakCurves].into_iter().chain(groups) {
+                    self.connect(p, &format!("tls key-exchange probe ({})", crate::exec::run::describe_kx_purpose(purpose)), ep, &None);
+                }
+            }
             _ => {}
         }
     }

@@ -44,10 +44,12 @@ pub enum Fault {
     TokenSignatureNotBound,
     TokenEmptySignature,
     TokenAlgNone,
+    WeakCurve,
+    SmallDh,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 30] = [
+    pub const ALL: [Fault; 32] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -78,6 +80,8 @@ impl Fault {
         Fault::TokenSignatureNotBound,
         Fault::TokenEmptySignature,
         Fault::TokenAlgNone,
+        Fault::WeakCurve,
+        Fault::SmallDh,
     ];
 
     pub fn name(self) -> &'static str {
@@ -112,6 +116,8 @@ impl Fault {
             Fault::TokenSignatureNotBound => "token-signature-not-bound",
             Fault::TokenEmptySignature => "token-empty-signature",
             Fault::TokenAlgNone => "token-alg-none",
+            Fault::WeakCurve => "weak-curve",
+            Fault::SmallDh => "small-dh",
         }
     }
 
@@ -154,6 +160,8 @@ impl Fault {
             }
             Fault::TokenEmptySignature => "skips the signature check of a bearer token whose signature segment is empty",
             Fault::TokenAlgNone => "accepts an unsigned bearer token (`alg: none`)",
+            Fault::WeakCurve => "accepts ECDHE on a curve under 256 bits with TLS 1.2 (simulated ServerHello + ServerKeyExchange)",
+            Fault::SmallDh => "accepts an allow-listed DHE suite with a 1024-bit DH group (simulated ServerHello + ServerKeyExchange)",
         }
     }
 

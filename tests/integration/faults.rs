@@ -98,6 +98,8 @@ fn matrix(f: Fault) -> Option<Expect> {
             ],
         ),
         Fault::ConnectionLimit | Fault::ConnectionRate => Refuses,
+        // Key exchange (issue #21): simulated weak ServerKeyExchange.
+        Fault::WeakCurve | Fault::SmallDh => Fails(&["OPE/TLS.08"], &[]),
         // Forged tokens (issue #21): each fault lets through some of the harness's forgeries.
         Fault::TokenAnySignature => Fails(&["OPE/AUTH.06"], &[("OPE/AUTH.06.03", "an unsigned (alg: none) token is still refused")]),
         Fault::TokenSignatureNotBound => Fails(

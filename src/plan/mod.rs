@@ -191,6 +191,27 @@ mod tests {
         }
     }
 
+    /// Forged-token scenarios need the valid tokens they derive from, and name the one missing.
+    #[test]
+    fn forged_token_scenarios_skip_without_the_tokens_named() {
+        use crate::scenario::load::parse_yaml;
+        use std::path::Path;
+        let head = "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, per-org]\ndomain: op.test\n\
+            server_name: mx.op.test\ntrust_anchors: []\nendpoints:\n  smtp_starttls: { host: 127.0.0.1, port: 2525, tls: starttls }\n\
+            \x20 imap_starttls: { host: 127.0.0.1, port: 1143, tls: starttls }\nmailboxes:\n  per1: { address: a@op.test, type: PER, token: issuer }\n";
+        let without: Target = parse_yaml(Path::new("t.yaml"), &format!("{head}  per2: {{ address: b@op.test, type: PER }}\n")).unwrap();
+        let with: Target = parse_yaml(Path::new("t.yaml"), &format!("{head}  per2: {{ address: b@op.test, type: PER, token: issuer }}\n")).unwrap();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/auth/forged-claims.yaml");
+        let source = std::fs::read_to_string(&path).unwrap();
+        let scenario: Scenario = parse_yaml(&path, &source).unwrap();
+        let s = Loaded { file: path.clone(), source, scenario };
+        match decide(&s, &without) {
+            Decision::Skip { reason } => assert!(reason.contains("`mailboxes.per2.token`"), "{reason}"),
+            Decision::Run => panic!("runs without per2's token"),
+        }
+        assert!(matches!(decide(&s, &with), Decision::Run));
+    }
+
     #[test]
     fn absent_optional_target_field_skips_with_the_field_named() {
         let target = json!({"domain": "op.test", "http": {"whitelist": "http://x/w.xml", "autoconfig": null}});

@@ -40,10 +40,16 @@ pub enum Fault {
     AcceptRevokedToken,
     ConnectionLimit,
     ConnectionRate,
+    TokenAnySignature,
+    TokenSignatureNotBound,
+    TokenEmptySignature,
+    TokenAlgNone,
+    WeakCurve,
+    SmallDh,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 26] = [
+    pub const ALL: [Fault; 32] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -70,6 +76,12 @@ impl Fault {
         Fault::AcceptRevokedToken,
         Fault::ConnectionLimit,
         Fault::ConnectionRate,
+        Fault::TokenAnySignature,
+        Fault::TokenSignatureNotBound,
+        Fault::TokenEmptySignature,
+        Fault::TokenAlgNone,
+        Fault::WeakCurve,
+        Fault::SmallDh,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +112,12 @@ impl Fault {
             Fault::AcceptRevokedToken => "accept-revoked-token",
             Fault::ConnectionLimit => "connection-limit",
             Fault::ConnectionRate => "connection-rate",
+            Fault::TokenAnySignature => "token-any-signature",
+            Fault::TokenSignatureNotBound => "token-signature-not-bound",
+            Fault::TokenEmptySignature => "token-empty-signature",
+            Fault::TokenAlgNone => "token-alg-none",
+            Fault::WeakCurve => "weak-curve",
+            Fault::SmallDh => "small-dh",
         }
     }
 
@@ -136,6 +154,14 @@ impl Fault {
                 "limits: more than 4 SMTP/IMAP connections at once are refused in plaintext (421 / * BYE), as a stock Exim does"
             }
             Fault::ConnectionRate => "limits: more than 10 new SMTP/IMAP connections within a second are refused in plaintext (421 / * BYE)",
+            Fault::TokenAnySignature => "does not verify a bearer token's signature (its claims are still checked)",
+            Fault::TokenSignatureNotBound => {
+                "accepts a bearer token whose signature is one its issuer produced, whatever payload it now carries"
+            }
+            Fault::TokenEmptySignature => "skips the signature check of a bearer token whose signature segment is empty",
+            Fault::TokenAlgNone => "accepts an unsigned bearer token (`alg: none`)",
+            Fault::WeakCurve => "accepts ECDHE on a curve under 256 bits with TLS 1.2 (simulated ServerHello + ServerKeyExchange)",
+            Fault::SmallDh => "accepts an allow-listed DHE suite with a 1024-bit DH group (simulated ServerHello + ServerKeyExchange)",
         }
     }
 

@@ -1,25 +1,29 @@
 //! Test bearer tokens standing in for Pro Santé Connect access tokens.
 //!
-//! Tokens are JWT-shaped (`header.payload.signature`, base64url) with `exp`, `SubjectNameID`
-//! ("8" + a fictitious RPPS) and the one mailbox they may open. The service remembers what it
-//! issued: an unknown or malformed token is refused, as is an expired or revoked one or one
-//! presented for another mailbox — unless a fault says otherwise.
+//! Tokens are JWS compact JWTs (`header.payload.signature`, base64url) signed HS256 (HMAC-SHA256
+//! with a key drawn at start) with `iss`, `aud`, `exp`, `sub` / `SubjectNameID` ("8" + a
+//! fictitious RPPS) and the one mailbox they may open. Validation is stateless, as a resource
+//! server's is: the header's `alg`, the signature, then the issuer, audience, revocation,
+//! expiry and the mailbox and subject bound to the login — each relaxed only by its fault.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
+use ring::hmac;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::faults::{Fault, FaultSet};
+
+/// The audience of the tokens the mock issues (the client id an LPS would register).
+pub const AUDIENCE: &str = "mssconf-mock-lps";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenClaims {
     pub iss: String,
+    pub aud: String,
     pub sub: String,
     #[serde(rename = "SubjectNameID")]
     pub subject_name_id: String,
@@ -33,8 +37,16 @@ pub struct TokenClaims {
 /// Why a token was refused (for logs; the wire answer is the same for all).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenRefusal {
-    #[error("token is not a token this issuer delivered")]
+    #[error("token is not a JWT this issuer could have signed")]
     Unknown,
+    #[error("token header names algorithm {0:?}, not HS256")]
+    Algorithm(String),
+    #[error("token signature does not verify")]
+    BadSignature,
+    #[error("token issuer is not this issuer")]
+    OtherIssuer,
+    #[error("token audience is not this service")]
+    OtherAudience,
     #[error("token expired")]
     Expired,
     #[error("token was revoked")]
@@ -46,8 +58,11 @@ pub enum TokenRefusal {
 #[derive(Clone)]
 pub struct TokenService {
     issued: Arc<Mutex<HashMap<String, TokenClaims>>>,
+    /// Revoked tokens, by `jti`.
     revoked: Arc<Mutex<HashSet<String>>>,
-    key: [u8; 32],
+    /// The `sub` of each mailbox's owner, learnt when its tokens are issued.
+    subjects: Arc<Mutex<HashMap<String, String>>>,
+    key: hmac::Key,
     faults: FaultSet,
     issuer: String,
 }
@@ -60,7 +75,14 @@ impl std::fmt::Debug for TokenService {
 
 impl TokenService {
     pub fn new(issuer: impl Into<String>, faults: FaultSet) -> Self {
-        TokenService { issued: Arc::default(), revoked: Arc::default(), key: random_key(), faults, issuer: issuer.into() }
+        TokenService {
+            issued: Arc::default(),
+            revoked: Arc::default(),
+            subjects: Arc::default(),
+            key: hmac::Key::generate(hmac::HMAC_SHA256, &ring::rand::SystemRandom::new()).expect("system random"),
+            faults,
+            issuer: issuer.into(),
+        }
     }
 
     /// Issues a token for `mailbox`, valid `lifetime_secs` from now (negative: already expired).
@@ -68,38 +90,38 @@ impl TokenService {
     pub fn issue(&self, mailbox: &str, rpps: &str, lifetime_secs: i64) -> String {
         let now = Utc::now().timestamp();
         let mut issued = self.issued.lock().expect("token lock");
+        let mailbox = mailbox.to_ascii_lowercase();
         let claims = TokenClaims {
             iss: self.issuer.clone(),
+            aud: AUDIENCE.into(),
             sub: format!("8{rpps}"),
             subject_name_id: format!("8{rpps}"),
-            mailbox: mailbox.to_ascii_lowercase(),
+            mailbox: mailbox.clone(),
             scope: "openid scope_all mail".into(),
             iat: now,
             exp: now + lifetime_secs,
             jti: format!("jti-{}", issued.len() + 1),
         };
+        self.subjects.lock().expect("token lock").insert(mailbox, claims.sub.clone());
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
-        let mut mac = Sha256::new();
-        mac.update(self.key);
-        mac.update(format!("{header}.{payload}"));
-        let token = format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize()));
+        let signature = hmac::sign(&self.key, format!("{header}.{payload}").as_bytes());
+        let token = format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()));
         issued.insert(token.clone(), claims);
         token
     }
 
-    /// Revokes a token this service issued (as an RFC 7009 revocation would); `false` when it
-    /// did not issue it.
+    /// Revokes a token this service signed (as an RFC 7009 revocation would); `false` when the
+    /// token does not verify.
     pub fn revoke(&self, token: &str) -> bool {
-        let known = self.issued.lock().expect("token lock").contains_key(token.trim());
-        if known {
-            self.revoked.lock().expect("token lock").insert(token.trim().to_string());
+        match self.verified(token) {
+            Ok(claims) => self.revoked.lock().expect("token lock").insert(claims.jti),
+            Err(_) => false,
         }
-        known
     }
 
     pub fn is_revoked(&self, token: &str) -> bool {
-        self.revoked.lock().expect("token lock").contains(token.trim())
+        self.verified(token).is_ok_and(|c| self.revoked.lock().expect("token lock").contains(&c.jti))
     }
 
     /// Every token issued so far, in no particular order (tests scan evidence files for them).
@@ -107,36 +129,67 @@ impl TokenService {
         self.issued.lock().expect("token lock").keys().cloned().collect()
     }
 
-    /// Claims of a token this service issued, whatever its state (introspection).
+    /// Claims of a token whose signature verifies, whatever its state (introspection).
     pub fn claims(&self, token: &str) -> Option<TokenClaims> {
-        self.issued.lock().expect("token lock").get(token.trim()).cloned()
+        self.verified(token).ok()
     }
 
     /// Decides whether `token` may open `mailbox` now.
     pub fn validate(&self, token: &str, mailbox: &str) -> Result<TokenClaims, TokenRefusal> {
-        let claims = self.claims(token).ok_or(TokenRefusal::Unknown)?;
-        if self.is_revoked(token) && !self.faults.is_on(Fault::AcceptRevokedToken) {
+        let claims = self.verified(token)?;
+        if claims.iss != self.issuer {
+            return Err(TokenRefusal::OtherIssuer);
+        }
+        if claims.aud != AUDIENCE {
+            return Err(TokenRefusal::OtherAudience);
+        }
+        if self.revoked.lock().expect("token lock").contains(&claims.jti) && !self.faults.is_on(Fault::AcceptRevokedToken) {
             return Err(TokenRefusal::Revoked);
         }
         if claims.exp <= Utc::now().timestamp() && !self.faults.is_on(Fault::AcceptExpiredToken) {
             return Err(TokenRefusal::Expired);
         }
-        if !claims.mailbox.eq_ignore_ascii_case(mailbox.trim()) && !self.faults.is_on(Fault::AcceptForeignToken) {
+        let owner = self.subjects.lock().expect("token lock").get(&mailbox.trim().to_ascii_lowercase()).cloned();
+        let bound = claims.mailbox.eq_ignore_ascii_case(mailbox.trim()) && owner.is_none_or(|sub| sub == claims.sub);
+        if !bound && !self.faults.is_on(Fault::AcceptForeignToken) {
             return Err(TokenRefusal::OtherMailbox);
         }
         Ok(claims)
     }
+
+    /// The claims of `token` once its header and signature are checked (faults aside).
+    fn verified(&self, token: &str) -> Result<TokenClaims, TokenRefusal> {
+        let token = token.trim();
+        let parts: Vec<&str> = token.split('.').collect();
+        let [header, payload, signature] = parts.as_slice() else { return Err(TokenRefusal::Unknown) };
+        let alg = decode::<serde_json::Value>(header)?.get("alg").and_then(|a| a.as_str()).unwrap_or_default().to_string();
+        let unsigned = alg.eq_ignore_ascii_case("none") && self.faults.is_on(Fault::TokenAlgNone);
+        if alg != "HS256" && !unsigned {
+            return Err(TokenRefusal::Algorithm(alg));
+        }
+        if !unsigned && !self.signature_accepted(header, payload, signature) {
+            return Err(TokenRefusal::BadSignature);
+        }
+        decode(payload)
+    }
+
+    fn signature_accepted(&self, header: &str, payload: &str, signature: &str) -> bool {
+        if self.faults.is_on(Fault::TokenAnySignature) || (signature.is_empty() && self.faults.is_on(Fault::TokenEmptySignature)) {
+            return true;
+        }
+        if self.faults.is_on(Fault::TokenSignatureNotBound)
+            && self.issued.lock().expect("token lock").keys().any(|t| t.rsplit('.').next() == Some(signature))
+        {
+            return true;
+        }
+        let Ok(sig) = URL_SAFE_NO_PAD.decode(signature) else { return false };
+        hmac::verify(&self.key, format!("{header}.{payload}").as_bytes(), &sig).is_ok()
+    }
 }
 
-fn random_key() -> [u8; 32] {
-    // RandomState is seeded from the OS: enough for a loopback test issuer.
-    let mut key = [0u8; 32];
-    for chunk in key.chunks_mut(8) {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64);
-        chunk.copy_from_slice(&h.finish().to_le_bytes());
-    }
-    key
+fn decode<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, TokenRefusal> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenRefusal::Unknown)?;
+    serde_json::from_slice(&bytes).map_err(|_| TokenRefusal::Unknown)
 }
 
 #[cfg(test)]
@@ -178,5 +231,97 @@ mod tests {
         let old = svc.issue("a@x.test", "1", -60);
         assert!(svc.validate(&old, "a@x.test").is_ok());
         assert_eq!(svc.validate(&old, "b@x.test"), Err(TokenRefusal::OtherMailbox));
+    }
+
+    /// Forgeries of a valid token, as the harness derives them (issue #21).
+    mod forged {
+        use super::*;
+        use serde_json::{Value, json};
+
+        fn seg(v: &Value) -> String {
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+        }
+
+        fn parts(t: &str) -> (Value, Value, String) {
+            let p: Vec<&str> = t.split('.').collect();
+            let dec = |s: &str| serde_json::from_slice::<Value>(&URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap();
+            (dec(p[0]), dec(p[1]), p[2].to_string())
+        }
+
+        /// `token` with its payload edited, header and signature kept.
+        fn claims_edited(token: &str, edit: impl FnOnce(&mut Value)) -> String {
+            let (h, mut p, s) = parts(token);
+            edit(&mut p);
+            format!("{}.{}.{s}", seg(&h), seg(&p))
+        }
+
+        struct Forgeries {
+            flipped: String,
+            stripped: String,
+            later: String,
+            audience: String,
+            issuer: String,
+            /// per1's token carrying b@x.test's identity, presented for b@x.test.
+            subject: String,
+            none: String,
+        }
+
+        fn forgeries(svc: &TokenService) -> Forgeries {
+            let a = svc.issue("a@x.test", "1", 300);
+            let b = svc.issue("b@x.test", "2", 300);
+            let (head, body) = a.rsplit_once('.').map(|(hp, _)| hp.split_once('.').unwrap()).unwrap();
+            let sig = a.rsplit('.').next().unwrap();
+            let mut flipped = URL_SAFE_NO_PAD.decode(sig).unwrap();
+            flipped[0] ^= 0xff;
+            let (_, pb, _) = parts(&b);
+            Forgeries {
+                flipped: format!("{head}.{body}.{}", URL_SAFE_NO_PAD.encode(flipped)),
+                stripped: format!("{head}.{body}."),
+                later: claims_edited(&a, |p| p["exp"] = json!(p["exp"].as_i64().unwrap() + 3600)),
+                audience: claims_edited(&a, |p| p["aud"] = json!("someone-else")),
+                issuer: claims_edited(&a, |p| p["iss"] = json!("https://forged.invalid")),
+                subject: claims_edited(&a, |p| {
+                    for k in ["sub", "SubjectNameID", "mailbox"] {
+                        p[k] = pb[k].clone();
+                    }
+                }),
+                none: format!("{}.{body}.", seg(&json!({"alg": "none", "typ": "JWT"}))),
+            }
+        }
+
+        /// Which forgeries a service accepts, by name.
+        fn accepted(faults: &[Fault]) -> Vec<&'static str> {
+            let svc = TokenService::new("mock", faults.iter().copied().collect());
+            let f = forgeries(&svc);
+            let all = [
+                ("flipped", &f.flipped, "a@x.test"),
+                ("stripped", &f.stripped, "a@x.test"),
+                ("later", &f.later, "a@x.test"),
+                ("audience", &f.audience, "a@x.test"),
+                ("issuer", &f.issuer, "a@x.test"),
+                ("subject", &f.subject, "b@x.test"),
+                ("none", &f.none, "a@x.test"),
+            ];
+            all.into_iter().filter(|(_, t, m)| svc.validate(t, m).is_ok()).map(|(n, ..)| n).collect()
+        }
+
+        #[test]
+        fn every_forgery_is_refused_by_default() {
+            assert_eq!(accepted(&[]), Vec::<&str>::new());
+            let svc = TokenService::new("mock", FaultSet::none());
+            let f = forgeries(&svc);
+            assert_eq!(svc.validate(&f.flipped, "a@x.test"), Err(TokenRefusal::BadSignature));
+            assert_eq!(svc.validate(&f.none, "a@x.test"), Err(TokenRefusal::Algorithm("none".into())));
+        }
+
+        #[test]
+        fn each_fault_lets_through_exactly_its_forgeries() {
+            assert_eq!(accepted(&[Fault::TokenAnySignature]), ["flipped", "stripped", "later", "subject"]);
+            assert_eq!(accepted(&[Fault::TokenSignatureNotBound]), ["later", "subject"]);
+            assert_eq!(accepted(&[Fault::TokenEmptySignature]), ["stripped"]);
+            assert_eq!(accepted(&[Fault::TokenAlgNone]), ["none"]);
+            // Audience and issuer are checked apart from the signature.
+            assert!(!accepted(&[Fault::TokenAnySignature]).contains(&"audience"));
+        }
     }
 }

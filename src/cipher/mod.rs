@@ -3,4 +3,5 @@
 //! against them at load, the probe offers them, reports name them.
 
 pub mod families;
+pub mod groups;
 pub mod suites;

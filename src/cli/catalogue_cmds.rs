@@ -154,17 +154,17 @@ pub fn coverage(args: &CatalogueArgs) -> i32 {
     for req in &cat.index.requirements {
         let scenarios = &map[&req.id];
         if !scenarios.is_empty() {
-            println!("covered    {:<14} {} scenario(s): {}", req.id, scenarios.len(), scenarios.join(", "));
+            println!("covered     {:<14} {} scenario(s): {}", req.id, scenarios.len(), scenarios.join(", "));
         } else if let Some(why) = &req.not_checkable {
             justified += 1;
-            println!("justified  {:<14} {why}", req.id);
+            println!("uncheckable {:<14} {why}", req.id);
         } else {
             uncovered += 1;
-            println!("UNCOVERED  {:<14} {}", req.id, req.text);
+            println!("UNCOVERED   {:<14} {}", req.id, req.text);
         }
     }
     println!(
-        "{} requirement(s): {} covered, {justified} justified, {uncovered} uncovered",
+        "{} requirement(s): {} covered, {justified} not checkable from the API LPS (reason given), {uncovered} uncovered",
         cat.index.requirements.len(),
         cat.index.requirements.len() - justified - uncovered
     );

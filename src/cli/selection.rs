@@ -13,7 +13,11 @@ use crate::target::model::Target;
 /// `load`, `bench` and the conformance harness all call it (the last three have no
 /// `--production` flag, so a production profile is always refused there).
 pub fn gate(target: &Target, production_flag: bool, embedded: bool) -> Result<(), ProductionError> {
-    production::check_mode(&target.name, target.environment, production_flag, embedded)
+    production::check_mode(&target.name, target.environment, production_flag, embedded)?;
+    match crate::target::anchors::production_problem(target) {
+        Some(why) => Err(ProductionError::Anchors { why }),
+        None => Ok(()),
+    }
 }
 
 /// Refusals known before the target is acquired (the embedded mock is never started for them).

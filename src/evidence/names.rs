@@ -172,6 +172,8 @@ mod tests {
             endpoints: vec![],
             claims: vec![],
             embedded_mock: false,
+            trust_anchors: vec![],
+            anchor_warnings: vec![],
         }
     }
 

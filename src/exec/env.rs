@@ -147,6 +147,9 @@ impl RunEnv {
             Credential::Expired => (role, TokenKind::Expired),
             Credential::Revoked => (role, TokenKind::Revoked),
             Credential::TokenOf(other) => (other.value.as_str(), TokenKind::Valid),
+            Credential::Derived(d) => {
+                return self.derived_token(role, d).await?.map(Some).map_err(ExecError::harness);
+            }
             Credential::Malformed => {
                 let s = Secret::new(format!("{}{}", crate::exec::sasl::MADE_UP_TOKEN_PREFIX, self.run_id));
                 self.secrets.register(&s);

@@ -2,8 +2,10 @@
 //! Protocol code here never reads expectations: judging is `verdict`'s job.
 
 pub mod busy;
+pub mod derived_token;
 pub mod env;
 pub mod error;
+pub mod forge;
 pub mod imap;
 pub mod message;
 pub mod net;

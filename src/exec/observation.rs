@@ -123,6 +123,34 @@ pub struct TlsObservation {
     pub probes: Vec<ProbeResult>,
     /// The target's allow-list (to judge the negotiated suite).
     pub allow_list: Vec<String>,
+    /// Key-exchange probes (`probe_key_exchange`), one per offer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_exchange: Vec<KxProbe>,
+}
+
+/// What a key-exchange probe offered, and what the server's flight showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KxProbe {
+    pub purpose: KxPurpose,
+    pub offer: String,
+    pub answer: String,
+    /// The server answered with a ServerHello.
+    pub accepted: bool,
+    /// The suite picked, by IANA name and code, when accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
+    pub kx: crate::exec::probe::key_exchange::Kx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KxPurpose {
+    /// DHE-only suites: the DH group size, if the server does DHE at all.
+    Dhe,
+    /// ECDHE suites with curves under 256 bits only: refused, or a curve of 256 bits or more.
+    WeakCurves,
+    /// ECDHE suites with this one group: is it accepted (reported).
+    Group(u16),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

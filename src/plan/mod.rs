@@ -130,8 +130,24 @@ fn auth_missing(role: &str, cred: &Credential, t: &Target) -> Option<String> {
         Credential::TokenOf(other) if !t.mailboxes.contains_key(&other.value) => {
             Some(format!("the target declares no mailbox `{}`", other.value))
         }
+        Credential::Derived(d) => derived_missing(role, d, t),
         _ => None,
     }
+}
+
+/// A derived token needs the valid token of the mailbox it comes from, and for a subject
+/// alteration the token of the mailbox logging in (whose identity it borrows).
+fn derived_missing(role: &str, d: &DerivedToken, t: &Target) -> Option<String> {
+    let from = d.from.as_ref().map_or(role, |f| f.value.as_str());
+    let mut needs = vec![from];
+    if d.alter == Alteration::Subject {
+        needs.push(role);
+    }
+    needs.into_iter().find_map(|r| match t.mailboxes.get(r) {
+        None => Some(format!("the target declares no mailbox `{r}`")),
+        Some(m) if m.token.is_none() => Some(format!("mailbox `{r}` has no token to derive a forged one from (`mailboxes.{r}.token`)")),
+        Some(_) => None,
+    })
 }
 
 fn cert_missing(cert: &Option<ClientCert>, t: &Target) -> Option<String> {
@@ -173,6 +189,27 @@ mod tests {
             }
             assert!(matches!(decide(&s, &with), Decision::Run), "{file}");
         }
+    }
+
+    /// Forged-token scenarios need the valid tokens they derive from, and name the one missing.
+    #[test]
+    fn forged_token_scenarios_skip_without_the_tokens_named() {
+        use crate::yaml::read::parse_yaml;
+        use std::path::Path;
+        let head = "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, per-org]\ndomain: op.test\n\
+            server_name: mx.op.test\ntrust_anchors: []\nendpoints:\n  smtp_starttls: { host: 127.0.0.1, port: 2525, tls: starttls }\n\
+            \x20 imap_starttls: { host: 127.0.0.1, port: 1143, tls: starttls }\nmailboxes:\n  per1: { address: a@op.test, type: PER, token: issuer }\n";
+        let without: Target = parse_yaml(Path::new("t.yaml"), &format!("{head}  per2: {{ address: b@op.test, type: PER }}\n")).unwrap();
+        let with: Target = parse_yaml(Path::new("t.yaml"), &format!("{head}  per2: {{ address: b@op.test, type: PER, token: issuer }}\n")).unwrap();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/auth/forged-claims.yaml");
+        let source = std::fs::read_to_string(&path).unwrap();
+        let scenario: Scenario = parse_yaml(&path, &source).unwrap();
+        let s = Loaded { file: path.clone(), source, scenario };
+        match decide(&s, &without) {
+            Decision::Skip { reason } => assert!(reason.contains("`mailboxes.per2.token`"), "{reason}"),
+            Decision::Run => panic!("runs without per2's token"),
+        }
+        assert!(matches!(decide(&s, &with), Decision::Run));
     }
 
     #[test]

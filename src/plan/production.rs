@@ -24,6 +24,9 @@ pub enum ProductionError {
         .ids.join(", ")
     )]
     NonProductionScenarios { ids: Vec<String> },
+    /// The production profile's anchors are not all IGC-Santé ones (docs/target-profile.md).
+    #[error("{why}")]
+    Anchors { why: String },
 }
 
 /// Is this (target, flag) pair allowed at all?

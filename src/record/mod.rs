@@ -67,6 +67,12 @@ pub struct TargetSummary {
     pub claims: Vec<String>,
     /// True when the target is the embedded mock operator.
     pub embedded_mock: bool,
+    /// The profile's trust anchors: subject, SHA-256, IGC-Santé or not (issue #21).
+    #[serde(default)]
+    pub trust_anchors: Vec<crate::target::anchors::AnchorInfo>,
+    /// Advisory warnings on the anchors (a public web CA in a test profile); never a failure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchor_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

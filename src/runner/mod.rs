@@ -171,6 +171,7 @@ pub fn new_run_id() -> String {
 }
 
 pub fn summary(target: &Target, embedded: bool) -> TargetSummary {
+    let (anchors, _) = crate::target::anchors::describe(target, &crate::target::anchors::system_public_roots());
     TargetSummary {
         name: target.name.clone(),
         operator: target.operator.clone(),
@@ -182,6 +183,8 @@ pub fn summary(target: &Target, embedded: bool) -> TargetSummary {
         endpoints: target.endpoints.iter().map(|(n, e)| format!("{n}={e} ({:?})", e.tls).to_lowercase()).collect(),
         claims: target.claims.iter().map(|p| p.name().to_string()).collect(),
         embedded_mock: embedded,
+        trust_anchors: anchors.clone(),
+        anchor_warnings: crate::target::anchors::warnings(target.environment, &anchors),
     }
 }
 

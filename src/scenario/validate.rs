@@ -185,8 +185,14 @@ fn check_role(c: &mut Checker<'_>, role: &Pos<String>) {
 }
 
 fn check_credential(c: &mut Checker<'_>, cred: &Credential) {
-    if let Credential::TokenOf(role) = cred {
-        check_role(c, role);
+    match cred {
+        Credential::TokenOf(role) => check_role(c, role),
+        Credential::Derived(d) => {
+            if let Some(role) = &d.from {
+                check_role(c, role);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -316,11 +322,12 @@ fn check_one_line(c: &mut Checker<'_>, endpoint: &Pos<String>, protocol: &str, l
 
 fn check_tls(c: &mut Checker<'_>, s: &TlsStep) {
     check_endpoint(c, &s.endpoint, "");
-    let n = usize::from(s.handshake.is_some()) + usize::from(s.probe.is_some()) + usize::from(s.probe_suites_outside_allow_list.is_some());
+    let n = usize::from(s.handshake.is_some()) + usize::from(s.probe.is_some()) + usize::from(s.probe_suites_outside_allow_list.is_some())
+        + usize::from(s.probe_key_exchange.is_some());
     if n != 1 {
         let span = c.at(&s.endpoint);
         c.push(span, LoadErrorKind::StepKind, format!("tls step has {n} checks"),
-            Some("exactly one of handshake, probe, probe_suites_outside_allow_list".into()));
+            Some("exactly one of handshake, probe, probe_suites_outside_allow_list, probe_key_exchange".into()));
     }
     if let Some(p) = &s.probe
         && !["3.0", "1.0", "1.1", "1.2"].contains(&p.version.as_str())

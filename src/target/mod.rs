@@ -1,6 +1,7 @@
 //! Target profiles: where the operator's endpoints are and which test mailboxes may be used.
 
 pub mod allow;
+pub mod anchors;
 pub mod load;
 pub mod model;
 pub mod private_file;

@@ -72,7 +72,16 @@ pub struct HttpUrls {
 #[serde(deny_unknown_fields)]
 pub struct TlsPolicy {
     /// TLS 1.2 suites the operator may negotiate (IANA names) [SC.MSS/CONF.03].
+    #[serde(default = "default_cipher_allow_list")]
     pub cipher_allow_list: Vec<String>,
+    /// Subject markers of IGC-Santé anchors (case, accents and `-` folded); default
+    /// `["IGC-SANTE"]`. A production profile's anchors must all match one (docs/target-profile.md).
+    #[serde(default)]
+    pub igc_sante_subjects: Option<Vec<String>>,
+}
+
+fn default_cipher_allow_list() -> Vec<String> {
+    TlsPolicy::default().cipher_allow_list
 }
 
 impl Default for TlsPolicy {
@@ -88,6 +97,7 @@ impl Default for TlsPolicy {
             ]
             .map(String::from)
             .to_vec(),
+            igc_sante_subjects: None,
         }
     }
 }

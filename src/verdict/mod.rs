@@ -2,6 +2,7 @@
 
 pub mod capabilities;
 pub mod check;
+pub mod key_exchange;
 mod message;
 mod tls;
 pub mod transaction;

@@ -98,6 +98,31 @@ fn matrix(f: Fault) -> Option<Expect> {
             ],
         ),
         Fault::ConnectionLimit | Fault::ConnectionRate => Refuses,
+        // Key exchange (issue #21): simulated weak ServerKeyExchange.
+        Fault::WeakCurve | Fault::SmallDh => Fails(&["OPE/TLS.08"], &[]),
+        // Forged tokens (issue #21): each fault lets through some of the harness's forgeries.
+        Fault::TokenAnySignature => Fails(&["OPE/AUTH.06"], &[("OPE/AUTH.06.03", "an unsigned (alg: none) token is still refused")]),
+        Fault::TokenSignatureNotBound => Fails(
+            &["OPE/AUTH.06"],
+            &[
+                ("OPE/AUTH.06.01", "a signature the issuer never produced is still refused"),
+                ("OPE/AUTH.06.03", "an unsigned (alg: none) token is still refused"),
+            ],
+        ),
+        Fault::TokenEmptySignature => Fails(
+            &["OPE/AUTH.06"],
+            &[
+                ("OPE/AUTH.06.02", "the original signature is still verified against the altered claims"),
+                ("OPE/AUTH.06.03", "`alg: none` is still refused before any signature is looked at"),
+            ],
+        ),
+        Fault::TokenAlgNone => Fails(
+            &["OPE/AUTH.06"],
+            &[
+                ("OPE/AUTH.06.01", "an HS256 token's signature is still verified"),
+                ("OPE/AUTH.06.02", "an HS256 token's signature is still verified"),
+            ],
+        ),
     })
 }
 

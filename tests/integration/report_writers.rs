@@ -173,6 +173,8 @@ fn record() -> RunRecord {
             endpoints: vec!["smtp=127.0.0.1:2525 (starttls)".into(), "imaps=127.0.0.1:9993 (tls)".into()],
             claims: vec!["per".into(), "org".into()],
             embedded_mock: true,
+            trust_anchors: vec![],
+            anchor_warnings: vec![],
         },
         selection: vec!["--profile general".into()],
         scenarios: vec![passing(), failing(), erroring(), skipped(), interrupted()],

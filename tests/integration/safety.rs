@@ -40,7 +40,8 @@ impl Trap {
 /// A profile whose every endpoint and URL is `127.0.0.1:port`; nothing in it is ever read but
 /// the YAML (the trust anchor file exists for runs that build their environment).
 fn profile(dir: &Path, port: u16, environment: &str, mailboxes: usize, rate: &str) -> PathBuf {
-    std::fs::write(dir.join("ca.pem"), "not read by these tests").unwrap();
+    // Read only by the production gate, which wants an IGC-Santé subject (issue #21).
+    std::fs::write(dir.join("ca.pem"), igc_sante_named_ca()).unwrap();
     let mut y = format!(
         "name: listener-target\noperator: Op\nservice: Svc\nversion: \"1\"\nenvironment: {environment}\n\
          claims: [general, per-org, app]\ndomain: op.test\nserver_name: mx.op.test\nendpoints:\n"
@@ -59,6 +60,31 @@ fn profile(dir: &Path, port: u16, environment: &str, mailboxes: usize, rate: &st
     let path = dir.join(format!("{environment}-{mailboxes}.target.yaml"));
     std::fs::write(&path, y).unwrap();
     path
+}
+
+/// A self-signed CA whose subject names IGC-Santé (a stand-in: no real IGC-Santé material).
+fn igc_sante_named_ca() -> String {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "TEST AC RACINE IGC-SANTE ELEMENTAIRE (mssconf test)");
+    ca.self_signed(&KeyPair::generate().unwrap()).unwrap().pem()
+}
+
+/// A production profile whose anchor is not IGC-Santé is refused before any connection, naming it.
+#[test]
+fn a_production_profile_with_anchors_outside_igc_sante_is_refused() {
+    let trap = Trap::new();
+    let dir = tempfile::tempdir().unwrap();
+    let prod = profile(dir.path(), trap.port(), "production", 2, SMALL_CAP);
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "Some Public Web Root");
+    std::fs::write(dir.path().join("ca.pem"), ca.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap().pem()).unwrap();
+    let out = mssconf(&["run", "--dry-run", "--target", prod.to_str().unwrap(), "--production", "--scenarios", SAFETY_CASES]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("trust anchors must be IGC-Santé") && stderr.contains("Some Public Web Root"), "{stderr}");
+    trap.assert_untouched();
 }
 
 const SMALL_CAP: &str = "{ messages_per_minute: 30, max_messages_per_run: 2 }";

@@ -74,13 +74,26 @@ pub async fn answer_if_static_rsa(tcp: &mut TcpStream) -> std::io::Result<bool> 
 /// Peeks the first record; when it is a ClientHello for which `choose` gives (version, suite),
 /// consumes it, answers that ServerHello and closes. Otherwise leaves the bytes for rustls.
 async fn answer_if(tcp: &mut TcpStream, choose: impl Fn(&HelloOffer) -> Option<(u16, u16)>) -> std::io::Result<Option<(u16, u16)>> {
-    let Some(record_len) = peek_first_record(tcp).await? else { return Ok(None) };
+    let mut chosen = None;
+    answer_with(tcp, |_, offer| {
+        chosen = choose(offer);
+        chosen.map(|(version, suite)| server_hello(version, suite))
+    })
+    .await?;
+    Ok(chosen)
+}
+
+/// Peeks the first record; when it is a ClientHello (record bytes, parsed offer) for which
+/// `respond` gives an answer, consumes it, sends the answer and closes. Otherwise leaves the
+/// bytes for rustls. Returns whether it answered.
+pub(super) async fn answer_with(tcp: &mut TcpStream, mut respond: impl FnMut(&[u8], &HelloOffer) -> Option<Vec<u8>>) -> std::io::Result<bool> {
+    let Some(record_len) = peek_first_record(tcp).await? else { return Ok(false) };
     let mut record = vec![0u8; record_len];
     let n = tcp.peek(&mut record).await?;
-    let Some(offer) = parse_client_hello(&record[..n]) else { return Ok(None) };
-    let Some((version, suite)) = choose(&offer) else { return Ok(None) };
+    let Some(offer) = parse_client_hello(&record[..n]) else { return Ok(false) };
+    let Some(answer) = respond(&record[..n], &offer) else { return Ok(false) };
     tcp.read_exact(&mut record[..n]).await?; // consumed, so closing sends FIN, not RST
-    tcp.write_all(&server_hello(version, suite)).await?;
+    tcp.write_all(&answer).await?;
     tcp.shutdown().await?;
     // Let the client read the answer and close first.
     let mut sink = [0u8; 512];
@@ -88,7 +101,7 @@ async fn answer_if(tcp: &mut TcpStream, choose: impl Fn(&HelloOffer) -> Option<(
         while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
     })
     .await;
-    Ok(Some((version, suite)))
+    Ok(true)
 }
 
 /// Waits until the whole first record is buffered; its length, or `None` when the stream does

@@ -7,6 +7,7 @@
 
 mod any_client_cert;
 pub mod legacy_hello;
+mod weak_kx;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +51,10 @@ pub enum TlsAcceptError {
     /// answered with a ServerHello selecting it, and the connection closed.
     #[error("TLS 1.2 ClientHello answered with a ServerHello selecting TLS_RSA_WITH_AES_256_CBC_SHA (fault static-rsa-suite), connection closed")]
     StaticRsaAnswered,
+    /// Faults `weak-curve` / `small-dh`: a TLS 1.2 ClientHello answered with a ServerHello and a
+    /// ServerKeyExchange naming a curve under 256 bits / a 1024-bit DH group, then closed.
+    #[error("TLS 1.2 ClientHello answered with a weak key exchange (fault weak-curve or small-dh), connection closed")]
+    WeakKeyExchangeAnswered,
 }
 
 /// What every TLS listener of the mock accepts with.
@@ -62,6 +67,9 @@ pub struct ServerTls {
     fail_handshakes: bool,
     /// Fault `static-rsa-suite`: answer TLS 1.2 hellos offering AES256-SHA by selecting it.
     answer_static_rsa: bool,
+    /// Faults `weak-curve` and `small-dh`.
+    answer_weak_curve: bool,
+    answer_small_dh: bool,
 }
 
 impl ServerTls {
@@ -112,6 +120,8 @@ impl ServerTls {
             answer_legacy_hellos: faults.is_on(Fault::Tls10),
             fail_handshakes: faults.is_on(Fault::TlsHandshakeFail),
             answer_static_rsa: faults.is_on(Fault::StaticRsaSuite),
+            answer_weak_curve: faults.is_on(Fault::WeakCurve),
+            answer_small_dh: faults.is_on(Fault::SmallDh),
         })
     }
 
@@ -135,6 +145,11 @@ impl ServerTls {
             }
             if self.answer_static_rsa && legacy_hello::answer_if_static_rsa(&mut tcp).await? {
                 return Err(TlsAcceptError::StaticRsaAnswered);
+            }
+            if (self.answer_weak_curve && weak_kx::answer_if_weak_curve(&mut tcp).await?)
+                || (self.answer_small_dh && weak_kx::answer_if_small_dh(&mut tcp).await?)
+            {
+                return Err(TlsAcceptError::WeakKeyExchangeAnswered);
             }
             Ok(self.acceptor().accept(tcp).await?)
         })

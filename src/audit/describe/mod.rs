@@ -104,6 +104,10 @@ impl Describer<'_> {
             (Credential::Revoked, _) => "avec un jeton révoqué (profil : negative.revoked_token)".into(),
             (Credential::Malformed, _) => "avec un jeton malformé fabriqué par mssconf".into(),
             (Credential::TokenOf(other), _) => format!("avec le jeton d'une autre BAL, {}", self.mailbox(&other.value)),
+            (Credential::Derived(d), _) => {
+                let from = d.from.as_ref().map_or(mailbox, |f| f.value.as_str());
+                format!("avec un jeton fabriqué par mssconf à partir du jeton valide de la BAL {} ({}, non affiché)", self.mailbox(from), d.alter.describe_fr())
+            }
         };
         let ir = if initial { "" } else { ", réponse envoyée après le défi du serveur" };
         format!("Authentification de la BAL {} par le mécanisme {}{} {what}{ir}.", self.mailbox(mailbox), mech.name(), declared.unwrap_or_default())
@@ -268,6 +272,12 @@ impl Describer<'_> {
                 Err(e) => format!("Sondes TLS 1.2 sur {at} impossibles : {e} (l'étape finira en erreur)."),
             };
             (text, p.expect.as_ref())
+        } else if let Some(k) = &s.probe_key_exchange {
+            let text = format!(
+                "Sondes d'échange de clés TLS 1.2 sur {at} : suites DHE seules (groupe DH d'au moins {} bits exigé si DHE est                  accepté), suites ECDHE avec des courbes de moins de 256 bits seules (refus, ou courbe d'au moins {} bits), puis                  chaque groupe fort seul (groupes acceptés consignés).",
+                k.min_dh_bits, k.min_ecdh_bits
+            );
+            (text, None)
         } else {
             ("Étape TLS sans vérification : elle finira en erreur.".into(), None)
         };

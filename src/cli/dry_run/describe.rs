@@ -97,6 +97,11 @@ impl Describer<'_> {
                 let src = self.target.mailboxes.get(&other.value).and_then(|m| m.token.as_ref());
                 format!("the token of `{}` ({})", other.value, self.source(src, p))
             }
+            Credential::Derived(d) => {
+                let from = d.from.as_ref().map_or(role, |f| f.value.as_str());
+                let src = self.target.mailboxes.get(from).and_then(|m| m.token.as_ref());
+                format!("a token forged by the harness from the token of `{from}` ({}): {}", self.source(src, p), d.alter.describe())
+            }
             Credential::Valid => {
                 let mb = self.target.mailboxes.get(role);
                 match (mb.and_then(|m| m.token.as_ref()), mb.and_then(|m| m.certificate.as_ref())) {
@@ -276,6 +281,13 @@ impl Describer<'_> {
                 }
                 Err(e) => p.lines.push(format!("  tls probe: {e} (the step will end in error)")),
             },
+            _ if step.probe_key_exchange.is_some() => {
+                use crate::exec::observation::KxPurpose;
+                let groups = crate::exec::probe::key_exchange::STRONG_GROUPS.iter().map(|g| KxPurpose::Group(*g));
+                for purpose in [KxPurpose::Dhe, KxPurpose::WeakCurves].into_iter().chain(groups) {
+                    self.connect(p, &format!("tls key-exchange probe ({})", crate::runner::scenario::describe_kx_purpose(purpose)), ep, &None);
+                }
+            }
             _ => {}
         }
     }

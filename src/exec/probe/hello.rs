@@ -13,6 +13,9 @@ pub struct Offer {
     pub cipher_suites: Vec<u16>,
     /// Sent as SNI unless empty or an IP address.
     pub server_name: String,
+    /// supported_groups to send (default: x25519, secp256r1, secp384r1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<u16>>,
 }
 
 /// The suites a pre-1.2 client typically offers: what a server accepting SSL 3.0 or TLS 1.0/1.1
@@ -23,20 +26,24 @@ pub const LEGACY_SUITES: &[u16] =
 impl Offer {
     /// An SSL 3.0 (0x0300), TLS 1.0 (0x0301) or 1.1 (0x0302) offer with [`LEGACY_SUITES`].
     pub fn legacy(version: u16, server_name: &str) -> Self {
-        Offer { version, cipher_suites: LEGACY_SUITES.to_vec(), server_name: server_name.to_string() }
+        Offer { version, cipher_suites: LEGACY_SUITES.to_vec(), server_name: server_name.to_string(), groups: None }
     }
 
     /// A TLS 1.2 offer of exactly `suites`.
     pub fn tls12(suites: &[u16], server_name: &str) -> Self {
-        Offer { version: 0x0303, cipher_suites: suites.to_vec(), server_name: server_name.to_string() }
+        Offer { version: 0x0303, cipher_suites: suites.to_vec(), server_name: server_name.to_string(), groups: None }
     }
 
     /// One line for the transcript.
     pub fn describe(&self) -> String {
         let suites: Vec<String> = self.cipher_suites.iter().map(|s| describe_suite(*s)).collect();
         let sni = if sends_sni(&self.server_name) { self.server_name.as_str() } else { "(none)" };
+        let groups = match &self.groups {
+            Some(g) => format!(", groups [{}]", g.iter().map(|g| crate::cipher::groups::describe_group(*g)).collect::<Vec<_>>().join(", ")),
+            None => String::new(),
+        };
         format!(
-            "<TLS ClientHello: version {}, suites [{}], SNI {sni}>",
+            "<TLS ClientHello: version {}, suites [{}]{groups}, SNI {sni}>",
             describe_version(self.version),
             suites.join(", ")
         )
@@ -49,6 +56,9 @@ impl Offer {
         }
         if self.cipher_suites.is_empty() || self.cipher_suites.len() > 1000 {
             return Err("between 1 and 1000 cipher suites must be offered".into());
+        }
+        if self.groups.as_ref().is_some_and(|g| g.is_empty() || g.len() > 100) {
+            return Err("between 1 and 100 groups must be offered".into());
         }
         if self.server_name.len() > 255 || !self.server_name.is_ascii() {
             return Err("the server name must be ASCII, at most 255 bytes".into());
@@ -98,8 +108,12 @@ fn extensions(offer: &Offer) -> Vec<u8> {
         data.extend_from_slice(&list);
         extension(&mut out, 0x0000, &data);
     }
-    // supported_groups: x25519, secp256r1, secp384r1.
-    extension(&mut out, 0x000A, &[0, 6, 0x00, 0x1D, 0x00, 0x17, 0x00, 0x18]);
+    // supported_groups: the offer's, or x25519, secp256r1, secp384r1.
+    let groups = offer.groups.clone().unwrap_or_else(|| vec![0x001D, 0x0017, 0x0018]);
+    let mut list = Vec::new();
+    put_u16(&mut list, groups.len() * 2);
+    groups.iter().for_each(|g| list.extend_from_slice(&g.to_be_bytes()));
+    extension(&mut out, 0x000A, &list);
     // ec_point_formats: uncompressed.
     extension(&mut out, 0x000B, &[1, 0]);
     if offer.version >= 0x0303 {

@@ -8,6 +8,7 @@
 
 pub mod families;
 mod hello;
+pub mod key_exchange;
 mod preamble;
 pub(crate) mod response;
 
@@ -123,7 +124,7 @@ async fn read_outcome(
     }
 }
 
-fn closed(transcript: &Transcript) -> ProbeOutcome {
+pub(super) fn closed(transcript: &Transcript) -> ProbeOutcome {
     let outcome = ProbeOutcome::Closed;
     transcript.note(&outcome.describe());
     outcome
@@ -131,7 +132,7 @@ fn closed(transcript: &Transcript) -> ProbeOutcome {
 
 /// Bytes that are not TLS: a plaintext "try later" is named as such (the server refused the
 /// connection, it did not answer the offer); other plaintext replies are said to be plaintext.
-fn not_tls(transcript: &Transcript, seen: &[u8], reason: String) -> ProbeError {
+pub(super) fn not_tls(transcript: &Transcript, seen: &[u8], reason: String) -> ProbeError {
     if let Some(reply) = crate::exec::busy::plaintext_refusal(seen) {
         transcript.received(&reply);
         return ProbeError::Unavailable { during: "ClientHello probe, where a TLS record was expected".into(), reply };
@@ -141,7 +142,7 @@ fn not_tls(transcript: &Transcript, seen: &[u8], reason: String) -> ProbeError {
     malformed(transcript, seen, reason)
 }
 
-fn malformed(transcript: &Transcript, seen: &[u8], reason: String) -> ProbeError {
+pub(super) fn malformed(transcript: &Transcript, seen: &[u8], reason: String) -> ProbeError {
     let seen = show_bytes(seen);
     transcript.received(&format!("<{seen}>"));
     ProbeError::Malformed { during: "ClientHello probe".into(), reason, seen }
@@ -154,12 +155,12 @@ fn show_bytes(bytes: &[u8]) -> String {
     format!("{} byte(s): {} \"{text}\"", bytes.len(), hex::encode(head))
 }
 
-fn is_disconnect(e: &std::io::Error) -> bool {
+pub(super) fn is_disconnect(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
 }
 
-fn client_random() -> Result<[u8; 32], ProbeError> {
+pub(super) fn client_random() -> Result<[u8; 32], ProbeError> {
     let mut random = [0u8; 32];
     crate::exec::tls::provider()
         .secure_random

@@ -95,7 +95,7 @@ fn parse_handshake(hs: &[u8]) -> Result<Option<ProbeOutcome>, String> {
     parse_server_hello(body).map(Some)
 }
 
-fn parse_server_hello(body: &[u8]) -> Result<ProbeOutcome, String> {
+pub(super) fn parse_server_hello(body: &[u8]) -> Result<ProbeOutcome, String> {
     let mut r = Reader { bytes: body, pos: 0 };
     let legacy_version = r.u16("server_version")?;
     r.skip(32, "random")?;

@@ -287,7 +287,7 @@ async fn server_hanging_up_is_closed() {
 #[tokio::test]
 async fn invalid_offer_is_a_harness_error() {
     let server = ScriptedServer::start(vec![], None, false).await;
-    let offer = Offer { version: 0x0304, cipher_suites: vec![0x1301], server_name: "x".into() };
+    let offer = Offer { version: 0x0304, cipher_suites: vec![0x1301], server_name: "x".into(), groups: None };
     let err = probe(connect(server.port).await, &offer, WAIT, &transcript()).await.unwrap_err();
     assert_eq!(err.fault(), Fault::Harness);
     server.finish().await;

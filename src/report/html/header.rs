@@ -18,6 +18,9 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     if t.embedded_mock {
         writeln!(out, "<p class=\"warning\">{}</p>", esc(l.mock_warning))?;
     }
+    for w in &t.anchor_warnings {
+        writeln!(out, "<p class=\"warning anchor-warning\">▲ {}</p>", esc(w))?;
+    }
     writeln!(out, "<dl class=\"meta\">")?;
     field(out, l.target, &esc(&t.name))?;
     field(out, l.operator, &esc(&t.operator))?;
@@ -26,6 +29,12 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     field(out, l.environment, &esc(&t.environment))?;
     field(out, l.domain, &esc(&t.domain))?;
     field(out, l.server_name, &esc(&t.server_name))?;
+    let anchors: Vec<String> = t
+        .trust_anchors
+        .iter()
+        .map(|a| format!("{} — {} — SHA-256 {} ({})", a.subject, if a.igc_sante { l.igc_sante } else { l.not_igc_sante }, a.sha256, a.file))
+        .collect();
+    field(out, l.trust_anchors, &list(&anchors, l.none, true))?;
     field(out, l.endpoints, &list(&t.endpoints, l.none, true))?;
     field(out, l.claims, &list(&t.claims, l.none, false))?;
     field(out, l.run_id, &format!("<span class=\"mono\">{}</span>", esc(&r.run_id)))?;

@@ -87,7 +87,7 @@ pub(super) trait Dialogue {
 
     /// `Some(reason)` when the server does not offer what an optional action needs: the rest of
     /// the scenario does not apply to this target.
-    async fn not_applicable(session: &mut Self::Session, action: &Self::Action) -> Result<Option<String>, ExecError>;
+    async fn not_applicable(env: &RunEnv, session: &mut Self::Session, action: &Self::Action) -> Result<Option<String>, ExecError>;
 
     async fn act(
         env: &RunEnv,
@@ -130,7 +130,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         return Ok(());
     }
     for (i, action) in actions.iter().enumerate() {
-        if let Some(reason) = D::not_applicable(&mut session, action).await? {
+        if let Some(reason) = D::not_applicable(env, &mut session, action).await? {
             D::transcript(&session).note(&reason);
             out.not_applicable = Some(reason);
             return Ok(());

@@ -5,6 +5,8 @@ pub mod auth;
 mod compose;
 mod driver;
 mod expect_vars;
+mod kx_run;
+pub use kx_run::describe as describe_kx_purpose;
 mod open;
 mod probe_run;
 mod scenario_run;

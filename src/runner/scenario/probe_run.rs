@@ -32,7 +32,7 @@ pub async fn preamble(env: &RunEnv, t: &Transcript, tcp: TcpStream, endpoint: &s
     }
 }
 
-fn probe_error(e: probe::ProbeError) -> ExecError {
+pub(super) fn probe_error(e: probe::ProbeError) -> ExecError {
     use probe::ProbeError as P;
     match e {
         P::Timeout { .. } => ExecError::timeout(e.to_string()),

@@ -87,8 +87,11 @@ impl Dialogue for Imap {
         }
     }
 
-    async fn not_applicable(link: &mut Link<ImapSession>, action: &ImapAction) -> Result<Option<String>, ExecError> {
+    async fn not_applicable(env: &RunEnv, link: &mut Link<ImapSession>, action: &ImapAction) -> Result<Option<String>, ExecError> {
         let ImapAction::Authenticate(a) = action else { return Ok(None) };
+        if let Some(reason) = crate::exec::forge::not_applicable(env, &a.mailbox.value, &a.credential).await? {
+            return Ok(Some(reason));
+        }
         if !a.only_if_offered || link.session.has_capability(&format!("AUTH={}", a.mechanism.name())).await.map_err(imap_error)? {
             return Ok(None);
         }

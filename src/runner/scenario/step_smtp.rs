@@ -75,7 +75,12 @@ impl Dialogue for Smtp {
         }
     }
 
-    async fn not_applicable(link: &mut Link<SmtpSession>, action: &SmtpAction) -> Result<Option<String>, ExecError> {
+    async fn not_applicable(env: &RunEnv, link: &mut Link<SmtpSession>, action: &SmtpAction) -> Result<Option<String>, ExecError> {
+        if let SmtpAction::Auth(a) = action
+            && let Some(reason) = crate::exec::forge::not_applicable(env, &a.mailbox.value, &a.credential).await?
+        {
+            return Ok(Some(reason));
+        }
         let caps = link.session.capabilities();
         Ok(match action {
             SmtpAction::Auth(a) if a.only_if_offered && !caps.is_some_and(|c| c.supports_auth(a.mechanism.name())) => {

@@ -13,6 +13,15 @@ use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &TlsStep) -> StepOutput {
     let mut out = StepOutput::default();
+    if let Some(rule) = &step.probe_key_exchange {
+        match super::kx_run::run(env, st, &step.endpoint.value).await {
+            Ok(obs) => {
+                out.judge(verdict::key_exchange::judge(rule, &obs.key_exchange));
+            }
+            Err(e) => out.error = Some(e),
+        }
+        return out;
+    }
     let (obs, expect) = if let Some(h) = &step.handshake {
         (handshake(env, st, &step.endpoint.value, h.versions).await, h.expect.clone())
     } else if let Some(p) = &step.probe {
@@ -63,12 +72,12 @@ async fn handshake(
     match handshake {
         Ok((_conn, facts)) => {
             t.note(&facts.summary());
-            Ok(TlsObservation { facts: Some(facts), established: true, probes: vec![], allow_list })
+            Ok(TlsObservation { facts: Some(facts), established: true, allow_list, ..Default::default() })
         }
         Err((err, facts)) => {
             t.note(&format!("TLS handshake failed: {err}"));
             t.note(&facts.summary());
-            Ok(TlsObservation { facts: Some(facts), established: false, probes: vec![], allow_list })
+            Ok(TlsObservation { facts: Some(facts), established: false, allow_list, ..Default::default() })
         }
     }
 }

@@ -101,6 +101,68 @@ pub enum Credential {
     Revoked,
     /// A valid token of another mailbox role.
     TokenOf(#[schemars(with = "String")] Pos<String>),
+    /// A token the harness forges from a valid one (no operator material): `{ derived: { alter:
+    /// signature } }`. Not applicable when the valid token is not a JWT (opaque).
+    Derived(DerivedToken),
+}
+
+/// A forged token: the valid token of `from` (default: the mailbox logging in), altered.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedToken {
+    /// Mailbox role whose valid token is altered (default: the mailbox logging in).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub from: Option<Pos<String>>,
+    pub alter: Alteration,
+}
+
+/// How a derived token differs from the valid one it comes from.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Alteration {
+    /// Signature bytes altered (same length, still base64url).
+    Signature,
+    /// Signature segment removed (`header.payload.`), `alg` unchanged.
+    NoSignature,
+    /// `exp` pushed one year later, under the original signature.
+    Expiry,
+    /// `aud` replaced, under the original signature.
+    Audience,
+    /// `iss` replaced, under the original signature.
+    Issuer,
+    /// The identity claims (`sub` and all but iss/aud/exp/iat/nbf/jti) of the mailbox logging
+    /// in put into `from`'s token, under `from`'s signature.
+    Subject,
+    /// Header `alg: none`, signature removed (RFC 7519 §6 unsecured JWT).
+    AlgNone,
+}
+
+impl Alteration {
+    /// What the forged token is, for dry runs, audit screens and notes.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Alteration::Signature => "signature altered",
+            Alteration::NoSignature => "signature removed",
+            Alteration::Expiry => "`exp` pushed one year later under the original signature",
+            Alteration::Audience => "`aud` replaced under the original signature",
+            Alteration::Issuer => "`iss` replaced under the original signature",
+            Alteration::Subject => "identity of the mailbox logging in under another mailbox's signature",
+            Alteration::AlgNone => "`alg: none`, unsigned",
+        }
+    }
+
+    pub fn describe_fr(self) -> &'static str {
+        match self {
+            Alteration::Signature => "signature altérée",
+            Alteration::NoSignature => "signature retirée",
+            Alteration::Expiry => "« exp » repoussé d'un an sous la signature d'origine",
+            Alteration::Audience => "« aud » remplacé sous la signature d'origine",
+            Alteration::Issuer => "« iss » remplacé sous la signature d'origine",
+            Alteration::Subject => "identité de la BAL qui se connecte sous la signature du jeton d'une autre BAL",
+            Alteration::AlgNone => "« alg: none », sans signature",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

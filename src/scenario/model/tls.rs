@@ -22,6 +22,30 @@ pub struct TlsStep {
     /// family's suites at once, offered again without each suite the server picks): each refused.
     #[serde(default)]
     pub probe_suites_outside_allow_list: Option<TlsSuiteProbe>,
+    /// Key-exchange strength (SC.MSS/CONF.03), TLS 1.2: DHE-only suites (the DH group must be
+    /// at least `min_dh_bits`, or DHE not offered at all), ECDHE with weak curves only (refused,
+    /// or a curve of at least `min_ecdh_bits`), then each strong group alone (reported).
+    #[serde(default)]
+    pub probe_key_exchange: Option<TlsKxProbe>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsKxProbe {
+    /// Smallest DH prime accepted, in bits (default 2048, SC.MSS/CONF.03).
+    #[serde(default = "default_min_dh_bits")]
+    pub min_dh_bits: u32,
+    /// Smallest ECDH curve accepted, in bits (default 256, SC.MSS/CONF.03).
+    #[serde(default = "default_min_ecdh_bits")]
+    pub min_ecdh_bits: u32,
+}
+
+fn default_min_dh_bits() -> u32 {
+    2048
+}
+
+fn default_min_ecdh_bits() -> u32 {
+    256
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

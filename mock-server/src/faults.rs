@@ -40,10 +40,13 @@ pub enum Fault {
     AcceptRevokedToken,
     ConnectionLimit,
     ConnectionRate,
+    IgnoreCrl,
+    RefuseOtherDomains,
+    AlterMdn,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 26] = [
+    pub const ALL: [Fault; 29] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -70,6 +73,9 @@ impl Fault {
         Fault::AcceptRevokedToken,
         Fault::ConnectionLimit,
         Fault::ConnectionRate,
+        Fault::IgnoreCrl,
+        Fault::RefuseOtherDomains,
+        Fault::AlterMdn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +106,9 @@ impl Fault {
             Fault::AcceptRevokedToken => "accept-revoked-token",
             Fault::ConnectionLimit => "connection-limit",
             Fault::ConnectionRate => "connection-rate",
+            Fault::IgnoreCrl => "ignore-crl",
+            Fault::RefuseOtherDomains => "refuse-other-domains",
+            Fault::AlterMdn => "alter-mdn",
         }
     }
 
@@ -136,6 +145,9 @@ impl Fault {
                 "limits: more than 4 SMTP/IMAP connections at once are refused in plaintext (421 / * BYE), as a stock Exim does"
             }
             Fault::ConnectionRate => "limits: more than 10 new SMTP/IMAP connections within a second are refused in plaintext (421 / * BYE)",
+            Fault::IgnoreCrl => "does not load its CA's CRL: accepts a revoked client certificate",
+            Fault::RefuseOtherDomains => "refuses at RCPT every recipient outside its own domain, whitelisted operators included",
+            Fault::AlterMdn => "alters the read receipts (MDN) its users submit: drops Original-Message-ID, disposition becomes deleted",
         }
     }
 

@@ -151,7 +151,7 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
     } else {
         pki.server_chain.clone()
     };
-    let tls = ServerTls::with_faults(chain, pki.server_key(), vec![pki.root.clone()], &config.faults)?;
+    let tls = ServerTls::with_crls(chain, pki.server_key(), vec![pki.root.clone()], vec![pki.crl.clone()], &config.faults)?;
     let store = Store::new(accounts.all().iter().map(|a| a.address.as_str()));
     Ok(MockContext {
         store,
@@ -159,6 +159,7 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
         faults: config.faults.clone(),
         behaviours: config.behaviours,
         whitelist: default_whitelist(&accounts.domain),
+        crl: Some(std::sync::Arc::new(pki.crl.as_ref().to_vec())),
         accounts,
         tls,
         host_name: config.host_name.clone(),

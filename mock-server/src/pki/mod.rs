@@ -6,7 +6,10 @@
 //!   so that the TLS 1.2 ECDHE-RSA suites of the allow-list apply;
 //! - client certificates (clientAuth, SAN rfc822Name = mailbox) for app1 and app2, an expired one
 //!   for app1 and one for app1 signed by a separate "foreign" CA;
-//! - a server certificate from that foreign CA (fault `foreign-ca-cert`), same RSA key.
+//! - a server certificate from that foreign CA (fault `foreign-ca-cert`), same RSA key;
+//! - a client certificate for app1 from the root that the root's CRL (`root.crl`, DER) lists as
+//!   revoked: the TLS listeners load that CRL (fault `ignore-crl` does not) and the HTTP endpoint
+//!   publishes it.
 //!
 //! RSA key generation is slow in debug builds, so the whole set is cached in the PKI directory
 //! and reused while it still fits the configuration (see [`manifest`]); the RSA key alone is
@@ -19,11 +22,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, RevocationReason,
+    RevokedCertParams, SanType, SerialNumber,
 };
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
@@ -62,6 +66,8 @@ pub struct Pki {
     /// Server leaf signed by the foreign CA + foreign root.
     pub foreign_server_chain: Vec<CertificateDer<'static>>,
     server_key: PrivateKeyDer<'static>,
+    /// The root's CRL (DER), listing the app1-revoked certificate.
+    pub crl: CertificateRevocationListDer<'static>,
     /// True when the files of an earlier start were reused as they were.
     pub reused: bool,
     /// How long preparing took (generation or loading).
@@ -110,12 +116,14 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
         read_certs(&pair.cert)?;
         read_key(&pair.key)?;
     }
+    let crl = std::fs::read(&files.crl).map_err(|source| PkiError::Io { path: files.crl.clone(), source })?;
     Ok(Pki {
         files: files.clone(),
         root,
         server_chain,
         foreign_server_chain,
         server_key,
+        crl: CertificateRevocationListDer::from(crl),
         reused: true,
         elapsed: Default::default(),
     })
@@ -147,15 +155,21 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
         (&files.app2, &spec.app2, Validity::Current, &root),
         (&files.app1_expired, &spec.app1, Validity::Expired, &root),
         (&files.app1_foreign, &spec.app1, Validity::Current, &foreign),
+        (&files.app1_revoked, &spec.app1, Validity::Current, &root),
     ];
+    let mut revoked_serial = None;
     for (pair, mailbox, validity, issuer) in clients {
         let key = KeyPair::generate().map_err(gen_err)?;
-        let cert = leaf_params(LeafKind::Client(mailbox), &pair.role, now, validity)?
-            .signed_by(&key, issuer)
-            .map_err(gen_err)?;
+        let params = leaf_params(LeafKind::Client(mailbox), &pair.role, now, validity)?;
+        if pair == &files.app1_revoked {
+            revoked_serial = params.serial_number.clone();
+        }
+        let cert = params.signed_by(&key, issuer).map_err(gen_err)?;
         files::write_pem(&pair.cert, &format!("{}{}", cert.pem(), issuer.pem()), false)?;
         files::write_pem(&pair.key, &key.serialize_pem(), true)?;
     }
+    let crl = make_crl(&root, revoked_serial.ok_or_else(|| gen_err("no serial for app1-revoked"))?, now)?;
+    files::write_bytes(&files.crl, crl.as_ref(), false)?;
     Manifest::new(spec, now + LEAF_LIFETIME).save(files)?;
 
     Ok(Pki {
@@ -164,6 +178,7 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
         server_chain: vec![server_cert.der().clone(), root.der().clone()],
         foreign_server_chain: vec![foreign_server_cert.der().clone(), foreign.der().clone()],
         server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(rsa_pkcs8)),
+        crl,
         reused: false,
         elapsed: Default::default(),
     })
@@ -195,6 +210,29 @@ fn make_root(cn: &str, now: OffsetDateTime) -> Result<CertifiedIssuer<'static, K
     params.serial_number = Some(serial(cn, now));
     let key = KeyPair::generate().map_err(gen_err)?;
     CertifiedIssuer::self_signed(params, key).map_err(gen_err)
+}
+
+/// The root's CRL listing `revoked` (key compromise, revoked a day ago), valid as long as the
+/// leaves.
+fn make_crl(
+    root: &CertifiedIssuer<'static, KeyPair>,
+    revoked: SerialNumber,
+    now: OffsetDateTime,
+) -> Result<CertificateRevocationListDer<'static>, PkiError> {
+    let params = CertificateRevocationListParams {
+        this_update: now - Duration::hours(1),
+        next_update: now + LEAF_LIFETIME,
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![RevokedCertParams {
+            serial_number: revoked,
+            revocation_time: now - Duration::days(1),
+            reason_code: Some(RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        }],
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    Ok(params.signed_by(root).map_err(gen_err)?.der().clone())
 }
 
 fn leaf_params(kind: LeafKind<'_>, role: &str, now: OffsetDateTime, validity: Validity) -> Result<CertificateParams, PkiError> {
@@ -317,6 +355,7 @@ mod tests {
             (&pki.files.app2, "app2@op.test", true, ROOT_CN),
             (&pki.files.app1_expired, "app1@op.test", false, ROOT_CN),
             (&pki.files.app1_foreign, "app1@op.test", true, FOREIGN_ROOT_CN),
+            (&pki.files.app1_revoked, "app1@op.test", true, ROOT_CN),
         ] {
             let certs = read_certs(&pair.cert).unwrap();
             let (_, cert) = X509Certificate::from_der(certs[0].as_ref()).unwrap();
@@ -327,5 +366,23 @@ mod tests {
             let mode = std::fs::metadata(&pair.key).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+    }
+
+    /// The root's CRL lists app1-revoked, and only it; it survives a reuse of the files.
+    #[test]
+    fn the_crl_lists_the_revoked_certificate_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Pki::prepare(dir.path(), &spec()).unwrap();
+        let pki = Pki::prepare(dir.path(), &spec()).unwrap();
+        assert!(pki.reused && pki.crl == first.crl);
+        let (_, crl) = CertificateRevocationList::from_der(pki.crl.as_ref()).unwrap();
+        assert!(crl.issuer().to_string().contains(ROOT_CN));
+        let serial = |pair: &CertKeyFiles| {
+            let certs = read_certs(&pair.cert).unwrap();
+            X509Certificate::from_der(certs[0].as_ref()).unwrap().1.raw_serial().to_vec()
+        };
+        let listed: Vec<Vec<u8>> = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
+        assert_eq!(listed, [serial(&pki.files.app1_revoked)]);
+        assert!(!listed.contains(&serial(&pki.files.app1)));
     }
 }

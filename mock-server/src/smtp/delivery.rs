@@ -94,7 +94,7 @@ fn trace_headers(ctx: &MockContext, accepted: &Accepted<'_>, recipient: &str) ->
     )
 }
 
-/// Faults `strip-xmss-headers` and `alter-attachment` change the stored copy.
+/// Faults `strip-xmss-headers`, `alter-attachment` and `alter-mdn` change the stored copy.
 fn apply_delivery_faults(ctx: &MockContext, raw: &[u8]) -> Vec<u8> {
     let mut copy = raw.to_vec();
     if ctx.faults.is_on(Fault::StripXmssHeaders) {
@@ -102,6 +102,11 @@ fn apply_delivery_faults(ctx: &MockContext, raw: &[u8]) -> Vec<u8> {
     }
     if ctx.faults.is_on(Fault::AlterAttachment) {
         alter_first_attachment(&mut copy);
+    }
+    if ctx.faults.is_on(Fault::AlterMdn)
+        && let Some(altered) = mdn::altered(&copy)
+    {
+        copy = altered;
     }
     copy
 }

@@ -240,6 +240,11 @@ impl Describer<'_> {
             attachments,
             disposition_notification_to: m.disposition_notification_to.as_ref().map(|d| self.show(d)),
             pad_to_bytes: m.pad_to_bytes,
+            mdn: m.mdn.as_ref().map(|r| crate::exec::message::mdn::MdnDraft {
+                original_message_id: self.show(&r.original_message_id),
+                final_recipient: self.show(&r.final_recipient),
+                disposition: r.disposition.as_ref().map(|d| self.show(d)).unwrap_or_default(),
+            }),
             message_id: format!("mssconf.dry-run.{}@{}", m.name.value, self.target.domain),
         };
         (build(&draft).size as usize, exact)
@@ -304,6 +309,7 @@ fn cert_name(c: &ClientCert) -> String {
         ClientCert::Mailbox(role) => format!("of mailbox `{}`", role.value),
         ClientCert::Expired => "the expired one (negative.expired_client_cert)".into(),
         ClientCert::Foreign => "the foreign-CA one (negative.foreign_client_cert)".into(),
+        ClientCert::Revoked => "the revoked one (negative.revoked_client_cert)".into(),
     }
 }
 

@@ -214,6 +214,8 @@ pub enum ClientCert {
     Expired,
     /// The profile's `negative.foreign_client_cert` (another CA).
     Foreign,
+    /// The profile's `negative.revoked_client_cert` (the operator's CA, revoked).
+    Revoked,
 }
 
 /// TLS versions the harness offers (`any` = 1.2 and 1.3).

@@ -43,10 +43,11 @@ pub enum Fault {
     IgnoreCrl,
     RefuseOtherDomains,
     AlterMdn,
+    RevokedServerCert,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 29] = [
+    pub const ALL: [Fault; 30] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -76,6 +77,7 @@ impl Fault {
         Fault::IgnoreCrl,
         Fault::RefuseOtherDomains,
         Fault::AlterMdn,
+        Fault::RevokedServerCert,
     ];
 
     pub fn name(self) -> &'static str {
@@ -109,6 +111,7 @@ impl Fault {
             Fault::IgnoreCrl => "ignore-crl",
             Fault::RefuseOtherDomains => "refuse-other-domains",
             Fault::AlterMdn => "alter-mdn",
+            Fault::RevokedServerCert => "revoked-server-cert",
         }
     }
 
@@ -147,6 +150,7 @@ impl Fault {
             Fault::ConnectionRate => "limits: more than 10 new SMTP/IMAP connections within a second are refused in plaintext (421 / * BYE)",
             Fault::IgnoreCrl => "does not load its CA's CRL: accepts a revoked client certificate",
             Fault::RefuseOtherDomains => "refuses at RCPT every recipient outside its own domain, whitelisted operators included",
+            Fault::RevokedServerCert => "presents a server certificate its CA's published CRL lists as revoked",
             Fault::AlterMdn => "alters the read receipts (MDN) its users submit: drops Original-Message-ID, disposition becomes deleted",
         }
     }

@@ -11,6 +11,7 @@ pub mod observation;
 pub mod pacing;
 pub mod probe;
 pub mod report_parse;
+pub mod revocation;
 pub mod run;
 pub mod sniff;
 pub mod sasl;

@@ -123,6 +123,9 @@ pub struct TlsObservation {
     pub probes: Vec<ProbeResult>,
     /// The target's allow-list (to judge the negotiated suite).
     pub allow_list: Vec<String>,
+    /// The leaf's revocation status, when the step asked for it (`not_revoked`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<crate::exec::revocation::RevocationFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -113,7 +113,7 @@ pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
     c.into_vec()
 }
 
-pub use tls::judge_tls;
+pub use tls::{judge_tls, revocation_unknown};
 
 pub fn judge_http(e: &HttpExpect, o: &HttpObservation) -> Vec<Check> {
     let mut c = Checks::default();

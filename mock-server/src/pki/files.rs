@@ -44,6 +44,8 @@ pub struct PkiFiles {
     pub app1_revoked: CertKeyFiles,
     /// The root's CRL (DER), listing `app1_revoked` (published over HTTP at `/crl/root.crl`).
     pub crl: PathBuf,
+    /// The root's CRL listing the server certificate too (fault `revoked-server-cert`).
+    pub crl_server_revoked: PathBuf,
     pub manifest: PathBuf,
 }
 
@@ -62,6 +64,7 @@ impl PkiFiles {
             app1_foreign: CertKeyFiles::in_dir(dir, "app1-foreign"),
             app1_revoked: CertKeyFiles::in_dir(dir, "app1-revoked"),
             crl: dir.join("root.crl"),
+            crl_server_revoked: dir.join("root-server-revoked.crl"),
             manifest: dir.join("pki.manifest"),
         }
     }

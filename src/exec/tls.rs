@@ -439,4 +439,20 @@ mod tests {
         assert_eq!(peer_alert(&io::Error::new(io::ErrorKind::InvalidData, local)), None);
         assert_eq!(peer_alert(&io::Error::from(io::ErrorKind::ConnectionReset)), None);
     }
+
+    /// CRL distribution points and OCSP responders are read from the certificate (the mock's
+    /// server certificate names both).
+    #[test]
+    fn cert_facts_name_crl_distribution_points_and_ocsp_responders() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = mssconf_mock::pki::PkiSpec { host_name: "h.test".into(), app1: "a@h.test".into(), app2: "b@h.test".into() };
+        let pki = mssconf_mock::pki::Pki::prepare(dir.path(), &spec).unwrap();
+        let facts = cert_facts(&pki.server_chain[0]).unwrap();
+        assert_eq!(facts.crl_urls, ["http://h.test/crl/root.crl"]);
+        assert_eq!(facts.ocsp_urls, ["http://h.test/ocsp"]);
+        let root = cert_facts(&pki.root).unwrap();
+        assert!(root.crl_urls.is_empty() && root.ocsp_urls.is_empty());
+        let summary = TlsFacts { server_chain: vec![facts], ..Default::default() }.summary();
+        assert!(summary.contains(" crl=http://h.test/crl/root.crl ocsp=http://h.test/ocsp "), "{summary}");
+    }
 }

@@ -100,4 +100,29 @@ mod tests {
         assert!(!judge_tls(&e, &o(facts("TLSv1_2", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256")))[0].passed);
         assert!(judge_tls(&e, &o(facts("TLSv1_3", "TLS13_AES_256_GCM_SHA384")))[0].passed);
     }
+
+    /// `not_revoked`: judged on a CRL's answer; with none, no check and a skip reason instead.
+    #[test]
+    fn revocation_is_judged_only_when_a_crl_answered() {
+        let e = TlsExpect { not_revoked: Some(true), ..Default::default() };
+        let with = |status| TlsObservation {
+            revocation: Some(RevocationFacts {
+                crl_urls: vec!["http://ca.test/root.crl".into()],
+                ocsp_urls: vec!["http://ca.test/ocsp".into()],
+                sources: vec!["http://ca.test/root.crl: not fetched: host `ca.test` is not declared".into()],
+                status,
+            }),
+            ..Default::default()
+        };
+        let good = judge_tls(&e, &with(RevocationStatus::NotRevoked));
+        assert!(good.len() == 1 && good[0].passed);
+        assert_eq!(revocation_unknown(&e, &with(RevocationStatus::NotRevoked)), None);
+        let revoked = judge_tls(&e, &with(RevocationStatus::Revoked));
+        assert!(revoked.len() == 1 && !revoked[0].passed && revoked[0].actual.contains("revoked"));
+        assert!(judge_tls(&e, &with(RevocationStatus::Unknown)).is_empty());
+        let why = revocation_unknown(&e, &with(RevocationStatus::Unknown)).unwrap();
+        assert!(why.contains("CRL http://ca.test/root.crl") && why.contains("OCSP http://ca.test/ocsp (not queried)") && why.contains("not declared"), "{why}");
+        let unasked = TlsExpect { established: Some(true), ..Default::default() };
+        assert_eq!(revocation_unknown(&unasked, &with(RevocationStatus::Unknown)), None);
+    }
 }

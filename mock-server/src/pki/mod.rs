@@ -97,6 +97,10 @@ impl Pki {
     /// Reuses the PKI in `dir` when it still fits `spec`, else generates a new one there.
     pub fn prepare(dir: &Path, spec: &PkiSpec) -> Result<Pki, PkiError> {
         let started = Instant::now();
+        // One subdirectory per file format: checkouts of another format sharing the state
+        // directory (parallel worktrees, an older binary) never regenerate these files under a
+        // running mock (each would find the other's manifest unfit and start over).
+        let dir = &dir.join(manifest::FORMAT_DIR);
         std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let dir = std::fs::canonicalize(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let files = PkiFiles::in_dir(&dir);

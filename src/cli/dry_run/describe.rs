@@ -268,7 +268,16 @@ impl Describer<'_> {
     fn tls(&self, p: &mut ScenarioPlan, step: &TlsStep) {
         let ep = &step.endpoint.value;
         match (&step.handshake, &step.probe, &step.probe_suites_outside_allow_list) {
-            (Some(_), _, _) => self.connect(p, "tls handshake", ep, &None),
+            (Some(h), _, _) => {
+                self.connect(p, "tls handshake", ep, &None);
+                if h.expect.as_ref().is_some_and(|e| e.not_revoked.is_some()) {
+                    let crl = &self.target.http.crl;
+                    let listed = if crl.is_empty() { "none declared in http.crl".to_string() } else { crl.join(", ") };
+                    p.lines.push(format!(
+                        "    then HTTP GET of the CRLs ({listed}, and the certificate's distribution points on declared hosts); OCSP not queried"
+                    ));
+                }
+            }
             (_, Some(pr), _) => self.connect(p, &format!("tls probe ({} ClientHello)", probe_version(&pr.version)), ep, &None),
             (_, _, Some(s)) => match crate::exec::probe::plan_families(s.family_ids(), &s.candidates, &self.target.tls.cipher_allow_list) {
                 Ok(families) => {

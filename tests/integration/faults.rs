@@ -110,7 +110,14 @@ fn matrix(f: Fault) -> Option<Expect> {
         // Only OPE/SUB.03.01 offers another operator's address (the guard allows no other).
         Fault::RefuseOtherDomains => Fails(&["OPE/SUB.03"], &[]),
         Fault::AlterMdn => Fails(&["OPE/MDN.01"], &[]),
-        Fault::RevokedServerCert => Fails(&["OPE/TLS.05"], &[("OPE/TLS.05.01", "the chain still verifies: revocation is OPE/TLS.05.02's check")]),
+        Fault::RevokedServerCert => Fails(
+            &["OPE/TLS.05"],
+            &[
+                ("OPE/TLS.05.01", "the chain still verifies: revocation is OPE/TLS.05.02's check"),
+                ("OPE/TLS.07.01", "the chain still verifies: revocation is OPE/TLS.05.02's check"),
+                ("OPE/TLS.07.02", "the chain still verifies: revocation is OPE/TLS.05.02's check"),
+            ],
+        ),
     })
 }
 

@@ -12,7 +12,6 @@ pub mod pacing;
 pub mod probe;
 pub mod report_parse;
 pub mod revocation;
-pub mod run;
 pub mod sniff;
 pub mod sasl;
 pub mod smtp;

@@ -38,7 +38,7 @@ async fn handshake(
     env: &RunEnv,
     st: &mut ScenarioState,
     endpoint: &str,
-    versions: Option<crate::exec::tls::TlsVersions>,
+    versions: Option<crate::scenario::model::TlsVersions>,
     revocation: bool,
 ) -> Result<TlsObservation, ExecError> {
     let ep = env.target.endpoints.get(endpoint).ok_or_else(|| ExecError::harness(format!("no endpoint `{endpoint}`")))?;

@@ -20,6 +20,8 @@ pub struct MockContext {
     pub host_name: String,
     /// Largest message accepted (announced with SMTP SIZE).
     pub max_message_size: usize,
+    /// The test root's CRL (DER) published at `/crl/root.crl`; `None` in unit-test contexts.
+    pub crl: Option<std::sync::Arc<Vec<u8>>>,
     /// Domains a recipient may belong to (the published whitelist the mock serves).
     pub whitelist: Vec<String>,
     /// Log each session's lines (redacted) on stderr.

@@ -46,10 +46,14 @@ pub enum Fault {
     TokenAlgNone,
     WeakCurve,
     SmallDh,
+    IgnoreCrl,
+    RefuseOtherDomains,
+    AlterMdn,
+    RevokedServerCert,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 32] = [
+    pub const ALL: [Fault; 36] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -82,6 +86,10 @@ impl Fault {
         Fault::TokenAlgNone,
         Fault::WeakCurve,
         Fault::SmallDh,
+        Fault::IgnoreCrl,
+        Fault::RefuseOtherDomains,
+        Fault::AlterMdn,
+        Fault::RevokedServerCert,
     ];
 
     pub fn name(self) -> &'static str {
@@ -118,6 +126,10 @@ impl Fault {
             Fault::TokenAlgNone => "token-alg-none",
             Fault::WeakCurve => "weak-curve",
             Fault::SmallDh => "small-dh",
+            Fault::IgnoreCrl => "ignore-crl",
+            Fault::RefuseOtherDomains => "refuse-other-domains",
+            Fault::AlterMdn => "alter-mdn",
+            Fault::RevokedServerCert => "revoked-server-cert",
         }
     }
 
@@ -162,6 +174,10 @@ impl Fault {
             Fault::TokenAlgNone => "accepts an unsigned bearer token (`alg: none`)",
             Fault::WeakCurve => "accepts ECDHE on a curve under 256 bits with TLS 1.2 (simulated ServerHello + ServerKeyExchange)",
             Fault::SmallDh => "accepts an allow-listed DHE suite with a 1024-bit DH group (simulated ServerHello + ServerKeyExchange)",
+            Fault::IgnoreCrl => "does not load its CA's CRL: accepts a revoked client certificate",
+            Fault::RefuseOtherDomains => "refuses at RCPT every recipient outside its own domain, whitelisted operators included",
+            Fault::RevokedServerCert => "presents a server certificate its CA's published CRL lists as revoked",
+            Fault::AlterMdn => "alters the read receipts (MDN) its users submit: drops Original-Message-ID, disposition becomes deleted",
         }
     }
 

@@ -36,6 +36,7 @@ pub fn router(ctx: MockContext, endpoints: Endpoints) -> Router {
         .route("/psc/introspect", post(introspect))
         .route("/listeblanchemssante.xml", get(whitelist))
         .route("/.well-known/autoconfig/mail/config-v1.1.xml", get(autoconfig))
+        .route(CRL_PATH, get(crl))
         .with_state(HttpState { ctx, endpoints })
 }
 
@@ -110,6 +111,16 @@ async fn introspect(State(state): State<HttpState>, form: FormFields) -> Respons
 fn bad_request(description: &str) -> Response {
     let body = json!({ "error": "invalid_request", "error_description": description });
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+/// Where the test root's CRL is published (DER, `application/pkix-crl`).
+pub const CRL_PATH: &str = "/crl/root.crl";
+
+async fn crl(State(state): State<HttpState>) -> Response {
+    match &state.ctx.crl {
+        Some(der) => ([(header::CONTENT_TYPE, "application/pkix-crl")], der.as_ref().clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn whitelist(State(state): State<HttpState>) -> Response {

@@ -151,7 +151,7 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
     } else {
         pki.server_chain.clone()
     };
-    let tls = ServerTls::with_faults(chain, pki.server_key(), vec![pki.root.clone()], &config.faults)?;
+    let tls = ServerTls::with_crls(chain, pki.server_key(), vec![pki.root.clone()], vec![pki.crl.clone()], &config.faults)?;
     let store = Store::new(accounts.all().iter().map(|a| a.address.as_str()));
     Ok(MockContext {
         store,
@@ -159,6 +159,7 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
         faults: config.faults.clone(),
         behaviours: config.behaviours,
         whitelist: default_whitelist(&accounts.domain),
+        crl: Some(std::sync::Arc::new(published_crl(config, pki).as_ref().to_vec())),
         accounts,
         tls,
         host_name: config.host_name.clone(),
@@ -167,6 +168,12 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
         flaky_once: Default::default(),
         connections: Default::default(),
     })
+}
+
+/// The CRL the HTTP endpoint publishes: under fault `revoked-server-cert`, the one listing the
+/// server certificate too.
+fn published_crl<'a>(config: &MockConfig, pki: &'a Pki) -> &'a rustls::pki_types::CertificateRevocationListDer<'static> {
+    if config.faults.is_on(Fault::RevokedServerCert) { &pki.crl_server_revoked } else { &pki.crl }
 }
 
 struct Listeners {

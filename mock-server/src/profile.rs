@@ -31,6 +31,9 @@ pub const CIPHER_ALLOW_LIST: [&str; 6] = [
 /// Address outside the whitelist used by the refusal scenarios.
 pub const OUTSIDE_WHITELIST: &str = "destinataire@exterieur.example";
 
+/// Address at another operator of the whitelist (accepted at RCPT; nothing is ever sent there).
+pub const OTHER_OPERATOR: &str = "correspondant.fictif@autre-operateur.mssante.test";
+
 pub struct ProfileInput<'a> {
     pub host_name: &'a str,
     pub endpoints: &'a Endpoints,
@@ -62,6 +65,7 @@ pub fn render(input: &ProfileInput<'_>) -> String {
     y += &format!("  introspection: {}\n", http("/psc/introspect"));
     y += &format!("  whitelist: {}\n", http("/listeblanchemssante.xml"));
     y += &format!("  autoconfig: {}\n", http("/.well-known/autoconfig/mail/config-v1.1.xml"));
+    y += &format!("  crl: [{}]\n", http(crate::http::CRL_PATH));
     y += &format!("trust_anchors: [{}]\n", path(&input.pki.ca));
     y += "tls:\n  cipher_allow_list:\n";
     for suite in CIPHER_ALLOW_LIST {
@@ -69,6 +73,7 @@ pub fn render(input: &ProfileInput<'_>) -> String {
     }
     y += "app_auth_form: plain\naddresses:\n";
     y += &format!("  outside_whitelist: {OUTSIDE_WHITELIST}\n");
+    y += &format!("  other_operator: {OTHER_OPERATOR}\n");
     y += &format!("  unknown_local: {}\n", scalar(&format!("inconnu.fictif@{domain}")));
     y += "mailboxes:\n";
     for account in input.accounts.all() {
@@ -77,6 +82,7 @@ pub fn render(input: &ProfileInput<'_>) -> String {
     y += "negative:\n  expired_token: issuer\n  revoked_token: issuer\n";
     y += &format!("  expired_client_cert: {}\n", cert_key(&input.pki.app1_expired));
     y += &format!("  foreign_client_cert: {}\n", cert_key(&input.pki.app1_foreign));
+    y += &format!("  revoked_client_cert: {}\n", cert_key(&input.pki.app1_revoked));
     y += &format!("limits:\n  max_message_size: {}\n", input.max_message_size);
     y += "timeouts:\n";
     for (name, ms) in TIMEOUTS {
@@ -171,6 +177,9 @@ mod tests {
             "  reply: 2000",
             "  scenario: 30000",
             "unknown_local: inconnu.fictif@op.test",
+            "other_operator: correspondant.fictif@autre-operateur.mssante.test",
+            "  revoked_client_cert: { cert: /abs/pki/app1-revoked.crt.pem, key: /abs/pki/app1-revoked.key.pem }",
+            "  crl: [http://127.0.0.1:1080/crl/root.crl]",
         ] {
             assert!(y.contains(needle), "missing `{needle}` in\n{y}");
         }

@@ -32,6 +32,7 @@ pub fn context_with(faults: &[Fault], behaviours: &[Behaviour]) -> MockContext {
         host_name: "mock.mssante.test".into(),
         max_message_size: 10 * 1024 * 1024,
         whitelist: crate::default_whitelist(DOMAIN),
+        crl: None,
         log_wire: false,
         flaky_once: Default::default(),
         connections: Default::default(),

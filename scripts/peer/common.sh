@@ -27,6 +27,8 @@ PEER_TOKEN_MAILBOXES="$PEER_PER1 $PEER_PER2 $PEER_ORG1 $PEER_MDN_RESPONDER $PEER
 PEER_MAILBOXES="$PEER_TOKEN_MAILBOXES $PEER_APP1 $PEER_APP2"
 PEER_UNKNOWN_LOCAL=inconnu.fictif@$PEER_DOMAIN
 PEER_OUTSIDE=destinataire@exterieur.example
+# An address at another operator of the whitelist (second entry of PEER_WHITELIST below).
+PEER_OTHER_OPERATOR=correspondant.fictif@hopital-fictif.mssante.test
 # The whitelist the operator enforces and publishes (fictitious domains, .test only).
 PEER_WHITELIST="$PEER_DOMAIN hopital-fictif.mssante.test clinique-fictive.mssante.test"
 PEER_MAX_SIZE=${PEER_MAX_SIZE:-31457280}

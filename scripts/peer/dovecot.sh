@@ -45,7 +45,12 @@ peer_dovecot_conf() {
     local d=$DC_DIR
     local cert=$PEER_PKI/server.crt.pem key=$PEER_PKI/server.key.pem ca=$PEER_PKI/ca.pem
     [ "$PEER_VARIANT" = untrusted-server-cert ] && { cert=$PEER_PKI/server-foreign.crt.pem; key=$PEER_PKI/server-foreign.key.pem; }
-    [ "$PEER_VARIANT" = foreign-client-ca ] && ca=$PEER_PKI/ca-and-foreign.pem
+    # OPE/APP.02: the root's CRL rides in the CA file (Dovecot reads CRLs there) and is checked
+    # (ssl_require_crl = no would skip every CRL check). The variant trusts a foreign CA that
+    # publishes no CRL: no CRL check there.
+    local require_crl=yes
+    ca=$PEER_PKI/ca-and-crl.pem
+    [ "$PEER_VARIANT" = foreign-client-ca ] && { ca=$PEER_PKI/ca-and-foreign.pem; require_crl=no; }
     local binding="username_attribute = mailbox"
     # The variant normalises both sides of the comparison to one constant: any token matches.
     [ "$PEER_VARIANT" = token-any-mailbox ] && binding="$binding
@@ -89,8 +94,8 @@ ssl_key = <$key
 # OPE/APP.01, OPE/APP.02: client certificates asked for and checked against the operator's CA
 ssl_ca = <$ca
 ssl_verify_client_cert = yes
-# env: the test PKI publishes no CRL (docs/peer.md, limits)
-ssl_require_crl = no
+# OPE/APP.02: client certificates checked against the root's CRL (in ssl_ca)
+ssl_require_crl = $require_crl
 ssl_cert_username_field = commonName
 # OPE/TLS.04: exactly the TLS 1.2 suites of SC.MSS/CONF.03 (DHE needs the group file)
 ssl_cipher_list = $(peer_cipherlist)

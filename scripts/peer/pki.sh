@@ -1,6 +1,7 @@
 # Sourced by start.sh: the peer's test PKI, made with the openssl CLI. A root standing in for
 # IGC-Santé, the server certificate (host name + loopback addresses), one client certificate
-# per applicative mailbox, an expired one, and one from a foreign CA (plus, for the variants, a
+# per applicative mailbox, an expired one, one from a foreign CA, and one the root revoked with
+# the root's CRL (crl.pem; the stacks load it, OPE/APP.02) (plus, for the variants, a
 # server certificate from the foreign CA and a bundle trusting both CAs). Kept across runs (a
 # re-run reuses it) unless PEER_FRESH_PKI=1 or a file is missing.
 
@@ -22,6 +23,8 @@ default_ca = peer_ca
 dir = $1
 database = \$dir/index.txt
 serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+default_crl_days = 730
 new_certs_dir = \$dir/issued
 default_md = sha256
 policy = policy_any
@@ -59,6 +62,7 @@ pki_root() {
     mkdir -p "$1/issued"
     : > "$1/index.txt"
     echo 1000 > "$1/serial"
+    echo 01 > "$1/crlnumber"
     pki_ca_conf "$1" > "$1/ca.cnf"
     ossl req -new -x509 -utf8 -newkey rsa:2048 -nodes -sha256 -days 730 \
         -subj "$2" -keyout "$1/ca.key.pem" -out "$1/ca.pem" -config "$1/ca.cnf" -extensions root_ext
@@ -85,7 +89,8 @@ pki_fingerprint() { # $1 cert -> AA:BB:… (SHA-256, what Postfix compares)
 pki_complete() {
     local f
     for f in ca.pem server.crt.pem server.key.pem app1.crt.pem app2.crt.pem \
-             app1-expired.crt.pem app1-foreign.crt.pem server-foreign.crt.pem ca-and-foreign.pem; do
+             app1-expired.crt.pem app1-foreign.crt.pem server-foreign.crt.pem ca-and-foreign.pem \
+             app1-revoked.crt.pem crl.pem ca-and-crl.pem; do
         [ -s "$PEER_PKI/$f" ] || return 1
     done
     # Renew when the server certificate expires within a week.
@@ -117,6 +122,16 @@ peer_pki() {
     # Variant untrusted-server-cert (OPE/TLS.05): the same names, from the foreign CA.
     pki_issue "$foreign" "$PEER_PKI/server-foreign" "/C=FR/O=Foreign TEST CA (not IGC-Santé)/CN=$PEER_SERVER_NAME" \
         server_ext "DNS:$PEER_SERVER_NAME,IP:127.0.0.1,IP:127.0.0.2"
+    # OPE/APP.02 (negative.revoked_client_cert): a valid app1 certificate of the root, revoked;
+    # the root's CRL lists it (crl.pem; ca-and-crl.pem for the servers that read CRLs from the
+    # CA file).
+    pki_issue "$root" "$PEER_PKI/app1-revoked" "/C=FR/O=mssconf peer (fictitious)/CN=$PEER_APP1" \
+        client_ext "email:$PEER_APP1"
+    ossl ca -batch -config "$root/ca.cnf" -cert "$root/ca.pem" -keyfile "$root/ca.key.pem" \
+        -revoke "$PEER_PKI/app1-revoked.crt.pem" -crl_reason keyCompromise
+    ossl ca -batch -config "$root/ca.cnf" -cert "$root/ca.pem" -keyfile "$root/ca.key.pem" \
+        -gencrl -out "$PEER_PKI/crl.pem"
+    cat "$root/ca.pem" "$PEER_PKI/crl.pem" > "$PEER_PKI/ca-and-crl.pem"
     # Variant foreign-client-ca (OPE/APP.02): client certificates of both CAs accepted.
     cat "$root/ca.pem" "$foreign/ca.pem" > "$PEER_PKI/ca-and-foreign.pem"
     # Dovecot and Postfix read the server key as root before dropping privileges.

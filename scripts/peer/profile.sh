@@ -62,6 +62,9 @@ $(profile_app_auth)
 addresses:
   outside_whitelist: $PEER_OUTSIDE
   unknown_local: $PEER_UNKNOWN_LOCAL
+  # OPE/SUB.03: an address at another operator of the whitelist (the peer accepts it at RCPT and
+  # would drop a message there; the harness only offers it at RCPT, then RSET)
+  other_operator: $PEER_OTHER_OPERATOR
 mailboxes:
   per1: { address: $PEER_PER1, type: PER, token: issuer }
   per2: { address: $PEER_PER2, type: PER, token: issuer }
@@ -82,6 +85,7 @@ negative:
 $(peer_revoked_token_line "$PEER_STATE/psc/revoked-token")
   expired_client_cert: { cert: $PEER_PKI/app1-expired.crt.pem, key: $PEER_PKI/app1-expired.key.pem }
   foreign_client_cert: { cert: $PEER_PKI/app1-foreign.crt.pem, key: $PEER_PKI/app1-foreign.key.pem }
+  revoked_client_cert: { cert: $PEER_PKI/app1-revoked.crt.pem, key: $PEER_PKI/app1-revoked.key.pem }
 limits:
   max_message_size: $PEER_MAX_SIZE
 timeouts:

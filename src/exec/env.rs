@@ -119,6 +119,7 @@ impl RunEnv {
             ClientCert::Mailbox(role) => t.mailboxes.get(&role.value).and_then(|m| m.certificate.as_ref()),
             ClientCert::Expired => t.negative.expired_client_cert.as_ref(),
             ClientCert::Foreign => t.negative.foreign_client_cert.as_ref(),
+            ClientCert::Revoked => t.negative.revoked_client_cert.as_ref(),
         };
         found.ok_or_else(|| ExecError::harness(format!("no client certificate for {cert:?} in the target profile")))
     }

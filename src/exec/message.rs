@@ -13,6 +13,7 @@ use super::report_parse;
 use crate::util::digest::sha256_hex;
 
 mod generated;
+pub mod mdn;
 mod stream;
 
 pub use generated::Generated;
@@ -32,6 +33,8 @@ pub struct Draft {
     pub attachments: Vec<AttachmentData>,
     pub disposition_notification_to: Option<String>,
     pub pad_to_bytes: Option<u64>,
+    /// Send a read receipt: the body becomes its human-readable part.
+    pub mdn: Option<mdn::MdnDraft>,
     /// Local part of the Message-ID (made unique by the caller).
     pub message_id: String,
 }
@@ -147,7 +150,9 @@ pub fn build(d: &Draft) -> Built {
         b = b.header("Disposition-Notification-To", Raw::new(format!("<{dnt}>")));
     }
     let body = d.body.clone().unwrap_or_default();
-    if d.body_8bit {
+    if let Some(receipt) = &d.mdn {
+        b = mdn::set_report(b, body, receipt);
+    } else if d.body_8bit {
         // A raw part: the builder writes it verbatim, so line ends must already be CRLF.
         let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
         b.text_body = Some(MimePart::new("text/plain", crlf).transfer_encoding("8bit"));

@@ -13,6 +13,7 @@ pub mod observation;
 pub mod pacing;
 pub mod probe;
 pub mod report_parse;
+pub mod revocation;
 pub mod sniff;
 pub mod sasl;
 pub mod smtp;

@@ -126,6 +126,9 @@ pub struct TlsObservation {
     /// Key-exchange probes (`probe_key_exchange`), one per offer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_exchange: Vec<KxProbe>,
+    /// The leaf's revocation status, when the step asked for it (`not_revoked`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<crate::exec::revocation::RevocationFacts>,
 }
 
 /// What a key-exchange probe offered, and what the server's flight showed.

@@ -88,6 +88,12 @@ pub struct CertFacts {
     pub sha256: String,
     /// DNS names and e-mail addresses of the subjectAltName extension.
     pub san: Vec<String>,
+    /// URIs of the CRL distribution points extension (RFC 5280 §4.2.1.13).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crl_urls: Vec<String>,
+    /// OCSP responder URIs of the authority information access extension (§4.2.2.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ocsp_urls: Vec<String>,
 }
 
 /// What a TLS handshake established (or, on failure, what was seen before it failed).
@@ -108,13 +114,19 @@ impl TlsFacts {
     /// One line for transcripts and cards.
     pub fn summary(&self) -> String {
         let leaf = self.server_chain.first();
+        let urls = |label: &str, list: Option<&Vec<String>>| match list {
+            Some(l) if !l.is_empty() => format!(" {label}={}", l.join(",")),
+            _ => String::new(),
+        };
         format!(
-            "TLS {} {} server={} cert subject=\"{}\" issuer=\"{}\" verification={}{}",
+            "TLS {} {} server={} cert subject=\"{}\" issuer=\"{}\"{}{} verification={}{}",
             self.version.as_deref().unwrap_or("?"),
             self.cipher_suite.as_deref().unwrap_or("?"),
             self.server_name,
             leaf.map(|c| c.subject.as_str()).unwrap_or("-"),
             leaf.map(|c| c.issuer.as_str()).unwrap_or("-"),
+            urls("crl", leaf.map(|c| &c.crl_urls)),
+            urls("ocsp", leaf.map(|c| &c.ocsp_urls)),
             self.verification.as_deref().unwrap_or("-"),
             self.client_certificate
                 .as_ref()
@@ -320,7 +332,10 @@ pub fn cert_facts(der: &CertificateDer<'_>) -> Option<CertFacts> {
             }
         }
     }
+    let (crl_urls, ocsp_urls) = revocation_urls(&cert);
     Some(CertFacts {
+        crl_urls,
+        ocsp_urls,
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         not_before: cert.validity().not_before.to_datetime().to_string(),
@@ -328,6 +343,35 @@ pub fn cert_facts(der: &CertificateDer<'_>) -> Option<CertFacts> {
         sha256: hex::encode(Sha256::digest(der.as_ref())),
         san,
     })
+}
+
+/// Where a certificate's revocation status is published: CRL distribution point URIs and OCSP
+/// responder URIs.
+fn revocation_urls(cert: &x509_parser::certificate::X509Certificate<'_>) -> (Vec<String>, Vec<String>) {
+    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+    let (mut crl, mut ocsp) = (Vec::new(), Vec::new());
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::CRLDistributionPoints(points) => {
+                for point in points.iter() {
+                    if let Some(DistributionPointName::FullName(names)) = &point.distribution_point {
+                        crl.extend(names.iter().filter_map(|n| if let GeneralName::URI(u) = n { Some(u.to_string()) } else { None }));
+                    }
+                }
+            }
+            ParsedExtension::AuthorityInfoAccess(aia) => {
+                for d in aia.iter() {
+                    if d.access_method == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_OCSP
+                        && let GeneralName::URI(u) = &d.access_location
+                    {
+                        ocsp.push(u.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (crl, ocsp)
 }
 
 fn ip_text(bytes: &[u8]) -> String {
@@ -384,5 +428,21 @@ mod tests {
         let local = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
         assert_eq!(peer_alert(&io::Error::new(io::ErrorKind::InvalidData, local)), None);
         assert_eq!(peer_alert(&io::Error::from(io::ErrorKind::ConnectionReset)), None);
+    }
+
+    /// CRL distribution points and OCSP responders are read from the certificate (the mock's
+    /// server certificate names both).
+    #[test]
+    fn cert_facts_name_crl_distribution_points_and_ocsp_responders() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = mssconf_mock::pki::PkiSpec { host_name: "h.test".into(), app1: "a@h.test".into(), app2: "b@h.test".into() };
+        let pki = mssconf_mock::pki::Pki::prepare(dir.path(), &spec).unwrap();
+        let facts = cert_facts(&pki.server_chain[0]).unwrap();
+        assert_eq!(facts.crl_urls, ["http://h.test/crl/root.crl"]);
+        assert_eq!(facts.ocsp_urls, ["http://h.test/ocsp"]);
+        let root = cert_facts(&pki.root).unwrap();
+        assert!(root.crl_urls.is_empty() && root.ocsp_urls.is_empty());
+        let summary = TlsFacts { server_chain: vec![facts], ..Default::default() }.summary();
+        assert!(summary.contains(" crl=http://h.test/crl/root.crl ocsp=http://h.test/ocsp "), "{summary}");
     }
 }

@@ -160,6 +160,7 @@ fn cert_missing(cert: &Option<ClientCert>, t: &Target) -> Option<String> {
         },
         Some(ClientCert::Expired) => t.negative.expired_client_cert.is_none().then(|| "the target provides no expired client certificate (`negative.expired_client_cert`)".into()),
         Some(ClientCert::Foreign) => t.negative.foreign_client_cert.is_none().then(|| "the target provides no foreign-CA client certificate (`negative.foreign_client_cert`)".into()),
+        Some(ClientCert::Revoked) => t.negative.revoked_client_cert.is_none().then(|| "the target provides no revoked client certificate (`negative.revoked_client_cert`)".into()),
     }
 }
 

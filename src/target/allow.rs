@@ -27,7 +27,8 @@ impl HostAllowList {
     pub fn of(target: &Target) -> Self {
         let mut hosts: BTreeSet<String> = target.endpoints.values().map(|e| normalize(&e.host)).collect();
         let h = &target.http;
-        for url in [&h.token_issuer, &h.introspection, &h.whitelist, &h.autoconfig].into_iter().flatten() {
+        let urls = [&h.token_issuer, &h.introspection, &h.whitelist, &h.autoconfig].into_iter().flatten();
+        for url in urls.chain(&h.crl) {
             if let Some(host) = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(normalize)) {
                 hosts.insert(host);
             }

@@ -66,6 +66,10 @@ pub struct HttpUrls {
     pub introspection: Option<String>,
     pub whitelist: Option<String>,
     pub autoconfig: Option<String>,
+    /// CRLs the harness may fetch to check the server certificate's revocation status (the
+    /// operator's CA, or a mirror): their hosts become declared hosts.
+    #[serde(default)]
+    pub crl: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -161,6 +165,10 @@ pub struct Addresses {
     pub outside_whitelist: Option<String>,
     /// A local-domain address with no mailbox (for failure DSNs).
     pub unknown_local: Option<String>,
+    /// An address at another operator of the whitelist: RCPT TO must be accepted; the harness
+    /// then resets the transaction (RSET) and never sends DATA there.
+    #[serde(default)]
+    pub other_operator: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -219,6 +227,10 @@ pub struct Negative {
     pub revoked_token: Option<SecretSource>,
     pub expired_client_cert: Option<CertificateFiles>,
     pub foreign_client_cert: Option<CertificateFiles>,
+    /// A client certificate of the applicative mailbox, issued by the operator's CA and revoked
+    /// (listed in its CRL / OCSP): the operator must refuse it.
+    #[serde(default)]
+    pub revoked_client_cert: Option<CertificateFiles>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -114,7 +114,7 @@ pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
     c.into_vec()
 }
 
-pub use tls::judge_tls;
+pub use tls::{judge_tls, revocation_unknown};
 
 pub fn judge_http(e: &HttpExpect, o: &HttpObservation) -> Vec<Check> {
     let mut c = Checks::default();
@@ -132,7 +132,11 @@ pub fn judge_http(e: &HttpExpect, o: &HttpObservation) -> Vec<Check> {
         match &o.whitelist {
             None => c.push("whitelist document", "an MSSanté whitelist XML", "not a whitelist", false),
             Some(domains) => {
-                let listed = |d: &str| domains.iter().any(|x| x.eq_ignore_ascii_case(d));
+                // An entry may be an address (`addresses.outside_whitelist`): its domain is looked up.
+                let listed = |d: &str| {
+                    let d = d.rsplit_once('@').map_or(d, |(_, domain)| domain);
+                    domains.iter().any(|x| x.eq_ignore_ascii_case(d))
+                };
                 for d in &e.whitelist_has {
                     c.push(format!("whitelist entry {d}"), "listed", format!("{} domains", domains.len()), listed(d));
                 }
@@ -209,6 +213,12 @@ mod tests {
         let o = HttpObservation { status: 200, whitelist: Some(vec!["A.test".into()]), ..Default::default() };
         assert!(judge_http(&e, &o).iter().all(|c| c.passed));
         let o = HttpObservation { status: 200, whitelist: Some(vec!["b.test".into()]), ..Default::default() };
+        assert_eq!(judge_http(&e, &o).iter().filter(|c| !c.passed).count(), 2);
+        // An address stands for its domain.
+        let e: HttpExpect = serde_saphyr::from_str("{whitelist_lacks: [x@b.test], whitelist_has: [y@a.test]}").unwrap();
+        let o = HttpObservation { status: 200, whitelist: Some(vec!["a.test".into()]), ..Default::default() };
+        assert!(judge_http(&e, &o).iter().all(|c| c.passed));
+        let o = HttpObservation { status: 200, whitelist: Some(vec!["B.test".into()]), ..Default::default() };
         assert_eq!(judge_http(&e, &o).iter().filter(|c| !c.passed).count(), 2);
     }
 }

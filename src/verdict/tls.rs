@@ -2,6 +2,7 @@
 
 use super::check::{Check, Checks};
 use crate::exec::observation::TlsObservation;
+use crate::exec::revocation::{RevocationFacts, RevocationStatus};
 use crate::exec::tls::TlsFacts;
 use crate::scenario::model::TlsExpect;
 
@@ -37,6 +38,7 @@ pub fn judge_tls(e: &TlsExpect, o: &TlsObservation) -> Vec<Check> {
     let mut c = Checks::default();
     if o.probes.is_empty() {
         judge_facts(&mut c, e, o.facts.as_ref(), &o.allow_list);
+        judge_revocation(&mut c, e, o.revocation.as_ref());
         return c.into_vec();
     }
     // Probes: `established: false` means every offer must be refused.
@@ -45,6 +47,31 @@ pub fn judge_tls(e: &TlsExpect, o: &TlsObservation) -> Vec<Check> {
         c.push(format!("offer {}", p.offer), if want_accept { "accepted" } else { "refused" }, &p.answer, p.accepted == want_accept);
     }
     c.into_vec()
+}
+
+/// `not_revoked`: judged only when a CRL of the issuer was read (else see
+/// [`revocation_unknown`]).
+fn judge_revocation(c: &mut Checks, e: &TlsExpect, r: Option<&RevocationFacts>) {
+    let (Some(want), Some(r)) = (e.not_revoked, r) else { return };
+    let revoked = match r.status {
+        RevocationStatus::NotRevoked => false,
+        RevocationStatus::Revoked => true,
+        RevocationStatus::Unknown => return,
+    };
+    let got = if revoked { "listed by its issuer's CRL (revoked)" } else { "not listed by its issuer's CRL" };
+    c.push("server certificate revocation (CRL)", if want { "not revoked" } else { "revoked" }, got, revoked != want);
+}
+
+/// Why a `not_revoked` check could not be made (no CRL of the issuer could be fetched): the
+/// scenario is skipped with this reason rather than passed.
+pub fn revocation_unknown(e: &TlsExpect, o: &TlsObservation) -> Option<String> {
+    e.not_revoked?;
+    let r = o.revocation.as_ref()?;
+    (r.status == RevocationStatus::Unknown).then(|| {
+        let named = if r.crl_urls.is_empty() { "no CRL distribution point".to_string() } else { format!("CRL {}", r.crl_urls.join(", ")) };
+        let ocsp = if r.ocsp_urls.is_empty() { String::new() } else { format!(", OCSP {} (not queried)", r.ocsp_urls.join(", ")) };
+        format!("revocation status not established: the certificate names {named}{ocsp}; {}", r.sources.join("; "))
+    })
 }
 
 #[cfg(test)]
@@ -72,5 +99,30 @@ mod tests {
         assert!(judge_tls(&e, &o(facts("TLSv1_2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")))[0].passed);
         assert!(!judge_tls(&e, &o(facts("TLSv1_2", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256")))[0].passed);
         assert!(judge_tls(&e, &o(facts("TLSv1_3", "TLS13_AES_256_GCM_SHA384")))[0].passed);
+    }
+
+    /// `not_revoked`: judged on a CRL's answer; with none, no check and a skip reason instead.
+    #[test]
+    fn revocation_is_judged_only_when_a_crl_answered() {
+        let e = TlsExpect { not_revoked: Some(true), ..Default::default() };
+        let with = |status| TlsObservation {
+            revocation: Some(RevocationFacts {
+                crl_urls: vec!["http://ca.test/root.crl".into()],
+                ocsp_urls: vec!["http://ca.test/ocsp".into()],
+                sources: vec!["http://ca.test/root.crl: not fetched: host `ca.test` is not declared".into()],
+                status,
+            }),
+            ..Default::default()
+        };
+        let good = judge_tls(&e, &with(RevocationStatus::NotRevoked));
+        assert!(good.len() == 1 && good[0].passed);
+        assert_eq!(revocation_unknown(&e, &with(RevocationStatus::NotRevoked)), None);
+        let revoked = judge_tls(&e, &with(RevocationStatus::Revoked));
+        assert!(revoked.len() == 1 && !revoked[0].passed && revoked[0].actual.contains("revoked"));
+        assert!(judge_tls(&e, &with(RevocationStatus::Unknown)).is_empty());
+        let why = revocation_unknown(&e, &with(RevocationStatus::Unknown)).unwrap();
+        assert!(why.contains("CRL http://ca.test/root.crl") && why.contains("OCSP http://ca.test/ocsp (not queried)") && why.contains("not declared"), "{why}");
+        let unasked = TlsExpect { established: Some(true), ..Default::default() };
+        assert_eq!(revocation_unknown(&unasked, &with(RevocationStatus::Unknown)), None);
     }
 }

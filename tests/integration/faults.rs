@@ -123,6 +123,26 @@ fn matrix(f: Fault) -> Option<Expect> {
                 ("OPE/AUTH.06.02", "an HS256 token's signature is still verified"),
             ],
         ),
+        Fault::IgnoreCrl => Fails(
+            &["OPE/APP.02"],
+            &[
+                ("OPE/APP.02.01", "no certificate is still refused"),
+                ("OPE/APP.02.02", "an expired certificate is still refused"),
+                ("OPE/APP.02.03", "a foreign-CA certificate is still refused"),
+                ("OPE/APP.02.04", "another mailbox's certificate is still refused"),
+            ],
+        ),
+        // Only OPE/SUB.03.01 offers another operator's address (the guard allows no other).
+        Fault::RefuseOtherDomains => Fails(&["OPE/SUB.03"], &[]),
+        Fault::AlterMdn => Fails(&["OPE/MDN.01"], &[]),
+        Fault::RevokedServerCert => Fails(
+            &["OPE/TLS.05"],
+            &[
+                ("OPE/TLS.05.01", "the chain still verifies: revocation is OPE/TLS.05.02's check"),
+                ("OPE/TLS.07.01", "the chain still verifies: revocation is OPE/TLS.05.02's check"),
+                ("OPE/TLS.07.02", "the chain still verifies: revocation is OPE/TLS.05.02's check"),
+            ],
+        ),
     })
 }
 

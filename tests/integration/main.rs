@@ -26,6 +26,7 @@ mod mock_cli;
 mod pacing;
 mod parse_cache;
 mod report_writers;
+mod revocation;
 mod robustness;
 mod safety;
 mod scale;

@@ -108,6 +108,7 @@ mod tests {
             host_name: "imap.op.test".into(),
             max_message_size: 0,
             whitelist: vec![],
+            crl: None,
             log_wire: false,
             flaky_once: Default::default(),
             connections: Default::default(),

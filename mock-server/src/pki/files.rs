@@ -40,6 +40,12 @@ pub struct PkiFiles {
     pub app2: CertKeyFiles,
     pub app1_expired: CertKeyFiles,
     pub app1_foreign: CertKeyFiles,
+    /// A valid-looking app1 certificate from the root, listed in the root's CRL.
+    pub app1_revoked: CertKeyFiles,
+    /// The root's CRL (DER), listing `app1_revoked` (published over HTTP at `/crl/root.crl`).
+    pub crl: PathBuf,
+    /// The root's CRL listing the server certificate too (fault `revoked-server-cert`).
+    pub crl_server_revoked: PathBuf,
     pub manifest: PathBuf,
 }
 
@@ -56,18 +62,26 @@ impl PkiFiles {
             app2: CertKeyFiles::in_dir(dir, "app2"),
             app1_expired: CertKeyFiles::in_dir(dir, "app1-expired"),
             app1_foreign: CertKeyFiles::in_dir(dir, "app1-foreign"),
+            app1_revoked: CertKeyFiles::in_dir(dir, "app1-revoked"),
+            crl: dir.join("root.crl"),
+            crl_server_revoked: dir.join("root-server-revoked.crl"),
             manifest: dir.join("pki.manifest"),
         }
     }
 
-    pub fn client_pairs(&self) -> [&CertKeyFiles; 4] {
-        [&self.app1, &self.app2, &self.app1_expired, &self.app1_foreign]
+    pub fn client_pairs(&self) -> [&CertKeyFiles; 5] {
+        [&self.app1, &self.app2, &self.app1_expired, &self.app1_foreign, &self.app1_revoked]
     }
 }
 
 /// Writes `text` to `path` through a temporary file and a rename, so that a reader (or a second
 /// mock sharing the directory) never sees half a file. Keys are created mode 0600.
 pub fn write_pem(path: &Path, text: &str, private: bool) -> Result<(), PkiError> {
+    write_bytes(path, text.as_bytes(), private)
+}
+
+/// [`write_pem`] for any bytes (the DER CRL).
+pub fn write_bytes(path: &Path, bytes: &[u8], private: bool) -> Result<(), PkiError> {
     let io_err = |source| PkiError::Io { path: path.to_path_buf(), source };
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
@@ -76,7 +90,7 @@ pub fn write_pem(path: &Path, text: &str, private: bool) -> Result<(), PkiError>
         options.mode(0o600);
     }
     let mut file = options.open(&tmp).map_err(io_err)?;
-    file.write_all(text.as_bytes()).map_err(io_err)?;
+    file.write_all(bytes).map_err(io_err)?;
     file.sync_all().map_err(io_err)?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io_err)

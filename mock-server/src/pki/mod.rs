@@ -6,7 +6,15 @@
 //!   so that the TLS 1.2 ECDHE-RSA suites of the allow-list apply;
 //! - client certificates (clientAuth, SAN rfc822Name = mailbox) for app1 and app2, an expired one
 //!   for app1 and one for app1 signed by a separate "foreign" CA;
-//! - a server certificate from that foreign CA (fault `foreign-ca-cert`), same RSA key.
+//! - a server certificate from that foreign CA (fault `foreign-ca-cert`), same RSA key;
+//! - a client certificate for app1 from the root that the root's CRL (`root.crl`, DER) lists as
+//!   revoked: the TLS listeners load that CRL (fault `ignore-crl` does not) and the HTTP endpoint
+//!   publishes it;
+//! - a second CRL listing the server certificate too (`root-server-revoked.crl`), published
+//!   instead under fault `revoked-server-cert`. The server certificate names
+//!   `http://<host>/crl/root.crl` as its CRL distribution point and `http://<host>/ocsp` as its
+//!   OCSP responder (recorded by the harness; the generated profile points `http.crl` at the
+//!   mock's HTTP endpoint, since the host name does not resolve).
 //!
 //! RSA key generation is slow in debug builds, so the whole set is cached in the PKI directory
 //! and reused while it still fits the configuration (see [`manifest`]); the RSA key alone is
@@ -19,11 +27,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer, CrlDistributionPoint,
+    CustomExtension, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, RevocationReason,
+    RevokedCertParams, SanType, SerialNumber,
 };
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
@@ -62,6 +72,10 @@ pub struct Pki {
     /// Server leaf signed by the foreign CA + foreign root.
     pub foreign_server_chain: Vec<CertificateDer<'static>>,
     server_key: PrivateKeyDer<'static>,
+    /// The root's CRL (DER), listing the app1-revoked certificate.
+    pub crl: CertificateRevocationListDer<'static>,
+    /// The root's CRL listing the server certificate too (fault `revoked-server-cert`).
+    pub crl_server_revoked: CertificateRevocationListDer<'static>,
     /// True when the files of an earlier start were reused as they were.
     pub reused: bool,
     /// How long preparing took (generation or loading).
@@ -83,6 +97,10 @@ impl Pki {
     /// Reuses the PKI in `dir` when it still fits `spec`, else generates a new one there.
     pub fn prepare(dir: &Path, spec: &PkiSpec) -> Result<Pki, PkiError> {
         let started = Instant::now();
+        // One subdirectory per file format: checkouts of another format sharing the state
+        // directory (parallel worktrees, an older binary) never regenerate these files under a
+        // running mock (each would find the other's manifest unfit and start over).
+        let dir = &dir.join(manifest::FORMAT_DIR);
         std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let dir = std::fs::canonicalize(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let files = PkiFiles::in_dir(&dir);
@@ -110,12 +128,18 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
         read_certs(&pair.cert)?;
         read_key(&pair.key)?;
     }
+    let read_crl = |path: &Path| {
+        std::fs::read(path).map(CertificateRevocationListDer::from).map_err(|source| PkiError::Io { path: path.to_path_buf(), source })
+    };
+    let (crl, crl_server_revoked) = (read_crl(&files.crl)?, read_crl(&files.crl_server_revoked)?);
     Ok(Pki {
         files: files.clone(),
         root,
         server_chain,
         foreign_server_chain,
         server_key,
+        crl,
+        crl_server_revoked,
         reused: true,
         elapsed: Default::default(),
     })
@@ -133,6 +157,7 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
     let root = make_root(ROOT_CN, now)?;
     let foreign = make_root(FOREIGN_ROOT_CN, now)?;
     let server = leaf_params(LeafKind::Server(&spec.host_name), "server", now, Validity::Current)?;
+    let server_serial = server.serial_number.clone().ok_or_else(|| gen_err("no serial for the server"))?;
     let server_cert = server.signed_by(&server_key_pair, &root).map_err(gen_err)?;
     let foreign_server_cert = server.signed_by(&server_key_pair, &foreign).map_err(gen_err)?;
 
@@ -147,15 +172,24 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
         (&files.app2, &spec.app2, Validity::Current, &root),
         (&files.app1_expired, &spec.app1, Validity::Expired, &root),
         (&files.app1_foreign, &spec.app1, Validity::Current, &foreign),
+        (&files.app1_revoked, &spec.app1, Validity::Current, &root),
     ];
+    let mut revoked_serial = None;
     for (pair, mailbox, validity, issuer) in clients {
         let key = KeyPair::generate().map_err(gen_err)?;
-        let cert = leaf_params(LeafKind::Client(mailbox), &pair.role, now, validity)?
-            .signed_by(&key, issuer)
-            .map_err(gen_err)?;
+        let params = leaf_params(LeafKind::Client(mailbox), &pair.role, now, validity)?;
+        if pair == &files.app1_revoked {
+            revoked_serial = params.serial_number.clone();
+        }
+        let cert = params.signed_by(&key, issuer).map_err(gen_err)?;
         files::write_pem(&pair.cert, &format!("{}{}", cert.pem(), issuer.pem()), false)?;
         files::write_pem(&pair.key, &key.serialize_pem(), true)?;
     }
+    let revoked_serial = revoked_serial.ok_or_else(|| gen_err("no serial for app1-revoked"))?;
+    let crl = make_crl(&root, vec![revoked_serial.clone()], now)?;
+    files::write_bytes(&files.crl, crl.as_ref(), false)?;
+    let crl_server_revoked = make_crl(&root, vec![revoked_serial, server_serial], now)?;
+    files::write_bytes(&files.crl_server_revoked, crl_server_revoked.as_ref(), false)?;
     Manifest::new(spec, now + LEAF_LIFETIME).save(files)?;
 
     Ok(Pki {
@@ -164,6 +198,8 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
         server_chain: vec![server_cert.der().clone(), root.der().clone()],
         foreign_server_chain: vec![foreign_server_cert.der().clone(), foreign.der().clone()],
         server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(rsa_pkcs8)),
+        crl,
+        crl_server_revoked,
         reused: false,
         elapsed: Default::default(),
     })
@@ -197,6 +233,32 @@ fn make_root(cn: &str, now: OffsetDateTime) -> Result<CertifiedIssuer<'static, K
     CertifiedIssuer::self_signed(params, key).map_err(gen_err)
 }
 
+/// The root's CRL listing `revoked` (key compromise, revoked a day ago), valid as long as the
+/// leaves.
+fn make_crl(
+    root: &CertifiedIssuer<'static, KeyPair>,
+    revoked: Vec<SerialNumber>,
+    now: OffsetDateTime,
+) -> Result<CertificateRevocationListDer<'static>, PkiError> {
+    let params = CertificateRevocationListParams {
+        this_update: now - Duration::hours(1),
+        next_update: now + LEAF_LIFETIME,
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .into_iter()
+            .map(|serial_number| RevokedCertParams {
+                serial_number,
+                revocation_time: now - Duration::days(1),
+                reason_code: Some(RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    Ok(params.signed_by(root).map_err(gen_err)?.der().clone())
+}
+
 fn leaf_params(kind: LeafKind<'_>, role: &str, now: OffsetDateTime, validity: Validity) -> Result<CertificateParams, PkiError> {
     let mut params = CertificateParams::default();
     params.use_authority_key_identifier_extension = true;
@@ -215,6 +277,8 @@ fn leaf_params(kind: LeafKind<'_>, role: &str, now: OffsetDateTime, validity: Va
             ];
             params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
             params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+            params.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![format!("http://{host}/crl/root.crl")] }];
+            params.custom_extensions = vec![ocsp_access(&format!("http://{host}/ocsp"))];
         }
         LeafKind::Client(mailbox) => {
             params.distinguished_name = name(&format!("{mailbox} (APP, {role})"));
@@ -224,6 +288,24 @@ fn leaf_params(kind: LeafKind<'_>, role: &str, now: OffsetDateTime, validity: Va
         }
     }
     Ok(params)
+}
+
+/// An authorityInfoAccess extension naming one OCSP responder (rcgen has no builder for it).
+fn ocsp_access(uri: &str) -> CustomExtension {
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match content.len() {
+            n if n < 0x80 => out.push(n as u8),
+            n if n < 0x100 => out.extend([0x81, n as u8]),
+            n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+        out.extend_from_slice(content);
+        out
+    }
+    // id-ad-ocsp 1.3.6.1.5.5.7.48.1, then the URI as [6] IMPLICIT IA5String.
+    let mut description = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01]);
+    description.extend(tlv(0x86, uri.as_bytes()));
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], tlv(0x30, &tlv(0x30, &description)))
 }
 
 fn name(cn: &str) -> DistinguishedName {
@@ -317,6 +399,7 @@ mod tests {
             (&pki.files.app2, "app2@op.test", true, ROOT_CN),
             (&pki.files.app1_expired, "app1@op.test", false, ROOT_CN),
             (&pki.files.app1_foreign, "app1@op.test", true, FOREIGN_ROOT_CN),
+            (&pki.files.app1_revoked, "app1@op.test", true, ROOT_CN),
         ] {
             let certs = read_certs(&pair.cert).unwrap();
             let (_, cert) = X509Certificate::from_der(certs[0].as_ref()).unwrap();
@@ -327,5 +410,27 @@ mod tests {
             let mode = std::fs::metadata(&pair.key).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+    }
+
+    /// The root's CRL lists app1-revoked, and only it; it survives a reuse of the files.
+    #[test]
+    fn the_crl_lists_the_revoked_certificate_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Pki::prepare(dir.path(), &spec()).unwrap();
+        let pki = Pki::prepare(dir.path(), &spec()).unwrap();
+        assert!(pki.reused && pki.crl == first.crl);
+        let (_, crl) = CertificateRevocationList::from_der(pki.crl.as_ref()).unwrap();
+        assert!(crl.issuer().to_string().contains(ROOT_CN));
+        let serial = |pair: &CertKeyFiles| {
+            let certs = read_certs(&pair.cert).unwrap();
+            X509Certificate::from_der(certs[0].as_ref()).unwrap().1.raw_serial().to_vec()
+        };
+        let listed: Vec<Vec<u8>> = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
+        assert_eq!(listed, [serial(&pki.files.app1_revoked)]);
+        assert!(!listed.contains(&serial(&pki.files.app1)));
+        let (_, server) = X509Certificate::from_der(pki.server_chain[0].as_ref()).unwrap();
+        let (_, both) = CertificateRevocationList::from_der(pki.crl_server_revoked.as_ref()).unwrap();
+        let listed: Vec<&[u8]> = both.iter_revoked_certificates().map(|r| r.raw_serial()).collect();
+        assert_eq!(listed, [serial(&pki.files.app1_revoked).as_slice(), server.raw_serial()]);
     }
 }

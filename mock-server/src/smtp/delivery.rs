@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use mail_parser::{Message, MessageParser};
+use mail_parser::{Message, MessageParser, MimeHeaders};
 
 use super::dsn::{self, Outcome, Report};
 use super::envelope::Envelope;
@@ -94,7 +94,7 @@ fn trace_headers(ctx: &MockContext, accepted: &Accepted<'_>, recipient: &str) ->
     )
 }
 
-/// Faults `strip-xmss-headers` and `alter-attachment` change the stored copy.
+/// Faults `strip-xmss-headers`, `alter-attachment` and `alter-mdn` change the stored copy.
 fn apply_delivery_faults(ctx: &MockContext, raw: &[u8]) -> Vec<u8> {
     let mut copy = raw.to_vec();
     if ctx.faults.is_on(Fault::StripXmssHeaders) {
@@ -103,6 +103,11 @@ fn apply_delivery_faults(ctx: &MockContext, raw: &[u8]) -> Vec<u8> {
     if ctx.faults.is_on(Fault::AlterAttachment) {
         alter_first_attachment(&mut copy);
     }
+    if ctx.faults.is_on(Fault::AlterMdn)
+        && let Some(altered) = mdn::altered(&copy)
+    {
+        copy = altered;
+    }
     copy
 }
 
@@ -110,9 +115,12 @@ fn apply_delivery_faults(ctx: &MockContext, raw: &[u8]) -> Vec<u8> {
 /// fully determines the first decoded byte, so the decoded attachment changes by one byte).
 /// Returns whether something was changed.
 pub fn alter_first_attachment(raw: &mut [u8]) -> bool {
-    let range = MessageParser::default()
-        .parse(&raw[..])
-        .and_then(|m| m.attachments().next().map(|p| (p.offset_body as usize, p.offset_end as usize)));
+    // A report's machine-readable part (message/disposition-notification…) is not an attachment.
+    let range = MessageParser::default().parse(&raw[..]).and_then(|m| {
+        m.attachments()
+            .find(|p| p.content_type().is_none_or(|c| !c.ctype().eq_ignore_ascii_case("message")))
+            .map(|p| (p.offset_body as usize, p.offset_end as usize))
+    });
     let Some((start, end)) = range else { return false };
     let Some(body) = raw.get_mut(start..end) else { return false };
     match body.iter_mut().find(|b| b.is_ascii_alphanumeric() || **b == b'+' || **b == b'/') {
@@ -199,5 +207,10 @@ UEsDBAoAAAAAAA==\r\n--b--\r\n";
         let after = MessageParser::default().parse(&altered[..]).unwrap();
         assert_ne!(before.attachment(0).unwrap().contents(), after.attachment(0).unwrap().contents());
         assert!(!alter_first_attachment(&mut b"From: a\r\n\r\nno attachment".to_vec()));
+        // A read receipt's notification part is not an attachment (fault alter-mdn's business).
+        let mdn = b"From: a@x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; \
+boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nread\r\n--b\r\nContent-Type: message/disposition-notification\r\n\r\n\
+Final-Recipient: rfc822; a@x\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n--b--\r\n";
+        assert!(!alter_first_attachment(&mut mdn.to_vec()));
     }
 }

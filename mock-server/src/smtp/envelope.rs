@@ -141,7 +141,8 @@ fn destination(ctx: &MockContext, address: &str) -> Result<Destination, Reply> {
             )),
         };
     }
-    let whitelisted = ctx.whitelist.iter().any(|d| same_domain(d, domain));
+    // Fault `refuse-other-domains`: the trust space shrunk to the operator's own domain.
+    let whitelisted = ctx.whitelist.iter().any(|d| same_domain(d, domain)) && !ctx.faults.is_on(Fault::RefuseOtherDomains);
     if whitelisted || ctx.faults.is_on(Fault::NoWhitelist) {
         Ok(Destination::Relay)
     } else {
@@ -187,6 +188,20 @@ mod tests {
 
         let ctx = context(&[Fault::NoWhitelist]);
         assert!(env.add_recipient(&ctx, &rcpt("x@exterieur.example", 0)).is_ok());
+    }
+
+    /// Fault `refuse-other-domains`: another operator of the whitelist is refused too; the
+    /// operator's own domain is still served.
+    #[test]
+    fn refuse_other_domains_refuses_whitelisted_operators() {
+        let ctx = context(&[Fault::RefuseOtherDomains]);
+        let per1 = ctx.accounts.by_role("per1").unwrap().address.clone();
+        let mut env = Envelope { sender: per1.clone(), env_id: None, ret: Ret::Unspecified, recipients: vec![], refusal: None };
+        assert_eq!(env.add_recipient(&ctx, &rcpt("x@autre-operateur.mssante.test", 0)).unwrap_err().code, 550);
+        assert_eq!(env.add_recipient(&ctx, &rcpt("x@exterieur.example", 0)).unwrap_err().code, 550);
+        assert!(env.add_recipient(&ctx, &rcpt(&per1, 0)).is_ok());
+        let conformant = context(&[]);
+        assert!(env.add_recipient(&conformant, &rcpt("x@autre-operateur.mssante.test", 0)).is_ok());
     }
 
     #[test]

@@ -55,9 +55,42 @@ pub fn build(host: &str, responder: &str, to: &str, original: &[u8], message: &M
     bytes
 }
 
+/// Fault `alter-mdn`: in a read receipt a user submitted (a `message/disposition-notification`
+/// part), the `Original-Message-ID` line is dropped and the disposition becomes `deleted`. Other
+/// messages come back unchanged (`None`).
+pub fn altered(raw: &[u8]) -> Option<Vec<u8>> {
+    let text = String::from_utf8_lossy(raw);
+    if !text.to_ascii_lowercase().contains("message/disposition-notification") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("original-message-id:") {
+            continue;
+        }
+        if lower.starts_with("disposition:") {
+            out += &line.replace("processed", "deleted");
+        } else {
+            out += line;
+        }
+    }
+    Some(out.into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alter_mdn_touches_only_receipts() {
+        let mdn = b"Content-Type: multipart/report; report-type=disposition-notification; boundary=b\r\n\r\n--b\r\n\
+Content-Type: message/disposition-notification\r\n\r\nFinal-Recipient: rfc822; a@b\r\nOriginal-Message-ID: <x@y>\r\n\
+Disposition: manual-action/MDN-sent-manually; processed\r\n--b--\r\n";
+        let out = String::from_utf8(altered(mdn).unwrap()).unwrap();
+        assert!(!out.contains("Original-Message-ID") && out.contains("; deleted\r\n") && out.contains("Final-Recipient"), "{out}");
+        assert_eq!(altered(b"Subject: hello\r\n\r\nprocessed\r\n"), None);
+    }
 
     #[test]
     fn mdn_reports_processed_for_the_original_message() {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rustls::crypto::CryptoProvider;
 use rustls::crypto::ring::cipher_suite;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::{RootCertStore, ServerConfig, SupportedCipherSuite};
@@ -94,6 +94,19 @@ impl ServerTls {
         client_roots: Vec<CertificateDer<'static>>,
         faults: &FaultSet,
     ) -> Result<Self, TlsSetupError> {
+        Self::with_crls(chain, key, client_roots, Vec::new(), faults)
+    }
+
+    /// Like [`ServerTls::with_faults`], refusing client certificates the `crls` list (end entity
+    /// only: the roots are the anchors). Fault `ignore-crl` leaves the CRLs out.
+    pub fn with_crls(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        client_roots: Vec<CertificateDer<'static>>,
+        crls: Vec<CertificateRevocationListDer<'static>>,
+        faults: &FaultSet,
+    ) -> Result<Self, TlsSetupError> {
+        let crls = if faults.is_on(Fault::IgnoreCrl) { Vec::new() } else { crls };
         let provider = Arc::new(provider(faults.is_on(Fault::WeakCipher)));
         let verifier: Arc<dyn ClientCertVerifier> = if faults.is_on(Fault::AcceptAnyClientCert) {
             Arc::new(any_client_cert::AcceptAnyClientCert::new(provider.clone()))
@@ -103,6 +116,8 @@ impl ServerTls {
                 roots.add(root).map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
             }
             WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .with_crls(crls)
+                .only_check_end_entity_revocation()
                 .allow_unauthenticated()
                 .build()
                 .map_err(|e| TlsSetupError::Rustls(e.to_string()))?

@@ -113,6 +113,13 @@ pub fn tls(e: &TlsExpect) -> Vec<String> {
             "chaîne de certificats rejetée".into()
         }
     }));
+    p.extend(e.not_revoked.map(|b| {
+        if b {
+            "certificat serveur absent de la LCR de son émetteur (LCR déclarées par le profil)".into()
+        } else {
+            "certificat serveur listé dans la LCR de son émetteur".into()
+        }
+    }));
     p
 }
 

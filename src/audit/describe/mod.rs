@@ -64,6 +64,7 @@ impl Describer<'_> {
             ClientCert::Mailbox(role) => format!("le certificat client de la BAL {}", self.mailbox(&role.value)),
             ClientCert::Expired => "un certificat client expiré (profil : negative.expired_client_cert)".into(),
             ClientCert::Foreign => "un certificat client d'une autre autorité (profil : negative.foreign_client_cert)".into(),
+            ClientCert::Revoked => "un certificat client révoqué par l'autorité de l'opérateur (profil : negative.revoked_client_cert)".into(),
         }
     }
 

@@ -245,6 +245,11 @@ impl Describer<'_> {
             attachments,
             disposition_notification_to: m.disposition_notification_to.as_ref().map(|d| self.show(d)),
             pad_to_bytes: m.pad_to_bytes,
+            mdn: m.mdn.as_ref().map(|r| crate::exec::message::mdn::MdnDraft {
+                original_message_id: self.show(&r.original_message_id),
+                final_recipient: self.show(&r.final_recipient),
+                disposition: r.disposition.as_ref().map(|d| self.show(d)).unwrap_or_default(),
+            }),
             message_id: format!("mssconf.dry-run.{}@{}", m.name.value, self.target.domain),
         };
         (build(&draft).size as usize, exact)
@@ -268,7 +273,16 @@ impl Describer<'_> {
     fn tls(&self, p: &mut ScenarioPlan, step: &TlsStep) {
         let ep = &step.endpoint.value;
         match (&step.handshake, &step.probe, &step.probe_suites_outside_allow_list) {
-            (Some(_), _, _) => self.connect(p, "tls handshake", ep, &None),
+            (Some(h), _, _) => {
+                self.connect(p, "tls handshake", ep, &None);
+                if h.expect.as_ref().is_some_and(|e| e.not_revoked.is_some()) {
+                    let crl = &self.target.http.crl;
+                    let listed = if crl.is_empty() { "none declared in http.crl".to_string() } else { crl.join(", ") };
+                    p.lines.push(format!(
+                        "    then HTTP GET of the CRLs ({listed}, and the certificate's distribution points on declared hosts); OCSP not queried"
+                    ));
+                }
+            }
             (_, Some(pr), _) => self.connect(p, &format!("tls probe ({} ClientHello)", probe_version(&pr.version)), ep, &None),
             (_, _, Some(s)) => match crate::exec::probe::plan_families(s.family_ids(), &s.candidates, &self.target.tls.cipher_allow_list) {
                 Ok(families) => {
@@ -316,6 +330,7 @@ fn cert_name(c: &ClientCert) -> String {
         ClientCert::Mailbox(role) => format!("of mailbox `{}`", role.value),
         ClientCert::Expired => "the expired one (negative.expired_client_cert)".into(),
         ClientCert::Foreign => "the foreign-CA one (negative.foreign_client_cert)".into(),
+        ClientCert::Revoked => "the revoked one (negative.revoked_client_cert)".into(),
     }
 }
 

@@ -4,7 +4,8 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::message::{AttachmentData, Built, Content, Draft, Generated, build};
 use crate::fixtures::xdm;
-use crate::scenario::model::{Attachment, MessageSpec};
+use crate::exec::message::mdn::MdnDraft;
+use crate::scenario::model::{Attachment, MdnSpec, MessageSpec};
 
 use super::state::ScenarioState;
 
@@ -31,9 +32,21 @@ pub fn compose(env: &RunEnv, st: &ScenarioState, spec: &MessageSpec) -> Result<B
         attachments,
         disposition_notification_to: spec.disposition_notification_to.as_ref().map(|d| st.render(d)).transpose()?,
         pad_to_bytes: spec.pad_to_bytes,
+        mdn: spec.mdn.as_ref().map(|m| mdn(st, m)).transpose()?,
         message_id: format!("mssconf.{}.{}.{nonce}@{domain}", env.run_id, spec.name.value),
     };
     Ok(build(&draft))
+}
+
+fn mdn(st: &ScenarioState, m: &MdnSpec) -> Result<MdnDraft, ExecError> {
+    Ok(MdnDraft {
+        original_message_id: st.render(&m.original_message_id)?,
+        final_recipient: st.render(&m.final_recipient)?,
+        disposition: match &m.disposition {
+            Some(d) => st.render(d)?,
+            None => "manual-action/MDN-sent-manually; displayed".into(),
+        },
+    })
 }
 
 fn attachment(env: &RunEnv, st: &ScenarioState, a: &Attachment) -> Result<AttachmentData, ExecError> {

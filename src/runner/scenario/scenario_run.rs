@@ -105,6 +105,9 @@ impl<'a> ScenarioRun<'a> {
             }
         };
         crate::verdict::weigh(self.loaded.scenario.nature, &mut out.checks);
+        if step.precondition {
+            unmet_precondition(&mut out);
+        }
         self.advice[i] = out.checks.iter().filter(|c| c.unmet_advice()).map(|c| format!("step {}: {}", i + 1, c.summary())).collect();
         let took = step_clock.elapsed();
         self.busy += took;
@@ -232,6 +235,21 @@ fn blank_step(i: usize) -> StepRecord {
         server_wait_ms: 0,
         harness_ms: 0,
         notes: vec![],
+    }
+}
+
+/// A failed check of a `precondition` step says the profile's material does not fit the
+/// operator's published data: the step ends in error (category harness: the profile is at fault).
+fn unmet_precondition(out: &mut StepOutput) {
+    if out.error.is_some() {
+        return;
+    }
+    let unmet: Vec<String> = out.checks.iter().filter(|c| c.fails()).map(|c| c.summary()).collect();
+    if !unmet.is_empty() {
+        out.error = Some(ExecError::harness(format!(
+            "precondition not met, the target profile must be fixed (this is not a verdict on the operator): {}",
+            unmet.join("; ")
+        )));
     }
 }
 
@@ -393,6 +411,24 @@ mod tests {
         assert!(record.steps[1].duration_ms < 60_000, "the wait step did not run");
     }
 
+    /// A precondition step whose check fails ends the scenario in error, never « non conforme ».
+    #[tokio::test]
+    async fn an_unmet_precondition_is_an_error_not_a_failure() {
+        use crate::exec::smtp::testkit::{ScriptedServer, Step, expect, send};
+        let script = vec![send("220 mx ESMTP\r\n"), expect("EHLO mssconf.test"), send("250 mx\r\n"), Step::Close];
+        let server = ScriptedServer::start(script, None, false).await;
+        let source = "id: OPE/SUB.03.99\ntitle: t\nrequirements: [OPE/SUB.03]\nprofile: general\nsteps:\n\
+            - title: profil\n  precondition: true\n  smtp: { endpoint: smtp_starttls, actions: [ { ehlo: { expect: { code: \"554\" } } } ] }\n"
+            .to_string();
+        let scenario = parse_yaml(Path::new("s.yaml"), &source).unwrap();
+        let loaded = Loaded { file: "s.yaml".into(), source, scenario };
+        let record = super::super::run_scenario(crate::runner::scenario::driver::tests::env(server.port), &loaded).await;
+        server.finish().await;
+        assert_eq!(record.outcome, Outcome::Error, "{:?}", record.reason);
+        let error = record.steps[0].error.as_deref().unwrap_or_default();
+        assert!(error.starts_with("precondition not met") && error.contains("554"), "{error}");
+    }
+
     #[tokio::test]
     async fn unfinished_run_is_interrupted() {
         let (env, loaded) = (env(hang_up_server().await), scenario(false));
@@ -403,3 +439,4 @@ mod tests {
         assert_eq!(record.reason.as_deref(), Some("stopped after 1 of 3 steps"));
     }
 }
+

@@ -55,7 +55,9 @@ pub(super) fn refused(r: GuardRefusal) -> ExecError {
 pub(super) async fn send_message(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, spec: &MessageSpec) -> Result<DataExchange, ExecError> {
     let built = compose(env, st, spec)?;
     // Before DATA: a refused message never reaches the server.
-    guard(env)?.check_message(&built.skeleton()).map_err(refused)?;
+    let guard = guard(env)?;
+    guard.check_data(st.other_operator_rcpt, &[]).map_err(refused)?;
+    guard.check_message(&built.skeleton()).map_err(refused)?;
     let message = built.message.clone();
     // The run's rate and cap, shared by parallel scenarios: a refused message is not sent.
     let admitted = env.submissions.admit().await?;

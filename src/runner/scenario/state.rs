@@ -19,12 +19,15 @@ pub struct ScenarioState {
     /// Messages in the order seen, with their bytes (written as `.eml` by the evidence layer;
     /// a sent message is kept as its segments, not as bytes).
     pub messages: Vec<(MessageRecord, MessageData)>,
+    /// A RCPT TO the profile's `addresses.other_operator` is open in the current SMTP session
+    /// (cleared by RSET and by a new connection): the send guard refuses DATA meanwhile.
+    pub other_operator_rcpt: bool,
     connections: usize,
 }
 
 impl ScenarioState {
     pub fn new(vars: Vars, transcript: Transcript) -> Self {
-        ScenarioState { vars, sent: HashMap::new(), transcript, messages: Vec::new(), connections: 0 }
+        ScenarioState { vars, sent: HashMap::new(), transcript, messages: Vec::new(), other_operator_rcpt: false, connections: 0 }
     }
 
     /// Renders `${…}` in `text`; an undefined variable is the harness's fault (validation

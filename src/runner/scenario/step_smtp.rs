@@ -60,6 +60,7 @@ impl Dialogue for Smtp {
     async fn connect(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep) -> Result<Connected<Link<SmtpSession>, SmtpObservation>, ExecError> {
         let ep = env.target.endpoints.get(&step.endpoint.value).ok_or_else(|| ExecError::harness("unknown endpoint"))?.clone();
         let tls = env.tls_settings(step.tls_versions, step.client_cert.as_ref())?;
+        st.other_operator_rcpt = false;
         let timeouts = SmtpTimeouts::new(Duration::from_millis(env.target.timeouts.connect), Duration::from_millis(env.target.timeouts.reply));
         let t = st.connection("smtp");
         match super::open::smtp(env, &ep, &tls, timeouts, &t).await {
@@ -189,7 +190,9 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         SmtpAction::RcptTo(a) => {
             let addr = st.render(&a.address)?;
             let params = st.render_all(&a.params)?;
-            guard(env)?.check_recipient(&addr, expected_code(&a.expect)).map_err(refused)?;
+            let guard = guard(env)?;
+            guard.check_recipient(&addr, expected_code(&a.expect)).map_err(refused)?;
+            st.other_operator_rcpt |= guard.is_other_operator(&addr);
             Acted::next(reply_obs(&s.rcpt_to(&addr, &params).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }
         SmtpAction::Data(a) => {
@@ -205,9 +208,15 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
         }
         SmtpAction::Command(a) => {
             let line = st.render(&a.line)?;
-            guard(env)?.check_command(&line, expected_code(&a.expect)).map_err(refused)?;
+            let guard = guard(env)?;
+            guard.check_command(&line, expected_code(&a.expect)).map_err(refused)?;
+            st.other_operator_rcpt |= guard.command_names_other_operator(&line);
+            if line.trim().eq_ignore_ascii_case("RSET") {
+                st.other_operator_rcpt = false;
+            }
             // A raw DATA/BDAT may open a message too: it takes a slot of the run's rate and cap.
             if crate::exec::submission::opens_a_message(&line) {
+                guard.check_data(st.other_operator_rcpt, &[]).map_err(refused)?;
                 let admitted = env.submissions.admit().await?;
                 s.transcript().note(&admitted.describe(env.submissions.per_minute()));
             }

@@ -23,7 +23,8 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &TlsStep) -> StepOu
         return out;
     }
     let (obs, expect) = if let Some(h) = &step.handshake {
-        (handshake(env, st, &step.endpoint.value, h.versions).await, h.expect.clone())
+        let revocation = h.expect.as_ref().is_some_and(|e| e.not_revoked.is_some());
+        (handshake(env, st, &step.endpoint.value, h.versions, revocation).await, h.expect.clone())
     } else if let Some(p) = &step.probe {
         (probe_run::legacy_version(env, st, &step.endpoint.value, p).await, p.expect.clone())
     } else if let Some(p) = &step.probe_suites_outside_allow_list {
@@ -35,6 +36,7 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &TlsStep) -> StepOu
         Ok(obs) => {
             let e = expect.unwrap_or(TlsExpect { established: Some(true), ..Default::default() });
             out.judge(verdict::judge_tls(&e, &obs));
+            out.not_applicable = verdict::revocation_unknown(&e, &obs);
         }
         Err(e) => out.error = Some(e),
     }
@@ -46,6 +48,7 @@ async fn handshake(
     st: &mut ScenarioState,
     endpoint: &str,
     versions: Option<crate::scenario::model::TlsVersions>,
+    revocation: bool,
 ) -> Result<TlsObservation, ExecError> {
     let ep = env.target.endpoints.get(endpoint).ok_or_else(|| ExecError::harness(format!("no endpoint `{endpoint}`")))?;
     let settings = env.tls_settings(versions, None)?;
@@ -70,9 +73,18 @@ async fn handshake(
     let (handshake, _slot) = open::retry_opening(env, &t, attempt).await?;
     let allow_list = env.target.tls.cipher_allow_list.clone();
     match handshake {
-        Ok((_conn, facts)) => {
+        Ok((conn, facts)) => {
             t.note(&facts.summary());
-            Ok(TlsObservation { facts: Some(facts), established: true, allow_list, ..Default::default() })
+            let revocation = match (&conn, revocation) {
+                (Conn::Tls(s), true) => {
+                    let chain: Vec<_> = s.get_ref().1.peer_certificates().unwrap_or_default().iter().map(|c| c.clone().into_owned()).collect();
+                    let r = crate::exec::revocation::check(env, &t, &chain).await;
+                    r.sources.iter().for_each(|s| t.note(&format!("revocation: {s}")));
+                    Some(r)
+                }
+                _ => None,
+            };
+            Ok(TlsObservation { facts: Some(facts), established: true, allow_list, revocation, ..Default::default() })
         }
         Err((err, facts)) => {
             t.note(&format!("TLS handshake failed: {err}"));

@@ -51,6 +51,11 @@ async fn commands(
         return Ok(false);
     }
     let rcpt_params = st.render_all(&t.rcpt_params)?;
+    // A transaction carrying a message never names the other operator's address (RCPT only).
+    if t.message.is_some() {
+        let to: Vec<String> = t.to.iter().map(|to| st.render(to)).collect::<Result<_, _>>()?;
+        guard.check_data(st.other_operator_rcpt, &to).map_err(refused)?;
+    }
     for to in &t.to {
         let to = st.render(to)?;
         guard.check_recipient(&to, outside_allowed.then(|| t.refusal_code())).map_err(refused)?;

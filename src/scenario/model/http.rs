@@ -31,7 +31,7 @@ pub struct HttpExpect {
     #[serde(default)]
     pub header_contains: BTreeMap<String, String>,
     /// The body is an MSSanté whitelist (namespace `https://listeblanche.mssante.fr/schema`)
-    /// listing these domains.
+    /// listing these domains (an address stands for its domain).
     #[serde(default)]
     pub whitelist_has: Vec<String>,
     /// …and not listing these.

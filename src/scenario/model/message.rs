@@ -37,6 +37,24 @@ pub struct MessageSpec {
     /// Pad the message with a generated attachment (`padding.bin`) to reach about this many bytes.
     #[serde(default)]
     pub pad_to_bytes: Option<u64>,
+    /// Send this message as a read receipt (RFC 8098 `multipart/report;
+    /// report-type=disposition-notification`) the harness writes itself; `body` is its text part.
+    /// Attachments are not allowed with it.
+    #[serde(default)]
+    pub mdn: Option<MdnSpec>,
+}
+
+/// The fields of a read receipt the harness sends.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MdnSpec {
+    /// Message-ID of the message read, e.g. `${captured.received.message_id}`.
+    pub original_message_id: String,
+    /// The mailbox that read it (`Final-Recipient`).
+    pub final_recipient: String,
+    /// Default `manual-action/MDN-sent-manually; displayed`.
+    #[serde(default)]
+    pub disposition: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -119,6 +119,12 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub only_if_accepted: Option<Pos<String>>,
+    /// The step checks the profile's material against what the operator publishes (e.g. the
+    /// outside-whitelist address is indeed outside the published whitelist). When one of its
+    /// checks fails, nothing about the operator's conformance is shown: the scenario ends in
+    /// error (the profile must be fixed), never « non conforme ».
+    #[serde(default)]
+    pub precondition: bool,
     // Exactly one of the protocol keys below (checked by validation). Plain optional fields
     // rather than a flattened enum: serde-saphyr loses positions under `flatten`.
     #[serde(default)]
@@ -197,6 +203,8 @@ pub enum ClientCert {
     Expired,
     /// The profile's `negative.foreign_client_cert` (another CA).
     Foreign,
+    /// The profile's `negative.revoked_client_cert` (the operator's CA, revoked).
+    Revoked,
 }
 
 mod http;

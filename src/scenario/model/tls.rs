@@ -126,6 +126,11 @@ pub struct TlsExpect {
     /// The chain must verify against the target's trust anchors (and host name, dates).
     #[serde(default)]
     pub chain_verified: Option<bool>,
+    /// Handshakes: the server certificate must not be listed by its issuer's CRL, fetched from
+    /// the profile's `http.crl` URLs and the certificate's distribution points on declared hosts.
+    /// When no such CRL covers it, the scenario is skipped with the reason.
+    #[serde(default)]
+    pub not_revoked: Option<bool>,
 }
 
 /// Which TLS versions the harness offers on a connection.

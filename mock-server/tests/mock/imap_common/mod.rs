@@ -127,6 +127,7 @@ pub async fn start_with(faults: &[Fault], options: ImapOptions) -> Mock {
         host_name: "imap.op.test".into(),
         max_message_size: 10 * 1024 * 1024,
         whitelist: vec![DOMAIN.into()],
+        crl: None,
         log_wire: std::env::var_os("MSSCONF_TEST_WIRE").is_some(),
         flaky_once: Default::default(),
         connections: Default::default(),

@@ -50,6 +50,8 @@ pub struct TokenService {
     key: [u8; 32],
     faults: FaultSet,
     issuer: String,
+    /// OAuth 2.0 clients and refresh tokens (`/psc/token` with `grant_type`).
+    pub grants: crate::grants::GrantBook,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -60,7 +62,14 @@ impl std::fmt::Debug for TokenService {
 
 impl TokenService {
     pub fn new(issuer: impl Into<String>, faults: FaultSet) -> Self {
-        TokenService { issued: Arc::default(), revoked: Arc::default(), key: random_key(), faults, issuer: issuer.into() }
+        TokenService {
+            issued: Arc::default(),
+            revoked: Arc::default(),
+            key: random_key(),
+            faults,
+            issuer: issuer.into(),
+            grants: crate::grants::GrantBook::new(random_key()),
+        }
     }
 
     /// Issues a token for `mailbox`, valid `lifetime_secs` from now (negative: already expired).
@@ -128,7 +137,7 @@ impl TokenService {
     }
 }
 
-fn random_key() -> [u8; 32] {
+pub(crate) fn random_key() -> [u8; 32] {
     // RandomState is seeded from the OS: enough for a loopback test issuer.
     let mut key = [0u8; 32];
     for chunk in key.chunks_mut(8) {

@@ -55,6 +55,15 @@ fn resolve_paths(t: &mut Target, base: &Path) {
     };
     t.trust_anchors.iter_mut().for_each(fix);
     for mb in t.mailboxes.values_mut() {
+        // A helper named by a relative path (`./bin/token`) is the profile's; a bare name is
+        // looked up in PATH, as a shell would.
+        if let Some(super::model::TokenSource::Command(argv)) = mb.token.as_mut()
+            && let Some(program) = argv.first_mut()
+            && program.contains('/')
+            && Path::new(program.as_str()).is_relative()
+        {
+            *program = base.join(&*program).to_string_lossy().into_owned();
+        }
         if let Some(c) = mb.certificate.as_mut() {
             fix(&mut c.cert);
             fix(&mut c.key);
@@ -124,8 +133,14 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
             super::model::MailboxType::App => {
                 mb.certificate.is_none().then_some(("an APP mailbox needs `certificate`", "`certificate: { cert: PATH, key: PATH }`"))
             }
-            _ => mb.token.is_none().then_some(("a PER/ORG mailbox needs `token`", "`token: issuer`, `{ env: VARIABLE }` or `{ file: PATH }`")),
+            _ => mb.token.is_none().then_some((
+                "a PER/ORG mailbox needs `token`",
+                "`token: issuer`, `{ env: VARIABLE }`, `{ file: PATH }`, `{ command: [PROGRAM, ARG…] }` or `{ oauth2: { … } }`",
+            )),
         };
+        for (msg, expected) in mb.token.iter().flat_map(|t| t.problems()) {
+            errors.push(LoadError::new(line_of(&format!("{role}:")), LoadErrorKind::Invalid, format!("mailbox `{role}`: {msg}")).expected(expected));
+        }
         if let Some((msg, expected)) = bad_type {
             errors.push(
                 LoadError::new(line_of(&format!("{role}:")), LoadErrorKind::Invalid, format!("mailbox `{role}`: {msg}")).expected(expected),
@@ -153,7 +168,7 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
         }
     }
     let to = &t.timeouts;
-    for (name, ms) in [("connect", to.connect), ("reply", to.reply), ("delivery", to.delivery), ("step", to.step), ("scenario", to.scenario)] {
+    for (name, ms) in [("connect", to.connect), ("reply", to.reply), ("delivery", to.delivery), ("step", to.step), ("scenario", to.scenario), ("token", to.token)] {
         if ms > super::MAX_WAIT_MS {
             errors.push(
                 LoadError::new(line_of(&format!("{name}:")), LoadErrorKind::Invalid, format!("`timeouts.{name}` is {ms} ms"))

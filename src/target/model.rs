@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::exec::net::Endpoint;
 use crate::scenario::model::Profile;
 
+pub use super::token_source::TokenSource;
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
@@ -170,9 +172,10 @@ pub struct Mailbox {
     pub address: String,
     #[serde(rename = "type")]
     pub kind: MailboxType,
-    /// Where this mailbox's bearer token comes from (PER/ORG).
+    /// Where this mailbox's bearer token comes from (PER/ORG): `issuer`, `{ env }`, `{ file }`,
+    /// `{ command }` or `{ oauth2 }` (see [`TokenSource`]).
     #[serde(default)]
-    pub token: Option<SecretSource>,
+    pub token: Option<TokenSource>,
     /// Client certificate (APP).
     #[serde(default)]
     pub certificate: Option<CertificateFiles>,
@@ -234,11 +237,13 @@ pub struct Timeouts {
     pub delivery: u64,
     pub step: u64,
     pub scenario: u64,
+    /// The longest wait for a token: a `token.command` helper's run, a token endpoint's answer.
+    pub token: u64,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { connect: 10_000, reply: 30_000, delivery: 60_000, step: 120_000, scenario: 300_000 }
+        Timeouts { connect: 10_000, reply: 30_000, delivery: 60_000, step: 120_000, scenario: 300_000, token: 30_000 }
     }
 }
 

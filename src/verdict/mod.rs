@@ -4,6 +4,7 @@ pub mod capabilities;
 pub mod check;
 mod message;
 mod tls;
+pub mod temporary;
 pub mod transaction;
 
 pub use check::Check;

@@ -168,7 +168,7 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
         }
     }
     let to = &t.timeouts;
-    for (name, ms) in [("connect", to.connect), ("reply", to.reply), ("delivery", to.delivery), ("step", to.step), ("scenario", to.scenario), ("token", to.token)] {
+    for (name, ms) in [("connect", to.connect), ("reply", to.reply), ("delivery", to.delivery), ("step", to.step), ("scenario", to.scenario), ("token_fetch", to.token_fetch)] {
         if ms > super::MAX_WAIT_MS {
             errors.push(
                 LoadError::new(line_of(&format!("{name}:")), LoadErrorKind::Invalid, format!("`timeouts.{name}` is {ms} ms"))

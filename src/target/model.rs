@@ -238,12 +238,13 @@ pub struct Timeouts {
     pub step: u64,
     pub scenario: u64,
     /// The longest wait for a token: a `token.command` helper's run, a token endpoint's answer.
-    pub token: u64,
+    /// (Not `token:`, which the profile loader reads as a secret written inline.)
+    pub token_fetch: u64,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { connect: 10_000, reply: 30_000, delivery: 60_000, step: 120_000, scenario: 300_000, token: 30_000 }
+        Timeouts { connect: 10_000, reply: 30_000, delivery: 60_000, step: 120_000, scenario: 300_000, token_fetch: 30_000 }
     }
 }
 

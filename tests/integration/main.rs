@@ -29,6 +29,7 @@ mod safety;
 mod scale;
 mod schema;
 mod timing;
+mod tokens;
 mod validate;
 mod verdicts;
 

@@ -50,7 +50,7 @@ pub async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<
 
 /// Asks the source for a token, registers it, and says how long it lives.
 async fn obtain(env: &RunEnv, role: &str, address: &str, source: &TokenSource, kind: TokenKind) -> Result<Held, ExecError> {
-    let timeout = Duration::from_millis(env.target.timeouts.token.max(100));
+    let timeout = Duration::from_millis(env.target.timeouts.token_fetch.max(100));
     let answer = match source {
         TokenSource::Env(var) => std::env::var(var)
             .map(|t| TokenAnswer { access_token: Secret::new(t.trim()), expires_in: None, refresh_token: None })

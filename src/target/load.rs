@@ -232,6 +232,36 @@ mod tests {
         assert!(load_target(&file).is_ok());
     }
 
+    /// `command` and `oauth2` sources: a relative helper path is the profile's, the token
+    /// endpoint's host joins the allow-list, and what loading can tell is wrong is refused with
+    /// the mailbox's line.
+    #[test]
+    fn token_commands_and_oauth2_endpoints_are_checked_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.yaml");
+        let profile = |per1: &str| {
+            format!(
+                "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\nserver_name: mx.op.test\n\
+                 trust_anchors: []\nendpoints: {{}}\nmailboxes:\n  per1: {{ address: per1@op.test, type: PER, token: {per1} }}\n\
+                 \x20 per2: {{ address: per2@op.test, type: PER, token: {{ command: [./bin/psc-token, per2] }} }}\n"
+            )
+        };
+        let ok = "{ oauth2: { token_endpoint: 'https://psc.op.test/token', grant: refresh_token, client_id: mssconf, refresh_token: { env: RT } } }";
+        std::fs::write(&file, profile(ok)).unwrap();
+        let t = load_target(&file).unwrap_or_else(|e| panic!("{e:?}"));
+        let Some(super::super::model::TokenSource::Command(argv)) = &t.mailboxes["per2"].token else { panic!() };
+        assert_eq!(argv, &[dir.path().join("./bin/psc-token").to_string_lossy().into_owned(), "per2".into()]);
+        let allow = crate::target::allow::HostAllowList::of(&t);
+        assert!(allow.check_url("https://psc.op.test/token").is_ok());
+        let bad = "{ oauth2: { token_endpoint: 'http://psc.op.test/token', grant: client_credentials, client_id: mssconf } }";
+        std::fs::write(&file, profile(bad)).unwrap();
+        let errs = load_target(&file).unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 2, "{text:?}");
+        assert!(errs.iter().all(|e| e.span.line == 11), "{text:?}");
+        assert!(text[0].contains("plain http") && text[1].contains("without `client_secret`"), "{text:?}");
+    }
+
     #[test]
     fn inline_secrets_are_refused_with_their_line() {
         let src = "name: x\nmailboxes:\n  per1:\n    token: abcdef123\n";

@@ -2,11 +2,12 @@
 //! the service closing, `450`/`451`/`452` a rate limit or a resource running short) says the
 //! command may succeed later: any conformant server may send one under load. Where the scenario
 //! does not expect a 4xx, such a reply ends the step as an error of category `unavailable` with
-//! the server's words, never as a failed check (docs/verdicts.md).
+//! the server's words, never as a failed check (docs/verdicts.md). IMAP says the same with
+//! `NO [UNAVAILABLE]` (RFC 5530 §3: a subsystem is down, temporarily).
 
 use super::code_matches;
 use super::transaction::TransactionRule;
-use crate::exec::observation::{SmtpObservation, TransactionObservation};
+use crate::exec::observation::{ImapObservation, SmtpObservation, TransactionObservation};
 
 /// The reply, when `obs` is a 4xx that the expected `code` pattern does not accept.
 pub fn smtp_reply(code: Option<&str>, obs: &SmtpObservation) -> Option<String> {
@@ -20,6 +21,13 @@ pub fn smtp_reply(code: Option<&str>, obs: &SmtpObservation) -> Option<String> {
 pub fn transaction(rule: &TransactionRule, o: &TransactionObservation) -> Option<String> {
     let r = o.refusal.as_ref()?;
     ((400..500).contains(&r.code) && !code_matches(&rule.code, r.code)).then(|| format!("{} at {}", r.reply.trim(), r.stage.name()))
+}
+
+/// The response, when `obs` is a `NO [UNAVAILABLE]` and the expected `status` is not `no`.
+pub fn imap_reply(status: Option<&str>, obs: &ImapObservation) -> Option<String> {
+    let expects_no = status?.split('|').any(|s| s.trim().eq_ignore_ascii_case("no"));
+    let unavailable = obs.code.as_deref().and_then(|c| c.split_whitespace().next()).is_some_and(|c| c.eq_ignore_ascii_case("UNAVAILABLE"));
+    (obs.status.eq_ignore_ascii_case("NO") && unavailable && !expects_no).then(|| format!("NO [UNAVAILABLE] {}", obs.text.trim()).trim_end().to_string())
 }
 
 #[cfg(test)]
@@ -39,6 +47,15 @@ mod tests {
         assert!(smtp_reply(Some("4xx|5xx"), &reply(451, "x")).is_none(), "expected: judged");
         assert!(smtp_reply(Some("250"), &reply(554, "no")).is_none(), "5xx: judged");
         assert!(smtp_reply(None, &reply(421, "x")).is_none(), "no code expected: nothing to judge it against");
+    }
+
+    #[test]
+    fn an_imap_no_unavailable_is_try_later_unless_no_is_expected() {
+        let no = |code: &str| ImapObservation { status: "NO".into(), code: Some(code.into()), text: "Backend down".into(), ..Default::default() };
+        assert_eq!(imap_reply(Some("ok"), &no("UNAVAILABLE")).as_deref(), Some("NO [UNAVAILABLE] Backend down"));
+        assert!(imap_reply(Some("no|bad"), &no("UNAVAILABLE")).is_none());
+        assert!(imap_reply(Some("ok"), &no("AUTHENTICATIONFAILED")).is_none());
+        assert!(imap_reply(None, &no("UNAVAILABLE")).is_none());
     }
 
     #[test]

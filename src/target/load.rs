@@ -80,7 +80,7 @@ fn resolve_paths(t: &mut Target, base: &Path) {
 pub fn find_inline_secrets(file: &Path, source: &str) -> Vec<LoadError> {
     let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.").expect("static regex");
     // Block (`token: x`) and flow (`{ …, token: x }`) mappings alike.
-    let literal = regex::Regex::new(r"(?:^|[{,])\s*(password|\w*token|secret|bearer)\s*:\s*['\x22]?([^\s'\x22{},#\]\[]+)")
+    let literal = regex::Regex::new(r"(?:^|[{,])\s*(password|\w*token|\w*secret|bearer)\s*:\s*['\x22]?([^\s'\x22{},#\]\[]+)")
         .expect("static regex");
     let mut errors = Vec::new();
     for (i, line) in source.lines().enumerate() {
@@ -279,6 +279,12 @@ mod tests {
         assert_eq!((errs.len(), errs[0].span.line, errs[0].span.column), (1, 2, 48), "{errs:?}");
         assert!(!errs[0].to_string().contains("abc123"), "{}", errs[0]);
         assert_eq!(find_inline_secrets(Path::new("t.yaml"), "negative: { expired_token: old-token-1 }\n").len(), 1);
+        // OAuth 2.0 secrets too; the endpoint and the grant name are not secrets.
+        let oauth2 = "    oauth2:\n      token_endpoint: https://psc.test/token\n      grant: refresh_token\n      client_secret: s3cr3t\n      refresh_token: rt-123\n";
+        let errs = find_inline_secrets(Path::new("t.yaml"), oauth2);
+        assert_eq!(errs.iter().map(|e| e.span.line).collect::<Vec<_>>(), [4, 5], "{errs:?}");
+        let ok = "      client_secret: { env: CS }\n      refresh_token: { file: /r }\n      grant: client_credentials\n";
+        assert!(find_inline_secrets(Path::new("t.yaml"), ok).is_empty());
         // A parse error on such a line does not repeat the value.
         let source = "name: x\n  per1: { token: \"s3cr3t-v4lue\" }\n";
         let e = LoadError::new(Span::new(Path::new("t.yaml"), 2, 3), LoadErrorKind::Invalid, "unknown variant `s3cr3t-v4lue`");

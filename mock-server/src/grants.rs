@@ -5,7 +5,7 @@
 //! secret and refresh token are derived from a per-instance key ([`GrantBook::client_secret`],
 //! [`GrantBook::refresh_token`]: tests hand them to the harness through files). The client
 //! authenticates with HTTP Basic (§2.3.1) or in the body. Tokens live the configured lifetime
-//! (`MockConfig::token_lifetime`, `mssconf mock --token-lifetime`), so a run can outlive them.
+//! (`MockConfig::token_lifetime`, `mssconf mock --lifetime`), so a run can outlive them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

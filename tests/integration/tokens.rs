@@ -106,7 +106,12 @@ fn a_token_expiring_mid_run_is_renewed_once_for_parallel_scenarios() {
     assert_eq!(got.len(), 2, "{got:?}\n{stderr}");
     assert!(got.iter().all(|(_, o, _)| o == "pass"), "a renewed token logs in: {got:?}\n{stderr}");
     assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(grants.granted(&per1), 2, "one grant at the start, one renewal shared by both scenarios");
+    // One grant at the start and one renewal, each shared by both scenarios; a third only if
+    // the machine delays one scenario's start past the first token's renewal point (the
+    // single flight itself is proved exactly by `exec::tokens` unit tests). Without the single
+    // flight, each scenario fetches its own: four.
+    let granted = grants.granted(&per1);
+    assert!((2..=3).contains(&granted), "{granted} grants");
     assert_no_secret(&mock, dir.path(), &[refresh]);
 }
 
@@ -176,6 +181,13 @@ fn broken_token_helpers_are_errors_with_their_cause_and_leak_nothing() {
     let fails = helper("fails.sh", &format!("echo {canary}\necho 'psc: refresh token expired' >&2\necho 'token was {canary}' >&2\nexit 4"));
     let silent = helper("silent.sh", "exit 0");
     let target = profile(&mock, dir.path(), &[("per1", hangs), ("per2", fails), ("org1", silent)]);
+    // The dry run names the helpers and runs none of them (the hanging one would show).
+    let scenarios = root().join("tests/data/tokens/helpers");
+    let started = Instant::now();
+    let plan = super::mssconf(&["run", "--dry-run", "--target", target.to_str().unwrap(), "--scenarios", scenarios.to_str().unwrap()]);
+    let plan_out = text(&plan.stdout);
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(plan_out.contains(&format!("with its token (helper command {})", dir.path().join("hangs.sh").display())), "{plan_out}");
     let started = Instant::now();
     let (code, report, stderr) = finish(start(&target, dir.path(), "helpers"), dir.path());
     assert!(started.elapsed() < Duration::from_secs(25), "the hanging helper was stopped: {:?}", started.elapsed());

@@ -1,6 +1,7 @@
 //! Bearer tokens for a run: obtained once per mailbox, renewed before they expire, and at most
 //! one renewal of a token at a time across parallel scenarios (the others wait for it and share
-//! its result). Every token obtained joins the run's redaction set. A token that cannot be
+//! its result, a failure included: a hanging helper is waited for once, not once per scenario).
+//! Every token obtained joins the run's redaction set. A token that cannot be
 //! obtained or renewed ends the asking step as an error naming the cause: it says nothing of the
 //! operator's conformance.
 
@@ -13,6 +14,7 @@ pub mod provider;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use crate::evidence::secret::Secret;
@@ -34,7 +36,22 @@ pub struct Held {
     pub life: Lifetime,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<Held>>>;
+/// One token's state. `finished` counts the fetches that ended, so that a caller that waited
+/// for the lock while a fetch was under way gets its failure instead of trying again at once.
+#[derive(Default)]
+struct SlotInner {
+    finished: AtomicU64,
+    state: tokio::sync::Mutex<SlotState>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    held: Option<Held>,
+    /// The last fetch's failure, with the `finished` count it ended at.
+    failure: Option<(u64, ExecError)>,
+}
+
+type Slot = Arc<SlotInner>;
 
 /// The run's tokens, one slot per (mailbox, kind).
 #[derive(Default)]
@@ -54,22 +71,36 @@ impl TokenCache {
         Fut: Future<Output = Result<Held, ExecError>>,
     {
         let slot = self.slot(role, kind);
-        let mut held = slot.lock().await;
-        let expiry = match held.as_ref() {
+        let before = slot.finished.load(Ordering::SeqCst);
+        let mut st = slot.state.lock().await;
+        let expiry = match st.held.as_ref() {
             Some(h) if kind != TokenKind::Valid || !h.life.due(SystemTime::now()) => return Ok(h.secret.clone()),
             Some(h) => Some(h.life.expiry_text()),
             None => None,
         };
-        let fresh = fetch(expiry.is_some()).await.map_err(|e| {
-            let message = match &expiry {
-                Some(at) => format!("renewal of the token of mailbox `{role}` (expiring at {at}) failed: {}", e.message),
-                None => format!("the token of mailbox `{role}` could not be obtained: {}", e.message),
-            };
-            ExecError::new(e.category, message)
-        })?;
-        let secret = fresh.secret.clone();
-        *held = Some(fresh);
-        Ok(secret)
+        if let Some((n, e)) = &st.failure
+            && *n > before
+        {
+            return Err(e.clone());
+        }
+        let result = fetch(expiry.is_some()).await;
+        let ended = slot.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        match result {
+            Ok(fresh) => {
+                let secret = fresh.secret.clone();
+                *st = SlotState { held: Some(fresh), failure: None };
+                Ok(secret)
+            }
+            Err(e) => {
+                let message = match &expiry {
+                    Some(at) => format!("renewal of the token of mailbox `{role}` (expiring at {at}) failed: {}", e.message),
+                    None => format!("the token of mailbox `{role}` could not be obtained: {}", e.message),
+                };
+                let e = ExecError::new(e.category, message);
+                st.failure = Some((ended, e.clone()));
+                Err(e)
+            }
+        }
     }
 
     fn slot(&self, role: &str, kind: TokenKind) -> Slot {
@@ -138,6 +169,30 @@ mod tests {
         let got: Vec<_> = futures_util::future::join_all((0..8).map(|_| ask(cache.clone(), fetches.clone()))).await;
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
         assert!(got.iter().all(|t| t == "token-1"), "{got:?}");
+    }
+
+    /// A fetch that fails after a long wait (a helper at its timeout) is waited for once: the
+    /// scenarios queued behind it get its failure; a later asker tries again.
+    #[tokio::test]
+    async fn a_failed_fetch_is_shared_with_those_who_waited_for_it() {
+        let cache = Arc::new(TokenCache::default());
+        let fetches = Arc::new(AtomicU32::new(0));
+        let ask = |cache: Arc<TokenCache>, fetches: Arc<AtomicU32>| async move {
+            cache
+                .get("per1", TokenKind::Valid, |_| async {
+                    fetches.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Err::<Held, _>(ExecError::timeout("token helper `h` did not answer within 100 ms (stopped)"))
+                })
+                .await
+                .unwrap_err()
+                .message
+        };
+        let errors = futures_util::future::join_all((0..6).map(|_| ask(cache.clone(), fetches.clone()))).await;
+        assert_eq!(fetches.load(Ordering::SeqCst), 1, "{errors:?}");
+        assert!(errors.iter().all(|e| e.contains("did not answer within 100 ms")), "{errors:?}");
+        ask(cache.clone(), fetches.clone()).await;
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "a later asker tries again");
     }
 
     #[tokio::test]

@@ -50,17 +50,15 @@ impl TokenAnswer {
 }
 
 /// Words of a provider (a helper's stderr, an `error_description`) fit for an error message: the
-/// last lines, at most 300 characters, every known secret and every token-like run (20 or more
-/// token characters mixing letters and digits) replaced by `<redacted>`.
+/// last three lines, each cut at 120 characters, every known secret and every token-like run (20
+/// or more token characters mixing letters and digits) replaced by `<redacted>` first.
 pub fn excerpt(text: &str, secrets: &SecretSet) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let tail = lines[lines.len().saturating_sub(3)..].join(" / ");
-    let scrubbed = secrets.scrub(&tail);
-    let mut out = excerpt_plain(&scrubbed);
-    if out.chars().count() > 300 {
-        out = out.chars().take(300).collect::<String>() + "…";
-    }
-    out
+    let cut = |line: &str| {
+        let clean = excerpt_plain(&secrets.scrub(line));
+        if clean.chars().count() > 120 { clean.chars().take(120).collect::<String>() + "…" } else { clean }
+    };
+    lines[lines.len().saturating_sub(3)..].iter().map(|l| cut(l)).collect::<Vec<_>>().join(" / ")
 }
 
 /// Token-like runs replaced (no secret set at hand).
@@ -106,6 +104,9 @@ mod tests {
         assert!(!e.contains("refresh-secret-value") && !e.contains("eyJhbGci"), "{e}");
         assert!(e.contains("error: got <redacted> from cache"), "{e}");
         assert_eq!(excerpt("cannot read /run/secrets/psc-refresh-token: denied", &secrets), "cannot read /run/secrets/psc-refresh-token: denied");
-        assert!(excerpt(&"word ".repeat(200), &secrets).chars().count() <= 301);
+        assert!(excerpt(&"word ".repeat(200), &secrets).chars().count() <= 121);
+        // A token cut by the length bound is redacted before the cut, never half-shown.
+        let long = format!("{} eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "x ".repeat(50));
+        assert!(!excerpt(&long, &secrets).contains("eyJ"), "{}", excerpt(&long, &secrets));
     }
 }

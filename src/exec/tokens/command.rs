@@ -42,8 +42,8 @@ pub async fn run(argv: &[String], req: &Request<'_>, secrets: &SecretSet) -> Res
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().map_err(|e| ExecError::harness(format!("{name} cannot be started: {e}")))?;
-    let stdout = reader(child.stdout.take(), MAX_STDOUT);
-    let stderr = reader(child.stderr.take(), MAX_STDERR);
+    let stdout = reader(child.stdout.take(), MAX_STDOUT, false);
+    let stderr = reader(child.stderr.take(), MAX_STDERR, true);
     let deadline = Instant::now() + req.timeout;
     let status = match wait(&mut child, deadline).await {
         Ok(s) => s,
@@ -80,9 +80,9 @@ pub async fn run(argv: &[String], req: &Request<'_>, secrets: &SecretSet) -> Res
 
 type Output = tokio::sync::oneshot::Receiver<(Zeroizing<Vec<u8>>, bool)>;
 
-/// Reads a pipe on a thread of its own, keeping at most `max` bytes (`true`: all of it), so the
-/// helper never blocks on a full pipe.
-fn reader(pipe: Option<impl Read + Send + 'static>, max: usize) -> Option<Output> {
+/// Reads a pipe on a thread of its own, keeping at most `max` bytes — the first ones, or the
+/// last ones when `tail` — (`true`: all of it), so the helper never blocks on a full pipe.
+fn reader(pipe: Option<impl Read + Send + 'static>, max: usize, tail: bool) -> Option<Output> {
     let mut pipe = pipe?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
@@ -94,8 +94,14 @@ fn reader(pipe: Option<impl Read + Send + 'static>, max: usize) -> Option<Output
                 Ok(0) | Err(_) => break,
                 Ok(n) if kept.len() + n > max => {
                     whole = false;
-                    let room = max - kept.len();
-                    kept.extend_from_slice(&buf[..room]);
+                    if tail {
+                        kept.extend_from_slice(&buf[..n]);
+                        let extra = kept.len().saturating_sub(max);
+                        kept.drain(..extra);
+                    } else {
+                        let room = max - kept.len();
+                        kept.extend_from_slice(&buf[..room]);
+                    }
                 }
                 Ok(n) => kept.extend_from_slice(&buf[..n]),
             }
@@ -180,6 +186,10 @@ mod tests {
         let e = run(&argv, &req(5000), &SecretSet::new()).await.unwrap_err().to_string();
         assert!(e.contains("failed (exit status: 3)") && e.contains("refresh expired"), "{e}");
         assert!(!e.contains(secret_out), "{e}");
+        // A long stderr: its end is quoted.
+        let argv = helper(dir.path(), "head -c 40000 /dev/zero | tr '\\0' x >&2\necho >&2\necho 'the real cause' >&2\nexit 1");
+        let e = run(&argv, &req(5000), &SecretSet::new()).await.unwrap_err().to_string();
+        assert!(e.contains("the real cause"), "{e}");
         let argv = helper(dir.path(), "echo 'no session' >&2");
         let e = run(&argv, &req(5000), &SecretSet::new()).await.unwrap_err().to_string();
         assert!(e.contains("printed nothing") && e.contains("no session"), "{e}");

@@ -3,11 +3,12 @@
 //! command may succeed later: any conformant server may send one under load. Where the scenario
 //! does not expect a 4xx, such a reply ends the step as an error of category `unavailable` with
 //! the server's words, never as a failed check (docs/verdicts.md). IMAP says the same with
-//! `NO [UNAVAILABLE]` (RFC 5530 §3: a subsystem is down, temporarily).
+//! `NO [UNAVAILABLE]` (RFC 5530 §3: a subsystem is down, temporarily), and HTTP with `429 Too
+//! Many Requests` (RFC 6585 §4) or `503 Service Unavailable` (RFC 9110 §15.6.4).
 
 use super::code_matches;
 use super::transaction::TransactionRule;
-use crate::exec::observation::{ImapObservation, SmtpObservation, TransactionObservation};
+use crate::exec::observation::{HttpObservation, ImapObservation, SmtpObservation, TransactionObservation};
 
 /// The reply, when `obs` is a 4xx that the expected `code` pattern does not accept.
 pub fn smtp_reply(code: Option<&str>, obs: &SmtpObservation) -> Option<String> {
@@ -28,6 +29,12 @@ pub fn imap_reply(status: Option<&str>, obs: &ImapObservation) -> Option<String>
     let expects_no = status?.split('|').any(|s| s.trim().eq_ignore_ascii_case("no"));
     let unavailable = obs.code.as_deref().and_then(|c| c.split_whitespace().next()).is_some_and(|c| c.eq_ignore_ascii_case("UNAVAILABLE"));
     (obs.status.eq_ignore_ascii_case("NO") && unavailable && !expects_no).then(|| format!("NO [UNAVAILABLE] {}", obs.text.trim()).trim_end().to_string())
+}
+
+/// The status, when an HTTP answer is 429 or 503 and the expected `status` is another.
+pub fn http_status(status: Option<u16>, obs: &HttpObservation) -> Option<String> {
+    let want = status?;
+    (matches!(obs.status, 429 | 503) && obs.status != want).then(|| format!("HTTP {}", obs.status))
 }
 
 #[cfg(test)]
@@ -56,6 +63,16 @@ mod tests {
         assert!(imap_reply(Some("no|bad"), &no("UNAVAILABLE")).is_none());
         assert!(imap_reply(Some("ok"), &no("AUTHENTICATIONFAILED")).is_none());
         assert!(imap_reply(None, &no("UNAVAILABLE")).is_none());
+    }
+
+    #[test]
+    fn http_429_and_503_are_try_later_unless_expected() {
+        let got = |status| HttpObservation { status, ..Default::default() };
+        assert_eq!(http_status(Some(200), &got(429)).as_deref(), Some("HTTP 429"));
+        assert_eq!(http_status(Some(200), &got(503)).as_deref(), Some("HTTP 503"));
+        assert!(http_status(Some(503), &got(503)).is_none());
+        assert!(http_status(Some(200), &got(404)).is_none(), "judged");
+        assert!(http_status(None, &got(429)).is_none());
     }
 
     #[test]

@@ -139,6 +139,11 @@ impl RunEnv {
     /// The bearer token a credential stands for, registered as a secret. `None` for mailboxes
     /// that log in with a certificate. A mailbox's own token is renewed when it nears expiry.
     pub async fn token(&self, role: &str, credential: &Credential) -> Result<Option<Secret>, ExecError> {
+        super::tokens::provider::token(self, role, credential).await.map(|(secret, _)| secret)
+    }
+
+    /// [`RunEnv::token`], with a note for the transcript when this call renewed the token.
+    pub async fn token_noting(&self, role: &str, credential: &Credential) -> Result<(Option<Secret>, Option<String>), ExecError> {
         super::tokens::provider::token(self, role, credential).await
     }
 

@@ -112,6 +112,9 @@ fn a_token_expiring_mid_run_is_renewed_once_for_parallel_scenarios() {
     // flight, each scenario fetches its own: four.
     let granted = grants.granted(&per1);
     assert!((2..=3).contains(&granted), "{granted} grants");
+    // The evidence says so: the scenario that renewed it notes it in its transcript.
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(json.contains("token of mailbox `per1` renewed (the previous one expires at "), "no renewal note in report.json");
     assert_no_secret(&mock, dir.path(), &[refresh]);
 }
 

@@ -70,11 +70,20 @@ impl TokenCache {
         F: FnOnce(bool) -> Fut,
         Fut: Future<Output = Result<Held, ExecError>>,
     {
+        self.get_noting(role, kind, fetch).await.map(|(secret, _)| secret)
+    }
+
+    /// [`TokenCache::get`], with a note for the transcript when this call renewed the token.
+    pub async fn get_noting<F, Fut>(&self, role: &str, kind: TokenKind, fetch: F) -> Result<(Secret, Option<String>), ExecError>
+    where
+        F: FnOnce(bool) -> Fut,
+        Fut: Future<Output = Result<Held, ExecError>>,
+    {
         let slot = self.slot(role, kind);
         let before = slot.finished.load(Ordering::SeqCst);
         let mut st = slot.state.lock().await;
         let expiry = match st.held.as_ref() {
-            Some(h) if kind != TokenKind::Valid || !h.life.due(SystemTime::now()) => return Ok(h.secret.clone()),
+            Some(h) if kind != TokenKind::Valid || !h.life.due(SystemTime::now()) => return Ok((h.secret.clone(), None)),
             Some(h) => Some(h.life.expiry_text()),
             None => None,
         };
@@ -88,8 +97,11 @@ impl TokenCache {
         match result {
             Ok(fresh) => {
                 let secret = fresh.secret.clone();
+                let note = expiry.map(|at| {
+                    format!("token of mailbox `{role}` renewed (the previous one expires at {at}; the new one at {})", fresh.life.expiry_text())
+                });
                 *st = SlotState { held: Some(fresh), failure: None };
-                Ok(secret)
+                Ok((secret, note))
             }
             Err(e) => {
                 let message = match &expiry {
@@ -200,8 +212,12 @@ mod tests {
         let cache = TokenCache::default();
         let t = cache.get("per1", TokenKind::Valid, |renewing| async move { Ok(held(u32::from(renewing), Some(0))) }).await.unwrap();
         assert_eq!(t.expose(), "token-0");
-        let t = cache.get("per1", TokenKind::Valid, |renewing| async move { Ok(held(u32::from(renewing), Some(600))) }).await.unwrap();
+        let (t, note) = cache.get_noting("per1", TokenKind::Valid, |renewing| async move { Ok(held(u32::from(renewing), Some(600))) }).await.unwrap();
         assert_eq!(t.expose(), "token-1", "renewed");
+        let note = note.expect("a renewal is noted");
+        assert!(note.starts_with("token of mailbox `per1` renewed (the previous one expires at ") && !note.contains("token-"), "{note}");
+        let (_, note) = cache.get_noting("per1", TokenKind::Valid, |_| async { Ok(held(9, Some(600))) }).await.unwrap();
+        assert!(note.is_none(), "a held token is not noted");
         // Negative material is never renewed.
         cache.get("per1", TokenKind::Expired, |_| async { Ok(held(7, Some(0))) }).await.unwrap();
         let t = cache.get("per1", TokenKind::Expired, |_| async { Ok(held(8, Some(0))) }).await.unwrap();

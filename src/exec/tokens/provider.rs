@@ -17,8 +17,8 @@ use crate::target::model::TokenSource;
 /// The most bytes of a token issuer's answer.
 const MAX_TOKEN_ANSWER: usize = 1 << 20;
 
-/// See [`RunEnv::token`].
-pub async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<Option<Secret>, ExecError> {
+/// See [`RunEnv::token`]. With it, a note for the transcript when the call renewed the token.
+pub async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<(Option<Secret>, Option<String>), ExecError> {
     let (token_role, kind) = match credential {
         Credential::Valid => (role, TokenKind::Valid),
         Credential::Expired => (role, TokenKind::Expired),
@@ -27,7 +27,7 @@ pub async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<
         Credential::Malformed => {
             let s = Secret::new(format!("{}{}", crate::exec::sasl::MADE_UP_TOKEN_PREFIX, env.run_id));
             env.secrets.register(&s);
-            return Ok(Some(s));
+            return Ok((Some(s), None));
         }
     };
     let mailbox = env
@@ -41,11 +41,11 @@ pub async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<
         TokenKind::Revoked => env.target.negative.revoked_token.as_ref().map(TokenSource::from),
     };
     let Some(source) = source else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let address = mailbox.address.as_str();
-    let secret = env.tokens.get(token_role, kind, |_| obtain(env, token_role, address, &source, kind)).await?;
-    Ok(Some(secret))
+    let (secret, note) = env.tokens.get_noting(token_role, kind, |_| obtain(env, token_role, address, &source, kind)).await?;
+    Ok((Some(secret), note))
 }
 
 /// Asks the source for a token, registers it, and says how long it lives.

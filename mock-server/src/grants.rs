@@ -2,92 +2,22 @@
 //! refresh token grant (RFC 6749 §6) and the client credentials grant (§4.4).
 //!
 //! Each PER/ORG mailbox is a registered client: its `client_id` is its address, its client
-//! secret and refresh token are derived from a per-instance key ([`GrantBook::client_secret`],
-//! [`GrantBook::refresh_token`]: tests hand them to the harness through files). The client
+//! secret and refresh token are derived from a per-instance key (`GrantBook::client_secret`,
+//! `GrantBook::refresh_token` in [`crate::grant_book`]: tests hand them to the harness through
+//! files). The client
 //! authenticates with HTTP Basic (§2.3.1) or in the body. Tokens live the configured lifetime
 //! (`MockConfig::token_lifetime`, `mssconf mock --lifetime`), so a run can outlive them.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::accounts::MailboxKind;
 use crate::context::MockContext;
-
-#[derive(Clone)]
-pub struct GrantBook {
-    inner: Arc<Mutex<Book>>,
-}
-
-struct Book {
-    key: [u8; 32],
-    /// `None`: grants give [`crate::http::DEFAULT_LIFETIME`] and the issuer is not capped.
-    lifetime: Option<i64>,
-    /// Test switch: every grant is refused with `invalid_grant` (a revoked refresh token).
-    refusing: bool,
-    /// Grants answered with a token, per mailbox.
-    granted: HashMap<String, u32>,
-}
-
-impl GrantBook {
-    pub fn new(key: [u8; 32]) -> Self {
-        GrantBook { inner: Arc::new(Mutex::new(Book { key, lifetime: None, refusing: false, granted: HashMap::new() })) }
-    }
-
-    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
-        self.inner.lock().expect("grant book lock")
-    }
-
-    /// Tokens handed out by a grant live `secs`; the issuer's (`lifetime=`) at most that long.
-    pub fn set_lifetime(&self, secs: i64) {
-        self.book().lifetime = Some(secs);
-    }
-
-    /// The lifetime of a granted token.
-    pub fn lifetime(&self) -> i64 {
-        self.book().lifetime.unwrap_or(crate::http::DEFAULT_LIFETIME)
-    }
-
-    /// A positive lifetime asked of the issuer, capped at the configured one.
-    pub fn cap(&self, asked: i64) -> i64 {
-        match self.book().lifetime {
-            Some(max) if asked > max => max,
-            _ => asked,
-        }
-    }
-
-    /// From now on every grant is refused (`true`) or answered again (`false`).
-    pub fn refuse(&self, refusing: bool) {
-        self.book().refusing = refusing;
-    }
-
-    /// How many tokens grants handed out for `address`.
-    pub fn granted(&self, address: &str) -> u32 {
-        self.book().granted.get(&address.to_ascii_lowercase()).copied().unwrap_or(0)
-    }
-
-    pub fn client_secret(&self, address: &str) -> String {
-        format!("mock-cs-{}", self.derive("client-secret", address))
-    }
-
-    pub fn refresh_token(&self, address: &str) -> String {
-        format!("mock-rt-{}", self.derive("refresh-token", address))
-    }
-
-    fn derive(&self, what: &str, address: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(self.book().key);
-        h.update(what.as_bytes());
-        h.update(address.to_ascii_lowercase().as_bytes());
-        hex::encode(&h.finalize()[..20])
-    }
-}
 
 /// Answers a grant request. `fields` is the form, `headers` may carry HTTP Basic.
 pub fn answer(ctx: &MockContext, fields: &HashMap<String, String>, headers: &HeaderMap) -> Response {
@@ -119,12 +49,12 @@ pub fn answer(ctx: &MockContext, fields: &HashMap<String, String>, headers: &Hea
         Some(_) => return error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "refresh_token or client_credentials"),
         None => return error(StatusCode::BAD_REQUEST, "invalid_request", "missing grant_type"),
     }
-    if book.book().refusing {
+    if book.refusing() {
         return error(StatusCode::BAD_REQUEST, "invalid_grant", "grant refused (the refresh token was revoked)");
     }
     let lifetime = book.lifetime();
     let token = ctx.tokens.issue(&account.address, account.rpps, lifetime);
-    *book.book().granted.entry(account.address.to_ascii_lowercase()).or_default() += 1;
+    book.count_grant(&account.address);
     let body = json!({ "access_token": token, "token_type": "Bearer", "expires_in": lifetime.max(0), "scope": "openid scope_all mail" });
     ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }

@@ -18,7 +18,7 @@ use crate::accounts::MailboxKind;
 use crate::context::MockContext;
 
 /// Token lifetime when the request gives none (seconds).
-pub const DEFAULT_LIFETIME: i64 = 300;
+pub const DEFAULT_LIFETIME: i64 = crate::grant_book::DEFAULT_LIFETIME;
 /// Largest |lifetime| accepted: a year.
 const MAX_LIFETIME: i64 = 366 * 24 * 3600;
 /// Namespace of the published whitelist (`//Domaine/Nom`).

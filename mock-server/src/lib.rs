@@ -12,6 +12,7 @@ pub mod admission;
 pub mod behaviours;
 pub mod context;
 pub mod faults;
+pub mod grant_book;
 pub mod grants;
 pub mod http;
 pub mod imap;

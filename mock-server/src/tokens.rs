@@ -51,7 +51,7 @@ pub struct TokenService {
     faults: FaultSet,
     issuer: String,
     /// OAuth 2.0 clients and refresh tokens (`/psc/token` with `grant_type`).
-    pub grants: crate::grants::GrantBook,
+    pub grants: crate::grant_book::GrantBook,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -68,7 +68,7 @@ impl TokenService {
             key: random_key(),
             faults,
             issuer: issuer.into(),
-            grants: crate::grants::GrantBook::new(random_key()),
+            grants: crate::grant_book::GrantBook::new(random_key()),
         }
     }
 

@@ -10,7 +10,7 @@ use super::error::ExecError;
 use super::tls::{ClientIdentity, TlsSettings};
 use crate::scenario::model::TlsVersions;
 use crate::secret::{Secret, SecretSet};
-use crate::scenario::model::{ClientCert, Credential};
+use crate::scenario::model::ClientCert;
 use super::busy::BusyRetry;
 use super::pacing::Pacing;
 use super::submission::SubmissionGate;
@@ -137,23 +137,7 @@ impl RunEnv {
             .ok_or_else(|| ExecError::harness(format!("the target declares no mailbox `{role}`")))
     }
 
-    /// The bearer token a credential stands for, registered as a secret. `None` for mailboxes
-    /// that log in with a certificate. A mailbox's own token is renewed when it nears expiry.
-    pub async fn token(&self, role: &str, credential: &Credential) -> Result<Option<Secret>, ExecError> {
-        super::tokens::provider::token(self, role, credential).await.map(|(secret, _)| secret)
-    }
-
-    /// [`RunEnv::token`], with a note for the transcript when this call renewed the token.
-    pub async fn token_noting(&self, role: &str, credential: &Credential) -> Result<(Option<Secret>, Option<String>), ExecError> {
-        super::tokens::provider::token(self, role, credential).await
-    }
-
-    /// Obtains (and, if it nears expiry, renews) the token of mailbox `role`: what a scenario's
-    /// `auth` with a valid credential uses. `None` when the mailbox declares no token (it logs
-    /// in with a certificate). The token joins the run's redaction set.
-    pub async fn mailbox_token(&self, role: &str) -> Result<Option<Secret>, ExecError> {
-        self.token(role, &Credential::Valid).await
-    }
+    // The tokens of the run: `token`, `token_noting`, `mailbox_token` (src/exec/tokens/provider.rs).
 }
 
 /// Follows at most 5 redirects, and only to declared hosts: a redirect must not lead the harness

@@ -138,7 +138,7 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
                 "`token: issuer`, `{ env: VARIABLE }`, `{ file: PATH }`, `{ command: [PROGRAM, ARG…] }` or `{ oauth2: { … } }`",
             )),
         };
-        for (msg, expected) in mb.token.iter().flat_map(|t| t.problems()) {
+        for (msg, expected) in mb.token.iter().flat_map(super::token_check::problems) {
             errors.push(LoadError::new(line_of(&format!("{role}:")), LoadErrorKind::Invalid, format!("mailbox `{role}`: {msg}")).expected(expected));
         }
         if let Some((msg, expected)) = bad_type {

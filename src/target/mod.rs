@@ -4,6 +4,7 @@ pub mod allow;
 pub mod load;
 pub mod model;
 pub mod private_file;
+pub mod token_check;
 pub mod token_source;
 
 /// Endpoint names a profile may declare.

@@ -276,6 +276,16 @@ impl Default for Rate {
     }
 }
 
+impl From<&SecretSource> for TokenSource {
+    fn from(s: &SecretSource) -> Self {
+        match s {
+            SecretSource::Issuer => TokenSource::Issuer,
+            SecretSource::Env(v) => TokenSource::Env(v.clone()),
+            SecretSource::File(p) => TokenSource::File(p.clone()),
+        }
+    }
+}
+
 impl Target {
     pub fn claims(&self, profile: Profile) -> bool {
         self.claims.contains(&profile)

@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::model::SecretSource;
-
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum TokenSource {
@@ -71,16 +69,6 @@ pub enum SecretRef {
     File(PathBuf),
 }
 
-impl From<&SecretSource> for TokenSource {
-    fn from(s: &SecretSource) -> Self {
-        match s {
-            SecretSource::Issuer => TokenSource::Issuer,
-            SecretSource::Env(v) => TokenSource::Env(v.clone()),
-            SecretSource::File(p) => TokenSource::File(p.clone()),
-        }
-    }
-}
-
 impl TokenSource {
     /// The files holding secrets this source reads (their permissions are checked at load).
     pub fn secret_files(&self) -> Vec<PathBuf> {
@@ -102,53 +90,14 @@ impl TokenSource {
             _ => None,
         }
     }
-
-    /// What is wrong with this source that loading can tell: a grant without its secret, a
-    /// token endpoint in plain http off loopback, an empty command.
-    pub fn problems(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        match self {
-            TokenSource::Command(argv) if argv.first().is_none_or(|p| p.trim().is_empty()) => {
-                out.push(("`token.command` names no program".into(), "`command: [PROGRAM, ARG…]`".into()));
-            }
-            TokenSource::Oauth2(o) => {
-                if let Some(why) = endpoint_problem(&o.token_endpoint) {
-                    out.push((format!("`token_endpoint` {why}"), "an https URL (http only on a loopback host)".into()));
-                }
-                if o.grant == Grant::RefreshToken && o.refresh_token.is_none() {
-                    out.push(("grant `refresh_token` without `refresh_token`".into(), "`refresh_token: { env: VARIABLE }` or `{ file: PATH }`".into()));
-                }
-                if o.grant == Grant::ClientCredentials && o.client_secret.is_none() {
-                    out.push(("grant `client_credentials` without `client_secret`".into(), "`client_secret: { env: VARIABLE }` or `{ file: PATH }`".into()));
-                }
-            }
-            _ => {}
-        }
-        out
-    }
-}
-
-/// Why `url` cannot be a token endpoint: not a URL, another scheme, plain http off loopback.
-fn endpoint_problem(url: &str) -> Option<String> {
-    let parsed = match reqwest::Url::parse(url) {
-        Ok(u) => u,
-        Err(e) => return Some(format!("`{url}` is not a URL ({e})")),
-    };
-    let host = parsed.host_str().unwrap_or("");
-    match parsed.scheme() {
-        "https" if !host.is_empty() => None,
-        "http" if super::allow::is_loopback(host) => None,
-        "http" => Some(format!("`{url}` is plain http to a host that is not loopback: a token must not cross a network in clear")),
-        other => Some(format!("`{url}` has scheme `{other}`")),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(yaml: &str) -> Result<TokenSource, crate::scenario::error::LoadError> {
-        crate::scenario::load::parse_yaml(std::path::Path::new("t.yaml"), yaml)
+    fn parse(yaml: &str) -> Result<TokenSource, crate::yaml::error::LoadError> {
+        crate::yaml::read::parse_yaml(std::path::Path::new("t.yaml"), yaml)
     }
 
     fn oauth2(yaml: &str) -> TokenSource {
@@ -156,20 +105,12 @@ mod tests {
     }
 
     #[test]
-    fn every_form_parses_and_bad_ones_are_named() {
+    fn every_form_parses() {
         let s = parse("command: [/usr/bin/psc-token, --mailbox, per1]").unwrap();
         assert_eq!(s, TokenSource::Command(vec!["/usr/bin/psc-token".into(), "--mailbox".into(), "per1".into()]));
-        assert!(s.problems().is_empty());
-        assert_eq!(TokenSource::Command(vec![]).problems().len(), 1);
         let ok = oauth2("oauth2: { token_endpoint: 'https://psc.test/token', grant: refresh_token, client_id: c, refresh_token: { file: /r } }");
-        assert!(ok.problems().is_empty(), "{:?}", ok.problems());
         assert_eq!(ok.secret_files(), vec![PathBuf::from("/r")]);
-        let loopback = oauth2("oauth2: { token_endpoint: 'http://127.0.0.1:8080/t', grant: client_credentials, client_id: c, client_secret: { env: S } }");
-        assert!(loopback.problems().is_empty());
-        let clear = oauth2("oauth2: { token_endpoint: 'http://psc.test/token', grant: client_credentials, client_id: c }");
-        let p = clear.problems();
-        assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].0.contains("plain http") && p[1].0.contains("without `client_secret`"), "{p:?}");
+        assert_eq!(ok.url(), Some("https://psc.test/token"));
         assert!(parse("oauth2: { token_endpoint: x, grant: password, client_id: c }").is_err());
     }
 }

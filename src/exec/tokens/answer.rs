@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::evidence::secret::{REDACTED, Secret, SecretSet};
+use crate::secret::{REDACTED, Secret, SecretSet};
 
 /// A token and what its provider said of it. Never printed: every value is a [`Secret`].
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::answer::{TokenAnswer, excerpt};
-use crate::evidence::secret::SecretSet;
+use crate::secret::SecretSet;
 use crate::exec::error::ExecError;
 
 /// The most bytes of stdout accepted: a token answer, not a stream.

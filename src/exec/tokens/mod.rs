@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::error::ExecError;
 use expiry::Lifetime;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::answer::{TokenAnswer, excerpt};
-use crate::evidence::secret::{Secret, SecretSet};
+use crate::secret::{Secret, SecretSet};
 use crate::exec::env::{RunEnv, read_body_bounded};
 use crate::exec::error::{Category, ExecError};
 use crate::target::token_source::{Grant, OAuth2, SecretRef};

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::answer::TokenAnswer;
 use super::expiry::Lifetime;
 use super::{Held, TokenKind, command, oauth2};
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::env::{RunEnv, read_body_bounded};
 use crate::exec::error::ExecError;
 use crate::scenario::model::Credential;
@@ -17,8 +17,28 @@ use crate::target::model::TokenSource;
 /// The most bytes of a token issuer's answer.
 const MAX_TOKEN_ANSWER: usize = 1 << 20;
 
-/// See [`RunEnv::token`]. With it, a note for the transcript when the call renewed the token.
-pub async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<(Option<Secret>, Option<String>), ExecError> {
+impl RunEnv {
+    /// The bearer token a credential stands for, registered as a secret. `None` for mailboxes
+    /// that log in with a certificate. A mailbox's own token is renewed when it nears expiry.
+    pub async fn token(&self, role: &str, credential: &Credential) -> Result<Option<Secret>, ExecError> {
+        token(self, role, credential).await.map(|(secret, _)| secret)
+    }
+
+    /// [`RunEnv::token`], with a note for the transcript when this call renewed the token.
+    pub async fn token_noting(&self, role: &str, credential: &Credential) -> Result<(Option<Secret>, Option<String>), ExecError> {
+        token(self, role, credential).await
+    }
+
+    /// Obtains (and, if it nears expiry, renews) the token of mailbox `role`: what a scenario's
+    /// `auth` with a valid credential uses. `None` when the mailbox declares no token (it logs
+    /// in with a certificate). The token joins the run's redaction set.
+    pub async fn mailbox_token(&self, role: &str) -> Result<Option<Secret>, ExecError> {
+        self.token(role, &Credential::Valid).await
+    }
+}
+
+/// The token a credential stands for, with a note for the transcript when the call renewed it.
+async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<(Option<Secret>, Option<String>), ExecError> {
     let (token_role, kind) = match credential {
         Credential::Valid => (role, TokenKind::Valid),
         Credential::Expired => (role, TokenKind::Expired),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,7 +18,7 @@ use crate::accounts::MailboxKind;
 use crate::context::MockContext;
 
 /// Token lifetime when the request gives none (seconds).
-pub const DEFAULT_LIFETIME: i64 = 300;
+pub const DEFAULT_LIFETIME: i64 = crate::grant_book::DEFAULT_LIFETIME;
 /// Largest |lifetime| accepted: a year.
 const MAX_LIFETIME: i64 = 366 * 24 * 3600;
 /// Namespace of the published whitelist (`//Domaine/Nom`).
@@ -49,16 +49,20 @@ type FormFields = Result<Form<HashMap<String, String>>, FormRejection>;
 
 /// `mailbox=<addr>&lifetime=<secs>[&revoked=true]` → a bearer token for a PER/ORG mailbox
 /// (`revoked=true`: revoked before it is handed out, the profile's `negative.revoked_token`).
-async fn token(State(state): State<HttpState>, form: FormFields) -> Response {
+/// With `grant_type`: an OAuth 2.0 grant ([`crate::grants`]).
+async fn token(State(state): State<HttpState>, headers: HeaderMap, form: FormFields) -> Response {
     let Ok(Form(fields)) = form else {
         return bad_request("expected an application/x-www-form-urlencoded body");
     };
+    if fields.contains_key("grant_type") {
+        return crate::grants::answer(&state.ctx, &fields, &headers);
+    }
     let Some(mailbox) = fields.get("mailbox").map(|m| m.trim()).filter(|m| !m.is_empty()) else {
         return bad_request("missing field `mailbox`");
     };
     let lifetime = match fields.get("lifetime").map(|l| l.trim().parse::<i64>()) {
         None => DEFAULT_LIFETIME,
-        Some(Ok(l)) if l.abs() <= MAX_LIFETIME => l,
+        Some(Ok(l)) if l.abs() <= MAX_LIFETIME => state.ctx.tokens.grants.cap(l),
         Some(_) => return bad_request("`lifetime` must be whole seconds within a year (negative: already expired)"),
     };
     let revoked = match fields.get("revoked").map(|r| r.trim()) {

@@ -12,6 +12,8 @@ pub mod admission;
 pub mod behaviours;
 pub mod context;
 pub mod faults;
+pub mod grant_book;
+pub mod grants;
 pub mod http;
 pub mod imap;
 pub mod misbehave;
@@ -68,6 +70,9 @@ pub struct MockConfig {
     /// Host name in greetings and in the server certificate.
     pub host_name: String,
     pub max_message_size: usize,
+    /// Lifetime (seconds) of the tokens the token endpoint's grants hand out, and the longest
+    /// its issuer hands out; `None`: 300 s for grants, the issuer as asked.
+    pub token_lifetime: Option<i64>,
 }
 
 impl MockConfig {
@@ -84,6 +89,7 @@ impl MockConfig {
             domain: "operateur.mock.mssante.test".into(),
             host_name: "mock.mssante.test".into(),
             max_message_size: 10 * 1024 * 1024,
+            token_lifetime: None,
         }
     }
 }
@@ -153,9 +159,13 @@ fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: Socke
     };
     let tls = ServerTls::with_crls(chain, pki.server_key(), vec![pki.root.clone()], vec![pki.crl.clone()], &config.faults)?;
     let store = Store::new(accounts.all().iter().map(|a| a.address.as_str()));
+    let tokens = TokenService::new(format!("http://{http}/psc"), config.faults.clone());
+    if let Some(secs) = config.token_lifetime {
+        tokens.grants.set_lifetime(secs);
+    }
     Ok(MockContext {
         store,
-        tokens: TokenService::new(format!("http://{http}/psc"), config.faults.clone()),
+        tokens,
         faults: config.faults.clone(),
         behaviours: config.behaviours,
         whitelist: default_whitelist(&accounts.domain),
@@ -296,6 +306,10 @@ impl MockHandle {
         out += &format!("IMAP (STARTTLS)                 {}\n", e.imap_starttls);
         out += &format!("IMAP (implicit TLS)             {}\n", e.imap_implicit);
         out += &format!("Token issuer                    http://{}/psc/token\n", e.http);
+        out += &format!(
+            "Token lifetime                  {} s (grants: refresh_token, client_credentials)\n",
+            self.ctx.tokens.grants.lifetime()
+        );
         out += &format!("Token introspection             http://{}/psc/introspect\n", e.http);
         out += &format!("Whitelist                       http://{}/listeblanchemssante.xml\n", e.http);
         out += &format!("Autoconfig                      http://{}/.well-known/autoconfig/mail/config-v1.1.xml\n", e.http);

@@ -65,6 +65,8 @@ pub struct TokenService {
     key: hmac::Key,
     faults: FaultSet,
     issuer: String,
+    /// OAuth 2.0 clients and refresh tokens (`/psc/token` with `grant_type`).
+    pub grants: crate::grant_book::GrantBook,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -82,6 +84,7 @@ impl TokenService {
             key: hmac::Key::generate(hmac::HMAC_SHA256, &ring::rand::SystemRandom::new()).expect("system random"),
             faults,
             issuer: issuer.into(),
+            grants: crate::grant_book::GrantBook::new(random_key()),
         }
     }
 
@@ -190,6 +193,13 @@ impl TokenService {
 fn decode<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, TokenRefusal> {
     let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenRefusal::Unknown)?;
     serde_json::from_slice(&bytes).map_err(|_| TokenRefusal::Unknown)
+}
+
+pub(crate) fn random_key() -> [u8; 32] {
+    use ring::rand::SecureRandom;
+    let mut key = [0u8; 32];
+    ring::rand::SystemRandom::new().fill(&mut key).expect("system random");
+    key
 }
 
 #[cfg(test)]

@@ -200,6 +200,11 @@ pub struct MockArgs {
     /// Largest message accepted (SMTP SIZE, IMAP APPEND), in bytes (default 10 MiB).
     #[arg(long, value_name = "BYTES")]
     pub max_message_size: Option<usize>,
+    /// Lifetime of the access tokens the mock's token endpoint hands out, in seconds (grants:
+    /// 300 by default; the issuer's `lifetime=` is capped at it), to see renewal during a run.
+    /// (Not `--token-…`: no option is named after a secret.)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..=31_622_400))]
+    pub lifetime: Option<i64>,
     #[arg(long, default_value_t = 0)]
     pub smtp_port: u16,
     #[arg(long, default_value_t = 0)]

@@ -74,6 +74,7 @@ async fn serve(args: MockArgs, faults: FaultSet, behaviours: BehaviourSet) -> i3
     if let Some(max) = args.max_message_size {
         config.max_message_size = max;
     }
+    config.token_lifetime = args.lifetime;
     config.ports = Ports {
         smtp_starttls: args.smtp_port,
         smtp_implicit: args.smtps_port,

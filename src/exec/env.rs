@@ -1,23 +1,21 @@
 //! What every scenario of a run shares: the target, its key material, tokens, fixtures.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use super::error::ExecError;
 use super::tls::{ClientIdentity, TlsSettings};
 use crate::scenario::model::TlsVersions;
 use crate::secret::{Secret, SecretSet};
-use crate::scenario::model::{ClientCert, Credential};
+use crate::scenario::model::ClientCert;
 use super::busy::BusyRetry;
 use super::pacing::Pacing;
 use super::submission::SubmissionGate;
 use crate::target::allow::HostAllowList;
-use crate::target::model::{CertificateFiles, SecretSource, Target};
+use crate::target::model::{CertificateFiles, Target};
 use crate::target::private_file;
 
 /// Run-wide context. Cheap to share behind an `Arc`.
@@ -39,7 +37,7 @@ pub struct RunEnv {
     pub busy: BusyRetry,
     trust_anchors: Vec<Vec<u8>>,
     http: reqwest::Client,
-    tokens: Mutex<HashMap<(String, TokenKind), Secret>>,
+    pub(crate) tokens: super::tokens::TokenCache,
 }
 
 /// Installs ring as rustls' process-wide provider (reqwest uses it). Idempotent.
@@ -79,7 +77,7 @@ impl RunEnv {
             busy,
             trust_anchors,
             http,
-            tokens: Mutex::new(HashMap::new()),
+            tokens: Default::default(),
         }))
     }
 
@@ -140,92 +138,7 @@ impl RunEnv {
             .ok_or_else(|| ExecError::harness(format!("the target declares no mailbox `{role}`")))
     }
 
-    /// The bearer token a credential stands for, registered as a secret. `None` for mailboxes
-    /// that log in with a certificate.
-    pub async fn token(&self, role: &str, credential: &Credential) -> Result<Option<Secret>, ExecError> {
-        let (token_role, kind) = match credential {
-            Credential::Valid => (role, TokenKind::Valid),
-            Credential::Expired => (role, TokenKind::Expired),
-            Credential::Revoked => (role, TokenKind::Revoked),
-            Credential::TokenOf(other) => (other.value.as_str(), TokenKind::Valid),
-            Credential::Derived(d) => {
-                return self.derived_token(role, d).await?.map(Some).map_err(ExecError::harness);
-            }
-            Credential::Malformed => {
-                let s = Secret::new(format!("{}{}", crate::exec::sasl::MADE_UP_TOKEN_PREFIX, self.run_id));
-                self.secrets.register(&s);
-                return Ok(Some(s));
-            }
-        };
-        let mailbox = self
-            .target
-            .mailboxes
-            .get(token_role)
-            .ok_or_else(|| ExecError::harness(format!("the target declares no mailbox `{token_role}`")))?;
-        let source = match kind {
-            TokenKind::Valid => mailbox.token.as_ref(),
-            TokenKind::Expired => self.target.negative.expired_token.as_ref(),
-            TokenKind::Revoked => self.target.negative.revoked_token.as_ref(),
-        };
-        let Some(source) = source else {
-            return Ok(None);
-        };
-        let key = (token_role.to_string(), kind);
-        if let Some(t) = self.tokens.lock().await.get(&key) {
-            return Ok(Some(t.clone()));
-        }
-        let token = self.fetch_token(source, &mailbox.address, kind).await?;
-        self.secrets.register(&token);
-        self.tokens.lock().await.insert(key, token.clone());
-        Ok(Some(token))
-    }
-
-    async fn fetch_token(&self, source: &SecretSource, address: &str, kind: TokenKind) -> Result<Secret, ExecError> {
-        match source {
-            SecretSource::Env(var) => std::env::var(var)
-                .map(Secret::new)
-                .map_err(|_| ExecError::harness(format!("environment variable {var} (token) is not set"))),
-            SecretSource::File(path) => Ok(Secret::new(private_file::read_text(path).map_err(ExecError::harness)?.to_string())),
-            SecretSource::Issuer => self.issue_token(address, kind).await,
-        }
-    }
-
-    /// Asks the test issuer: `mailbox`, `lifetime` (negative: already expired) and, for a
-    /// revoked token, `revoked=true` (the issuer revokes it before answering).
-    async fn issue_token(&self, address: &str, kind: TokenKind) -> Result<Secret, ExecError> {
-        let url = self
-            .target
-            .http
-            .token_issuer
-            .as_deref()
-            .ok_or_else(|| ExecError::harness("`token: issuer` needs `http.token_issuer` in the target profile"))?;
-        let lifetime = if kind == TokenKind::Expired { "-120" } else { "600" };
-        let mut form = vec![("mailbox", address), ("lifetime", lifetime)];
-        if kind == TokenKind::Revoked {
-            form.push(("revoked", "true"));
-        }
-        self.hosts.check_url(url).map_err(|e| ExecError::harness(format!("token issuer: {e}")))?;
-        self.pace_http(url).await;
-        let request = self.http.post(url).form(&form).send();
-        let resp = crate::exec::timing::server(request)
-            .await
-            .map_err(|e| ExecError::connect(format!("token issuer {url}: {e}")))?;
-        let status = resp.status();
-        let bytes = crate::exec::timing::server(read_body_bounded(resp, MAX_TOKEN_ANSWER)).await.map_err(|e| ExecError::protocol(format!("token issuer answer: {e}")))?;
-        let body: Value = serde_json::from_slice(&bytes).map_err(|e| ExecError::protocol(format!("token issuer answer: {e}")))?;
-        match body.get("access_token").and_then(Value::as_str) {
-            Some(t) if status.is_success() => Ok(Secret::new(t)),
-            _ => Err(ExecError::protocol(format!("token issuer {url} answered {status} without access_token"))),
-        }
-    }
-}
-
-/// Which token of a mailbox: its own, or the profile's negative material.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum TokenKind {
-    Valid,
-    Expired,
-    Revoked,
+    // The tokens of the run: `token`, `token_noting`, `mailbox_token` (src/exec/tokens/provider.rs).
 }
 
 /// Follows at most 5 redirects, and only to declared hosts: a redirect must not lead the harness
@@ -250,8 +163,6 @@ pub(crate) fn redirects_within(hosts: HostAllowList) -> reqwest::redirect::Polic
 
 /// The most bytes of an `http` step's response body kept (a whitelist, an autoconfig file).
 pub const MAX_HTTP_BODY: usize = 16 << 20;
-/// The most bytes of a token issuer's answer.
-const MAX_TOKEN_ANSWER: usize = 1 << 20;
 
 /// Reads a response body chunk by chunk, refusing more than `max` bytes (never read whole
 /// first): a hostile server cannot make the harness hold an endless body.

@@ -19,6 +19,7 @@ pub mod sasl;
 pub mod smtp;
 pub mod submission;
 pub mod timing;
+pub mod tokens;
 pub mod tls;
 pub mod transcript;
 pub mod whitelist;

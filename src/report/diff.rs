@@ -3,7 +3,9 @@
 //!
 //! A regression is a scenario that passed in OLD (`pass` or `flaky`) and fails or ends in error
 //! in NEW, or one present in OLD that is `flaky` in NEW and was not before. Scenarios only in
-//! NEW are listed as added, never as regressions.
+//! NEW are listed as added, never as regressions. A scenario newly in error (a token that could
+//! not be renewed, a server saying "try later") is listed apart from the newly failing ones,
+//! with its cause: it was not judged, it is not « non conforme ».
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -46,6 +48,8 @@ pub struct RunDiff {
     pub old_run: String,
     pub new_run: String,
     pub newly_failing: Vec<Change>,
+    /// Passed in OLD, ended in error in NEW: not judged (the reason says why).
+    pub newly_in_error: Vec<Change>,
     pub newly_flaky: Vec<Change>,
     pub fixed: Vec<Change>,
     pub still_failing: Vec<Change>,
@@ -91,6 +95,7 @@ impl RunDiff {
 
     fn classify(&mut self, c: Change) {
         let list = match (c.old, c.new) {
+            (o, Outcome::Error) if passed(o) => &mut self.newly_in_error,
             (o, n) if passed(o) && failed(n) => &mut self.newly_failing,
             (o, Outcome::Flaky) if o != Outcome::Flaky => &mut self.newly_flaky,
             (o, Outcome::Pass) if failed(o) => &mut self.fixed,
@@ -112,15 +117,17 @@ impl RunDiff {
         }
     }
 
-    /// Newly failing plus newly flaky: what makes `mssconf diff` exit 1.
+    /// Newly failing, newly in error and newly flaky: what makes `mssconf diff` exit 1 (a
+    /// night in error needs a look too, though it says nothing of conformance).
     pub fn regressions(&self) -> usize {
-        self.newly_failing.len() + self.newly_flaky.len()
+        self.newly_failing.len() + self.newly_in_error.len() + self.newly_flaky.len()
     }
 
     /// The human-readable comparison printed by `mssconf diff`.
     pub fn render_text(&self) -> String {
         let mut out = format!("comparing run {} (old) with run {} (new)\n", self.old_run, self.new_run);
         changes(&mut out, "REGRESSION newly failing", &self.newly_failing);
+        changes(&mut out, "REGRESSION newly in error, not judged (not « non conforme »)", &self.newly_in_error);
         changes(&mut out, "REGRESSION newly flaky", &self.newly_flaky);
         changes(&mut out, "fixed", &self.fixed);
         changes(&mut out, "still failing", &self.still_failing);
@@ -139,9 +146,10 @@ impl RunDiff {
         timings(&mut out, "faster", &self.faster);
         let _ = writeln!(
             out,
-            "{} regression(s): {} newly failing, {} newly flaky; {} fixed; {} still failing; {} slower, {} faster",
+            "{} regression(s): {} newly failing, {} newly in error, {} newly flaky; {} fixed; {} still failing; {} slower, {} faster",
             self.regressions(),
             self.newly_failing.len(),
+            self.newly_in_error.len(),
             self.newly_flaky.len(),
             self.fixed.len(),
             self.still_failing.len(),
@@ -223,8 +231,27 @@ mod tests {
 
     #[test]
     fn a_flaky_scenario_failing_now_is_newly_failing() {
-        let d = RunDiff::compare(&run("o", &[("a", Outcome::Flaky, 10)]), &run("n", &[("a", Outcome::Error, 10)]));
+        let d = RunDiff::compare(&run("o", &[("a", Outcome::Flaky, 10)]), &run("n", &[("a", Outcome::Fail, 10)]));
         assert_eq!(d.newly_failing.len(), 1);
+    }
+
+    /// A scenario that errs (a token renewal refused, a 421) is shown as an error with its
+    /// cause, apart from the failures (issue #20 item 4).
+    #[test]
+    fn a_scenario_newly_in_error_is_listed_apart_from_failures() {
+        let old = run("o", &[("a", Outcome::Pass, 10), ("b", Outcome::Flaky, 10), ("c", Outcome::Pass, 10)]);
+        let mut new = run("n", &[("a", Outcome::Error, 10), ("b", Outcome::Error, 10), ("c", Outcome::Fail, 10)]);
+        new.scenarios[0].reason = Some("unavailable: renewal of the token of mailbox `per1` failed".into());
+        let d = RunDiff::compare(&old, &new);
+        let ids = |l: &[Change]| l.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!((ids(&d.newly_in_error), ids(&d.newly_failing)), (vec!["a".to_string(), "b".into()], vec!["c".to_string()]));
+        assert_eq!(d.regressions(), 3);
+        let text = d.render_text();
+        assert!(
+            text.contains("REGRESSION newly in error, not judged (not « non conforme ») (2):\n  a  pass -> error: unavailable: renewal of the token of mailbox `per1` failed\n"),
+            "{text}"
+        );
+        assert!(text.contains("REGRESSION newly failing (1):\n  c  pass -> fail"), "{text}");
     }
 
     #[test]

@@ -33,6 +33,12 @@ impl HostAllowList {
                 hosts.insert(host);
             }
         }
+        // A token endpoint the profile names is declared like its `http` URLs.
+        for url in target.mailboxes.values().filter_map(|m| m.token.as_ref().and_then(|t| t.url())) {
+            if let Some(host) = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(normalize)) {
+                hosts.insert(host);
+            }
+        }
         HostAllowList { hosts }
     }
 

@@ -55,6 +55,15 @@ fn resolve_paths(t: &mut Target, base: &Path) {
     };
     t.trust_anchors.iter_mut().for_each(fix);
     for mb in t.mailboxes.values_mut() {
+        // A helper named by a relative path (`./bin/token`) is the profile's; a bare name is
+        // looked up in PATH, as a shell would.
+        if let Some(super::model::TokenSource::Command(argv)) = mb.token.as_mut()
+            && let Some(program) = argv.first_mut()
+            && program.contains('/')
+            && Path::new(program.as_str()).is_relative()
+        {
+            *program = base.join(&*program).to_string_lossy().into_owned();
+        }
         if let Some(c) = mb.certificate.as_mut() {
             fix(&mut c.cert);
             fix(&mut c.key);
@@ -71,7 +80,7 @@ fn resolve_paths(t: &mut Target, base: &Path) {
 pub fn find_inline_secrets(file: &Path, source: &str) -> Vec<LoadError> {
     let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.").expect("static regex");
     // Block (`token: x`) and flow (`{ …, token: x }`) mappings alike.
-    let literal = regex::Regex::new(r"(?:^|[{,])\s*(password|\w*token|secret|bearer)\s*:\s*['\x22]?([^\s'\x22{},#\]\[]+)")
+    let literal = regex::Regex::new(r"(?:^|[{,])\s*(password|\w*token|\w*secret|bearer)\s*:\s*['\x22]?([^\s'\x22{},#\]\[]+)")
         .expect("static regex");
     let mut errors = Vec::new();
     for (i, line) in source.lines().enumerate() {
@@ -124,8 +133,14 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
             super::model::MailboxType::App => {
                 mb.certificate.is_none().then_some(("an APP mailbox needs `certificate`", "`certificate: { cert: PATH, key: PATH }`"))
             }
-            _ => mb.token.is_none().then_some(("a PER/ORG mailbox needs `token`", "`token: issuer`, `{ env: VARIABLE }` or `{ file: PATH }`")),
+            _ => mb.token.is_none().then_some((
+                "a PER/ORG mailbox needs `token`",
+                "`token: issuer`, `{ env: VARIABLE }`, `{ file: PATH }`, `{ command: [PROGRAM, ARG…] }` or `{ oauth2: { … } }`",
+            )),
         };
+        for (msg, expected) in mb.token.iter().flat_map(super::token_check::problems) {
+            errors.push(LoadError::new(line_of(&format!("{role}:")), LoadErrorKind::Invalid, format!("mailbox `{role}`: {msg}")).expected(expected));
+        }
         if let Some((msg, expected)) = bad_type {
             errors.push(
                 LoadError::new(line_of(&format!("{role}:")), LoadErrorKind::Invalid, format!("mailbox `{role}`: {msg}")).expected(expected),
@@ -153,7 +168,7 @@ fn check(file: &Path, source: &str, t: &Target) -> Vec<LoadError> {
         }
     }
     let to = &t.timeouts;
-    for (name, ms) in [("connect", to.connect), ("reply", to.reply), ("delivery", to.delivery), ("step", to.step), ("scenario", to.scenario)] {
+    for (name, ms) in [("connect", to.connect), ("reply", to.reply), ("delivery", to.delivery), ("step", to.step), ("scenario", to.scenario), ("token_fetch", to.token_fetch)] {
         if ms > super::MAX_WAIT_MS {
             errors.push(
                 LoadError::new(line_of(&format!("{name}:")), LoadErrorKind::Invalid, format!("`timeouts.{name}` is {ms} ms"))
@@ -217,6 +232,36 @@ mod tests {
         assert!(load_target(&file).is_ok());
     }
 
+    /// `command` and `oauth2` sources: a relative helper path is the profile's, the token
+    /// endpoint's host joins the allow-list, and what loading can tell is wrong is refused with
+    /// the mailbox's line.
+    #[test]
+    fn token_commands_and_oauth2_endpoints_are_checked_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.yaml");
+        let profile = |per1: &str| {
+            format!(
+                "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\nserver_name: mx.op.test\n\
+                 trust_anchors: []\nendpoints: {{}}\nmailboxes:\n  per1: {{ address: per1@op.test, type: PER, token: {per1} }}\n\
+                 \x20 per2: {{ address: per2@op.test, type: PER, token: {{ command: [./bin/psc-token, per2] }} }}\n"
+            )
+        };
+        let ok = "{ oauth2: { token_endpoint: 'https://psc.op.test/token', grant: refresh_token, client_id: mssconf, refresh_token: { env: RT } } }";
+        std::fs::write(&file, profile(ok)).unwrap();
+        let t = load_target(&file).unwrap_or_else(|e| panic!("{e:?}"));
+        let Some(super::super::model::TokenSource::Command(argv)) = &t.mailboxes["per2"].token else { panic!() };
+        assert_eq!(argv, &[dir.path().join("./bin/psc-token").to_string_lossy().into_owned(), "per2".into()]);
+        let allow = crate::target::allow::HostAllowList::of(&t);
+        assert!(allow.check_url("https://psc.op.test/token").is_ok());
+        let bad = "{ oauth2: { token_endpoint: 'http://psc.op.test/token', grant: client_credentials, client_id: mssconf } }";
+        std::fs::write(&file, profile(bad)).unwrap();
+        let errs = load_target(&file).unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 2, "{text:?}");
+        assert!(errs.iter().all(|e| e.span.line == 11), "{text:?}");
+        assert!(text[0].contains("plain http") && text[1].contains("without `client_secret`"), "{text:?}");
+    }
+
     #[test]
     fn inline_secrets_are_refused_with_their_line() {
         let src = "name: x\nmailboxes:\n  per1:\n    token: abcdef123\n";
@@ -234,6 +279,12 @@ mod tests {
         assert_eq!((errs.len(), errs[0].span.line, errs[0].span.column), (1, 2, 48), "{errs:?}");
         assert!(!errs[0].to_string().contains("abc123"), "{}", errs[0]);
         assert_eq!(find_inline_secrets(Path::new("t.yaml"), "negative: { expired_token: old-token-1 }\n").len(), 1);
+        // OAuth 2.0 secrets too; the endpoint and the grant name are not secrets.
+        let oauth2 = "    oauth2:\n      token_endpoint: https://psc.test/token\n      grant: refresh_token\n      client_secret: s3cr3t\n      refresh_token: rt-123\n";
+        let errs = find_inline_secrets(Path::new("t.yaml"), oauth2);
+        assert_eq!(errs.iter().map(|e| e.span.line).collect::<Vec<_>>(), [4, 5], "{errs:?}");
+        let ok = "      client_secret: { env: CS }\n      refresh_token: { file: /r }\n      grant: client_credentials\n";
+        assert!(find_inline_secrets(Path::new("t.yaml"), ok).is_empty());
         // A parse error on such a line does not repeat the value.
         let source = "name: x\n  per1: { token: \"s3cr3t-v4lue\" }\n";
         let e = LoadError::new(Span::new(Path::new("t.yaml"), 2, 3), LoadErrorKind::Invalid, "unknown variant `s3cr3t-v4lue`");

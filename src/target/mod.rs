@@ -5,6 +5,8 @@ pub mod anchors;
 pub mod load;
 pub mod model;
 pub mod private_file;
+pub mod token_check;
+pub mod token_source;
 
 /// Endpoint names a profile may declare.
 pub const ENDPOINT_NAMES: [&str; 4] = ["smtp_starttls", "smtp_implicit", "imap_starttls", "imap_implicit"];
@@ -30,7 +32,7 @@ pub fn reference_vars() -> serde_json::Value {
             let mb = Mailbox {
                 address: format!("{r}@example.test"),
                 kind: MailboxType::Per,
-                token: Some(SecretSource::Issuer),
+                token: Some(TokenSource::Issuer),
                 certificate: None,
                 password: None,
             };

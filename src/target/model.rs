@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::requirement::Profile;
 
+pub use super::token_source::TokenSource;
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
@@ -187,9 +189,10 @@ pub struct Mailbox {
     pub address: String,
     #[serde(rename = "type")]
     pub kind: MailboxType,
-    /// Where this mailbox's bearer token comes from (PER/ORG).
+    /// Where this mailbox's bearer token comes from (PER/ORG): `issuer`, `{ env }`, `{ file }`,
+    /// `{ command }` or `{ oauth2 }` (see [`TokenSource`]).
     #[serde(default)]
-    pub token: Option<SecretSource>,
+    pub token: Option<TokenSource>,
     /// Client certificate (APP).
     #[serde(default)]
     pub certificate: Option<CertificateFiles>,
@@ -255,11 +258,14 @@ pub struct Timeouts {
     pub delivery: u64,
     pub step: u64,
     pub scenario: u64,
+    /// The longest wait for a token: a `token.command` helper's run, a token endpoint's answer.
+    /// (Not `token:`, which the profile loader reads as a secret written inline.)
+    pub token_fetch: u64,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { connect: 10_000, reply: 30_000, delivery: 60_000, step: 120_000, scenario: 300_000 }
+        Timeouts { connect: 10_000, reply: 30_000, delivery: 60_000, step: 120_000, scenario: 300_000, token_fetch: 30_000 }
     }
 }
 
@@ -288,6 +294,16 @@ impl Default for Rate {
             connections_per_second: 5,
             busy_retries: 3,
             busy_backoff_ms: 2000,
+        }
+    }
+}
+
+impl From<&SecretSource> for TokenSource {
+    fn from(s: &SecretSource) -> Self {
+        match s {
+            SecretSource::Issuer => TokenSource::Issuer,
+            SecretSource::Env(v) => TokenSource::Env(v.clone()),
+            SecretSource::File(p) => TokenSource::File(p.clone()),
         }
     }
 }

@@ -42,10 +42,11 @@ pub fn lax_files(target: &Target) -> Vec<String> {
     let mut paths: Vec<std::path::PathBuf> = target
         .mailboxes
         .values()
-        .flat_map(|m| [file(&m.token), file(&m.password)])
+        .flat_map(|m| [file(&m.password)])
         .chain([file(&target.negative.expired_token), file(&target.negative.revoked_token)])
         .flatten()
         .collect();
+    paths.extend(target.mailboxes.values().filter_map(|m| m.token.as_ref()).flat_map(|t| t.secret_files()));
     let keys = target.mailboxes.values().filter_map(|m| m.certificate.as_ref());
     let negative = [&target.negative.expired_client_cert, &target.negative.foreign_client_cert];
     let keys = keys.chain(negative.into_iter().flatten()).map(|c| c.key.clone());

@@ -5,6 +5,7 @@ pub mod check;
 pub mod key_exchange;
 mod message;
 mod tls;
+pub mod temporary;
 pub mod transaction;
 
 pub use check::Check;

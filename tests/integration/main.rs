@@ -32,6 +32,7 @@ mod safety;
 mod scale;
 mod schema;
 mod timing;
+mod tokens;
 mod validate;
 mod verdicts;
 

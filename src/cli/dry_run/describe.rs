@@ -12,7 +12,7 @@ use crate::fixtures::xdm;
 use crate::scenario::interpolate::Vars;
 use crate::scenario::model::*;
 use crate::target::allow::HostAllowList;
-use crate::target::model::{SecretSource, Target};
+use crate::target::model::{Target, TokenSource};
 
 /// Everything a scenario would do, with the totals the plan summary adds up.
 #[derive(Debug, Default)]
@@ -91,8 +91,14 @@ impl Describer<'_> {
         let address = self.target.mailboxes.get(role).map_or("<undeclared>", |m| m.address.as_str());
         let source = match credential {
             Credential::Malformed => "a malformed token made up by the harness".to_string(),
-            Credential::Expired => format!("the expired token ({})", self.source(self.target.negative.expired_token.as_ref(), p)),
-            Credential::Revoked => format!("the revoked token ({})", self.source(self.target.negative.revoked_token.as_ref(), p)),
+            Credential::Expired => {
+                let src = self.target.negative.expired_token.as_ref().map(TokenSource::from);
+                format!("the expired token ({})", self.source(src.as_ref(), p))
+            }
+            Credential::Revoked => {
+                let src = self.target.negative.revoked_token.as_ref().map(TokenSource::from);
+                format!("the revoked token ({})", self.source(src.as_ref(), p))
+            }
             Credential::TokenOf(other) => {
                 let src = self.target.mailboxes.get(&other.value).and_then(|m| m.token.as_ref());
                 format!("the token of `{}` ({})", other.value, self.source(src, p))
@@ -115,12 +121,20 @@ impl Describer<'_> {
     }
 
     /// Where a secret would come from; the issuer is a connection of its own.
-    fn source(&self, s: Option<&SecretSource>, p: &mut ScenarioPlan) -> String {
+    fn source(&self, s: Option<&TokenSource>, p: &mut ScenarioPlan) -> String {
         match s {
             None => "not declared".into(),
-            Some(SecretSource::Env(var)) => format!("environment variable {var}"),
-            Some(SecretSource::File(f)) => format!("file {}", f.display()),
-            Some(SecretSource::Issuer) => match &self.target.http.token_issuer {
+            Some(TokenSource::Env(var)) => format!("environment variable {var}"),
+            Some(TokenSource::File(f)) => format!("file {}", f.display()),
+            // The program only: its arguments may name accounts the plan need not show.
+            Some(TokenSource::Command(argv)) => format!("helper command {}", argv.first().map_or("", String::as_str)),
+            Some(TokenSource::Oauth2(o)) => {
+                if let Some(h) = reqwest::Url::parse(&o.token_endpoint).ok().and_then(|u| u.host_str().map(String::from)) {
+                    p.hosts.insert(h);
+                }
+                format!("OAuth 2.0 {} grant at POST {}", o.grant.name(), o.token_endpoint)
+            }
+            Some(TokenSource::Issuer) => match &self.target.http.token_issuer {
                 Some(url) => {
                     if let Some(h) = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(String::from)) {
                         p.hosts.insert(h);

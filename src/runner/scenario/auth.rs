@@ -57,12 +57,16 @@ pub async fn login(
 ) -> Result<Login, ExecError> {
     let mailbox = env.target.mailboxes.get(role).ok_or_else(|| ExecError::harness(format!("no mailbox `{role}`")))?;
     let user = mailbox.address.clone();
-    let (mechanism, note) = match resolve(&env.target, protocol, role, mechanism) {
+    let (mechanism, mut note) = match resolve(&env.target, protocol, role, mechanism) {
         Form::CertificateOnly => return Ok(Login::CertificateOnly),
         Form::Sasl { mechanism, note } => (mechanism, note.map(str::to_string)),
     };
     let secret = match mechanism {
-        Mechanism::Xoauth2 | Mechanism::OAuthBearer => env.token(role, credential).await?,
+        Mechanism::Xoauth2 | Mechanism::OAuthBearer => {
+            let (secret, renewed) = env.token_noting(role, credential).await?;
+            note = note.or(renewed);
+            secret
+        }
         Mechanism::Plain => match &mailbox.password {
             Some(SecretSource::Env(var)) => Some(Secret::new(
                 std::env::var(var).map_err(|_| ExecError::harness(format!("environment variable {var} (password) is not set")))?,

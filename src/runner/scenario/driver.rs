@@ -98,6 +98,12 @@ pub(super) trait Dialogue {
 
     /// The checks of `obs` against `expect`, captured values substituted into `expect` first.
     fn judge(st: &ScenarioState, expect: Self::Expect, obs: &Self::Observation) -> Result<Vec<Check>, ExecError>;
+
+    /// `Some(reply)` when `obs` is a "try later" reply that `expect` does not accept
+    /// (`verdict::temporary`): the step ends as `unavailable` instead of being judged.
+    fn try_later(_expect: &Self::Expect, _obs: &Self::Observation) -> Option<String> {
+        None
+    }
 }
 
 /// Runs one step of protocol `D`; never fails: an error is kept in the output.
@@ -139,6 +145,11 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
             Ok(acted) => acted,
             Err(e) => return out.tls_refusal(accepts_tls_refusal, e),
         };
+        if let Some(reply) = acted.expect.as_ref().and_then(|e| D::try_later(e, &acted.obs)) {
+            let why = format!("{reply}, in answer to {}", D::action_name(action));
+            D::transcript(&session).note(&format!("service temporarily unavailable ({why}): not judged"));
+            return Err(crate::exec::busy::unavailable(&why));
+        }
         if let Some(e) = acted.expect
             && out.judge(D::judge(st, e, &acted.obs)?)
         {
@@ -232,6 +243,33 @@ pub(super) mod tests {
         let note = &out.notes[0];
         assert!(note.contains("closed the connection after AUTH") && note.contains("2 remaining action(s) not run (mail_from, quit)"), "{note}");
         assert!(st.transcript.lines().iter().any(|l| l.text == *note), "the note is in the transcript too");
+    }
+
+    /// A rate limit (`421`, closing) where `250` was expected: the step ends as `unavailable`
+    /// with the server's words, no check failed (issue #20 item 4).
+    #[tokio::test]
+    async fn a_try_later_reply_ends_the_step_as_unavailable_never_as_a_failed_check() {
+        let script = vec![
+            send("220 mx ESMTP\r\n"),
+            expect("EHLO mssconf.test"),
+            send("250 mx\r\n"),
+            Step::ExpectAny,
+            send("421 4.7.0 Too many messages, try again later\r\n"),
+            Step::Close,
+        ];
+        let server = ScriptedServer::start(script, None, false).await;
+        let env = env(server.port);
+        let mut st = state(&env);
+        let step: SmtpStep = serde_saphyr::from_str(
+            "endpoint: smtp_starttls\nactions:\n- ehlo: {}\n- mail_from: { address: per1@op.test, expect: { code: '250' } }\n- quit: {}\n",
+        )
+        .unwrap();
+        let out = super::super::step_smtp::run(&env, &mut st, &step).await;
+        server.finish().await;
+        let e = out.error.as_ref().expect("an error, not a verdict");
+        assert_eq!(e.category, crate::exec::error::Category::Unavailable, "{e}");
+        assert!(e.message.contains("421 4.7.0 Too many messages, try again later, in answer to mail_from"), "{e}");
+        assert!(!out.failed(), "{:?}", out.checks);
     }
 
     #[test]

@@ -15,7 +15,10 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
     let mut out = StepOutput::default();
     match observe(env, st, step).await {
         Ok(obs) => {
-            if let Some(e) = &step.expect {
+            if let Some(reply) = step.expect.as_ref().and_then(|e| verdict::temporary::http_status(e.status, &obs)) {
+                st.transcript.note(&format!("service temporarily unavailable ({reply}): not judged"));
+                out.error = Some(crate::exec::busy::unavailable(&reply));
+            } else if let Some(e) = &step.expect {
                 match expect_vars::http(st, e.clone()) {
                     Ok(e) => {
                         out.judge(verdict::judge_http(&e, &obs));
@@ -124,6 +127,30 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rate limit (`429`) where `200` is expected is "try later": an `unavailable` error
+    /// naming it, no failed check (issue #20 item 4).
+    #[tokio::test]
+    async fn a_429_where_200_is_expected_is_unavailable_not_a_failure() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 2048];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 60\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+            }
+        });
+        let env = super::super::driver::tests::env(port);
+        let mut st = super::super::driver::tests::state(&env);
+        let step: HttpStep = serde_saphyr::from_str(&format!("url: 'http://127.0.0.1:{port}/liste.xml'\nexpect: {{ status: 200 }}\n")).unwrap();
+        let out = run(&env, &mut st, &step).await;
+        let e = out.error.as_ref().expect("an error, not a verdict");
+        assert_eq!(e.category, crate::exec::error::Category::Unavailable, "{e}");
+        assert!(e.message.contains("HTTP 429"), "{e}");
+        assert!(!out.failed() && out.checks.is_empty(), "{:?}", out.checks);
+    }
 
     /// Redaction by header class: Cookie, API keys, tokens go out of the transcript like
     /// Authorization; the credential part is what joins the secrets.

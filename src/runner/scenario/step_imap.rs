@@ -105,6 +105,10 @@ impl Dialogue for Imap {
     fn judge(st: &ScenarioState, expect: ImapExpect, obs: &ImapObservation) -> Result<Vec<Check>, ExecError> {
         Ok(verdict::judge_imap(&expect_vars::imap(st, expect)?, obs))
     }
+
+    fn try_later(expect: &ImapExpect, obs: &ImapObservation) -> Option<String> {
+        verdict::temporary::imap_reply(expect.status.as_deref(), obs)
+    }
 }
 
 fn status_obs(s: &Status) -> ImapObservation {

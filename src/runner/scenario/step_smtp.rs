@@ -103,6 +103,14 @@ impl Dialogue for Smtp {
             (Expectation::Transaction(_), None) => return Err(ExecError::harness("a transaction expectation without its observation")),
         })
     }
+
+    fn try_later(expect: &Expectation, obs: &SmtpObservation) -> Option<String> {
+        match (expect, &obs.transaction) {
+            (Expectation::Reply(e), _) => verdict::temporary::smtp_reply(e.code.as_ref().map(|c| c.value.as_str()), obs),
+            (Expectation::Transaction(rule), Some(tx)) => verdict::temporary::transaction(rule, tx),
+            (Expectation::Transaction(_), None) => None,
+        }
+    }
 }
 
 /// What an SMTP action is judged against: one reply, or a whole submission attempt.

@@ -210,7 +210,14 @@ impl ImapSession {
     }
 
     /// `LOGIN user password`; the line is recorded without the password.
+    /// Without TLS only the harness's made-up password goes (a negative test), and the
+    /// transcript says so; any other password is refused before a byte is sent.
     pub async fn login(&mut self, user: &str, password: &Secret) -> Result<Status, ImapError> {
+        let creds = crate::exec::sasl::Credentials { user: user.to_string(), secret: Some(password.clone()) };
+        let tls = self.wire.is_tls() || self.plaintext_auth_for_tests;
+        if let Some(note) = crate::exec::sasl::clear_text_login(tls, &creds, "LOGIN").map_err(ImapError::Harness)? {
+            self.transcript().note(&note);
+        }
         let tag = self.new_tag();
         let user = astring(user)?;
         let password = Zeroizing::new(

@@ -186,7 +186,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
         }
         ImapAction::Login(a) => {
             let user = st.render(&a.user)?;
-            let password = Secret::new(a.password.clone().unwrap_or_else(|| "mssconf-dummy-password".into()));
+            let password = Secret::new(a.password.clone().unwrap_or_else(|| crate::exec::sasl::MADE_UP_PASSWORD.into()));
             env.secrets.register(&password);
             let status = s.login(&user, &password).await.map_err(imap_error)?;
             Acted::next(status_obs(&status), a.expect.clone())

@@ -23,6 +23,7 @@ mod error;
 pub(crate) mod mailbox;
 pub(crate) mod message;
 mod quote;
+pub(crate) mod scanner;
 pub(crate) mod response;
 mod session;
 mod wait;

@@ -9,13 +9,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, Instant};
 
 use super::error::ImapError;
+pub(crate) use super::scanner::FrameError;
+use super::scanner::{Scan, Scanner, Span};
+#[cfg(test)]
+use super::scanner::{MAX_LINE, literal_announcement};
 use crate::exec::tls::Conn;
 use crate::exec::transcript::Transcript;
 
-/// A server line longer than this without a line end is garbage, not IMAP.
-const MAX_LINE: usize = 1 << 20;
-/// Literals larger than this are refused (the API LPS caps messages far below).
-const MAX_LITERAL: u64 = 256 << 20;
 /// Literals shorter than this, printable and on one line, are shown as is in transcripts.
 const INLINE_LITERAL: usize = 100;
 
@@ -101,72 +101,6 @@ pub(crate) fn literal_summary(bytes: &[u8]) -> String {
     )
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum FrameError {
-    LineTooLong,
-    LiteralTooLarge(u64),
-    /// An untagged response whose first word is not an atom or a number (RFC 3501 §9).
-    BadUntagged,
-}
-
-/// `* WORD …`: WORD must be a number or an atom (no control character, space or specials).
-/// Lenient parsing stops here: a response that is not even shaped like one is the server's fault.
-fn untagged_head_ok(line: &[u8]) -> bool {
-    let Some(rest) = line.strip_prefix(b"* ") else { return true };
-    let word = rest.split(|&b| b == b' ').next().unwrap_or(&[]);
-    !word.is_empty()
-        && word.iter().all(|&b| b > 0x20 && b < 0x7f && !br#"(){%*"\]"#.contains(&b))
-}
-
-/// Where a message's pieces lie in the buffer.
-enum Span {
-    Line(std::ops::Range<usize>),
-    Literal(std::ops::Range<usize>),
-}
-
-/// What [`scan`] found at the start of the buffer.
-enum Scan {
-    /// A whole message: its pieces and the bytes it used.
-    Complete(Vec<Span>, usize),
-    /// More bytes are needed; when inside a literal, the buffer length it takes to finish it.
-    Incomplete(Option<usize>),
-}
-
-fn scan(buf: &[u8]) -> Result<Scan, FrameError> {
-    let mut spans = Vec::new();
-    let mut pos = 0;
-    loop {
-        let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') else {
-            return if buf.len() - pos > MAX_LINE {
-                Err(FrameError::LineTooLong)
-            } else {
-                Ok(Scan::Incomplete(None))
-            };
-        };
-        let end = pos + nl;
-        let line_end = if end > pos && buf[end - 1] == b'\r' { end - 1 } else { end };
-        let line = &buf[pos..line_end];
-        if spans.is_empty() && !untagged_head_ok(line) {
-            return Err(FrameError::BadUntagged);
-        }
-        let announced = literal_announcement(line);
-        spans.push(Span::Line(pos..line_end));
-        pos = end + 1;
-        let Some(len) = announced else {
-            return Ok(Scan::Complete(spans, pos));
-        };
-        if len > MAX_LITERAL {
-            return Err(FrameError::LiteralTooLarge(len));
-        }
-        let len = len as usize;
-        if buf.len() - pos < len {
-            return Ok(Scan::Incomplete(Some(pos + len)));
-        }
-        spans.push(Span::Literal(pos..pos + len));
-        pos += len;
-    }
-}
-
 /// Cuts one complete message from the start of `buf`: `Ok(None)` if more bytes are needed,
 /// else the message and the number of bytes it used.
 #[cfg(test)]
@@ -180,14 +114,14 @@ pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError>
 /// A large literal (a fetched message) is not copied: the buffer holding it becomes the
 /// literal, and the message's `raw` is left empty. While such a literal is incomplete, the
 /// buffer is grown once to the size announced rather than doubled as bytes arrive.
+#[cfg(test)]
 pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Result<Option<Received>, FrameError> {
-    take_frame_or_need(buf).map(|(msg, _)| msg)
+    take_frame_with(&mut Scanner::default(), buf)
 }
 
-/// [`take_frame`], also saying, when more bytes are needed inside a literal, the buffer length
-/// that completes it (the reader does not scan again before it has that many).
-pub(crate) fn take_frame_or_need(buf: &mut Vec<u8>) -> Result<(Option<Received>, usize), FrameError> {
-    let (spans, used) = match scan(buf)? {
+/// [`take_frame`] with the scan kept between reads (`buf` only grows at its end between calls).
+pub(crate) fn take_frame_with(scanner: &mut Scanner, buf: &mut Vec<u8>) -> Result<Option<Received>, FrameError> {
+    let (spans, used) = match scanner.scan(buf)? {
         Scan::Complete(spans, used) => (spans, used),
         Scan::Incomplete(needed) => {
             if let Some(needed) = needed.filter(|&n| n >= BIG_LITERAL) {
@@ -196,14 +130,14 @@ pub(crate) fn take_frame_or_need(buf: &mut Vec<u8>) -> Result<(Option<Received>,
                 let grow = needed.saturating_sub(buf.len()).min(buf.len().max(BIG_LITERAL));
                 buf.reserve_exact(grow);
             }
-            return Ok((None, needed.unwrap_or(0)));
+            return Ok(None);
         }
     };
     let big = spans.iter().position(|s| matches!(s, Span::Literal(r) if r.len() >= BIG_LITERAL));
     let Some(big) = big else {
         let pieces = spans.iter().map(|s| piece(buf, s)).collect();
         let raw = buf.drain(..used).collect();
-        return Ok((Some(Received { pieces, raw }), 0));
+        return Ok(Some(Received { pieces, raw }));
     };
     let rest = buf.split_off(used);
     let mut whole = std::mem::replace(buf, rest);
@@ -213,7 +147,7 @@ pub(crate) fn take_frame_or_need(buf: &mut Vec<u8>) -> Result<(Option<Received>,
         whole.drain(..r.start);
         pieces[big] = Piece::Literal(whole);
     }
-    Ok((Some(Received { pieces, raw: Vec::new() }), 0))
+    Ok(Some(Received { pieces, raw: Vec::new() }))
 }
 
 /// Literals this large are moved out of the read buffer, not copied.
@@ -226,18 +160,6 @@ fn piece(buf: &[u8], span: &Span) -> Piece {
         Span::Literal(r) if r.len() >= BIG_LITERAL => Piece::Literal(Vec::new()),
         Span::Literal(r) => Piece::Literal(buf[r.clone()].to_vec()),
     }
-}
-
-/// The length of the literal a line announces: `{N}`, `{N+}` or literal8 `~{N}` at its end.
-fn literal_announcement(line: &[u8]) -> Option<u64> {
-    let inner = line.strip_suffix(b"}")?;
-    let open = inner.iter().rposition(|&b| b == b'{')?;
-    let digits = &inner[open + 1..];
-    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// How a write is recorded in the transcript.
@@ -254,6 +176,8 @@ pub(crate) enum Record<'a> {
 pub(crate) struct Wire {
     conn: Option<Conn>,
     buf: Vec<u8>,
+    /// Where the scan of `buf` stands (kept between reads).
+    scanner: Scanner,
     transcript: Transcript,
     closed: bool,
 }
@@ -263,6 +187,7 @@ impl Wire {
         Wire {
             conn: Some(conn),
             buf: Vec::new(),
+            scanner: Scanner::default(),
             transcript,
             closed: false,
         }
@@ -283,14 +208,8 @@ impl Wire {
     /// Reads the next complete server message.
     pub async fn read(&mut self, deadline: Deadline, waiting_for: &str) -> Result<Received, ImapError> {
         let mut chunk = vec![0u8; 16 * 1024];
-        // Inside a literal, the buffer length that completes it: no scan before (linear reads).
-        let mut need = 0usize;
         loop {
-            let framed = if self.buf.len() < need { Ok((None, need)) } else { take_frame_or_need(&mut self.buf) };
-            match framed.map(|(msg, n)| {
-                need = n;
-                msg
-            }) {
+            match take_frame_with(&mut self.scanner, &mut self.buf) {
                 Ok(Some(mut msg)) => {
                     msg.record(&self.transcript);
                     // Scrubbed as it enters: status and untagged text never carry a token
@@ -380,6 +299,7 @@ impl Wire {
     pub fn take_conn(&mut self) -> (Option<Conn>, usize) {
         let ahead = self.buf.len();
         self.buf.clear();
+        self.scanner.reset();
         (self.conn.take(), ahead)
     }
 
@@ -413,14 +333,11 @@ impl Wire {
     }
 
     fn malformed(&mut self, e: FrameError) -> ImapError {
-        let reason = match e {
-            FrameError::LineTooLong => format!("line longer than {MAX_LINE} bytes"),
-            FrameError::LiteralTooLarge(n) => format!("literal of {n} bytes announced"),
-            FrameError::BadUntagged => "untagged response that does not start with an atom or a number".into(),
-        };
+        let reason = e.reason();
         let excerpt = self.scrubbed_excerpt();
         // The stream cannot be resynchronised: stop reading it.
         self.buf.clear();
+        self.scanner.reset();
         self.closed = true;
         self.transcript
             .note(&format!("malformed server output ({reason}): {excerpt}"));

@@ -27,6 +27,8 @@ pub struct RunEnv {
     pub fixtures: Value,
     pub fixtures_dir: PathBuf,
     pub secrets: SecretSet,
+    /// What the run's transcripts may still keep (shared by its scenarios).
+    pub transcripts: super::transcript_budget::TranscriptBudget,
     pub run_id: String,
     /// The only hosts the run may contact (the profile's endpoints and http URLs).
     pub hosts: HostAllowList,
@@ -71,6 +73,7 @@ impl RunEnv {
             fixtures,
             fixtures_dir,
             secrets: SecretSet::new(),
+            transcripts: Default::default(),
             run_id,
             hosts,
             submissions,

@@ -19,4 +19,5 @@ pub mod submission;
 pub mod timing;
 pub mod tls;
 pub mod transcript;
+pub mod transcript_budget;
 pub mod whitelist;

@@ -28,7 +28,9 @@ pub struct RunEnv {
     pub fixtures_dir: PathBuf,
     pub secrets: SecretSet,
     /// What the run's transcripts may still keep (shared by its scenarios).
-    pub transcripts: super::transcript_budget::TranscriptBudget,
+    pub transcripts: super::keep_budget::ByteBudget,
+    /// What the run may still keep of fetched messages.
+    pub fetched: super::keep_budget::ByteBudget,
     pub run_id: String,
     /// The only hosts the run may contact (the profile's endpoints and http URLs).
     pub hosts: HostAllowList,
@@ -74,6 +76,7 @@ impl RunEnv {
             fixtures_dir,
             secrets: SecretSet::new(),
             transcripts: Default::default(),
+            fetched: super::keep_budget::ByteBudget::new(super::keep_budget::MAX_RUN_FETCHED),
             run_id,
             hosts,
             submissions,

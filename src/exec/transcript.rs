@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::transcript_budget::{TranscriptBudget, cut_line};
+use super::keep_budget::{ByteBudget, cut_line};
 use crate::evidence::secret::SecretSet;
 
 /// Who wrote a transcript line.
@@ -64,7 +64,7 @@ pub struct Transcript {
     lines: Arc<Mutex<Kept>>,
     secrets: SecretSet,
     conn: String,
-    budget: TranscriptBudget,
+    budget: ByteBudget,
 }
 
 /// The lines kept, and whether the budget already refused one (noted once).
@@ -77,11 +77,11 @@ struct Kept {
 impl Transcript {
     /// A transcript with a budget of its own ([`Transcript::within`] shares a run's).
     pub fn new(secrets: SecretSet) -> Self {
-        Transcript::within(secrets, TranscriptBudget::default())
+        Transcript::within(secrets, ByteBudget::default())
     }
 
     /// A transcript whose lines count against `budget` (the run's, shared by its scenarios).
-    pub fn within(secrets: SecretSet, budget: TranscriptBudget) -> Self {
+    pub fn within(secrets: SecretSet, budget: ByteBudget) -> Self {
         Transcript { lines: Arc::default(), secrets, conn: "run".into(), budget }
     }
 
@@ -180,11 +180,11 @@ mod tests {
     /// transcripts keep at most their budget, and each says once which limit it reached.
     #[test]
     fn transcripts_are_bounded_per_line_and_per_run() {
-        use crate::exec::transcript_budget::MAX_LINE_KEPT;
+        use crate::exec::keep_budget::MAX_LINE_KEPT;
         let secrets = SecretSet::new();
         let token = "tok-abcdef-123456";
         secrets.register(&Secret::new(token));
-        let budget = TranscriptBudget::new(200_000);
+        let budget = ByteBudget::new(200_000);
         let a = Transcript::within(secrets.clone(), budget.clone()).for_conn("imap#1");
         // The token straddles the cut: scrubbing after cutting would leave its start.
         let long = format!("{}{token}{}", "x".repeat(MAX_LINE_KEPT - 5), "y".repeat(100_000));

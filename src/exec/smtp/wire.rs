@@ -19,6 +19,8 @@ use crate::exec::transcript::Transcript;
 /// Longest reply line accepted before the reply is declared malformed. RFC 5321 allows 512
 /// octets; real servers exceed it, so the bound only stops a server that never ends a line.
 const MAX_LINE: usize = 64 * 1024;
+/// The most unread bytes kept while waiting to see whether the server closes.
+const MAX_PENDING: usize = 1 << 20;
 /// How much of an offending line an error message quotes.
 const QUOTE: usize = 200;
 
@@ -154,10 +156,12 @@ impl Wire {
 
     /// True if the peer closes (EOF or reset) within `wait`. Bytes that arrive meanwhile are kept
     /// for the next read.
+    /// A server that keeps sending more than [`MAX_PENDING`] bytes meanwhile is talking, not
+    /// closing: the wait ends there (`false`) rather than buffering without end.
     pub(crate) async fn closed_by_peer(&mut self, wait: Duration) -> bool {
         let deadline = Instant::now() + wait;
         let Some(conn) = self.conn.as_mut() else { return true };
-        loop {
+        while self.buf.len() <= MAX_PENDING {
             let mut chunk = [0u8; 4096];
             match timing::server(tokio::time::timeout_at(deadline, conn.read(&mut chunk))).await {
                 Err(_) => return false,
@@ -165,6 +169,7 @@ impl Wire {
                 Ok(Ok(n)) => self.buf.extend(&chunk[..n]),
             }
         }
+        false
     }
 
     /// Runs the TLS handshake in place. Plaintext bytes already buffered are discarded (and

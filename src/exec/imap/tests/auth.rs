@@ -255,3 +255,21 @@ async fn the_made_up_password_goes_in_clear_and_the_transcript_says_so() {
     let text = rendered(&t);
     assert!(text.contains("LOGIN in clear (no TLS): the made-up password of a negative test"), "{text}");
 }
+
+/// AUTHENTICATE collects untagged responses under the same bound as any command (issue #17
+/// item 7): a flood during the exchange stops at 100 000 with the limit named.
+#[tokio::test]
+async fn an_untagged_flood_during_authenticate_is_stopped_at_the_bound() {
+    let flood = "* OK flood\r\n".repeat(100_001);
+    let server = ScriptServer::start(
+        vec![greeting("IMAP4rev1 SASL-IR AUTH=XOAUTH2"), expect("a1 AUTHENTICATE XOAUTH2 "), send(&format!("{flood}a1 OK done\r\n"))],
+        None,
+        false,
+    )
+    .await;
+    let (mut s, _) = connect_plain(&server, FLOOD_TIMEOUTS).await;
+    let err = s.authenticate(Mechanism::Xoauth2, &creds(), true).await.unwrap_err();
+    assert!(matches!(err, ImapError::Malformed { ref reason, .. } if reason.contains("more than 100000 untagged")), "{err}");
+    drop(s);
+    let _ = server.finish().await;
+}

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::exec::imap::response::{Status, classify, has_capability, untagged_capabilities, untagged_exists, untagged_search};
-use crate::exec::imap::scanner::Scanner;
-use crate::exec::imap::wire::{Piece, Received, take_frame_with};
+use crate::exec::imap::framer::Framer;
+use crate::exec::imap::wire::{Piece, Received};
 use crate::exec::smtp::Capabilities;
 use crate::exec::smtp::reply::ReplyAssembler;
 
@@ -103,11 +103,11 @@ pub fn imap_response(data: &[u8]) {
 /// The messages `imap::wire` frames from `data` fed in small reads; a framing error ends the
 /// stream, as in the session.
 fn framed_messages(data: &[u8]) -> Vec<Received> {
-    let (mut scanner, mut buf, mut out) = (Scanner::default(), Vec::new(), Vec::new());
+    let (mut framer, mut out) = (Framer::default(), Vec::new());
     for chunk in data.chunks(READ) {
-        buf.extend_from_slice(chunk);
+        framer.extend(chunk);
         loop {
-            match take_frame_with(&mut scanner, &mut buf) {
+            match framer.take() {
                 Ok(Some(msg)) => out.push(msg),
                 Ok(None) => break,
                 Err(_) => return out,

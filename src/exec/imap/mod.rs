@@ -20,6 +20,7 @@
 
 mod auth;
 mod error;
+pub(crate) mod framer;
 pub(crate) mod mailbox;
 pub(crate) mod message;
 mod quote;

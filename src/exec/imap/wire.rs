@@ -9,10 +9,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, Instant};
 
 use super::error::ImapError;
+use super::framer::Framer;
 pub(crate) use super::scanner::FrameError;
-use super::scanner::{Scan, Scanner, Span};
 #[cfg(test)]
-use super::scanner::{MAX_LINE, literal_announcement};
+use super::{framer::BIG_LITERAL, scanner::{MAX_LINE, literal_announcement}};
 use crate::exec::tls::Conn;
 use crate::exec::transcript::Transcript;
 
@@ -110,56 +110,13 @@ pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError>
 }
 
 /// Takes one complete message off the start of `buf` (`Ok(None)` if more bytes are needed).
-///
-/// A large literal (a fetched message) is not copied: the buffer holding it becomes the
-/// literal, and the message's `raw` is left empty. While such a literal is incomplete, the
-/// buffer is grown once to the size announced rather than doubled as bytes arrive.
 #[cfg(test)]
 pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Result<Option<Received>, FrameError> {
-    take_frame_with(&mut Scanner::default(), buf)
-}
-
-/// [`take_frame`] with the scan kept between reads (`buf` only grows at its end between calls).
-pub(crate) fn take_frame_with(scanner: &mut Scanner, buf: &mut Vec<u8>) -> Result<Option<Received>, FrameError> {
-    let (spans, used) = match scanner.scan(buf)? {
-        Scan::Complete(spans, used) => (spans, used),
-        Scan::Incomplete(needed) => {
-            if let Some(needed) = needed.filter(|&n| n >= BIG_LITERAL) {
-                // Grown as bytes arrive (at most doubling), never to an announced size at once:
-                // a `{268435455}` header alone reserves nothing like 256 MiB.
-                let grow = needed.saturating_sub(buf.len()).min(buf.len().max(BIG_LITERAL));
-                buf.reserve_exact(grow);
-            }
-            return Ok(None);
-        }
-    };
-    let big = spans.iter().position(|s| matches!(s, Span::Literal(r) if r.len() >= BIG_LITERAL));
-    let Some(big) = big else {
-        let pieces = spans.iter().map(|s| piece(buf, s)).collect();
-        let raw = buf.drain(..used).collect();
-        return Ok(Some(Received { pieces, raw }));
-    };
-    let rest = buf.split_off(used);
-    let mut whole = std::mem::replace(buf, rest);
-    let mut pieces: Vec<Piece> = spans.iter().map(|s| piece(&whole, s)).collect();
-    if let Span::Literal(r) = &spans[big] {
-        whole.truncate(r.end);
-        whole.drain(..r.start);
-        pieces[big] = Piece::Literal(whole);
-    }
-    Ok(Some(Received { pieces, raw: Vec::new() }))
-}
-
-/// Literals this large are moved out of the read buffer, not copied.
-const BIG_LITERAL: usize = 1 << 20;
-
-fn piece(buf: &[u8], span: &Span) -> Piece {
-    match span {
-        Span::Line(r) => Piece::Line(buf[r.clone()].to_vec()),
-        // The big literal is replaced by the caller; an empty stand-in costs nothing.
-        Span::Literal(r) if r.len() >= BIG_LITERAL => Piece::Literal(Vec::new()),
-        Span::Literal(r) => Piece::Literal(buf[r.clone()].to_vec()),
-    }
+    let mut framer = Framer::default();
+    framer.extend(buf);
+    let msg = framer.take();
+    *buf = framer.unread().to_vec();
+    msg
 }
 
 /// How a write is recorded in the transcript.
@@ -175,9 +132,7 @@ pub(crate) enum Record<'a> {
 /// The connection, its unread bytes and the transcript.
 pub(crate) struct Wire {
     conn: Option<Conn>,
-    buf: Vec<u8>,
-    /// Where the scan of `buf` stands (kept between reads).
-    scanner: Scanner,
+    buf: Framer,
     transcript: Transcript,
     closed: bool,
 }
@@ -186,8 +141,7 @@ impl Wire {
     pub fn new(conn: Conn, transcript: Transcript) -> Self {
         Wire {
             conn: Some(conn),
-            buf: Vec::new(),
-            scanner: Scanner::default(),
+            buf: Framer::default(),
             transcript,
             closed: false,
         }
@@ -209,7 +163,7 @@ impl Wire {
     pub async fn read(&mut self, deadline: Deadline, waiting_for: &str) -> Result<Received, ImapError> {
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
-            match take_frame_with(&mut self.scanner, &mut self.buf) {
+            match self.buf.take() {
                 Ok(Some(mut msg)) => {
                     msg.record(&self.transcript);
                     // Scrubbed as it enters: status and untagged text never carry a token
@@ -259,7 +213,7 @@ impl Wire {
                         waiting_for: waiting_for.to_string(),
                     });
                 }
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Ok(n)) => self.buf.extend(&chunk[..n]),
             }
         }
     }
@@ -299,7 +253,6 @@ impl Wire {
     pub fn take_conn(&mut self) -> (Option<Conn>, usize) {
         let ahead = self.buf.len();
         self.buf.clear();
-        self.scanner.reset();
         (self.conn.take(), ahead)
     }
 
@@ -327,9 +280,9 @@ impl Wire {
     /// The start of the buffer for a message: scrubbed whole first, then cut (cutting first
     /// would leave the start of a token the scrub no longer recognises).
     fn scrubbed_excerpt(&self) -> String {
-        let text = String::from_utf8_lossy(&self.buf);
+        let text = String::from_utf8_lossy(self.buf.unread());
         let secrets = self.transcript.secrets();
-        if secrets.leaks(&text) { excerpt(secrets.scrub(&text).as_bytes()) } else { excerpt(&self.buf) }
+        if secrets.leaks(&text) { excerpt(secrets.scrub(&text).as_bytes()) } else { excerpt(self.buf.unread()) }
     }
 
     fn malformed(&mut self, e: FrameError) -> ImapError {
@@ -337,7 +290,6 @@ impl Wire {
         let excerpt = self.scrubbed_excerpt();
         // The stream cannot be resynchronised: stop reading it.
         self.buf.clear();
-        self.scanner.reset();
         self.closed = true;
         self.transcript
             .note(&format!("malformed server output ({reason}): {excerpt}"));
@@ -435,33 +387,38 @@ mod tests {
     /// A hostile `{268435455}` header reserves memory as bytes arrive, not the announced size.
     #[test]
     fn a_literal_header_alone_reserves_little() {
-        let mut buf = b"* 1 FETCH (BODY[] {268435455}\r\n0123456789".to_vec();
-        assert!(take_frame(&mut buf).unwrap().is_none());
-        assert!(buf.capacity() <= 4 << 20, "{} bytes reserved", buf.capacity());
-        buf.resize(3 << 20, b'x');
-        let before = buf.len();
-        assert!(take_frame(&mut buf).unwrap().is_none());
-        assert!(buf.capacity() <= 2 * before + (1 << 20), "{} bytes reserved for {before}", buf.capacity());
+        let mut f = Framer::default();
+        f.extend(b"* 1 FETCH (BODY[] {268435455}\r\n0123456789");
+        assert!(f.take().unwrap().is_none());
+        assert!(f.capacity() <= 4 << 20, "{} bytes reserved", f.capacity());
+        f.extend(&vec![b'x'; 3 << 20]);
+        let before = f.len();
+        assert!(f.take().unwrap().is_none());
+        assert!(f.capacity() <= 2 * before + (1 << 20), "{} bytes reserved for {before}", f.capacity());
     }
 
     #[test]
     fn a_big_literal_is_moved_out_of_the_buffer() {
         let body: Vec<u8> = (0..BIG_LITERAL + 10).map(|i| b'a' + (i % 26) as u8).collect();
         let head = format!("* 1 FETCH (UID 7 BODY[] {{{}}}\r\n", body.len());
-        let mut buf = head.as_bytes().to_vec();
-        buf.extend_from_slice(&body[..1000]);
-        assert!(take_frame(&mut buf).unwrap().is_none());
-        // Grown once to the announced size, not doubled.
-        assert!(buf.capacity() >= head.len() + body.len() && buf.capacity() < head.len() + body.len() + 4096);
-        buf.extend_from_slice(&body[1000..]);
-        buf.extend_from_slice(b")\r\na1 OK done\r\n");
-        let msg = take_frame(&mut buf).unwrap().unwrap();
+        let mut f = Framer::default();
+        // A short message before it: taken by offset, compacted when the literal waits.
+        f.extend(b"* 2 EXISTS\r\n");
+        f.extend(head.as_bytes());
+        f.extend(&body[..1000]);
+        assert_eq!(f.take().unwrap().unwrap().raw, b"* 2 EXISTS\r\n");
+        assert!(f.take().unwrap().is_none());
+        // Grown to the announced size (it is within twice what arrived), not doubled past it.
+        assert!(f.capacity() >= head.len() + body.len() && f.capacity() < head.len() + body.len() + 4096, "{}", f.capacity());
+        f.extend(&body[1000..]);
+        f.extend(b")\r\na1 OK done\r\n");
+        let msg = f.take().unwrap().unwrap();
         assert!(msg.raw.is_empty());
         assert_eq!(msg.pieces[0], Piece::Line(head.trim_end().as_bytes().to_vec()));
         assert_eq!(msg.pieces[1], Piece::Literal(body));
         assert_eq!(msg.pieces[2], Piece::Line(b")".to_vec()));
-        assert_eq!(buf, b"a1 OK done\r\n");
-        assert_eq!(take_frame(&mut buf).unwrap().unwrap().raw, b"a1 OK done\r\n");
-        assert!(buf.is_empty());
+        assert_eq!(f.unread(), b"a1 OK done\r\n");
+        assert_eq!(f.take().unwrap().unwrap().raw, b"a1 OK done\r\n");
+        assert!(f.is_empty());
     }
 }

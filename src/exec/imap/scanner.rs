@@ -124,7 +124,7 @@ impl Scanner {
             if literal.end > self.max_message.unwrap_or(MAX_MESSAGE) {
                 return Err(FrameError::MessageTooLarge);
             }
-            if self.spans.len() + 1 >= MAX_PIECES {
+            if self.spans.len() + 1 > MAX_PIECES {
                 return Err(FrameError::TooManyPieces);
             }
             self.literal_end = Some(literal.end);

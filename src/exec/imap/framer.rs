@@ -5,10 +5,13 @@
 //! untagged responses moves its bytes once, not a thousand times.
 
 use super::scanner::{FrameError, Scan, Scanner, Span};
-use super::wire::{Piece, Received};
+use super::received::{Piece, Received};
 
 /// Literals this large are moved out of the read buffer, not copied.
 pub(crate) const BIG_LITERAL: usize = 1 << 20;
+
+/// Room kept free for the next read while a big literal arrives (the reader reads 16 KiB).
+const READ_ROOM: usize = 16 * 1024;
 
 /// Bytes read from the server and not yet taken as messages.
 #[derive(Default)]
@@ -68,9 +71,7 @@ impl Framer {
             Scan::Incomplete(needed) => {
                 self.compact();
                 if let Some(needed) = needed.filter(|&n| n >= BIG_LITERAL) {
-                    // A `{268435455}` header alone reserves nothing like 256 MiB.
-                    let grow = needed.saturating_sub(self.buf.len()).min(self.buf.len().max(BIG_LITERAL));
-                    self.buf.reserve_exact(grow);
+                    self.grow_towards(needed);
                 }
                 return Ok(None);
             }
@@ -97,6 +98,19 @@ impl Framer {
             pieces[big] = Piece::Literal(whole);
         }
         Ok(Some(Received { pieces, raw: Vec::new() }))
+    }
+
+    /// Before the buffer is full, grows it geometrically (at most doubling), never past the
+    /// length that completes the literal and never to an announced size at once: a
+    /// `{268435455}` header alone reserves nothing like 256 MiB, and a big literal ends in a
+    /// buffer of its own size (no final doubling past it).
+    fn grow_towards(&mut self, needed: usize) {
+        let len = self.buf.len();
+        if self.buf.capacity() - len >= READ_ROOM || self.buf.capacity() >= needed {
+            return;
+        }
+        let target = needed.min(len.saturating_mul(2).max(BIG_LITERAL));
+        self.buf.reserve_exact(target - len);
     }
 
     /// Drops the taken bytes at the front (the scan's positions are relative to `start`, so

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::exec::imap::response::{Status, classify, has_capability, untagged_capabilities, untagged_exists, untagged_search};
-use crate::exec::imap::wire::{Piece, take_frame};
+use crate::exec::imap::framer::Framer;
+use crate::exec::imap::wire::{Piece, Received};
 use crate::exec::smtp::Capabilities;
 use crate::exec::smtp::reply::ReplyAssembler;
 
@@ -25,14 +26,25 @@ pub const TARGETS: [(&str, fn(&[u8])); 7] = [
     ("profile_load", profile_load),
 ];
 
-/// SMTP replies: bytes cut into lines as `smtp::wire` does (LF, optional CR, lossy UTF-8), lines
-/// assembled into replies, each reply read as an EHLO reply and as a SASL challenge.
+/// Bytes per read when the fuzzing functions feed a reader: small, so the readers' resumption
+/// between reads (a line or a message split across reads) is exercised on every input.
+const READ: usize = 61;
+
+/// SMTP replies: bytes cut into lines by `smtp::wire`'s buffer, fed in small reads (LF,
+/// optional CR, lossy UTF-8), lines assembled into replies, each reply read as an EHLO reply
+/// and as a SASL challenge.
 pub fn smtp_reply(data: &[u8]) {
     let mut assembler = ReplyAssembler::default();
-    let mut rest = data;
-    while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-        let raw = &rest[..end];
-        rest = &rest[end + 1..];
+    let mut lines = crate::exec::smtp::linebuf::LineBuf::default();
+    let mut raws = Vec::new();
+    for chunk in data.chunks(READ) {
+        lines.extend(chunk);
+        while let Some(raw) = lines.take_line() {
+            raws.push(raw.to_vec());
+        }
+    }
+    for raw in &raws {
+        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let line = String::from_utf8_lossy(raw);
         match assembler.push(&line) {
@@ -56,13 +68,7 @@ pub fn smtp_reply(data: &[u8]) {
 /// IMAP server output: framed into messages (lines and literals) as `imap::wire` does, each
 /// message classified and its status, capabilities, counts, LIST name and FETCH body read.
 pub fn imap_response(data: &[u8]) {
-    let rest = data;
-    // A framing error ends the stream, as in the session; `Ok(None)` waits for bytes that
-    // will never come.
-    let mut buf = rest.to_vec();
-    // Each message takes at least one byte off the buffer: the loop is bounded by its length.
-    for _ in 0..=rest.len() {
-        let Ok(Some(msg)) = take_frame(&mut buf) else { break };
+    for msg in framed_messages(data) {
         let _ = msg.text();
         let head = msg.head();
         match classify(&head) {
@@ -92,6 +98,23 @@ pub fn imap_response(data: &[u8]) {
             }
         }
     }
+}
+
+/// The messages `imap::wire` frames from `data` fed in small reads; a framing error ends the
+/// stream, as in the session.
+fn framed_messages(data: &[u8]) -> Vec<Received> {
+    let (mut framer, mut out) = (Framer::default(), Vec::new());
+    for chunk in data.chunks(READ) {
+        framer.extend(chunk);
+        loop {
+            match framer.take() {
+                Ok(Some(msg)) => out.push(msg),
+                Ok(None) => break,
+                Err(_) => return out,
+            }
+        }
+    }
+    out
 }
 
 fn read_status(status: &Status) {

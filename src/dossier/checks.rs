@@ -167,7 +167,8 @@ pub fn production_proof(bundle: Option<&Path>, pubkey: Option<&VerifyingKey>) ->
 fn naming_note(zip_path: &Path) -> (String, String) {
     let manifest = std::fs::File::open(zip_path).ok().and_then(|f| zip::ZipArchive::new(f).ok()).and_then(|mut z| {
         let mut text = Vec::new();
-        z.by_name(MANIFEST_FILE).ok()?.read_to_end(&mut text).ok()?;
+        // A manifest is a few KB: a bigger one (a zip bomb) is not read whole.
+        z.by_name(MANIFEST_FILE).ok()?.take(16 << 20).read_to_end(&mut text).ok()?;
         serde_json::from_slice::<Manifest>(&text).ok()
     });
     let Some(m) = manifest else { return ("nom non contrôlé".into(), "name not checked".into()) };

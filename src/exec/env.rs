@@ -26,6 +26,10 @@ pub struct RunEnv {
     pub fixtures: Value,
     pub fixtures_dir: PathBuf,
     pub secrets: SecretSet,
+    /// What the run's transcripts may still keep (shared by its scenarios).
+    pub transcripts: super::keep_budget::ByteBudget,
+    /// What the run may still keep of fetched messages.
+    pub fetched: super::keep_budget::ByteBudget,
     pub run_id: String,
     /// The only hosts the run may contact (the profile's endpoints and http URLs).
     pub hosts: HostAllowList,
@@ -70,6 +74,8 @@ impl RunEnv {
             fixtures,
             fixtures_dir,
             secrets: SecretSet::new(),
+            transcripts: Default::default(),
+            fetched: super::keep_budget::ByteBudget::new(super::keep_budget::MAX_RUN_FETCHED),
             run_id,
             hosts,
             submissions,

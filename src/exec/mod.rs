@@ -7,6 +7,7 @@ pub mod env;
 pub mod error;
 pub mod forge;
 pub mod imap;
+pub mod keep_budget;
 pub mod message;
 pub mod net;
 pub mod observation;

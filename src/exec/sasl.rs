@@ -19,11 +19,14 @@ pub struct Credentials {
 /// Prefix of the made-up token of a negative test (`credential: malformed`), built by
 /// `RunEnv::token`. No real bearer token starts so (a JWT starts with `eyJ`).
 pub const MADE_UP_TOKEN_PREFIX: &str = "mssconf-malformed-token-";
+/// The made-up password of an IMAP `login` step that writes none (a negative test: LOGIN
+/// before TLS must be refused). A password the scenario writes is never sent in clear.
+pub const MADE_UP_PASSWORD: &str = "mssconf-dummy-password";
 
 impl Credentials {
     /// True for the made-up credential of a negative test: the only one that may go in clear.
     pub fn is_made_up(&self) -> bool {
-        self.secret.as_ref().is_some_and(|s| s.expose().starts_with(MADE_UP_TOKEN_PREFIX))
+        self.secret.as_ref().is_some_and(|s| s.expose().starts_with(MADE_UP_TOKEN_PREFIX) || s.expose() == MADE_UP_PASSWORD)
     }
 }
 
@@ -34,7 +37,8 @@ pub fn clear_text_login(tls: bool, creds: &Credentials, during: &str) -> Result<
     if tls {
         Ok(None)
     } else if creds.is_made_up() {
-        Ok(Some(format!("{during} in clear (no TLS): the made-up token of a negative test, not a real credential")))
+        let what = if creds.secret.as_ref().is_some_and(|s| s.expose() == MADE_UP_PASSWORD) { "password" } else { "token" };
+        Ok(Some(format!("{during} in clear (no TLS): the made-up {what} of a negative test, not a real credential")))
     } else {
         Err(format!("{during} refused by the harness: TLS is not up, and a real credential never goes over a plaintext connection"))
     }

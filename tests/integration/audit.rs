@@ -14,12 +14,12 @@ use super::root;
 const WAIT: Duration = Duration::from_secs(30);
 
 /// A private tmux server (own socket) running one command in a 100×40 pane; killed on drop.
-struct Pane {
+pub(crate) struct Pane {
     socket: String,
 }
 
 impl Pane {
-    fn start(name: &str, command: &str) -> Pane {
+    pub(crate) fn start(name: &str, command: &str) -> Pane {
         let pane = Pane { socket: format!("mssconf-test-{name}-{}", std::process::id()) };
         // The shell keeps the pane open after mssconf exits, so its exit status can be read.
         let wrapped = format!("{command}; echo \"[exit $?]\"; sleep 120");
@@ -34,7 +34,7 @@ impl Pane {
     }
 
     /// Types `text` then Enter (an empty `text` is Enter alone).
-    fn type_line(&self, text: &str) {
+    pub(crate) fn type_line(&self, text: &str) {
         if !text.is_empty() {
             self.tmux(&["send-keys", "-t", "audit", "-l", text]);
         }
@@ -42,7 +42,7 @@ impl Pane {
     }
 
     /// The whole scroll-back, wrapped lines joined, no-break spaces as spaces.
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "audit"]).replace('\u{a0}', " ")
     }
 
@@ -54,7 +54,7 @@ impl Pane {
     /// Waits until `needle` appears at least `times` times on screen; fails with the screen.
     /// Returns the screen flattened: mssconf wraps paragraphs itself, so every run of spaces
     /// and line breaks becomes one space (texts are then found across wrap points).
-    fn wait(&self, needle: &str, times: usize) -> String {
+    pub(crate) fn wait(&self, needle: &str, times: usize) -> String {
         let start = Instant::now();
         loop {
             let text = self.text();
@@ -70,7 +70,7 @@ impl Pane {
     }
 
     /// Waits for `needle` (×`times`), then answers `answer`.
-    fn answer(&self, needle: &str, times: usize, answer: &str) {
+    pub(crate) fn answer(&self, needle: &str, times: usize, answer: &str) {
         self.wait(needle, times);
         self.type_line(answer);
     }
@@ -82,7 +82,7 @@ impl Drop for Pane {
     }
 }
 
-fn tmux_available() -> bool {
+pub(crate) fn tmux_available() -> bool {
     Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
 }
 

@@ -19,10 +19,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-const TOKEN: &str = "canary-eyJ0eXAiOiJKV1QifQ.Q0FOQVJZLXBheWxvYWQtZm9yLXJlZGFjdGlvbg.c2lnbmF0dXJl-4242";
+pub(crate) const TOKEN: &str = "canary-eyJ0eXAiOiJKV1QifQ.Q0FOQVJZLXBheWxvYWQtZm9yLXJlZGFjdGlvbg.c2lnbmF0dXJl-4242";
 
 /// A CA and a `localhost` certificate, as PEM (CA, chain, key).
-fn pki() -> (String, String, String) {
+pub(crate) fn pki() -> (String, String, String) {
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.distinguished_name.push(DnType::CommonName, "redaction test CA");
@@ -43,7 +43,7 @@ fn bearer_of(b64: &str) -> String {
 
 /// Serves connections (implicit TLS) until the test ends: greeting, EHLO, and a 535 that quotes
 /// the token it received, in clear and as the client sent it.
-async fn echo_server(listener: TcpListener, cert_pem: String, key_pem: String) {
+pub(crate) async fn echo_server(listener: TcpListener, cert_pem: String, key_pem: String) {
     let chain = vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap()];
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -81,7 +81,7 @@ async fn echo_server(listener: TcpListener, cert_pem: String, key_pem: String) {
     }
 }
 
-const SCENARIO: &str = r#"
+pub(crate) const SCENARIO: &str = r#"
 id: OPE/AUTH.01.91
 title: "Un jeton renvoyé par le serveur est masqué"
 requirements: [OPE/AUTH.01]
@@ -103,7 +103,7 @@ steps:
         - quit: {}
 "#;
 
-fn write_profile(dir: &Path, port: u16, ca_pem: &str) -> std::path::PathBuf {
+pub(crate) fn write_profile(dir: &Path, port: u16, ca_pem: &str) -> std::path::PathBuf {
     std::fs::write(dir.join("ca.pem"), ca_pem).unwrap();
     std::fs::write(dir.join("token"), format!("{TOKEN}\n")).unwrap();
     // Secret files must be private to their owner, or the profile is refused.

@@ -16,6 +16,10 @@ use mssconf::yaml::limits::MAX_FILE_BYTES;
 
 use super::{mssconf, root, text};
 
+/// Hostile servers on loopback (flood, endless line, huge literal, endless body).
+#[path = "hostile_servers.rs"]
+mod servers;
+
 const CASES: &str = "tests/cases/hostile";
 /// Per file, debug build, on a loaded 2-core machine.
 const TIME_LIMIT: Duration = Duration::from_secs(2);

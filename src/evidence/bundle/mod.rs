@@ -231,13 +231,20 @@ fn read_in_order(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(zip.len());
+    let mut total = 0u64;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| e.to_string())?;
         if entry.is_dir() {
             continue;
         }
+        // Bounded as `bundle verify` reads (the file may have changed since it was verified).
+        let room = verify::MAX_ENTRY.min(verify::MAX_TOTAL.saturating_sub(total));
         let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        entry.by_ref().take(room + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > room {
+            return Err(format!("an entry is larger than {} MiB once decompressed (at most {} MiB per file, {} MiB per bundle)", room >> 20, verify::MAX_ENTRY >> 20, verify::MAX_TOTAL >> 20));
+        }
+        total += bytes.len() as u64;
         out.push((entry.name().map_err(|e| e.to_string())?.to_string(), bytes));
     }
     Ok(out)

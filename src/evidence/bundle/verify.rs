@@ -76,9 +76,9 @@ impl Findings {
 }
 
 /// The most bytes one bundle entry may decompress to.
-const MAX_ENTRY: u64 = 256 << 20;
+pub(crate) const MAX_ENTRY: u64 = 256 << 20;
 /// The most bytes all entries of a bundle may decompress to.
-const MAX_TOTAL: u64 = 1 << 30;
+pub(crate) const MAX_TOTAL: u64 = 1 << 30;
 
 /// Reads every entry of the zip; entries that cannot be read become findings.
 fn read_entries(path: &Path, found: &mut Findings) -> Result<Option<BTreeMap<String, Vec<u8>>>, EvidenceError> {
@@ -301,6 +301,11 @@ mod tests {
         assert!(!entries.contains_key("report.json") && entries["small.txt"] == b"ok");
         assert_eq!(found.0.len(), 1, "{:?}", found.0);
         assert!(found.0[0].file == "report.json" && found.0[0].problem.contains("larger than 1 MiB once decompressed"), "{:?}", found.0);
+        // The per-bundle bound: two entries each within theirs, together past it.
+        let mut found = Findings(Vec::new());
+        let entries = read_entries_within(&path, &mut found, (4 << 20, 3 << 20)).unwrap().unwrap();
+        assert!(entries.contains_key("report.json") && !entries.contains_key("small.txt"), "{:?}", entries.keys());
+        assert!(found.0.len() == 1 && found.0[0].problem.contains("3 MiB per bundle"), "{:?}", found.0);
     }
 
     #[test]

@@ -62,6 +62,7 @@ impl ImapSession {
         ));
         let description = sasl::describe(mech, creds);
         let mut progress = Progress::Pending;
+        let mut bound = super::session::UntaggedBound::default();
         if sasl_ir {
             let line = Zeroizing::new(format!("{tag} AUTHENTICATE {} {}\r\n", mech.name(), response.as_str()));
             let shown = format!("{tag} AUTHENTICATE {} {description}", mech.name());
@@ -85,7 +86,10 @@ impl ImapSession {
                     exchange.status = status;
                     return Ok(exchange);
                 }
-                Next::Untagged(msg) => exchange.untagged.push(msg.text()),
+                Next::Untagged(msg) => {
+                    bound.add(&msg, self.transcript())?;
+                    exchange.untagged.push(msg.text());
+                }
                 Next::Continuation(text) => match progress {
                     Progress::Pending => {
                         self.note_challenge("challenge before the client response", &text);

@@ -20,9 +20,12 @@
 
 mod auth;
 mod error;
+pub(crate) mod framer;
 pub(crate) mod mailbox;
 pub(crate) mod message;
 mod quote;
+pub(crate) mod received;
+pub(crate) mod scanner;
 pub(crate) mod response;
 mod session;
 mod wait;

@@ -210,7 +210,14 @@ impl ImapSession {
     }
 
     /// `LOGIN user password`; the line is recorded without the password.
+    /// Without TLS only the harness's made-up password goes (a negative test), and the
+    /// transcript says so; any other password is refused before a byte is sent.
     pub async fn login(&mut self, user: &str, password: &Secret) -> Result<Status, ImapError> {
+        let creds = crate::exec::sasl::Credentials { user: user.to_string(), secret: Some(password.clone()) };
+        let tls = self.wire.is_tls() || self.plaintext_auth_for_tests;
+        if let Some(note) = crate::exec::sasl::clear_text_login(tls, &creds, "LOGIN").map_err(ImapError::Harness)? {
+            self.transcript().note(&note);
+        }
         let tag = self.new_tag();
         let user = astring(user)?;
         let password = Zeroizing::new(
@@ -287,7 +294,7 @@ impl ImapSession {
     pub(crate) async fn finish(&mut self, tag: &str, deadline: Deadline, what: &str) -> Result<Exchange, ImapError> {
         let mut untagged = Vec::new();
         let mut bye: Option<Status> = None;
-        let mut bytes = 0usize;
+        let mut bound = UntaggedBound::default();
         loop {
             match self.next(tag, deadline, what).await {
                 Ok(Next::Tagged(status)) => return Ok(Exchange { untagged, status }),
@@ -295,17 +302,7 @@ impl ImapSession {
                     if let Kind::Untagged(rest) = classify(&msg.head()) {
                         bye = Status::parse(rest).filter(|s| s.kind == StatusKind::Bye).or(bye);
                     }
-                    // Bounded: a server streaming untagged data cannot grow one response
-                    // without end (a fetched message is one response, within the literal cap).
-                    bytes += msg.pieces.iter().map(|p| match p { super::wire::Piece::Line(l) | super::wire::Piece::Literal(l) => l.len() }).sum::<usize>();
-                    if untagged.len() >= MAX_UNTAGGED || bytes > MAX_RESPONSE_BYTES {
-                        let reason = format!(
-                            "more than {MAX_UNTAGGED} untagged responses or {} MiB before the tagged response",
-                            MAX_RESPONSE_BYTES >> 20
-                        );
-                        self.transcript().note(&format!("stopped reading: {reason}"));
-                        return Err(ImapError::Malformed { reason, excerpt: msg.head().chars().take(80).collect() });
-                    }
+                    bound.add(&msg, self.transcript())?;
                     untagged.push(msg);
                 }
                 Ok(Next::Continuation(_)) => {
@@ -413,11 +410,35 @@ async fn upgrade(conn: Conn, tls: &TlsSettings, transcript: &Transcript) -> Resu
     }
 }
 
-/// `UID FETCH` for `UID FETCH 4 (FLAGS)`, for messages about what the harness waits for.
 /// The most untagged responses one command may collect.
 const MAX_UNTAGGED: usize = 100_000;
 /// The most bytes one command's untagged responses may hold (a fetched message included).
 const MAX_RESPONSE_BYTES: usize = 320 << 20;
+
+/// Counts one command's untagged responses (`finish`, `AUTHENTICATE`): a server streaming
+/// untagged data cannot grow one response without end (a fetched message is one response,
+/// within the literal cap).
+#[derive(Default)]
+pub(super) struct UntaggedBound {
+    count: usize,
+    bytes: usize,
+}
+
+impl UntaggedBound {
+    /// Counts `msg`; past the bound, notes it and gives the error naming it.
+    pub(super) fn add(&mut self, msg: &Received, transcript: &Transcript) -> Result<(), ImapError> {
+        self.count += 1;
+        self.bytes += msg.pieces.iter().map(|p| match p { super::wire::Piece::Line(l) | super::wire::Piece::Literal(l) => l.len() }).sum::<usize>();
+        if self.count <= MAX_UNTAGGED && self.bytes <= MAX_RESPONSE_BYTES {
+            return Ok(());
+        }
+        let reason = format!("more than {MAX_UNTAGGED} untagged responses or {} MiB before the tagged response", MAX_RESPONSE_BYTES >> 20);
+        transcript.note(&format!("stopped reading: {reason}"));
+        Err(ImapError::Malformed { reason, excerpt: msg.head().chars().take(80).collect() })
+    }
+}
+
+/// `UID FETCH` for `UID FETCH 4 (FLAGS)`, for messages about what the harness waits for.
 
 fn command_name(line: &str) -> String {
     let mut words = line.split_whitespace();

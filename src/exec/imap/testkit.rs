@@ -281,6 +281,13 @@ pub(crate) const TIMEOUTS: ImapTimeouts = ImapTimeouts {
     response: Duration::from_secs(2),
 };
 
+/// For floods: 100 000 responses take over a second in a debug build under load; the bound,
+/// not this timeout, must end them.
+pub(crate) const FLOOD_TIMEOUTS: ImapTimeouts = ImapTimeouts {
+    connect: Duration::from_secs(2),
+    response: Duration::from_secs(60),
+};
+
 /// The canary token of the tests, registered in the returned transcript's secret set.
 pub(crate) const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.canary-payload-4242.sig-abcdef";
 

@@ -4,20 +4,17 @@
 //! Framing is separate from parsing so a literal's bytes are never read as protocol lines,
 //! whatever they contain.
 
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, Instant};
 
 use super::error::ImapError;
+use super::framer::Framer;
+pub(crate) use super::received::{Piece, Received, literal_summary, render_literal};
+pub(crate) use super::scanner::FrameError;
+#[cfg(test)]
+use super::{framer::BIG_LITERAL, scanner::{MAX_LINE, literal_announcement}};
 use crate::exec::tls::Conn;
 use crate::exec::transcript::Transcript;
-
-/// A server line longer than this without a line end is garbage, not IMAP.
-const MAX_LINE: usize = 1 << 20;
-/// Literals larger than this are refused (the API LPS caps messages far below).
-const MAX_LITERAL: u64 = 256 << 20;
-/// Literals shorter than this, printable and on one line, are shown as is in transcripts.
-const INLINE_LITERAL: usize = 100;
 
 /// When a read or write must be done by, and the budget it came from (for the error).
 #[derive(Debug, Clone, Copy)]
@@ -35,138 +32,6 @@ impl Deadline {
     }
 }
 
-/// One framed piece of a server message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Piece {
-    /// A line, without its line end.
-    Line(Vec<u8>),
-    /// The bytes of a literal announced by the previous line.
-    Literal(Vec<u8>),
-}
-
-/// One complete server message: a line, plus literals and continuation lines if announced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Received {
-    pub pieces: Vec<Piece>,
-    /// The exact bytes received, line ends included; empty when a literal was too large to
-    /// copy (see [`take_frame`]): its bytes are in `pieces` only.
-    pub raw: Vec<u8>,
-}
-
-impl Received {
-    /// The first line as text (lossy UTF-8).
-    pub fn head(&self) -> String {
-        match self.pieces.first() {
-            Some(Piece::Line(l)) => String::from_utf8_lossy(l).into_owned(),
-            _ => String::new(),
-        }
-    }
-
-    /// The whole message on one line, literals shown as [`render_literal`] does.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Line(l) => out.push_str(&String::from_utf8_lossy(l)),
-                Piece::Literal(b) => out.push_str(&render_literal(b)),
-            }
-        }
-        out
-    }
-
-    fn record(&self, transcript: &Transcript) {
-        for piece in &self.pieces {
-            match piece {
-                Piece::Line(l) => transcript.received(&String::from_utf8_lossy(l)),
-                Piece::Literal(b) => transcript.received(&render_literal(b)),
-            }
-        }
-    }
-}
-
-/// A literal for a reader: short one-line text as is, anything else by size and SHA-256.
-pub(crate) fn render_literal(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) if bytes.len() <= INLINE_LITERAL && !s.chars().any(char::is_control) => s.to_string(),
-        _ => literal_summary(bytes),
-    }
-}
-
-/// `<literal 342 bytes, sha256 …>`: enough to match the bytes against stored evidence.
-pub(crate) fn literal_summary(bytes: &[u8]) -> String {
-    format!(
-        "<literal {} bytes, sha256 {}>",
-        bytes.len(),
-        hex::encode(Sha256::digest(bytes))
-    )
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum FrameError {
-    LineTooLong,
-    LiteralTooLarge(u64),
-    /// An untagged response whose first word is not an atom or a number (RFC 3501 §9).
-    BadUntagged,
-}
-
-/// `* WORD …`: WORD must be a number or an atom (no control character, space or specials).
-/// Lenient parsing stops here: a response that is not even shaped like one is the server's fault.
-fn untagged_head_ok(line: &[u8]) -> bool {
-    let Some(rest) = line.strip_prefix(b"* ") else { return true };
-    let word = rest.split(|&b| b == b' ').next().unwrap_or(&[]);
-    !word.is_empty()
-        && word.iter().all(|&b| b > 0x20 && b < 0x7f && !br#"(){%*"\]"#.contains(&b))
-}
-
-/// Where a message's pieces lie in the buffer.
-enum Span {
-    Line(std::ops::Range<usize>),
-    Literal(std::ops::Range<usize>),
-}
-
-/// What [`scan`] found at the start of the buffer.
-enum Scan {
-    /// A whole message: its pieces and the bytes it used.
-    Complete(Vec<Span>, usize),
-    /// More bytes are needed; when inside a literal, the buffer length it takes to finish it.
-    Incomplete(Option<usize>),
-}
-
-fn scan(buf: &[u8]) -> Result<Scan, FrameError> {
-    let mut spans = Vec::new();
-    let mut pos = 0;
-    loop {
-        let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') else {
-            return if buf.len() - pos > MAX_LINE {
-                Err(FrameError::LineTooLong)
-            } else {
-                Ok(Scan::Incomplete(None))
-            };
-        };
-        let end = pos + nl;
-        let line_end = if end > pos && buf[end - 1] == b'\r' { end - 1 } else { end };
-        let line = &buf[pos..line_end];
-        if spans.is_empty() && !untagged_head_ok(line) {
-            return Err(FrameError::BadUntagged);
-        }
-        let announced = literal_announcement(line);
-        spans.push(Span::Line(pos..line_end));
-        pos = end + 1;
-        let Some(len) = announced else {
-            return Ok(Scan::Complete(spans, pos));
-        };
-        if len > MAX_LITERAL {
-            return Err(FrameError::LiteralTooLarge(len));
-        }
-        let len = len as usize;
-        if buf.len() - pos < len {
-            return Ok(Scan::Incomplete(Some(pos + len)));
-        }
-        spans.push(Span::Literal(pos..pos + len));
-        pos += len;
-    }
-}
-
 /// Cuts one complete message from the start of `buf`: `Ok(None)` if more bytes are needed,
 /// else the message and the number of bytes it used.
 #[cfg(test)]
@@ -176,68 +41,13 @@ pub(crate) fn frame(buf: &[u8]) -> Result<Option<(Received, usize)>, FrameError>
 }
 
 /// Takes one complete message off the start of `buf` (`Ok(None)` if more bytes are needed).
-///
-/// A large literal (a fetched message) is not copied: the buffer holding it becomes the
-/// literal, and the message's `raw` is left empty. While such a literal is incomplete, the
-/// buffer is grown once to the size announced rather than doubled as bytes arrive.
+#[cfg(test)]
 pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Result<Option<Received>, FrameError> {
-    take_frame_or_need(buf).map(|(msg, _)| msg)
-}
-
-/// [`take_frame`], also saying, when more bytes are needed inside a literal, the buffer length
-/// that completes it (the reader does not scan again before it has that many).
-pub(crate) fn take_frame_or_need(buf: &mut Vec<u8>) -> Result<(Option<Received>, usize), FrameError> {
-    let (spans, used) = match scan(buf)? {
-        Scan::Complete(spans, used) => (spans, used),
-        Scan::Incomplete(needed) => {
-            if let Some(needed) = needed.filter(|&n| n >= BIG_LITERAL) {
-                // Grown as bytes arrive (at most doubling), never to an announced size at once:
-                // a `{268435455}` header alone reserves nothing like 256 MiB.
-                let grow = needed.saturating_sub(buf.len()).min(buf.len().max(BIG_LITERAL));
-                buf.reserve_exact(grow);
-            }
-            return Ok((None, needed.unwrap_or(0)));
-        }
-    };
-    let big = spans.iter().position(|s| matches!(s, Span::Literal(r) if r.len() >= BIG_LITERAL));
-    let Some(big) = big else {
-        let pieces = spans.iter().map(|s| piece(buf, s)).collect();
-        let raw = buf.drain(..used).collect();
-        return Ok((Some(Received { pieces, raw }), 0));
-    };
-    let rest = buf.split_off(used);
-    let mut whole = std::mem::replace(buf, rest);
-    let mut pieces: Vec<Piece> = spans.iter().map(|s| piece(&whole, s)).collect();
-    if let Span::Literal(r) = &spans[big] {
-        whole.truncate(r.end);
-        whole.drain(..r.start);
-        pieces[big] = Piece::Literal(whole);
-    }
-    Ok((Some(Received { pieces, raw: Vec::new() }), 0))
-}
-
-/// Literals this large are moved out of the read buffer, not copied.
-const BIG_LITERAL: usize = 1 << 20;
-
-fn piece(buf: &[u8], span: &Span) -> Piece {
-    match span {
-        Span::Line(r) => Piece::Line(buf[r.clone()].to_vec()),
-        // The big literal is replaced by the caller; an empty stand-in costs nothing.
-        Span::Literal(r) if r.len() >= BIG_LITERAL => Piece::Literal(Vec::new()),
-        Span::Literal(r) => Piece::Literal(buf[r.clone()].to_vec()),
-    }
-}
-
-/// The length of the literal a line announces: `{N}`, `{N+}` or literal8 `~{N}` at its end.
-fn literal_announcement(line: &[u8]) -> Option<u64> {
-    let inner = line.strip_suffix(b"}")?;
-    let open = inner.iter().rposition(|&b| b == b'{')?;
-    let digits = &inner[open + 1..];
-    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    let mut framer = Framer::default();
+    framer.extend(buf);
+    let msg = framer.take();
+    *buf = framer.unread().to_vec();
+    msg
 }
 
 /// How a write is recorded in the transcript.
@@ -253,7 +63,7 @@ pub(crate) enum Record<'a> {
 /// The connection, its unread bytes and the transcript.
 pub(crate) struct Wire {
     conn: Option<Conn>,
-    buf: Vec<u8>,
+    buf: Framer,
     transcript: Transcript,
     closed: bool,
 }
@@ -262,7 +72,7 @@ impl Wire {
     pub fn new(conn: Conn, transcript: Transcript) -> Self {
         Wire {
             conn: Some(conn),
-            buf: Vec::new(),
+            buf: Framer::default(),
             transcript,
             closed: false,
         }
@@ -283,14 +93,8 @@ impl Wire {
     /// Reads the next complete server message.
     pub async fn read(&mut self, deadline: Deadline, waiting_for: &str) -> Result<Received, ImapError> {
         let mut chunk = vec![0u8; 16 * 1024];
-        // Inside a literal, the buffer length that completes it: no scan before (linear reads).
-        let mut need = 0usize;
         loop {
-            let framed = if self.buf.len() < need { Ok((None, need)) } else { take_frame_or_need(&mut self.buf) };
-            match framed.map(|(msg, n)| {
-                need = n;
-                msg
-            }) {
+            match self.buf.take() {
                 Ok(Some(mut msg)) => {
                     msg.record(&self.transcript);
                     // Scrubbed as it enters: status and untagged text never carry a token
@@ -340,7 +144,7 @@ impl Wire {
                         waiting_for: waiting_for.to_string(),
                     });
                 }
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Ok(n)) => self.buf.extend(&chunk[..n]),
             }
         }
     }
@@ -407,17 +211,13 @@ impl Wire {
     /// The start of the buffer for a message: scrubbed whole first, then cut (cutting first
     /// would leave the start of a token the scrub no longer recognises).
     fn scrubbed_excerpt(&self) -> String {
-        let text = String::from_utf8_lossy(&self.buf);
+        let text = String::from_utf8_lossy(self.buf.unread());
         let secrets = self.transcript.secrets();
-        if secrets.leaks(&text) { excerpt(secrets.scrub(&text).as_bytes()) } else { excerpt(&self.buf) }
+        if secrets.leaks(&text) { excerpt(secrets.scrub(&text).as_bytes()) } else { excerpt(self.buf.unread()) }
     }
 
     fn malformed(&mut self, e: FrameError) -> ImapError {
-        let reason = match e {
-            FrameError::LineTooLong => format!("line longer than {MAX_LINE} bytes"),
-            FrameError::LiteralTooLarge(n) => format!("literal of {n} bytes announced"),
-            FrameError::BadUntagged => "untagged response that does not start with an atom or a number".into(),
-        };
+        let reason = e.reason();
         let excerpt = self.scrubbed_excerpt();
         // The stream cannot be resynchronised: stop reading it.
         self.buf.clear();
@@ -518,33 +318,44 @@ mod tests {
     /// A hostile `{268435455}` header reserves memory as bytes arrive, not the announced size.
     #[test]
     fn a_literal_header_alone_reserves_little() {
-        let mut buf = b"* 1 FETCH (BODY[] {268435455}\r\n0123456789".to_vec();
-        assert!(take_frame(&mut buf).unwrap().is_none());
-        assert!(buf.capacity() <= 4 << 20, "{} bytes reserved", buf.capacity());
-        buf.resize(3 << 20, b'x');
-        let before = buf.len();
-        assert!(take_frame(&mut buf).unwrap().is_none());
-        assert!(buf.capacity() <= 2 * before + (1 << 20), "{} bytes reserved for {before}", buf.capacity());
+        let mut f = Framer::default();
+        f.extend(b"* 1 FETCH (BODY[] {268435455}\r\n0123456789");
+        assert!(f.take().unwrap().is_none());
+        assert!(f.capacity() <= 4 << 20, "{} bytes reserved", f.capacity());
+        f.extend(&vec![b'x'; 3 << 20]);
+        let before = f.len();
+        assert!(f.take().unwrap().is_none());
+        assert!(f.capacity() <= 2 * before + (1 << 20), "{} bytes reserved for {before}", f.capacity());
     }
 
     #[test]
     fn a_big_literal_is_moved_out_of_the_buffer() {
         let body: Vec<u8> = (0..BIG_LITERAL + 10).map(|i| b'a' + (i % 26) as u8).collect();
         let head = format!("* 1 FETCH (UID 7 BODY[] {{{}}}\r\n", body.len());
-        let mut buf = head.as_bytes().to_vec();
-        buf.extend_from_slice(&body[..1000]);
-        assert!(take_frame(&mut buf).unwrap().is_none());
-        // Grown once to the announced size, not doubled.
-        assert!(buf.capacity() >= head.len() + body.len() && buf.capacity() < head.len() + body.len() + 4096);
-        buf.extend_from_slice(&body[1000..]);
-        buf.extend_from_slice(b")\r\na1 OK done\r\n");
-        let msg = take_frame(&mut buf).unwrap().unwrap();
+        let mut f = Framer::default();
+        // A short message before it: taken by offset, compacted when the literal waits.
+        f.extend(b"* 2 EXISTS\r\n");
+        f.extend(head.as_bytes());
+        f.extend(&body[..1000]);
+        assert_eq!(f.take().unwrap().unwrap().raw, b"* 2 EXISTS\r\n");
+        assert!(f.take().unwrap().is_none());
+        // Read as the reader does (16 KiB at a time, a take after each): grown geometrically,
+        // ending at the literal's own size, never doubled past it.
+        for chunk in body[1000..].chunks(16 * 1024) {
+            f.extend(chunk);
+            assert!(f.capacity() < head.len() + body.len() + 4096, "{} bytes reserved", f.capacity());
+            if f.len() < head.len() + body.len() {
+                assert!(f.take().unwrap().is_none());
+            }
+        }
+        f.extend(b")\r\na1 OK done\r\n");
+        let msg = f.take().unwrap().unwrap();
         assert!(msg.raw.is_empty());
         assert_eq!(msg.pieces[0], Piece::Line(head.trim_end().as_bytes().to_vec()));
         assert_eq!(msg.pieces[1], Piece::Literal(body));
         assert_eq!(msg.pieces[2], Piece::Line(b")".to_vec()));
-        assert_eq!(buf, b"a1 OK done\r\n");
-        assert_eq!(take_frame(&mut buf).unwrap().unwrap().raw, b"a1 OK done\r\n");
-        assert!(buf.is_empty());
+        assert_eq!(f.unread(), b"a1 OK done\r\n");
+        assert_eq!(f.take().unwrap().unwrap().raw, b"a1 OK done\r\n");
+        assert!(f.is_empty());
     }
 }

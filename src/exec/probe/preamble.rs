@@ -8,6 +8,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::ProbeError;
+use crate::exec::smtp::linebuf::LineBuf;
 use crate::exec::smtp::{SmtpSession, SmtpTimeouts};
 use crate::exec::transcript::Transcript;
 
@@ -59,7 +60,7 @@ pub async fn starttls_preamble_imap(
     reply_timeout: Duration,
     transcript: &Transcript,
 ) -> Result<Preamble, ProbeError> {
-    let mut lines = LineReader { tcp, buf: Vec::new(), transcript, timeout: reply_timeout };
+    let mut lines = LineReader { tcp, buf: LineBuf::default(), transcript, timeout: reply_timeout };
     let greeting = lines.read_line("IMAP greeting", Instant::now() + reply_timeout).await?;
     if !greeting.starts_with("* ") {
         return Err(lines.malformed("IMAP greeting", &greeting, "an IMAP greeting starts with \"* \""));
@@ -94,7 +95,8 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
 
 struct LineReader<'a> {
     tcp: TcpStream,
-    buf: Vec<u8>,
+    /// Searched once per byte, as the SMTP reader's (a trickled long line is not rescanned).
+    buf: LineBuf,
     transcript: &'a Transcript,
     timeout: Duration,
 }
@@ -102,21 +104,20 @@ struct LineReader<'a> {
 impl LineReader<'_> {
     async fn read_line(&mut self, during: &str, deadline: Instant) -> Result<String, ProbeError> {
         loop {
-            if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
-                let raw: Vec<u8> = self.buf.drain(..=end).collect();
-                let line = String::from_utf8_lossy(&raw).trim_end_matches(['\r', '\n']).to_string();
+            if let Some(raw) = self.buf.take_line() {
+                let line = String::from_utf8_lossy(raw).trim_end_matches(['\r', '\n']).to_string();
                 self.transcript.received(&line);
                 return Ok(line);
             }
             if self.buf.len() > MAX_LINE {
-                let partial = String::from_utf8_lossy(&self.buf).into_owned();
+                let partial = String::from_utf8_lossy(self.buf.unread()).into_owned();
                 return Err(self.malformed(during, &partial, "no line end"));
             }
             let mut chunk = [0u8; 4096];
             match crate::exec::timing::server(tokio::time::timeout_at(deadline, self.tcp.read(&mut chunk))).await {
                 Err(_) => return Err(ProbeError::Timeout { during: during.into(), after: self.timeout }),
                 Ok(Ok(0)) => return Err(ProbeError::Closed { during: during.into() }),
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Ok(n)) => self.buf.extend(&chunk[..n]),
                 Ok(Err(source)) => return Err(ProbeError::Io { during: during.into(), source }),
             }
         }
@@ -135,7 +136,7 @@ impl LineReader<'_> {
     /// Bytes after the tagged OK were sent in plaintext: they are not part of the handshake.
     fn discard_leftover(&mut self) {
         if !self.buf.is_empty() {
-            self.transcript.received(&String::from_utf8_lossy(&self.buf));
+            self.transcript.received(&String::from_utf8_lossy(self.buf.unread()));
             self.transcript.note(&format!("{} unrequested plaintext bytes after STARTTLS discarded", self.buf.len()));
             self.buf.clear();
         }

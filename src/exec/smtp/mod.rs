@@ -10,6 +10,7 @@ mod auth;
 mod capabilities;
 mod data;
 mod error;
+pub(crate) mod linebuf;
 pub(crate) mod reply;
 mod session;
 mod wire;

@@ -531,3 +531,15 @@ async fn no_real_credential_is_sent_without_tls() {
     assert!(t.lines().iter().any(|l| l.text.contains("in clear (no TLS): the made-up token of a negative test")));
     server.finish().await;
 }
+
+/// Waiting for a close is bounded too (issue #17 item 7): a server that streams 2 MiB and only
+/// then closes is talking, not closing; the wait stops buffering past 1 MiB and says so (without
+/// the bound, every byte would be kept and the late close seen).
+#[tokio::test]
+async fn waiting_for_a_close_keeps_a_bounded_buffer() {
+    let flood = "x".repeat(2 << 20);
+    let (mut s, _, server) = plain_session(vec![greeting(), send(&flood), Step::Close]).await;
+    assert!(!s.is_closed_by_peer(Duration::from_secs(10)).await, "stopped at the bound, before the close");
+    drop(s);
+    server.finish().await;
+}

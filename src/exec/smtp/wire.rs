@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use zeroize::Zeroizing;
 
 use super::error::SmtpError;
+use super::linebuf::LineBuf;
 use super::reply::{Reply, ReplyAssembler};
 use crate::exec::timing;
 use crate::exec::tls::{Conn, TlsError, TlsFacts, TlsSettings};
@@ -18,6 +19,8 @@ use crate::exec::transcript::Transcript;
 /// Longest reply line accepted before the reply is declared malformed. RFC 5321 allows 512
 /// octets; real servers exceed it, so the bound only stops a server that never ends a line.
 const MAX_LINE: usize = 64 * 1024;
+/// The most unread bytes kept while waiting to see whether the server closes.
+const MAX_PENDING: usize = 1 << 20;
 /// How much of an offending line an error message quotes.
 const QUOTE: usize = 200;
 
@@ -25,13 +28,13 @@ pub(crate) struct Wire {
     /// `None` once a failed TLS handshake has consumed the connection.
     conn: Option<Conn>,
     /// Bytes read but not yet consumed as lines.
-    buf: Vec<u8>,
+    buf: LineBuf,
     transcript: Transcript,
 }
 
 impl Wire {
     pub(crate) fn new(conn: Conn, transcript: Transcript) -> Self {
-        Wire { conn: Some(conn), buf: Vec::new(), transcript }
+        Wire { conn: Some(conn), buf: LineBuf::default(), transcript }
     }
 
     pub(crate) fn transcript(&self) -> &Transcript {
@@ -68,16 +71,15 @@ impl Wire {
     /// One line without its line ending (CRLF, or a bare LF, which is accepted).
     async fn read_line(&mut self, during: &str, deadline: Instant, timeout: Duration) -> Result<String, SmtpError> {
         loop {
-            if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
-                let raw: Vec<u8> = self.buf.drain(..=end).collect();
-                let raw = raw.strip_suffix(b"\n").unwrap_or(&raw);
+            if let Some(raw) = self.buf.take_line() {
+                let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
                 let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
                 // Scrubbed as it enters: a server echoing a token shows it nowhere downstream
                 // (replies, verdict texts, errors, and their shortened quotes).
                 return Ok(self.transcript.secrets().scrub(&String::from_utf8_lossy(raw)));
             }
             if self.buf.len() > MAX_LINE {
-                let line = quote(&self.transcript.secrets().scrub(&String::from_utf8_lossy(&self.buf)));
+                let line = quote(&self.transcript.secrets().scrub(&String::from_utf8_lossy(self.buf.unread())));
                 let reason = format!("no line end within {MAX_LINE} bytes");
                 return Err(SmtpError::Malformed { during: during.into(), line, reason });
             }
@@ -92,7 +94,7 @@ impl Wire {
                     let partial = self.record_partial();
                     return Err(SmtpError::Closed { during: during.into(), partial });
                 }
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Ok(n)) => self.buf.extend(&chunk[..n]),
                 Ok(Err(e)) => {
                     self.record_partial();
                     return Err(SmtpError::from_io(during, e));
@@ -106,7 +108,7 @@ impl Wire {
         if self.buf.is_empty() {
             return None;
         }
-        let partial = self.transcript.secrets().scrub(&String::from_utf8_lossy(&self.buf));
+        let partial = self.transcript.secrets().scrub(&String::from_utf8_lossy(self.buf.unread()));
         self.transcript.received(&partial);
         self.transcript.note("(the line above arrived without a line end)");
         Some(quote(&partial))
@@ -154,17 +156,20 @@ impl Wire {
 
     /// True if the peer closes (EOF or reset) within `wait`. Bytes that arrive meanwhile are kept
     /// for the next read.
+    /// A server that keeps sending more than [`MAX_PENDING`] bytes meanwhile is talking, not
+    /// closing: the wait ends there (`false`) rather than buffering without end.
     pub(crate) async fn closed_by_peer(&mut self, wait: Duration) -> bool {
         let deadline = Instant::now() + wait;
         let Some(conn) = self.conn.as_mut() else { return true };
-        loop {
+        while self.buf.len() <= MAX_PENDING {
             let mut chunk = [0u8; 4096];
             match timing::server(tokio::time::timeout_at(deadline, conn.read(&mut chunk))).await {
                 Err(_) => return false,
                 Ok(Ok(0)) | Ok(Err(_)) => return true,
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Ok(n)) => self.buf.extend(&chunk[..n]),
             }
         }
+        false
     }
 
     /// Runs the TLS handshake in place. Plaintext bytes already buffered are discarded (and
@@ -186,7 +191,7 @@ impl Wire {
     fn discard_buffered(&mut self, when: &str) {
         if !self.buf.is_empty() {
             let n = self.buf.len();
-            self.transcript.received(&String::from_utf8_lossy(&self.buf));
+            self.transcript.received(&String::from_utf8_lossy(self.buf.unread()));
             self.transcript.note(&format!("{n} unrequested plaintext bytes from the server {when} were discarded"));
             self.buf.clear();
         }

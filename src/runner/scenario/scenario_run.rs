@@ -46,7 +46,7 @@ impl<'a> ScenarioRun<'a> {
         vars.set("target", env.target_vars.clone());
         vars.set("fixtures", env.fixtures.clone());
         vars.set("captured", Value::Object(Default::default()));
-        let st = ScenarioState::new(vars, Transcript::new(env.secrets.clone()));
+        let st = ScenarioState::new(vars, Transcript::within(env.secrets.clone(), env.transcripts.clone()));
         let n = loaded.scenario.steps.len();
         ScenarioRun {
             env,

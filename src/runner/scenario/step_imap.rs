@@ -193,7 +193,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
         }
         ImapAction::Login(a) => {
             let user = st.render(&a.user)?;
-            let password = Secret::new(a.password.clone().unwrap_or_else(|| "mssconf-dummy-password".into()));
+            let password = Secret::new(a.password.clone().unwrap_or_else(|| crate::exec::sasl::MADE_UP_PASSWORD.into()));
             env.secrets.register(&password);
             let status = s.login(&user, &password).await.map_err(imap_error)?;
             Acted::next(status_obs(&status), a.expect.clone())
@@ -234,7 +234,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             Acted::next(obs, a.expect.clone())
         }
         ImapAction::WaitFor(a) => wait_for(env, st, s, a).await?,
-        ImapAction::Fetch(a) => fetch(st, s, a).await?,
+        ImapAction::Fetch(a) => fetch(env, st, s, a).await?,
         ImapAction::Search(a) => {
             let (uids, status) = s.uid_search(&st.render(&a.criteria)?).await.map_err(imap_error)?;
             let mut obs = status_obs(&status);
@@ -316,7 +316,7 @@ async fn wait_for(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, a: 
     Ok(Acted::next(obs, expect))
 }
 
-async fn fetch(st: &mut ScenarioState, s: &mut ImapSession, a: &ImapFetch) -> Result<Acted, ExecError> {
+async fn fetch(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, a: &ImapFetch) -> Result<Acted, ExecError> {
     let uid = uid(st, &a.uid)?;
     let (bytes, status) = s.uid_fetch_message(uid).await.map_err(imap_error)?;
     let mut obs = status_obs(&status);
@@ -332,6 +332,7 @@ async fn fetch(st: &mut ScenarioState, s: &mut ImapSession, a: &ImapFetch) -> Re
         };
         obs.message = Some(facts(&bytes, sent));
         let name = a.capture.as_ref().map(|c| c.value.clone()).unwrap_or_else(|| format!("fetched-uid-{uid}"));
+        env.fetched.keep_fetched(bytes.len()).map_err(ExecError::harness)?;
         st.remember_received(&name, bytes);
     }
     // `original_message: m1` names a sent message: compare with its Message-ID.

@@ -65,7 +65,8 @@ pub struct ImapPlain {
 #[serde(deny_unknown_fields)]
 pub struct ImapLogin {
     pub user: String,
-    /// A dummy password: LOGIN checks only look at the refusal.
+    /// A password, sent only over TLS. Without one, the harness's made-up password: the only one
+    /// LOGIN may send in clear (a negative test: LOGIN before TLS must be refused).
     #[serde(default)]
     pub password: Option<String>,
     #[serde(default)]

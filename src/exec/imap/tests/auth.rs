@@ -224,3 +224,53 @@ async fn no_real_credential_is_sent_without_tls() {
     assert!(s.command("NOOP").await.unwrap().status.is_ok());
     server.finish().await.unwrap();
 }
+
+/// LOGIN follows the same rule (issue #17): a password the scenario writes never goes in clear;
+/// refused before a byte is sent (the next command the server reads is a1 NOOP).
+#[tokio::test]
+async fn a_scenario_password_is_never_sent_without_tls() {
+    let server = ScriptServer::start(vec![greeting("IMAP4rev1"), expect("a1 NOOP"), send("a1 OK done\r\n")], None, false).await;
+    let t = transcript();
+    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, t.clone()).await.unwrap();
+    let err = s.login("app@op.test", &Secret::new("a-real-password")).await.unwrap_err();
+    assert!(matches!(err, ImapError::Harness(ref m) if m.contains("TLS is not up")), "{err}");
+    assert!(s.command("NOOP").await.unwrap().status.is_ok());
+    server.finish().await.unwrap();
+}
+
+/// The harness's made-up password of a negative test (LOGIN before TLS must be refused) may go
+/// in clear, and the transcript says it is not a real credential.
+#[tokio::test]
+async fn the_made_up_password_goes_in_clear_and_the_transcript_says_so() {
+    let server = ScriptServer::start(
+        vec![greeting("IMAP4rev1 LOGINDISABLED"), expect("a1 LOGIN app@op.test mssconf-dummy-password"), send("a1 NO LOGIN disabled\r\n")],
+        None,
+        false,
+    )
+    .await;
+    let t = transcript();
+    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, t.clone()).await.unwrap();
+    let status = s.login("app@op.test", &Secret::new(crate::exec::sasl::MADE_UP_PASSWORD)).await.unwrap();
+    assert_eq!(status.kind, StatusKind::No);
+    server.finish().await.unwrap();
+    let text = rendered(&t);
+    assert!(text.contains("LOGIN in clear (no TLS): the made-up password of a negative test"), "{text}");
+}
+
+/// AUTHENTICATE collects untagged responses under the same bound as any command (issue #17
+/// item 7): a flood during the exchange stops at 100 000 with the limit named.
+#[tokio::test]
+async fn an_untagged_flood_during_authenticate_is_stopped_at_the_bound() {
+    let flood = "* OK flood\r\n".repeat(100_001);
+    let server = ScriptServer::start(
+        vec![greeting("IMAP4rev1 SASL-IR AUTH=XOAUTH2"), expect("a1 AUTHENTICATE XOAUTH2 "), send(&format!("{flood}a1 OK done\r\n"))],
+        None,
+        false,
+    )
+    .await;
+    let (mut s, _) = connect_plain(&server, FLOOD_TIMEOUTS).await;
+    let err = s.authenticate(Mechanism::Xoauth2, &creds(), true).await.unwrap_err();
+    assert!(matches!(err, ImapError::Malformed { ref reason, .. } if reason.contains("more than 100000 untagged")), "{err}");
+    drop(s);
+    let _ = server.finish().await;
+}

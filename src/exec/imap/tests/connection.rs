@@ -450,7 +450,7 @@ async fn an_untagged_flood_is_stopped_at_the_bound() {
         false,
     )
     .await;
-    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), TIMEOUTS, transcript()).await.unwrap();
+    let (mut s, _) = ImapSession::connect(&server.endpoint(TlsMode::Starttls), &no_tls(), FLOOD_TIMEOUTS, transcript()).await.unwrap();
     let err = s.command("NOOP").await.unwrap_err();
     assert!(matches!(err, ImapError::Malformed { ref reason, .. } if reason.contains("more than 100000 untagged")), "{err}");
     drop(s);

@@ -196,6 +196,7 @@ pub fn new_record(run_id: &str, target: &Target, embedded: bool, selection: Vec<
         scenarios: vec![],
         audit: None,
         timing: None,
+        service_identity: None,
     }
 }
 

@@ -98,6 +98,9 @@ pub struct CertFacts {
     pub sha256: String,
     /// DNS names and e-mail addresses of the subjectAltName extension.
     pub san: Vec<String>,
+    /// Serial number, hex with colons (absent from older records).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub serial: String,
 }
 
 /// What a TLS handshake established (or, on failure, what was seen before it failed).
@@ -337,6 +340,7 @@ pub fn cert_facts(der: &CertificateDer<'_>) -> Option<CertFacts> {
         not_after: cert.validity().not_after.to_datetime().to_string(),
         sha256: hex::encode(Sha256::digest(der.as_ref())),
         san,
+        serial: cert.raw_serial_as_string(),
     })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod capabilities;
 pub mod check;
+pub mod identity;
 mod message;
 mod tls;
 pub mod transaction;

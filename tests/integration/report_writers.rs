@@ -178,6 +178,7 @@ fn record() -> RunRecord {
         scenarios: vec![passing(), failing(), erroring(), skipped(), interrupted()],
         audit: None,
         timing: None,
+        service_identity: None,
     }
 }
 

@@ -22,6 +22,7 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &
     let mut rows = vec![(l.production_host.to_string(), format!("{} — {}", run.target.server_name, run.target.endpoints.join(", ")))];
     rows.extend(common_facts(run, s, &facts, lang).into_iter().filter(|(k, _)| k != l.host));
     rows.push((l.message_id.into(), sent_message_id(s).unwrap_or_else(|| l.none.into())));
+    rows.extend(super::identity::identity_rows(run, lang));
     rows.push((l.requirements.into(), format!("{} — {}", s.requirements.join(", "), s.id)));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
         rows.push((l.reason.into(), visible(r)));

@@ -274,6 +274,14 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
     fn execute(&mut self, run: &mut ScenarioRun<'_>, scenario: &str, i: usize, attempt: u32) -> Result<(), StateError> {
         let messages_before = run.state().messages.len();
         self.console.say("Exécution…");
+        // Nothing is contacted before the auditor's first go-ahead: the service identity is
+        // recorded then, once per audit.
+        if self.state.record.service_identity.is_none() {
+            let planned = self.catalogue.scenarios.iter().filter(|l| self.state.planned.contains(&case_name(&l.scenario)));
+            let used = crate::exec::identity::endpoints_used(planned.map(|l| &l.scenario));
+            let observed = self.rt.block_on(crate::exec::identity::observe(&self.env, &used));
+            self.state.record.service_identity = Some(crate::verdict::identity::compare(&self.env.target, observed));
+        }
         let rec = self.rt.block_on(run.run_step(i));
         let style = self.console.style;
         let lines: Vec<_> =

@@ -188,9 +188,6 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
     let env = RunEnv::new(acquired.target.clone(), catalogue.fixtures.clone(), options.root.join("fixtures"), state.record.run_id.clone())
         .map_err(|e| e.to_string())?;
     check_planned(&state, &catalogue)?;
-    // Each session records what the servers show of themselves (a resumed audit: the latest).
-    let observed = rt.block_on(crate::exec::identity::observe(&env));
-    state.record.service_identity = Some(crate::verdict::identity::compare(&acquired.target, observed));
     begin_session(&mut state, &auditor, &acquired, console);
     state.save(&dir).map_err(|e| e.to_string())?;
     introduce(console, &state, &acquired, &dir);

@@ -129,8 +129,10 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
     let mut record = runner::new_record(&run_id, &acquired.target, embedded, selection(args));
     clock.phase("plan");
     // Before the evidence writers start: the production proof shows what the servers announced.
-    if cases.iter().any(|(_, d)| !matches!(d, crate::plan::Decision::Skip { .. })) {
-        let observed = crate::exec::identity::observe(&env).await;
+    let running = cases.iter().filter(|(_, d)| !matches!(d, crate::plan::Decision::Skip { .. }));
+    let used = crate::exec::identity::endpoints_used(running.map(|(i, _)| &catalogue.scenarios[*i].scenario));
+    if !used.is_empty() {
+        let observed = crate::exec::identity::observe(&env, &used).await;
         record.service_identity = Some(crate::verdict::identity::compare(&acquired.target, observed));
     }
     let (tx, rx) = mpsc::unbounded_channel();

@@ -4,6 +4,7 @@
 //! profile declares by [`crate::verdict::identity`]. This module records, never judges: a
 //! connection that fails is written down as such and the run goes on.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use super::run::open;
 use super::smtp::{Reply, SmtpSession, SmtpTimeouts};
 use super::tls::{TlsFacts, TlsSettings};
 use super::transcript::Transcript;
+use crate::scenario::model::{Scenario, StepAction};
 
 /// The EHLO name the harness gives (the one the scenarios use by default).
 const EHLO_NAME: &str = "mssconf.test";
@@ -63,13 +65,28 @@ pub struct ImapIdentity {
     pub stopped: Option<String>,
 }
 
-/// The first endpoint of `names` the profile declares.
-fn pick<'a>(env: &'a RunEnv, names: &[&'a str]) -> Option<(&'a str, &'a Endpoint)> {
-    names.iter().find_map(|n| env.target.endpoints.get(*n).map(|e| (*n, e)))
+/// The endpoint names the steps of `scenarios` connect to (SMTP, IMAP and TLS steps).
+pub fn endpoints_used<'a>(scenarios: impl IntoIterator<Item = &'a Scenario>) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    for step in scenarios.into_iter().flat_map(|s| &s.steps) {
+        match step.action() {
+            Some(StepAction::Smtp(s)) => used.insert(s.endpoint.value.clone()),
+            Some(StepAction::Imap(s)) => used.insert(s.endpoint.value.clone()),
+            Some(StepAction::Tls(s)) => used.insert(s.endpoint.value.clone()),
+            _ => false,
+        };
+    }
+    used
 }
 
-/// Observes the SMTP and IMAP services of the run's target; never fails.
-pub async fn observe(env: &RunEnv) -> ServiceIdentity {
+/// The first endpoint of `names` the profile declares and the run uses.
+fn pick<'a>(env: &'a RunEnv, used: &BTreeSet<String>, names: &[&'a str]) -> Option<(&'a str, &'a Endpoint)> {
+    names.iter().filter(|n| used.contains(**n)).find_map(|n| env.target.endpoints.get(*n).map(|e| (*n, e)))
+}
+
+/// Observes the SMTP and IMAP services of the run's target, on endpoints among `used` (the run
+/// contacts nothing it would not contact anyway); never fails.
+pub async fn observe(env: &RunEnv, used: &BTreeSet<String>) -> ServiceIdentity {
     let mut out = ServiceIdentity::default();
     let tls = match env.tls_settings(None, None) {
         Ok(t) => t,
@@ -83,8 +100,8 @@ pub async fn observe(env: &RunEnv) -> ServiceIdentity {
     // One bound for the whole exchange, so a server that trickles cannot hold the run.
     let bound = connect + reply * 6;
     let t = Transcript::new(env.secrets.clone());
-    match pick(env, &["smtp_starttls", "smtp_implicit"]) {
-        None => out.unobserved.push("SMTP: the profile declares no smtp_starttls / smtp_implicit endpoint".into()),
+    match pick(env, used, &["smtp_starttls", "smtp_implicit"]) {
+        None => out.unobserved.push("SMTP: no SMTP endpoint used by this run".into()),
         Some((name, ep)) => {
             let t = t.for_conn("identity-smtp");
             let opened = tokio::time::timeout(bound, async {
@@ -98,8 +115,8 @@ pub async fn observe(env: &RunEnv) -> ServiceIdentity {
             }
         }
     }
-    match pick(env, &["imap_starttls", "imap_implicit"]) {
-        None => out.unobserved.push("IMAP: the profile declares no imap_starttls / imap_implicit endpoint".into()),
+    match pick(env, used, &["imap_starttls", "imap_implicit"]) {
+        None => out.unobserved.push("IMAP: no IMAP endpoint used by this run".into()),
         Some((name, ep)) => {
             let t = t.for_conn("identity-imap");
             let opened = tokio::time::timeout(bound, async {

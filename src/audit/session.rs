@@ -22,7 +22,7 @@ use crate::report::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::load::Loaded;
 
-pub const BEFORE_PROMPT: &str = "[Entrée] exécuter · [s] passer (motif demandé) · [n] note · [q] quitter > ";
+pub const BEFORE_PROMPT: &str = "[Entrée] exécuter · [s] sauter l'étape (motif demandé) · [n] note · [q] quitter > ";
 pub const AFTER_PROMPT: &str = "[Entrée] continuer · [r] répéter l'étape · [n] note · [q] quitter > ";
 
 /// How a session ended.
@@ -228,7 +228,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
 
     fn ask_reason(&mut self) -> Option<String> {
         loop {
-            let reason = self.console.ask("Motif du passage (obligatoire) > ")?;
+            let reason = self.console.ask("Motif de l'omission (obligatoire) > ")?;
             if !reason.is_empty() {
                 return Some(reason);
             }
@@ -324,7 +324,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         };
         self.state.audit().attestations.push(attestation);
         self.save()?;
-        self.console.say(&format!("Attestation : {STATEMENT} par {auditor}, {}.", format_utc(observed_at)));
+        self.console.say(&format!("Constat : {STATEMENT} par {auditor}, {}.", format_utc(observed_at)));
         Ok(())
     }
 

@@ -158,7 +158,9 @@ pub fn check(style: &Style, c: &Check) -> Vec<String> {
         (false, true) => ("AVIS", sgr::NOTE),
         (false, false) => ("ÉCHEC", sgr::FAIL),
     };
-    let text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&c.what), safe(&c.expected), safe(&c.actual));
+    // The console is French: the harness's own phrases in French, the server's text as sent.
+    let (what, expected, actual) = crate::report::french::check(c, crate::cli::args::Lang::Fr);
+    let text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&what), safe(&expected), safe(&actual));
     let mut lines = style.wrap(&text, "  ", "          ");
     if let Some(first) = lines.first_mut() {
         *first = format!("  {}{}", style.paint(code, word), &first[2 + word.len()..]);

@@ -303,7 +303,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         }
         if let Some(e) = &rec.error {
             let category = rec.error_category.as_deref().unwrap_or("?");
-            self.console.item("", &format!("Erreur ({category}) : {}", screen::safe(e)));
+            self.console.item("", &format!("Erreur ({category}) : {}", screen::safe(&crate::report::french::reason(e, crate::cli::args::Lang::Fr))));
         }
         let again = if attempt > 1 { format!(" (tentative {attempt})") } else { String::new() };
         self.console.lines(&[format!("Verdict de l'étape {}/{}{again} : {}", i + 1, run.step_count(), style.verdict(rec.outcome))]);
@@ -335,11 +335,12 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         self.console.blank();
         self.console.lines(&[format!("Fin du scénario {} : {verdict}", record.id)]);
         if let Some(reason) = &record.reason {
-            self.console.item("", &format!("Motif : {}", screen::safe(reason)));
+            self.console.item("", &format!("Motif : {}", screen::safe(&crate::report::french::reason(reason, crate::cli::args::Lang::Fr))));
         }
         // Observations and préconisations not followed: said, never a non-conformity.
         for advice in &record.advisories {
-            self.console.item("", &format!("Avis (non suivi, sans non-conformité) : {}", screen::safe(advice)));
+            let advice = crate::report::french::reason(advice, crate::cli::args::Lang::Fr);
+            self.console.item("", &format!("Avis (non suivi, sans non-conformité) : {}", screen::safe(&advice)));
         }
         self.state.record.scenarios.push(record);
         self.state.current = None;

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod excerpt;
 pub mod html;
 pub mod json;
+pub mod french;
 pub mod junit;
 pub mod paris;
 pub mod summary;

@@ -15,6 +15,7 @@ mod evidence_redaction;
 mod evidence_support;
 mod faults;
 mod fixtures_guard;
+mod french_outputs;
 mod front_ends;
 mod fuzz_corpus;
 mod hostile;

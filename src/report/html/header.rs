@@ -4,7 +4,7 @@ use std::fmt::{self, Write};
 
 use chrono::{DateTime, Utc};
 
-use super::{Ctx, duration, esc, outcome_badge, scenario_anchor, status_badge};
+use super::{Ctx, duration, esc, scenario_anchor, status_badge};
 use crate::record::Outcome;
 use crate::report::paris::{format_paris, format_utc};
 use crate::report::summary::{OutcomeCounts, RequirementStatus, Summary};
@@ -27,7 +27,8 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     field(out, l.domain, &esc(&t.domain))?;
     field(out, l.server_name, &esc(&t.server_name))?;
     field(out, l.endpoints, &list(&t.endpoints, l.none, true))?;
-    field(out, l.claims, &list(&t.claims, l.none, false))?;
+    let claims: Vec<String> = t.claims.iter().map(|c| crate::report::french::profile_name(c, cx.lang)).collect();
+    field(out, l.claims, &list(&claims, l.none, false))?;
     field(out, l.run_id, &format!("<span class=\"mono\">{}</span>", esc(&r.run_id)))?;
     field(out, l.started, &instant(cx, r.started))?;
     let finished = r.finished.map_or_else(|| esc(l.not_finished), |f| instant(cx, f));
@@ -38,8 +39,21 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     field(out, l.tool, &format!("{} {}", esc(&r.tool), esc(&r.tool_version)))?;
     let selection = if r.selection.is_empty() { esc(l.everything) } else { list(&r.selection, l.none, true) };
     field(out, l.selection, &selection)?;
-    writeln!(out, "</dl>\n</header>")?;
+    writeln!(out, "</dl>\n<p class=\"ids-note\">{}</p>\n</header>", esc(ids_note(cx.lang)))?;
     summary(out, cx)
+}
+
+/// Whose the `OPE/*` ids are (issue #18): said on every report.
+pub(crate) fn ids_note(lang: crate::cli::args::Lang) -> &'static str {
+    match lang {
+        crate::cli::args::Lang::Fr => "Les identifiants OPE/* (exigences, scénarios, preuves) sont ceux de mssconf, pas ceux de \
+            l'Agence ; ils sont rapprochés des identifiants officiels du REM (référentiel d'exigences et de \
+            scénarios de conformité) là où ceux-ci sont connus (colonne des réf. officielles, fichier de \
+            correspondance des numéros de preuve).",
+        crate::cli::args::Lang::En => "The OPE/* ids (requirements, scenarios, proofs) are mssconf's own, not the agency's; they \
+            are mapped to the official REM ids (requirements and conformance scenarios) where those are known \
+            (official ids column, proof number mapping file).",
+    }
 }
 
 /// `2026-11-25 17:13:04 UTC<br>2026-11-25 18:13:04 (UTC+01:00) heure de Paris`
@@ -106,8 +120,8 @@ fn scenario_overview(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
             scenario_anchor(&s.id),
             esc(&s.id),
             esc(super::scenario::title(cx, s)),
-            esc(&s.profile),
-            outcome_badge(cx.lang, s.outcome),
+            esc(&crate::report::french::profile_name(&s.profile, cx.lang)),
+            super::scenario::scenario_badge(cx, s),
             super::scenario::advice_badge(cx, s)
         )?;
     }

@@ -150,7 +150,7 @@ pub fn transcript(style: &Style, lines: &[Line]) -> Vec<String> {
     out
 }
 
-/// `  OK      reply code : attendu 250 / obtenu 250 ready`
+/// `  OK      code de réponse : attendu 250 / obtenu 250 ready`
 pub fn check(style: &Style, c: &Check) -> Vec<String> {
     let (word, code) = match (c.passed, c.advisory) {
         (true, _) => ("OK", sgr::PASS),
@@ -200,8 +200,8 @@ mod tests {
         let colour = Style { color: true, width: 100 };
         assert_eq!(colour.verdict(Outcome::Pass), "\x1b[1;32mCONFORME\x1b[0m");
         let c = Check::new("reply code", "250", "535 no", false);
-        assert_eq!(check(&plain, &c), ["  ÉCHEC   reply code : attendu 250 / obtenu 535 no"]);
-        assert!(check(&colour, &c)[0].contains("\x1b[1;31mÉCHEC\x1b[0m   reply code"));
+        assert_eq!(check(&plain, &c), ["  ÉCHEC   code de réponse : attendu 250 / obtenu 535 no"]);
+        assert!(check(&colour, &c)[0].contains("\x1b[1;31mÉCHEC\x1b[0m   code de réponse"));
     }
 
     #[test]

@@ -128,7 +128,7 @@ fn first_session(report: &Path) {
     assert!(screen.contains("Verdict de l'étape 1/2 : CONFORME"), "{screen}");
     assert!(screen.contains("smtp#1 C: EHLO mssconf.test") && screen.contains("smtp#1 S: 250"), "{screen}");
     assert!(screen.contains("<redacted token"), "the token is never shown: {screen}");
-    assert!(screen.contains("OK reply code : attendu 235 / obtenu 235"), "{screen}");
+    assert!(screen.contains("OK code de réponse : attendu 235 / obtenu 235"), "{screen}");
     assert!(screen.contains("Message envoyé « m1 » : objet « Audit mssconf : message de test fictif »,"), "{screen}");
     assert!(screen.contains("Constat : observé à l'écran par Alice Martin, 20"), "{screen}");
     pane.type_line("r");
@@ -255,7 +255,7 @@ fn check_evidence(report: &Path, scenarios: &[Value]) {
     let proofs: Vec<&str> = scenarios[1]["proofs"].as_array().unwrap().iter().map(|p| p["file"].as_str().expect("proof file")).collect();
     assert_eq!(proofs, ["proofs/OPE_TLS.02.91.01.log", "proofs/OPE_TLS.02.91.02.png"]);
     let log = std::fs::read_to_string(report.join(proofs[0])).expect("log proof");
-    assert!(log.contains("1/3 — Poignée de main TLS sur la soumission SMTP en TLS implicite (pass)"), "{log}");
+    assert!(log.contains("1/3 — Poignée de main TLS sur la soumission SMTP en TLS implicite (conforme)"), "{log}");
     assert!(std::fs::read(report.join(proofs[1])).expect("card").starts_with(b"\x89PNG"));
 }
 

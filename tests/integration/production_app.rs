@@ -80,6 +80,12 @@ fn an_app_only_operator_produces_the_production_proof_by_certificate() {
         assert!(!text.contains("x-mss-"), "{}: an X-MSS-* header was sent in production", eml.display());
     }
     assert_eq!(record["target"]["environment"], "production");
+    // The service identity was observed (after the scenarios) and compared with the profile.
+    let identity = &record["service_identity"];
+    assert!(identity["observed"]["smtp"]["banner"].as_str().unwrap().contains("mssconf-mock"), "{identity}");
+    assert!(!identity["observed"]["imap"]["tls"]["server_chain"][0]["serial"].as_str().unwrap().is_empty(), "{identity}");
+    let software = identity["comparison"].as_array().unwrap().iter().find(|c| c["item"] == "software").unwrap();
+    assert_eq!(software["seen_in"][0], "SMTP banner", "{identity}");
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

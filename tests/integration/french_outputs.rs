@@ -1,7 +1,7 @@
 //! Issue #18 item 6: the French outputs of a whole catalogue run speak French. The catalogue runs
 //! against the embedded mock with faults switched on (so failed checks, refusals and errors are
-//! written too); the HTML report, the log proofs, the text of every card and the audit screen's
-//! check lines are searched for the harness's English phrases. Server text (transcripts, replies)
+//! written too); the HTML report, the JUnit messages, the log proofs, the text of every card and
+//! the audit screen's check lines are searched for the harness's English phrases. Server text (transcripts, replies)
 //! is evidence and stays as sent: transcripts are left out of the search.
 
 use mssconf::audit::screen::{self, Style};
@@ -92,6 +92,12 @@ fn french_outputs_of_a_catalogue_run_carry_no_english_check_phrases() {
 
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     english_in("report.html", &html_text(&html), &mut found);
+
+    // JUnit: the messages of failures, errors and skips (the transcript in system-out is left out).
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let messages: Vec<&str> = junit.split("message=\"").skip(1).filter_map(|m| m.split('"').next()).collect();
+    assert!(messages.len() >= 5, "failures carry messages: {}", messages.len());
+    english_in("junit.xml", &messages.join("\n").replace("&quot;", "\"").replace("&apos;", "'"), &mut found);
 
     let mut logs = 0;
     for e in std::fs::read_dir(dir.path().join("proofs")).unwrap().flatten() {

@@ -97,6 +97,12 @@ pub fn what(s: &str) -> String {
     s.to_string()
 }
 
+/// An expected value in French (always the harness's own text: `TLSv1_2 or TLSv1_3` too).
+pub fn expected(s: &str) -> String {
+    let v = value(s);
+    if v == s { s.replace(" or ", " ou ") } else { v }
+}
+
 /// An expected or observed value in French: the harness's own phrases; server text as is.
 pub fn value(s: &str) -> String {
     if let Some(fr) = exact(VALUES, s) {
@@ -129,7 +135,7 @@ pub fn value(s: &str) -> String {
     if let Some(rest) = s.strip_prefix("accepted (") {
         return format!("acceptée ({rest}");
     }
-    s.replace(" or ", " ou ")
+    s.to_string()
 }
 
 /// `refused at MAIL FROM, RCPT TO or DATA (5xx), or the connection closed there` and
@@ -153,7 +159,7 @@ fn refused_at(rest: &str) -> String {
 pub fn summary(c: &Check, lang: Lang) -> String {
     match lang {
         Lang::En => c.summary(),
-        Lang::Fr => format!("{} : attendu {}, obtenu {}", what(&c.what), value(&c.expected), value(&c.actual)),
+        Lang::Fr => format!("{} : attendu {}, obtenu {}", what(&c.what), expected(&c.expected), value(&c.actual)),
     }
 }
 
@@ -161,7 +167,7 @@ pub fn summary(c: &Check, lang: Lang) -> String {
 pub fn check(c: &Check, lang: Lang) -> (String, String, String) {
     match lang {
         Lang::En => (c.what.clone(), c.expected.clone(), c.actual.clone()),
-        Lang::Fr => (what(&c.what), value(&c.expected), value(&c.actual)),
+        Lang::Fr => (what(&c.what), expected(&c.expected), value(&c.actual)),
     }
 }
 
@@ -179,7 +185,7 @@ pub fn reason(s: &str, lang: Lang) -> String {
     }
     if let Some((what_part, rest)) = s.split_once(": expected ") {
         if let Some((want, got)) = rest.split_once(", got ") {
-            return format!("{} : attendu {}, obtenu {}", what(what_part), value(want), value(got));
+            return format!("{} : attendu {}, obtenu {}", what(what_part), expected(want), value(got));
         }
     }
     let shapes: [(&str, &str); 12] = [
@@ -253,6 +259,9 @@ mod tests {
         assert_eq!(reason("step 2: reply code: expected 250, got 554 no", Lang::Fr), "étape 2 : code de réponse : attendu 250, obtenu 554 no");
         assert_eq!(reason("the target does not claim profile `app`", Lang::Fr), "profil non revendiqué par la cible : `app`");
         assert_eq!(reason("an unknown shape", Lang::Fr), "an unknown shape");
+        // Server text is evidence: never reworded, not even an « or ».
+        assert_eq!(value("550 user unknown or disabled"), "550 user unknown or disabled");
+        assert_eq!(expected("TLSv1_2 or TLSv1_3"), "TLSv1_2 ou TLSv1_3");
     }
 
     #[test]

@@ -265,6 +265,30 @@ mod tests {
     }
 
     #[test]
+    fn the_html_report_tells_skips_apart_and_names_the_profiles() {
+        let skipped = |id: &str, reason: &str| {
+            let mut v = crate::evidence::testdata::scenario_json(id);
+            v["outcome"] = "skip".into();
+            v["reason"] = reason.into();
+            serde_json::from_value(v).unwrap()
+        };
+        let mut record = crate::report::tests::empty_record();
+        record.target.claims = vec!["general".into(), "app".into()];
+        record.scenarios = vec![
+            skipped("OPE/A.01.01", "the target does not claim profile `per-org`"),
+            skipped("OPE/A.01.02", "the target provides no revoked token (`negative.revoked_token`)"),
+            skipped("OPE/A.01.03", "the target declares no mailbox `app2`"),
+        ];
+        let index = crate::requirement::RequirementIndex { requirements: vec![] };
+        let html = crate::report::html::render_html(&record, &index, Lang::Fr);
+        assert!(html.contains("non applicable : 1 · non exécuté — matériel de test manquant : 2"), "the counts split");
+        assert!(html.contains(">non applicable</span>") && html.contains(">non exécuté — matériel de test manquant</span>"));
+        assert!(html.contains("<li>Général</li><li>BAL APP</li>"), "claims as the agency names them");
+        assert!(html.contains("profil non revendiqué par la cible : `per-org`"));
+        assert!(html.contains("identifiants OPE/* (exigences, scénarios, preuves) sont ceux de mssconf"));
+    }
+
+    #[test]
     fn skips_are_told_apart() {
         assert_eq!(skip_label(Some("the target does not claim profile `app`"), Lang::Fr), "non applicable");
         assert_eq!(skip_label(Some("the target provides no revoked token (`negative.revoked_token`)"), Lang::Fr), "non exécuté — matériel de test manquant");

@@ -85,9 +85,28 @@ fn summary(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
         writeln!(out, "<div class=\"count o-{}\"><span class=\"n\">{}</span>{}</div>", o.name(), counts.get(o), esc(label))?;
     }
     writeln!(out, "</div>")?;
+    skip_split(out, cx)?;
     requirement_counts(out, cx)?;
     scenario_overview(out, cx)?;
     writeln!(out, "</section>")
+}
+
+/// The skipped scenarios told apart: not applicable (profile not claimed) or not run (test
+/// material missing, or another reason).
+fn skip_split(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
+    let mut by_label: Vec<(&str, usize)> = Vec::new();
+    for s in cx.record.scenarios.iter().filter(|s| s.outcome == Outcome::Skip) {
+        let label = crate::report::french::skip_label(s.reason.as_deref(), cx.lang);
+        match by_label.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => by_label.push((label, 1)),
+        }
+    }
+    if by_label.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<String> = by_label.iter().map(|(l, n)| format!("{} : {n}", esc(l))).collect();
+    writeln!(out, "<p class=\"skip-split\">{} — {}</p>", esc(super::labels::outcome(cx.lang, Outcome::Skip)), parts.join(" · "))
 }
 
 fn requirement_counts(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {

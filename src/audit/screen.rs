@@ -134,7 +134,8 @@ pub fn transcript(style: &Style, lines: &[Line]) -> Vec<String> {
     for item in excerpt(lines, MAX_STEP_LINES) {
         match item {
             Item::Line(_, l) => {
-                let text = format!("{} {} {} {}", l.at.format("%H:%M:%S"), safe(&l.conn), l.dir.prefix().trim_end(), safe(&l.text));
+                let said = if l.dir == Direction::Note { crate::report::french::note(&l.text, crate::cli::args::Lang::Fr) } else { l.text.clone() };
+                let text = format!("{} {} {} {}", l.at.format("%H:%M:%S"), safe(&l.conn), l.dir.prefix().trim_end(), safe(&said));
                 let code = match l.dir {
                     Direction::Sent => Some(sgr::SENT),
                     Direction::Note => Some(sgr::NOTE),

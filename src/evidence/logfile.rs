@@ -15,7 +15,14 @@ use crate::report::paris::{format_paris, format_utc};
 
 /// `2026-11-25T17:33:33.553Z imap#1 S: a1 OK done`
 pub fn render_line(line: &Line) -> String {
-    format!("{} {} {} {}", line.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"), line.conn, line.dir.prefix(), visible(&line.text))
+    render_line_in(line, Lang::En)
+}
+
+/// [`render_line`], the harness's notes in `lang`.
+pub fn render_line_in(line: &Line, lang: Lang) -> String {
+    let note = line.dir == crate::exec::transcript::Direction::Note;
+    let text = if note { crate::report::french::note(&line.text, lang) } else { line.text.clone() };
+    format!("{} {} {} {}", line.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"), line.conn, line.dir.prefix(), visible(&text))
 }
 
 /// Index in `scenario.steps` of the record of step `step`: the step itself in a straight run;
@@ -81,7 +88,7 @@ pub fn render_log(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofRecor
     let _ = writeln!(out, "# {}", l.legend);
     out.push('\n');
     for line in lines {
-        out.push_str(&render_line(line));
+        out.push_str(&render_line_in(line, lang));
         out.push('\n');
     }
     out

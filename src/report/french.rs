@@ -213,6 +213,51 @@ pub fn reason(s: &str, lang: Lang) -> String {
     s.to_string()
 }
 
+/// A transcript note of the harness (`*` lines) in French: the common shapes; server text and
+/// technical facts (`TLS TLSv1_3 … verification=ok`) as they are.
+pub fn note(s: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return s.to_string();
+    }
+    let exact: [(&str, &str); 6] = [
+        ("the server closed the connection during the SASL exchange", "le serveur a fermé la connexion pendant l'échange SASL"),
+        ("the server replied and closed before the end of the body", "le serveur a répondu et fermé avant la fin du corps"),
+        ("connection closed by the server", "connexion fermée par le serveur"),
+        ("MOVE not advertised: moving with COPY + STORE \\Deleted + EXPUNGE", "MOVE non annoncé : déplacement par COPY + STORE \\Deleted + EXPUNGE"),
+        ("the target's applicative form is certificate-only: no AUTH sent", "forme applicative de la cible : certificat seul, aucun AUTH envoyé"),
+        ("(the line above arrived without a line end)", "(la ligne ci-dessus est arrivée sans fin de ligne)"),
+    ];
+    if let Some((_, fr)) = exact.iter().find(|(en, _)| *en == s) {
+        return fr.to_string();
+    }
+    if let Some(rest) = s.strip_prefix("transaction: ") {
+        return format!("transaction : {}", value(rest));
+    }
+    if let Some(rest) = s.strip_prefix("step ended in error (") {
+        return format!("étape terminée en erreur ({}", reason(rest, lang));
+    }
+    if let Some(rest) = s.strip_prefix("suite family ") {
+        let rest = rest.replace(" suite(s) offered", " suite(s) proposée(s)").replace(": the server accepted ", " : le serveur a accepté ");
+        return format!("famille de suites {rest}");
+    }
+    let prefixes: [(&str, &str); 8] = [
+        ("connecting to ", "connexion à "),
+        ("connected to ", "connecté à "),
+        ("connect ", "connexion à "),
+        ("TLS handshake failed: ", "échec de la poignée de main TLS : "),
+        ("the server closed the connection within ", "le serveur a fermé la connexion dans les "),
+        ("the server answered in plaintext: ", "le serveur a répondu en clair : "),
+        ("connection error: ", "erreur de connexion : "),
+        ("IDLE refused ", "IDLE refusé "),
+    ];
+    for (en, fr) in prefixes {
+        if let Some(rest) = s.strip_prefix(en) {
+            return format!("{fr}{}", rest.replace(": polling instead", " : interrogation périodique à la place").replace("implicit TLS", "TLS implicite"));
+        }
+    }
+    s.to_string()
+}
+
 /// A skipped scenario's label: « non applicable » when the target does not claim its profile,
 /// « non exécuté — matériel de test manquant » when the target lacks what it needs.
 pub fn skip_label(reason: Option<&str>, lang: Lang) -> &'static str {
@@ -286,6 +331,14 @@ mod tests {
         assert!(html.contains("<li>Général</li><li>BAL APP</li>"), "claims as the agency names them");
         assert!(html.contains("profil non revendiqué par la cible : `per-org`"));
         assert!(html.contains("identifiants OPE/* (exigences, scénarios, preuves) sont ceux de mssconf"));
+    }
+
+    #[test]
+    fn notes_of_the_harness_are_translated() {
+        assert_eq!(note("connecting to 127.0.0.1:587 (Starttls)", Lang::Fr), "connexion à 127.0.0.1:587 (Starttls)");
+        assert_eq!(note("transaction: refused at RCPT TO: 554 no", Lang::Fr), "transaction : refusée à RCPT TO : 554 no");
+        assert_eq!(note("TLS TLSv1_3 x verification=ok", Lang::Fr), "TLS TLSv1_3 x verification=ok", "facts stay as they are");
+        assert_eq!(note("connecting to x", Lang::En), "connecting to x");
     }
 
     #[test]

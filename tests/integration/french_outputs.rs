@@ -44,6 +44,9 @@ const ENGLISH: &[&str] = &[
     "comparison with",
     "as sent",
     "Attestation",
+    "connecting to",
+    "connected to",
+    "TLS handshake failed",
 ];
 
 fn english_in(source: &str, text: &str, found: &mut Vec<String>) {
@@ -106,6 +109,9 @@ fn french_outputs_of_a_catalogue_run_carry_no_english_check_phrases() {
             let text = std::fs::read_to_string(&p).unwrap();
             let head = text.split("\n# C: ").next().unwrap_or("");
             english_in(&p.display().to_string(), head, &mut found);
+            // The harness's notes (`*` lines) too; the server's lines stay as sent.
+            let notes: Vec<&str> = text.lines().filter(|l| l.split_whitespace().nth(2) == Some("*")).collect();
+            english_in(&p.display().to_string(), &notes.join("\n"), &mut found);
             logs += 1;
         }
     }

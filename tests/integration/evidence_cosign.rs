@@ -66,6 +66,10 @@ fn verify_shows_both_signatures_whose_keys_and_what_they_cover() {
     assert!(line.starts_with("ok   co-signature 1 (auditor) « Jeanne Martin, auditrice »"), "{line}");
     assert!(line.contains(&keys::fingerprint(&a.key.verifying_key())) && line.contains("covers manifest.json + manifest.sig"), "{line}");
     assert!(text.contains("       attestation: Constat : étapes 1 à 3 exécutées devant moi.\n       attestation: Aucune réserve.\n"), "{text}");
+    // The dossier checklist names the co-signer and the attestation they signed.
+    let item = mssconf::dossier::checks::production_proof(Some(&a.cosigned), Some(&public()));
+    assert!(item.note.fr.contains("co-signée par « Jeanne Martin, auditrice »"), "{:?}", item.note);
+    assert!(item.note.fr.contains("attestation signée : « Constat : étapes 1 à 3 exécutées devant moi."), "{:?}", item.note);
     // Without the auditor's published key the co-signer is not authenticated, and says so.
     let (code, text) = mssconf(&["bundle", "verify", a.cosigned.to_str().unwrap(), "--pubkey", a.operator_pub.to_str().unwrap()]);
     assert_eq!(code, 0, "{text}");

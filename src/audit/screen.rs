@@ -7,7 +7,8 @@ use std::io::IsTerminal;
 
 use crate::exec::transcript::{Direction, Line};
 use crate::record::{MessageRecord, Outcome};
-use crate::report::excerpt::{Item, excerpt, visible_keeping};
+use crate::report::excerpt::{Item, excerpt};
+use crate::util::visible::visible_keeping;
 use crate::verdict::Check;
 
 /// Widest line written (screen sharing: a plain terminal, often not full screen).
@@ -134,7 +135,7 @@ pub fn transcript(style: &Style, lines: &[Line]) -> Vec<String> {
     for item in excerpt(lines, MAX_STEP_LINES) {
         match item {
             Item::Line(_, l) => {
-                let said = if l.dir == Direction::Note { crate::report::french::note(&l.text, crate::cli::args::Lang::Fr) } else { l.text.clone() };
+                let said = if l.dir == Direction::Note { crate::verdict::french::note(&l.text, crate::lang::Lang::Fr) } else { l.text.clone() };
                 let text = format!("{} {} {} {}", l.at.format("%H:%M:%S"), safe(&l.conn), l.dir.prefix().trim_end(), safe(&said));
                 let code = match l.dir {
                     Direction::Sent => Some(sgr::SENT),
@@ -160,7 +161,7 @@ pub fn check(style: &Style, c: &Check) -> Vec<String> {
         (false, false) => ("ÉCHEC", sgr::FAIL),
     };
     // The console is French: the harness's own phrases in French, the server's text as sent.
-    let (what, expected, actual) = crate::report::french::check(c, crate::cli::args::Lang::Fr);
+    let (what, expected, actual) = crate::verdict::french::check(c, crate::lang::Lang::Fr);
     let text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&what), safe(&expected), safe(&actual));
     let mut lines = style.wrap(&text, "  ", "          ");
     if let Some(first) = lines.first_mut() {

@@ -10,15 +10,15 @@ use chrono::Utc;
 
 use super::console::Console;
 use super::describe::describe;
-use super::record::{Attestation, AuditNote, AuditSkip, STATEMENT};
+use crate::record::audit::{Attestation, AuditNote, AuditSkip, STATEMENT};
 use super::screen::{self, sgr};
 use super::state::{AuditState, StateError};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
-use crate::exec::run::{ScenarioResult, ScenarioRun, skipped_record};
+use crate::runner::scenario::{ScenarioResult, ScenarioRun, skipped_record};
 use crate::plan::{Decision, case_name, decide};
-use crate::report::paris::format_utc;
+use crate::util::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::load::Loaded;
 
@@ -278,8 +278,8 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         // recorded then, once per audit.
         if self.state.record.service_identity.is_none() {
             let planned = self.catalogue.scenarios.iter().filter(|l| self.state.planned.contains(&case_name(&l.scenario)));
-            let used = crate::exec::identity::endpoints_used(planned.map(|l| &l.scenario));
-            let observed = self.rt.block_on(crate::exec::identity::observe(&self.env, &used));
+            let used = crate::runner::identity::endpoints_used(planned.map(|l| &l.scenario));
+            let observed = self.rt.block_on(crate::runner::identity::observe(&self.env, &used));
             self.state.record.service_identity = Some(crate::verdict::identity::compare(&self.env.target, observed));
         }
         let rec = self.rt.block_on(run.run_step(i));
@@ -303,7 +303,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         }
         if let Some(e) = &rec.error {
             let category = rec.error_category.as_deref().unwrap_or("?");
-            self.console.item("", &format!("Erreur ({category}) : {}", screen::safe(&crate::report::french::reason(e, crate::cli::args::Lang::Fr))));
+            self.console.item("", &format!("Erreur ({category}) : {}", screen::safe(&crate::verdict::french::reason(e, crate::lang::Lang::Fr))));
         }
         let again = if attempt > 1 { format!(" (tentative {attempt})") } else { String::new() };
         self.console.lines(&[format!("Verdict de l'étape {}/{}{again} : {}", i + 1, run.step_count(), style.verdict(rec.outcome))]);
@@ -335,11 +335,11 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         self.console.blank();
         self.console.lines(&[format!("Fin du scénario {} : {verdict}", record.id)]);
         if let Some(reason) = &record.reason {
-            self.console.item("", &format!("Motif : {}", screen::safe(&crate::report::french::reason(reason, crate::cli::args::Lang::Fr))));
+            self.console.item("", &format!("Motif : {}", screen::safe(&crate::verdict::french::reason(reason, crate::lang::Lang::Fr))));
         }
         // Observations and préconisations not followed: said, never a non-conformity.
         for advice in &record.advisories {
-            let advice = crate::report::french::reason(advice, crate::cli::args::Lang::Fr);
+            let advice = crate::verdict::french::reason(advice, crate::lang::Lang::Fr);
             self.console.item("", &format!("Avis (non suivi, sans non-conformité) : {}", screen::safe(&advice)));
         }
         self.state.record.scenarios.push(record);

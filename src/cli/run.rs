@@ -129,7 +129,7 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
     let mut record = runner::new_record(&run_id, &acquired.target, embedded, selection(args));
     clock.phase("plan");
     let running = cases.iter().filter(|(_, d)| !matches!(d, crate::plan::Decision::Skip { .. }));
-    let used = crate::exec::identity::endpoints_used(running.map(|(i, _)| &catalogue.scenarios[*i].scenario));
+    let used = crate::runner::identity::endpoints_used(running.map(|(i, _)| &catalogue.scenarios[*i].scenario));
     let (tx, rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_rx_copy = stop_rx.clone();
@@ -159,7 +159,7 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
     // After the scenarios, so that no scenario meets a server this extra session disturbed
     // (first-session faults, connection limits); skipped when the run was stopped.
     if !used.is_empty() && !*stop_rx_copy.borrow() {
-        let observed = crate::exec::identity::observe(&env, &used).await;
+        let observed = crate::runner::identity::observe(&env, &used).await;
         record.service_identity = Some(crate::verdict::identity::compare(&acquired.target, observed));
     }
     stopper.abort();

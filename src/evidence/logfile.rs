@@ -6,12 +6,12 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::labels::{labels, title, verdict_text};
 use crate::exec::transcript::Line;
 use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord, StepRecord};
-use crate::report::excerpt::visible;
-use crate::report::paris::{format_paris, format_utc};
+use crate::util::visible::visible;
+use crate::util::paris::{format_paris, format_utc};
 
 /// `2026-11-25T17:33:33.553Z imap#1 S: a1 OK done`
 pub fn render_line(line: &Line) -> String {
@@ -21,7 +21,7 @@ pub fn render_line(line: &Line) -> String {
 /// [`render_line`], the harness's notes in `lang`.
 pub fn render_line_in(line: &Line, lang: Lang) -> String {
     let note = line.dir == crate::exec::transcript::Direction::Note;
-    let text = if note { crate::report::french::note(&line.text, lang) } else { line.text.clone() };
+    let text = if note { crate::verdict::french::note(&line.text, lang) } else { line.text.clone() };
     format!("{} {} {} {}", line.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"), line.conn, line.dir.prefix(), visible(&text))
 }
 
@@ -75,7 +75,7 @@ pub fn render_log(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofRecor
             let total = recorded.max(i + 1);
             let _ = writeln!(out, "{:<16}{}/{total} — {} ({})", l.step, i + 1, visible(&step.title), verdict_text(step.outcome, lang));
             if let Some(e) = &step.error {
-                let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::report::french::reason(e, lang)));
+                let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::verdict::french::reason(e, lang)));
             }
             checks(&mut out, step, lang);
         }
@@ -101,7 +101,7 @@ fn header(out: &mut String, run: &RunRecord, s: &ScenarioRecord, lang: Lang) {
     let _ = writeln!(out, "{:<16}{}", l.requirements, s.requirements.join(", "));
     let _ = writeln!(out, "{:<16}{}", l.verdict, verdict_text(s.outcome, lang));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::report::french::reason(r, lang)));
+        let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::verdict::french::reason(r, lang)));
     }
     let mock = if t.embedded_mock { format!(" — {}", l.embedded_mock) } else { String::new() };
     let _ = writeln!(out, "{:<16}{} / {} {} ({}){mock}", l.target, t.operator, t.service, t.version, t.environment);
@@ -126,7 +126,7 @@ fn checks(out: &mut String, step: &StepRecord, lang: Lang) {
             (false, false, Lang::Fr) => "[ÉCHEC]",
             (false, false, Lang::En) => "[FAIL] ",
         };
-        let _ = writeln!(out, "  {mark} {}", visible(&crate::report::french::summary(c, lang)));
+        let _ = writeln!(out, "  {mark} {}", visible(&crate::verdict::french::summary(c, lang)));
     }
 }
 

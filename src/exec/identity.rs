@@ -4,19 +4,12 @@
 //! profile declares by [`crate::verdict::identity`]. This module records, never judges: a
 //! connection that fails is written down as such and the run goes on.
 
-use std::collections::BTreeSet;
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
-use super::env::RunEnv;
-use super::imap::{Greeting, ImapSession, ImapTimeouts};
-use super::net::{Endpoint, TlsMode};
-use super::run::open;
-use super::smtp::{Reply, SmtpSession, SmtpTimeouts};
+use super::imap::{Greeting, ImapSession};
+use super::net::TlsMode;
+use super::smtp::{Reply, SmtpSession};
 use super::tls::{TlsFacts, TlsSettings};
-use super::transcript::Transcript;
-use crate::scenario::model::{Scenario, StepAction};
 
 /// The EHLO name the harness gives (the one the scenarios use by default).
 const EHLO_NAME: &str = "mssconf.test";
@@ -63,75 +56,6 @@ pub struct ImapIdentity {
     pub tls: Option<TlsFacts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
-}
-
-/// The endpoint names the steps of `scenarios` connect to (SMTP, IMAP and TLS steps).
-pub fn endpoints_used<'a>(scenarios: impl IntoIterator<Item = &'a Scenario>) -> BTreeSet<String> {
-    let mut used = BTreeSet::new();
-    for step in scenarios.into_iter().flat_map(|s| &s.steps) {
-        match step.action() {
-            Some(StepAction::Smtp(s)) => used.insert(s.endpoint.value.clone()),
-            Some(StepAction::Imap(s)) => used.insert(s.endpoint.value.clone()),
-            Some(StepAction::Tls(s)) => used.insert(s.endpoint.value.clone()),
-            _ => false,
-        };
-    }
-    used
-}
-
-/// The first endpoint of `names` the profile declares and the run uses.
-fn pick<'a>(env: &'a RunEnv, used: &BTreeSet<String>, names: &[&'a str]) -> Option<(&'a str, &'a Endpoint)> {
-    names.iter().filter(|n| used.contains(**n)).find_map(|n| env.target.endpoints.get(*n).map(|e| (*n, e)))
-}
-
-/// Observes the SMTP and IMAP services of the run's target, on endpoints among `used` (the run
-/// contacts nothing it would not contact anyway); never fails.
-pub async fn observe(env: &RunEnv, used: &BTreeSet<String>) -> ServiceIdentity {
-    let mut out = ServiceIdentity::default();
-    let tls = match env.tls_settings(None, None) {
-        Ok(t) => t,
-        Err(e) => {
-            out.unobserved.push(format!("TLS settings: {}", e.message));
-            return out;
-        }
-    };
-    let connect = Duration::from_millis(env.target.timeouts.connect);
-    let reply = Duration::from_millis(env.target.timeouts.reply);
-    // One bound for the whole exchange, so a server that trickles cannot hold the run.
-    let bound = connect + reply * 6;
-    let t = Transcript::new(env.secrets.clone());
-    match pick(env, used, &["smtp_starttls", "smtp_implicit"]) {
-        None => out.unobserved.push("SMTP: no SMTP endpoint used by this run".into()),
-        Some((name, ep)) => {
-            let t = t.for_conn("identity-smtp");
-            let opened = tokio::time::timeout(bound, async {
-                let (session, greeting, _slot) = open::smtp(env, ep, &tls, SmtpTimeouts::new(connect, reply), &t).await?;
-                Ok::<_, super::smtp::SmtpError>(smtp_identity(session, &greeting, ep.tls, &tls, &format!("{name}={ep}")).await)
-            });
-            match opened.await {
-                Ok(Ok(id)) => out.smtp = Some(id),
-                Ok(Err(e)) => out.unobserved.push(format!("SMTP {name}={ep}: {e}")),
-                Err(_) => out.unobserved.push(format!("SMTP {name}={ep}: no end within {bound:?}")),
-            }
-        }
-    }
-    match pick(env, used, &["imap_starttls", "imap_implicit"]) {
-        None => out.unobserved.push("IMAP: no IMAP endpoint used by this run".into()),
-        Some((name, ep)) => {
-            let t = t.for_conn("identity-imap");
-            let opened = tokio::time::timeout(bound, async {
-                let timeouts = ImapTimeouts { connect, response: reply };
-                let (session, greeting, _slot) = open::imap(env, ep, &tls, timeouts, &t).await?;
-                Ok::<_, super::imap::ImapError>(imap_identity(session, &greeting, ep.tls, &tls, &format!("{name}={ep}")).await)
-            });
-            match opened.await {
-                Ok(Ok(id)) => out.imap = Some(id),
-                Ok(Err(e)) => out.unobserved.push(format!("IMAP {name}={ep}: {e}")),
-                Err(_) => out.unobserved.push(format!("IMAP {name}={ep}: no end within {bound:?}")),
-            }
-        }
-    }
-    out
 }
 
 /// Greeting, then EHLO (after STARTTLS on a STARTTLS port), then QUIT.

@@ -70,15 +70,3 @@ async fn no_id_command_when_the_server_does_not_advertise_it() {
     assert!(!id.id_advertised);
     assert_eq!(id.id_response, None);
 }
-
-#[test]
-fn only_the_endpoints_the_run_uses_are_observed() {
-    let yaml = "id: 'OPE/X.01.01'\ntitle: t\nrequirements: []\nprofile: general\nsteps:\n\
-                - { title: a, imap: { endpoint: imap_implicit, actions: [] } }\n\
-                - { title: b, http: { url: 'https://x.test/', expect: {} } }\n";
-    let s: Scenario = serde_saphyr::from_str(yaml).unwrap();
-    let used = endpoints_used([&s]);
-    assert_eq!(used.into_iter().collect::<Vec<_>>(), ["imap_implicit"]);
-    let http_only: Scenario = serde_saphyr::from_str(&yaml.replace("imap: { endpoint: imap_implicit, actions: [] }", "http: { url: 'https://y.test/' }")).unwrap();
-    assert!(endpoints_used([&http_only]).is_empty(), "an HTTP-only run contacts no mail server");
-}

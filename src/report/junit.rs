@@ -13,9 +13,10 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::ReportError;
-use super::french;
-use crate::cli::args::Lang;
-use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt, visible, visible_keeping};
+use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt};
+use crate::verdict::french;
+use crate::lang::Lang;
+use crate::util::visible::{visible, visible_keeping};
 use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, StepNumber};
 
 const PROFILE_ORDER: [&str; 3] = ["general", "per-org", "app"];

@@ -2,7 +2,9 @@
 
 pub mod capabilities;
 pub mod check;
+pub mod french;
 pub mod identity;
+pub mod identity_labels;
 mod message;
 mod tls;
 pub mod transaction;

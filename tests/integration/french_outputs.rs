@@ -5,7 +5,7 @@
 //! is evidence and stays as sent: transcripts are left out of the search.
 
 use mssconf::audit::screen::{self, Style};
-use mssconf::cli::args::Lang;
+use mssconf::lang::Lang;
 use mssconf::evidence::card::production::production_card;
 use mssconf::evidence::card::scenario::scenario_card;
 use mssconf::evidence::card::Card;

@@ -1,9 +1,9 @@
 //! The service identity rows of the production card: the declared service beside what the
 //! servers showed (issue #18 item 3), and the server certificate that identifies the host.
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::record::RunRecord;
-use crate::report::html::identity::{finding, item_label, words};
+use crate::verdict::identity_labels::{finding, item_label, words};
 
 /// `Déclaré`, `Observé` and `Certificat serveur` rows; none when the run observed nothing.
 pub fn identity_rows(run: &RunRecord, lang: Lang) -> Vec<(String, String)> {

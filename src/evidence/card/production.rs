@@ -6,11 +6,11 @@
 
 use super::scenario::{common_facts, footer, key_transcript};
 use super::{Card, CheckRow, RowStatus};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::facts::{Seen, SessionFacts};
 use crate::evidence::labels::{Labels, labels, title, verdict_word};
 use crate::record::{Outcome, RunRecord, ScenarioRecord};
-use crate::report::excerpt::visible;
+use crate::util::visible::visible;
 
 /// File name of the production proof in a report folder and in the bundle.
 pub const PRODUCTION_PROOF_FILE: &str = "preuve-test-production.png";
@@ -25,7 +25,7 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &
     rows.extend(super::identity::identity_rows(run, lang));
     rows.push((l.requirements.into(), format!("{} — {}", s.requirements.join(", "), s.id)));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        rows.push((l.reason.into(), visible(&crate::report::french::reason(r, lang))));
+        rows.push((l.reason.into(), visible(&crate::verdict::french::reason(r, lang))));
     }
     Card {
         heading: format!("mssconf — {}", l.production_heading),
@@ -90,7 +90,7 @@ fn phases(run: &RunRecord, s: &ScenarioRecord, facts: &SessionFacts, l: &Labels,
     ];
     // A check that failed outside these phases (e.g. the read-back content) still shows.
     for (number, step) in run.step_numbers(s).into_iter().zip(&s.steps).filter(|(_, st)| st.outcome != Outcome::Pass) {
-        let why = step.error.as_deref().map(|e| crate::report::french::reason(e, lang)).or_else(|| step.checks.iter().find(|c| c.fails()).map(|c| crate::report::french::summary(c, lang)));
+        let why = step.error.as_deref().map(|e| crate::verdict::french::reason(e, lang)).or_else(|| step.checks.iter().find(|c| c.fails()).map(|c| crate::verdict::french::summary(c, lang)));
         rows.push(CheckRow {
             status: step.outcome.into(),
             label: number.label(l.step, l.attempt),

@@ -2,13 +2,13 @@
 //! mailbox, mechanism and TLS, the verdict, and the transcript lines that show it.
 
 use super::{Card, CheckRow};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::facts::{SessionFacts, key_lines};
 use crate::evidence::labels::{Labels, labels, title, verdict_word};
 use crate::exec::transcript::Line;
 use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord};
-use crate::report::excerpt::visible;
-use crate::report::paris::{format_paris, format_utc};
+use crate::util::visible::visible;
+use crate::util::paris::{format_paris, format_utc};
 
 /// Transcript lines shown on a card.
 pub const KEY_LINES: usize = 12;
@@ -71,7 +71,7 @@ pub fn scenario_card(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord, l
     let mut rows = vec![(l.requirements.to_string(), s.requirements.join(", "))];
     rows.extend(common_facts(run, s, &facts, lang));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        rows.push((l.reason.into(), visible(&crate::report::french::reason(r, lang))));
+        rows.push((l.reason.into(), visible(&crate::verdict::french::reason(r, lang))));
     }
     Card {
         heading: format!("mssconf — {} {}", l.rendering, proof.id),
@@ -94,9 +94,9 @@ fn steps(run: &RunRecord, s: &ScenarioRecord, l: &Labels, lang: Lang) -> Vec<Che
         .into_iter()
         .zip(&s.steps)
         .map(|(number, step)| {
-            let failed = step.checks.iter().find(|c| c.fails()).map(|c| crate::report::french::summary(c, lang));
+            let failed = step.checks.iter().find(|c| c.fails()).map(|c| crate::verdict::french::summary(c, lang));
             let detail = match (&step.error, failed) {
-                (Some(e), _) => format!("{} — {}", step.title, crate::report::french::reason(e, lang)),
+                (Some(e), _) => format!("{} — {}", step.title, crate::verdict::french::reason(e, lang)),
                 (None, Some(f)) => format!("{} — {}", step.title, f),
                 (None, None) => step.title.clone(),
             };

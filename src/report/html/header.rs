@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Ctx, duration, esc, scenario_anchor, status_badge};
 use crate::record::Outcome;
-use crate::report::paris::{format_paris, format_utc};
+use crate::util::paris::{format_paris, format_utc};
 use crate::report::summary::{OutcomeCounts, RequirementStatus, Summary};
 
 const OUTCOMES: [Outcome; 6] =
@@ -27,7 +27,7 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     field(out, l.domain, &esc(&t.domain))?;
     field(out, l.server_name, &esc(&t.server_name))?;
     field(out, l.endpoints, &list(&t.endpoints, l.none, true))?;
-    let claims: Vec<String> = t.claims.iter().map(|c| crate::report::french::profile_name(c, cx.lang)).collect();
+    let claims: Vec<String> = t.claims.iter().map(|c| crate::verdict::french::profile_name(c, cx.lang)).collect();
     field(out, l.claims, &list(&claims, l.none, false))?;
     field(out, l.run_id, &format!("<span class=\"mono\">{}</span>", esc(&r.run_id)))?;
     field(out, l.started, &instant(cx, r.started))?;
@@ -44,13 +44,13 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
 }
 
 /// Whose the `OPE/*` ids are (issue #18): said on every report.
-pub(crate) fn ids_note(lang: crate::cli::args::Lang) -> &'static str {
+pub(crate) fn ids_note(lang: crate::lang::Lang) -> &'static str {
     match lang {
-        crate::cli::args::Lang::Fr => "Les identifiants OPE/* (exigences, scénarios, preuves) sont ceux de mssconf, pas ceux de \
+        crate::lang::Lang::Fr => "Les identifiants OPE/* (exigences, scénarios, preuves) sont ceux de mssconf, pas ceux de \
             l'Agence ; ils sont rapprochés des identifiants officiels du REM (référentiel d'exigences et de \
             scénarios de conformité) là où ceux-ci sont connus (colonne des réf. officielles, fichier de \
             correspondance des numéros de preuve).",
-        crate::cli::args::Lang::En => "The OPE/* ids (requirements, scenarios, proofs) are mssconf's own, not the agency's; they \
+        crate::lang::Lang::En => "The OPE/* ids (requirements, scenarios, proofs) are mssconf's own, not the agency's; they \
             are mapped to the official REM ids (requirements and conformance scenarios) where those are known \
             (official ids column, proof number mapping file).",
     }
@@ -96,7 +96,7 @@ fn summary(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
 fn skip_split(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     let mut by_label: Vec<(&str, usize)> = Vec::new();
     for s in cx.record.scenarios.iter().filter(|s| s.outcome == Outcome::Skip) {
-        let label = crate::report::french::skip_label(s.reason.as_deref(), cx.lang);
+        let label = crate::verdict::french::skip_label(s.reason.as_deref(), cx.lang);
         match by_label.iter_mut().find(|(l, _)| *l == label) {
             Some((_, n)) => *n += 1,
             None => by_label.push((label, 1)),
@@ -139,7 +139,7 @@ fn scenario_overview(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
             scenario_anchor(&s.id),
             esc(&s.id),
             esc(super::scenario::title(cx, s)),
-            esc(&crate::report::french::profile_name(&s.profile, cx.lang)),
+            esc(&crate::verdict::french::profile_name(&s.profile, cx.lang)),
             super::scenario::scenario_badge(cx, s),
             super::scenario::advice_badge(cx, s)
         )?;

@@ -3,7 +3,7 @@
 
 mod audit;
 mod header;
-pub(crate) mod identity;
+mod identity;
 pub mod labels;
 mod requirements;
 mod scenario;
@@ -12,9 +12,9 @@ mod transcript;
 
 use std::fmt::{self, Write};
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::record::{Outcome, RunRecord};
-use crate::report::excerpt::visible_keeping;
+use crate::util::visible::visible_keeping;
 use crate::report::summary::RequirementStatus;
 use crate::requirement::RequirementIndex;
 use labels::Labels;

@@ -33,9 +33,9 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt:
 }
 
 /// A harness note in the report's language (the line as [`Line::render`] shows it).
-fn noted(line: &crate::exec::transcript::Line, lang: crate::cli::args::Lang) -> String {
+fn noted(line: &crate::exec::transcript::Line, lang: crate::lang::Lang) -> String {
     let mut l = line.clone();
-    l.text = crate::report::french::note(&line.text, lang);
+    l.text = crate::verdict::french::note(&line.text, lang);
     l.render()
 }
 

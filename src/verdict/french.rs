@@ -1,10 +1,11 @@
 //! French wording of the harness's own English texts — check descriptions, reasons, skip
-//! reasons — for the French outputs (HTML, cards, logs, audit screen). The record keeps the
+//! reasons, notes — for the French outputs (HTML, cards, logs, audit screen, JUnit): the
+//! verdict's words in the run's language, beside the verdict so every output shares them. The record keeps the
 //! English (`report.json` is for tools). What a server sent (replies, certificate names) is
 //! evidence and is never translated: only whole known phrases and the harness's own sentence
 //! shapes are; anything else is shown as it is.
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::verdict::Check;
 
 /// Whole check descriptions (`what`).

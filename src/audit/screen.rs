@@ -135,7 +135,8 @@ pub fn transcript(style: &Style, lines: &[Line]) -> Vec<String> {
     for item in excerpt(lines, MAX_STEP_LINES) {
         match item {
             Item::Line(_, l) => {
-                let text = format!("{} {} {} {}", l.at.format("%H:%M:%S"), safe(&l.conn), l.dir.prefix().trim_end(), safe(&l.text));
+                let said = if l.dir == Direction::Note { crate::verdict::french::note(&l.text, crate::lang::Lang::Fr) } else { l.text.clone() };
+                let text = format!("{} {} {} {}", l.at.format("%H:%M:%S"), safe(&l.conn), l.dir.prefix().trim_end(), safe(&said));
                 let code = match l.dir {
                     Direction::Sent => Some(sgr::SENT),
                     Direction::Note => Some(sgr::NOTE),
@@ -151,7 +152,7 @@ pub fn transcript(style: &Style, lines: &[Line]) -> Vec<String> {
     out
 }
 
-/// `  OK      reply code : attendu 250 / obtenu 250 ready`
+/// `  OK      code de réponse : attendu 250 / obtenu 250 ready`
 pub fn check(style: &Style, c: &Check) -> Vec<String> {
     let (word, code) = match (c.passed, c.advisory) {
         (true, _) => ("OK", sgr::PASS),
@@ -159,7 +160,9 @@ pub fn check(style: &Style, c: &Check) -> Vec<String> {
         (false, true) => ("AVIS", sgr::NOTE),
         (false, false) => ("ÉCHEC", sgr::FAIL),
     };
-    let text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&c.what), safe(&c.expected), safe(&c.actual));
+    // The console is French: the harness's own phrases in French, the server's text as sent.
+    let (what, expected, actual) = crate::verdict::french::check(c, crate::lang::Lang::Fr);
+    let text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&what), safe(&expected), safe(&actual));
     let mut lines = style.wrap(&text, "  ", "          ");
     if let Some(first) = lines.first_mut() {
         *first = format!("  {}{}", style.paint(code, word), &first[2 + word.len()..]);
@@ -199,8 +202,8 @@ mod tests {
         let colour = Style { color: true, width: 100 };
         assert_eq!(colour.verdict(Outcome::Pass), "\x1b[1;32mCONFORME\x1b[0m");
         let c = Check::new("reply code", "250", "535 no", false);
-        assert_eq!(check(&plain, &c), ["  ÉCHEC   reply code : attendu 250 / obtenu 535 no"]);
-        assert!(check(&colour, &c)[0].contains("\x1b[1;31mÉCHEC\x1b[0m   reply code"));
+        assert_eq!(check(&plain, &c), ["  ÉCHEC   code de réponse : attendu 250 / obtenu 535 no"]);
+        assert!(check(&colour, &c)[0].contains("\x1b[1;31mÉCHEC\x1b[0m   code de réponse"));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::util::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::load::Loaded;
 
-pub const BEFORE_PROMPT: &str = "[Entrée] exécuter · [s] passer (motif demandé) · [n] note · [q] quitter > ";
+pub const BEFORE_PROMPT: &str = "[Entrée] exécuter · [s] sauter l'étape (motif demandé) · [n] note · [q] quitter > ";
 pub const AFTER_PROMPT: &str = "[Entrée] continuer · [r] répéter l'étape · [n] note · [q] quitter > ";
 
 /// How a session ended.
@@ -228,7 +228,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
 
     fn ask_reason(&mut self) -> Option<String> {
         loop {
-            let reason = self.console.ask("Motif du passage (obligatoire) > ")?;
+            let reason = self.console.ask("Motif de l'omission (obligatoire) > ")?;
             if !reason.is_empty() {
                 return Some(reason);
             }
@@ -274,6 +274,14 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
     fn execute(&mut self, run: &mut ScenarioRun<'_>, scenario: &str, i: usize, attempt: u32) -> Result<(), StateError> {
         let messages_before = run.state().messages.len();
         self.console.say("Exécution…");
+        // Nothing is contacted before the auditor's first go-ahead: the service identity is
+        // recorded then, once per audit.
+        if self.state.record.service_identity.is_none() {
+            let planned = self.catalogue.scenarios.iter().filter(|l| self.state.planned.contains(&case_name(&l.scenario)));
+            let used = crate::runner::identity::endpoints_used(planned.map(|l| &l.scenario));
+            let observed = self.rt.block_on(crate::runner::identity::observe(&self.env, &used));
+            self.state.record.service_identity = Some(crate::verdict::identity::compare(&self.env.target, observed));
+        }
         let rec = self.rt.block_on(run.run_step(i));
         let style = self.console.style;
         let lines: Vec<_> =
@@ -295,7 +303,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         }
         if let Some(e) = &rec.error {
             let category = rec.error_category.as_deref().unwrap_or("?");
-            self.console.item("", &format!("Erreur ({category}) : {}", screen::safe(e)));
+            self.console.item("", &format!("Erreur ({category}) : {}", screen::safe(&crate::verdict::french::reason(e, crate::lang::Lang::Fr))));
         }
         let again = if attempt > 1 { format!(" (tentative {attempt})") } else { String::new() };
         self.console.lines(&[format!("Verdict de l'étape {}/{}{again} : {}", i + 1, run.step_count(), style.verdict(rec.outcome))]);
@@ -316,7 +324,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         };
         self.state.audit().attestations.push(attestation);
         self.save()?;
-        self.console.say(&format!("Attestation : {STATEMENT} par {auditor}, {}.", format_utc(observed_at)));
+        self.console.say(&format!("Constat : {STATEMENT} par {auditor}, {}.", format_utc(observed_at)));
         Ok(())
     }
 
@@ -327,11 +335,12 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         self.console.blank();
         self.console.lines(&[format!("Fin du scénario {} : {verdict}", record.id)]);
         if let Some(reason) = &record.reason {
-            self.console.item("", &format!("Motif : {}", screen::safe(reason)));
+            self.console.item("", &format!("Motif : {}", screen::safe(&crate::verdict::french::reason(reason, crate::lang::Lang::Fr))));
         }
         // Observations and préconisations not followed: said, never a non-conformity.
         for advice in &record.advisories {
-            self.console.item("", &format!("Avis (non suivi, sans non-conformité) : {}", screen::safe(advice)));
+            let advice = crate::verdict::french::reason(advice, crate::lang::Lang::Fr);
+            self.console.item("", &format!("Avis (non suivi, sans non-conformité) : {}", screen::safe(&advice)));
         }
         self.state.record.scenarios.push(record);
         self.state.current = None;

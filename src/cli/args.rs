@@ -266,6 +266,10 @@ pub struct CosignArgs {
     /// The co-signer's name as recorded in the co-signature (« Jeanne Martin, auditrice »).
     #[arg(long, value_name = "TEXT")]
     pub signer: Option<String>,
+    /// The co-signer's own attestation, signed with their key (« Constat : … »); `@FILE` reads it
+    /// from a file. The auditor writes it, not the operator on their behalf (docs/audit.md).
+    #[arg(long, value_name = "TEXT|@FILE")]
+    pub attestation: Option<String>,
     /// Write the co-signed bundle here instead of replacing FILE.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -171,7 +171,7 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
     let acquired = rt.block_on(runner::acquire(&choice)).map_err(|e| e.to_string())?;
     // The same selection and production gate as `run`, before anything is contacted; a resumed
     // audit is checked again (its profile may have changed since).
-    let planned: Vec<String> = match super::selection::select(&catalogue, &selected, &acquired.target, acquired.mock.is_some(), &modes) {
+    let planned: Vec<String> = match super::selection::select_audit(&catalogue, &selected, &acquired.target, acquired.mock.is_some(), &modes) {
         Ok(p) => p.iter().map(|c| c.name.clone()).collect(),
         Err(e) => {
             rt.block_on(release(acquired));

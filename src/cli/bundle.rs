@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::args::{BundleAction, BundleArgs, CosignArgs, VerifyArgs};
 use crate::evidence::bundle::verify::{Signer, Verification, verify_bundle_with};
-use crate::evidence::bundle::{BundleOptions, cosign_bundle, create_bundle_with, keys, load_run};
+use crate::evidence::bundle::{BundleOptions, cosign_bundle_attesting, create_bundle_with, keys, load_run};
 use crate::evidence::proof_numbers::ProofNumbers;
 use crate::exit_code;
 
@@ -145,7 +145,22 @@ fn print_signatures(v: &Verification) {
             c.signed_at.format("%Y-%m-%d %H:%M:%S UTC"),
             c.covers.join(" + ")
         );
+        if let Some(a) = &c.attestation {
+            for line in a.lines() {
+                println!("       attestation: {}", super::progress::printable(line));
+            }
+        }
     }
+}
+
+/// `--attestation TEXT`, or `@FILE` for a text file (UTF-8, at most 16 KiB).
+fn read_attestation(arg: &str) -> Result<String, String> {
+    let Some(path) = arg.strip_prefix('@') else { return Ok(arg.to_string()) };
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    if bytes.len() > 16 * 1024 {
+        return Err(format!("{path}: an attestation is at most 16 KiB of text"));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))
 }
 
 /// Co-signs a bundle; prints its path. Exit 0, or 2 when the key or the bundle is refused.
@@ -157,7 +172,14 @@ fn cosign(args: &CosignArgs) -> i32 {
             return exit_code::CONFIG;
         }
     };
-    match cosign_bundle(&args.file, &key, args.signer.as_deref(), args.out.as_deref()) {
+    let attestation = match args.attestation.as_deref().map(read_attestation).transpose() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::CONFIG;
+        }
+    };
+    match cosign_bundle_attesting(&args.file, &key, args.signer.as_deref(), attestation.as_deref(), args.out.as_deref()) {
         Ok(path) => {
             eprintln!("bundle co-signed with key {}", keys::fingerprint(&key.verifying_key()));
             println!("{}", path.display());

@@ -128,8 +128,11 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
     })?;
     let mut record = runner::new_record(&run_id, &acquired.target, embedded, selection(args));
     clock.phase("plan");
+    let running = cases.iter().filter(|(_, d)| !matches!(d, crate::plan::Decision::Skip { .. }));
+    let used = crate::runner::identity::endpoints_used(running.map(|(i, _)| &catalogue.scenarios[*i].scenario));
     let (tx, rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_rx_copy = stop_rx.clone();
     let progress = tokio::spawn(super::progress::show(rx, cases.len() as u64));
     let stopper = tokio::spawn(async move {
         let signal = stop_signal().await;
@@ -153,6 +156,12 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
     options.on_finished = Some(runner::FinishHook(Arc::new(move |slot, run| sink.submit(slot, &run.record, &mut run.messages))));
     let runs = runner::execute_with(env.clone(), catalogue.clone(), cases, options, tx, stop_rx).await;
     clock.scenarios_done();
+    // After the scenarios, so that no scenario meets a server this extra session disturbed
+    // (first-session faults, connection limits); skipped when the run was stopped.
+    if !used.is_empty() && !*stop_rx_copy.borrow() {
+        let observed = crate::runner::identity::observe(&env, &used).await;
+        record.service_identity = Some(crate::verdict::identity::compare(&acquired.target, observed));
+    }
     stopper.abort();
     let _ = progress.await;
     record.scenarios = runs.into_iter().map(|r| r.record).collect();
@@ -166,7 +175,7 @@ async fn run_and_report_timed(args: &RunArgs, catalogue: Arc<Catalogue>, filter:
     }
     clock.phase("target");
     let evidence = match Arc::try_unwrap(stream) {
-        Ok(stream) => stream.finish(&mut record.scenarios),
+        Ok(stream) => stream.finish_with_identity(&mut record.scenarios, record.service_identity.clone()),
         Err(_) => Err(crate::evidence::EvidenceError::Render { proof: "?".into(), reason: "the evidence writers were still in use".into() }),
     };
     let evidence_failed = match evidence {

@@ -28,6 +28,22 @@ pub fn check_choice(choice: &TargetChoice, modes: &RunModeArgs) -> Result<(), Pr
     }
 }
 
+/// The audit's cases: as [`select`], except that on a production platform the scenarios the
+/// auditor selects by name, tag, requirement or profile may run, not only the production test
+/// (with no filter the selection is still the production test). They stay under the profile's
+/// safety limits (submission rate and cap, pacing) and the production send guard (no `X-MSS-*`
+/// header, no attachment), and each step waits for the go-ahead on screen.
+pub fn select_audit<'a>(
+    catalogue: &'a Catalogue,
+    filter: &Filter,
+    target: &Target,
+    embedded: bool,
+    modes: &RunModeArgs,
+) -> Result<Vec<PlannedCase<'a>>, ProductionError> {
+    gate(target, modes.production, embedded)?;
+    Ok(plan(&catalogue.scenarios, filter, target))
+}
+
 /// The cases to run, in catalogue order. Production gating applies to the whole selection
 /// before sharding, so every CI job of a sharded run refuses the same way.
 pub fn select<'a>(

@@ -158,7 +158,23 @@ pub fn production_proof(bundle: Option<&Path>, pubkey: Option<&VerifyingKey>) ->
         Signer::None => ("archive intègre, non signée".into(), "bundle verifies, not signed".into()),
     };
     let (name_fr, name_en) = naming_note(path);
-    Item::new(id, Status::Checked, shown(path), Note::new(format!("{fr} ; {name_fr}"), format!("{en}; {name_en}")))
+    let (co_fr, co_en) = cosignatures_note(&v.cosignatures);
+    Item::new(id, Status::Checked, shown(path), Note::new(format!("{fr}{co_fr} ; {name_fr}"), format!("{en}{co_en}; {name_en}")))
+}
+
+/// The auditors' co-signatures and the attestation each signed (`bundle cosign --attestation`).
+fn cosignatures_note(cosignatures: &[crate::evidence::bundle::cosign::CoSignature]) -> (String, String) {
+    let (mut fr, mut en) = (String::new(), String::new());
+    for c in cosignatures.iter().filter(|c| c.problem.is_none()) {
+        let who = c.signer.as_deref().unwrap_or("?");
+        fr.push_str(&format!(" ; co-signée par « {who} » (clé {})", c.fingerprint));
+        en.push_str(&format!("; co-signed by \"{who}\" (key {})", c.fingerprint));
+        if let Some(a) = &c.attestation {
+            fr.push_str(&format!(", attestation signée : « {a} »"));
+            en.push_str(&format!(", signed attestation: \"{a}\""));
+        }
+    }
+    (fr, en)
 }
 
 /// Whether the zip is named by the deposit rule (`<Operator>_<Service>_<Version>_<DDMMYY>_<n>.zip`,

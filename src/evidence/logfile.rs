@@ -15,7 +15,14 @@ use crate::util::paris::{format_paris, format_utc};
 
 /// `2026-11-25T17:33:33.553Z imap#1 S: a1 OK done`
 pub fn render_line(line: &Line) -> String {
-    format!("{} {} {} {}", line.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"), line.conn, line.dir.prefix(), visible(&line.text))
+    render_line_in(line, Lang::En)
+}
+
+/// [`render_line`], the harness's notes in `lang`.
+pub fn render_line_in(line: &Line, lang: Lang) -> String {
+    let note = line.dir == crate::exec::transcript::Direction::Note;
+    let text = if note { crate::verdict::french::note(&line.text, lang) } else { line.text.clone() };
+    format!("{} {} {} {}", line.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"), line.conn, line.dir.prefix(), visible(&text))
 }
 
 /// Index in `scenario.steps` of the record of step `step`: the step itself in a straight run;
@@ -66,9 +73,9 @@ pub fn render_log(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofRecor
             // Steps recorded, not entries: in an audit a step may have several attempts.
             let recorded = run.step_numbers(scenario).iter().map(|n| n.step + 1).max().unwrap_or(0);
             let total = recorded.max(i + 1);
-            let _ = writeln!(out, "{:<16}{}/{total} — {} ({})", l.step, i + 1, visible(&step.title), step.outcome.name());
+            let _ = writeln!(out, "{:<16}{}/{total} — {} ({})", l.step, i + 1, visible(&step.title), verdict_text(step.outcome, lang));
             if let Some(e) = &step.error {
-                let _ = writeln!(out, "{:<16}{}", l.reason, visible(e));
+                let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::verdict::french::reason(e, lang)));
             }
             checks(&mut out, step, lang);
         }
@@ -81,7 +88,7 @@ pub fn render_log(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofRecor
     let _ = writeln!(out, "# {}", l.legend);
     out.push('\n');
     for line in lines {
-        out.push_str(&render_line(line));
+        out.push_str(&render_line_in(line, lang));
         out.push('\n');
     }
     out
@@ -94,7 +101,7 @@ fn header(out: &mut String, run: &RunRecord, s: &ScenarioRecord, lang: Lang) {
     let _ = writeln!(out, "{:<16}{}", l.requirements, s.requirements.join(", "));
     let _ = writeln!(out, "{:<16}{}", l.verdict, verdict_text(s.outcome, lang));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        let _ = writeln!(out, "{:<16}{}", l.reason, visible(r));
+        let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::verdict::french::reason(r, lang)));
     }
     let mock = if t.embedded_mock { format!(" — {}", l.embedded_mock) } else { String::new() };
     let _ = writeln!(out, "{:<16}{} / {} {} ({}){mock}", l.target, t.operator, t.service, t.version, t.environment);
@@ -112,12 +119,14 @@ fn checks(out: &mut String, step: &StepRecord, lang: Lang) {
     }
     let _ = writeln!(out, "{}:", labels(lang).checks);
     for c in &step.checks {
-        let mark = match (c.passed, c.advisory) {
-            (true, _) => "[ok]  ",
-            (false, true) => "[note]",
-            (false, false) => "[FAIL]",
+        let mark = match (c.passed, c.advisory, lang) {
+            (true, _, _) => "[ok]   ",
+            (false, true, Lang::Fr) => "[avis] ",
+            (false, true, Lang::En) => "[note] ",
+            (false, false, Lang::Fr) => "[ÉCHEC]",
+            (false, false, Lang::En) => "[FAIL] ",
         };
-        let _ = writeln!(out, "  {mark} {}", visible(&c.summary()));
+        let _ = writeln!(out, "  {mark} {}", visible(&crate::verdict::french::summary(c, lang)));
     }
 }
 

@@ -92,7 +92,17 @@ impl EvidenceStream {
     /// Waits for every scenario submitted (this thread helps), records the files written into
     /// `records` (indexed by the `slot` given to [`submit`](Self::submit)) and writes the
     /// production picture. Every scenario is attempted; the first error is returned.
-    pub fn finish(mut self, records: &mut [ScenarioRecord]) -> Result<Vec<PathBuf>, EvidenceError> {
+    pub fn finish(self, records: &mut [ScenarioRecord]) -> Result<Vec<PathBuf>, EvidenceError> {
+        self.finish_with_identity(records, None)
+    }
+
+    /// [`finish`](Self::finish), the production picture drawn again with the service identity
+    /// observed after the scenarios (`mssconf run` observes last, so no scenario is disturbed).
+    pub fn finish_with_identity(
+        mut self,
+        records: &mut [ScenarioRecord],
+        identity: Option<crate::verdict::identity::ServiceEvidence>,
+    ) -> Result<Vec<PathBuf>, EvidenceError> {
         drop(self.jobs.take());
         let mut done = drain(&self.shared, &self.queue);
         for worker in self.workers.drain(..) {
@@ -115,7 +125,13 @@ impl EvidenceStream {
                 first_error = d.error;
             }
         }
-        let production = self.shared.production.lock().ok().and_then(|mut p| p.take());
+        let mut production = self.shared.production.lock().ok().and_then(|mut p| p.take());
+        if let (Some(identity), Some((slot, _))) = (identity, &production)
+            && let Some(record) = records.get(*slot)
+        {
+            let header = RunRecord { service_identity: Some(identity), ..self.shared.header.clone() };
+            production = Some((*slot, production_png(&header, record, self.shared.lang, &self.shared.guard)));
+        }
         match production.map(|(_, png)| png.and_then(|png| write_production_png(&self.shared.dir, &png, &self.shared.guard))) {
             Some(Ok(path)) => written.push(path),
             Some(Err(e)) => first_error = first_error.or(Some(e)),

@@ -6,6 +6,7 @@ pub mod derived_token;
 pub mod env;
 pub mod error;
 pub mod forge;
+pub mod identity;
 pub mod imap;
 pub mod keep_budget;
 pub mod message;

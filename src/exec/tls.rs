@@ -94,6 +94,9 @@ pub struct CertFacts {
     /// OCSP responder URIs of the authority information access extension (§4.2.2.1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ocsp_urls: Vec<String>,
+    /// Serial number, hex with colons (absent from older records).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub serial: String,
 }
 
 /// What a TLS handshake established (or, on failure, what was seen before it failed).
@@ -342,6 +345,7 @@ pub fn cert_facts(der: &CertificateDer<'_>) -> Option<CertFacts> {
         not_after: cert.validity().not_after.to_datetime().to_string(),
         sha256: hex::encode(Sha256::digest(der.as_ref())),
         san,
+        serial: cert.raw_serial_as_string(),
     })
 }
 

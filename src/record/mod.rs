@@ -34,6 +34,10 @@ pub struct RunRecord {
     /// Where the run's time went (`mssconf run`); absent from older records and audits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<RunTiming>,
+    /// What the servers showed of themselves against what the profile declares (issue #18);
+    /// absent from older records and when the run could not observe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_identity: Option<crate::verdict::identity::ServiceEvidence>,
 }
 
 /// The run's time split between the server and the harness (docs/report-json.md).

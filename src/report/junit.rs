@@ -14,6 +14,8 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::ReportError;
 use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt};
+use crate::verdict::french;
+use crate::lang::Lang;
 use crate::util::visible::{visible, visible_keeping};
 use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, StepNumber};
 
@@ -21,11 +23,22 @@ const PROFILE_ORDER: [&str; 3] = ["general", "per-org", "app"];
 
 /// The JUnit XML of a run.
 pub fn render_junit(record: &RunRecord) -> Result<String, ReportError> {
-    Ok(build_report(record).to_string()?)
+    render_junit_in(record, Lang::En)
+}
+
+/// The JUnit XML of a run, its messages in the run's language (the harness's own phrases; what
+/// the server sent stays as sent).
+pub fn render_junit_in(record: &RunRecord, lang: Lang) -> Result<String, ReportError> {
+    Ok(build_report_in(record, lang).to_string()?)
 }
 
 /// The quick-junit model of a run (exposed for callers that want to post-process it).
 pub fn build_report(record: &RunRecord) -> Report {
+    build_report_in(record, Lang::En)
+}
+
+/// [`build_report`] with its messages in `lang`.
+pub fn build_report_in(record: &RunRecord, lang: Lang) -> Report {
     let mut report = Report::new("mssconf");
     report.set_timestamp(record.started);
     if let Some(finished) = record.finished {
@@ -38,7 +51,7 @@ pub fn build_report(record: &RunRecord) -> Report {
         suite.add_properties(run_properties.iter().cloned());
         let cases: Vec<&ScenarioRecord> = record.scenarios.iter().filter(|s| s.profile == profile).collect();
         suite.set_time(millis(cases.iter().map(|s| s.duration_ms).sum()));
-        suite.add_test_cases(cases.into_iter().map(|s| test_case(s, &record.step_numbers(s))));
+        suite.add_test_cases(cases.into_iter().map(|s| test_case(s, &record.step_numbers(s), lang)));
         report.add_test_suite(suite);
     }
     report
@@ -80,8 +93,8 @@ fn run_properties(record: &RunRecord) -> Vec<Property> {
 }
 
 /// `numbers`: the scenario step of each entry of `s.steps` ([`RunRecord::step_numbers`]).
-fn test_case(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCase {
-    let mut case = TestCase::new(s.id.as_str(), status(s, numbers));
+fn test_case(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCase {
+    let mut case = TestCase::new(s.id.as_str(), status(s, numbers, lang));
     case.set_classname(format!("mssconf.{}", s.profile));
     case.set_time(millis(s.duration_ms));
     if let Some(started) = s.started {
@@ -94,30 +107,40 @@ fn test_case(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCase {
     }
     // Observations and préconisations not followed: reported, never a <failure>.
     case.add_properties(s.advisories.iter().map(|a| Property::new("advisory", visible(a))));
-    case.set_system_out(system_out(s));
+    case.set_system_out(system_out(s, lang));
     case
 }
 
-fn status(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCaseStatus {
-    let mut status = last_attempt_status(s, numbers);
+fn status(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseStatus {
+    let mut status = last_attempt_status(s, numbers, lang);
     // Success keeps earlier attempts as <flakyFailure>/<flakyError>; a scenario that never
     // passed keeps them as <rerunFailure>/<rerunError>.
     status.add_reruns(s.attempts.iter().map(rerun));
     status
 }
 
-fn last_attempt_status(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCaseStatus {
+fn last_attempt_status(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseStatus {
     match s.outcome {
         Outcome::Pass | Outcome::Flaky => TestCaseStatus::success(),
-        Outcome::Fail => failure(s, numbers),
-        Outcome::Error => error(s, numbers),
+        Outcome::Fail => failure(s, numbers, lang),
+        Outcome::Error => error(s, numbers, lang),
         Outcome::Interrupted => interrupted(s),
         Outcome::Skip => {
             let mut st = TestCaseStatus::skipped();
-            st.set_message(s.reason.as_deref().unwrap_or("skipped"));
+            let label = french::skip_label(s.reason.as_deref(), lang);
+            match s.reason.as_deref() {
+                Some(r) if lang == Lang::Fr => st.set_message(format!("{label} : {}", french::reason(r, lang))),
+                Some(r) => st.set_message(r),
+                None => st.set_message(label),
+            };
             st
         }
     }
+}
+
+/// `step` / `attempt` in the run's language.
+fn step_words(lang: Lang) -> (&'static str, &'static str) {
+    if lang == Lang::Fr { ("étape", "tentative") } else { ("step", "attempt") }
 }
 
 /// An earlier attempt of a retried scenario.
@@ -144,48 +167,57 @@ fn rerun(a: &AttemptRecord) -> TestRerun {
 }
 
 /// `step 2 "AUTH with a revoked token": reply code: expected 535, got 235`
-fn failed_checks(s: &ScenarioRecord, numbers: &[StepNumber]) -> Vec<(String, String)> {
+fn failed_checks(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    let (step_word, attempt_word) = step_words(lang);
     for (n, step) in numbers.iter().zip(&s.steps) {
         for c in step.checks.iter().filter(|c| c.fails()) {
-            out.push((c.summary(), format!("{} \"{}\": {}", n.label("step", "attempt"), step.title, c.summary())));
+            let summary = french::summary(c, lang);
+            out.push((c.summary(), format!("{} \"{}\": {summary}", n.label(step_word, attempt_word), step.title)));
         }
     }
     out
 }
 
-fn failure(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCaseStatus {
-    let failed = failed_checks(s, numbers);
-    let message = match (failed.first(), &s.reason) {
-        (Some((summary, _)), _) => summary.clone(),
-        (None, Some(reason)) => reason.clone(),
+fn failure(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseStatus {
+    let failed = failed_checks(s, numbers, lang);
+    let first = numbers.iter().zip(&s.steps).flat_map(|(_, st)| st.checks.iter()).find(|c| c.fails());
+    let message = match (first, &s.reason) {
+        (Some(c), _) => french::summary(c, lang),
+        (None, Some(reason)) => french::reason(reason, lang),
+        (None, None) if lang == Lang::Fr => "non conforme (aucune vérification en échec consignée)".to_string(),
         (None, None) => "non-conformant (no failed check recorded)".to_string(),
     };
     // The record's reason is usually the first failed check again: say it once.
     let reason_is_a_check = s.reason.as_ref().is_some_and(|r| failed.iter().any(|(summary, _)| summary == r));
     let mut text: Vec<String> = failed.into_iter().map(|(_, line)| line).collect();
     if let Some(reason) = s.reason.as_ref().filter(|_| !reason_is_a_check) {
-        text.push(format!("reason: {reason}"));
+        let word = if lang == Lang::Fr { "motif" } else { "reason" };
+        text.push(format!("{word}: {}", french::reason(reason, lang)));
     }
     let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
     st.set_type("assertion").set_message(visible(&message)).set_description(visible_keep_newlines(&text.join("\n")));
     st
 }
 
-fn error(s: &ScenarioRecord, numbers: &[StepNumber]) -> TestCaseStatus {
+fn error(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseStatus {
     // The last entry in error: a run stops at its first, an audit may have repeated it since.
     let step = numbers.iter().zip(&s.steps).rfind(|(_, st)| st.outcome == Outcome::Error || st.error.is_some());
     let category = step.and_then(|(_, st)| st.error_category.clone()).unwrap_or_else(|| "harness".into());
     let message = step
         .and_then(|(_, st)| st.error.clone())
         .or_else(|| s.reason.clone())
-        .unwrap_or_else(|| "the harness could not observe".into());
+        .map(|m| french::reason(&m, lang))
+        .unwrap_or_else(|| if lang == Lang::Fr { "l'outil n'a pas pu observer".into() } else { "the harness could not observe".into() });
     let mut text = Vec::new();
+    let (step_word, attempt_word) = step_words(lang);
     if let Some((n, st)) = step {
-        text.push(format!("{} \"{}\" ({}): {}", n.label("step", "attempt"), st.title, category, st.error.as_deref().unwrap_or("error")));
+        let e = st.error.as_deref().map(|e| french::reason(e, lang)).unwrap_or_else(|| "error".into());
+        text.push(format!("{} \"{}\" ({}): {e}", n.label(step_word, attempt_word), st.title, category));
     }
     if let Some(reason) = &s.reason {
-        text.push(format!("reason: {reason}"));
+        let word = if lang == Lang::Fr { "motif" } else { "reason" };
+        text.push(format!("{word}: {}", french::reason(reason, lang)));
     }
     let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
     st.set_type(category).set_message(visible(&message));
@@ -208,17 +240,28 @@ fn interrupted(s: &ScenarioRecord) -> TestCaseStatus {
 }
 
 /// A short header (what GitLab shows per case) followed by the transcript excerpt.
-fn system_out(s: &ScenarioRecord) -> String {
-    let mut out = format!(
-        "scenario: {}\ntitle: {}\nrequirements: {}\nprofile: {}\noutcome: {}\n",
-        s.id,
-        s.title,
-        s.requirements.join(", "),
-        s.profile,
-        s.outcome.name()
-    );
+fn system_out(s: &ScenarioRecord, lang: Lang) -> String {
+    let mut out = match lang {
+        Lang::En => format!(
+            "scenario: {}\ntitle: {}\nrequirements: {}\nprofile: {}\noutcome: {}\n",
+            s.id,
+            s.title,
+            s.requirements.join(", "),
+            s.profile,
+            s.outcome.name()
+        ),
+        Lang::Fr => format!(
+            "scénario : {}\ntitre : {}\nexigences : {}\nprofil : {}\nverdict : {}\n",
+            s.id,
+            s.title,
+            s.requirements.join(", "),
+            french::profile_name(&s.profile, lang),
+            if s.outcome == Outcome::Skip { french::skip_label(s.reason.as_deref(), lang) } else { s.outcome.label_fr() }
+        ),
+    };
     if let Some(reason) = &s.reason {
-        out.push_str(&format!("reason: {reason}\n"));
+        let word = if lang == Lang::Fr { "motif : " } else { "reason: " };
+        out.push_str(&format!("{word}{}\n", french::reason(reason, lang)));
     }
     if !s.attempts.is_empty() {
         out.push_str(&format!("attempts: {} (the transcript below is the last one)\n", s.attempts.len() + 1));
@@ -322,6 +365,18 @@ mod tests {
         assert!(xml.contains("step 2 (attempt 2) &quot;EHLO&quot; (timeout): no reply"), "{xml}");
         assert!(xml.contains("message=\"no reply\""), "{xml}");
         assert!(!xml.contains("step 3"), "an entry number leaked: {xml}");
+    }
+
+    #[test]
+    fn french_runs_get_french_messages_and_keep_the_server_text() {
+        let mut record = retried(Outcome::Fail, &[]);
+        let s = &mut record.scenarios[0];
+        s.reason = Some("step 1: reply code: expected 250, got 554 5.7.1 Relay access denied".into());
+        let fr = render_junit_in(&record, Lang::Fr).unwrap();
+        assert!(fr.contains("message=\"étape 1 : code de réponse : attendu 250, obtenu 554 5.7.1 Relay access denied\""), "{fr}");
+        assert!(!fr.contains("reply code"), "{fr}");
+        let en = render_junit(&record).unwrap();
+        assert!(en.contains("message=\"step 1: reply code: expected 250, got 554 5.7.1 Relay access denied\""), "{en}");
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn write_all(record: &RunRecord, index: &RequirementIndex, dir: &Path, lang:
         crate::util::atomic::write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source }).map(|()| path)
     };
     let mut written = Vec::with_capacity(3);
-    written.push(text(dir.join(JUNIT_FILE), junit::render_junit(record)?)?);
+    written.push(text(dir.join(JUNIT_FILE), junit::render_junit_in(record, lang)?)?);
     let json = dir.join(JSON_FILE);
     json::write_json(&json, record, index)?;
     written.push(json);

@@ -2,6 +2,7 @@
 //! scenarios with bounded parallelism, and collect their records. Shared by `mssconf run` and
 //! `cargo test --test conformance`.
 
+pub mod identity;
 pub mod scenario;
 
 use std::path::{Path, PathBuf};
@@ -201,6 +202,7 @@ pub fn new_record(run_id: &str, target: &Target, embedded: bool, selection: Vec<
         scenarios: vec![],
         audit: None,
         timing: None,
+        service_identity: None,
     }
 }
 

@@ -44,6 +44,7 @@ pub fn reference_vars() -> serde_json::Value {
         operator: String::new(),
         service: String::new(),
         version: String::new(),
+        software: vec![],
         environment: Environment::Test,
         claims: vec![],
         domain: String::new(),

@@ -20,6 +20,10 @@ pub struct Target {
     pub service: String,
     /// Service version (bundle file name part).
     pub version: String,
+    /// The server products the operator declares (`[{ name: Postfix, version: "3.7" }]`), looked
+    /// up, like `service` and `version`, in what the servers show (banner, EHLO, IMAP ID).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub software: Vec<Software>,
     #[serde(default)]
     pub environment: Environment,
     /// REM profiles the operator claims; scenarios of other profiles are skipped.
@@ -51,6 +55,15 @@ pub struct Target {
     pub timeouts: Timeouts,
     #[serde(default)]
     pub rate: Rate,
+}
+
+/// One declared server product (`software:` in the profile).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Software {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

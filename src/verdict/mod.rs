@@ -3,6 +3,9 @@
 pub mod capabilities;
 pub mod check;
 pub mod key_exchange;
+pub mod french;
+pub mod identity;
+pub mod identity_labels;
 mod message;
 mod tls;
 pub mod temporary;

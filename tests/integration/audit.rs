@@ -128,9 +128,9 @@ fn first_session(report: &Path) {
     assert!(screen.contains("Verdict de l'étape 1/2 : CONFORME"), "{screen}");
     assert!(screen.contains("smtp#1 C: EHLO mssconf.test") && screen.contains("smtp#1 S: 250"), "{screen}");
     assert!(screen.contains("<redacted token"), "the token is never shown: {screen}");
-    assert!(screen.contains("OK reply code : attendu 235 / obtenu 235"), "{screen}");
+    assert!(screen.contains("OK code de réponse : attendu 235 / obtenu 235"), "{screen}");
     assert!(screen.contains("Message envoyé « m1 » : objet « Audit mssconf : message de test fictif »,"), "{screen}");
-    assert!(screen.contains("Attestation : observé à l'écran par Alice Martin, 20"), "{screen}");
+    assert!(screen.contains("Constat : observé à l'écran par Alice Martin, 20"), "{screen}");
     pane.type_line("r");
     pane.wait("Verdict de l'étape 1/2 (tentative 2) : CONFORME", 1);
     pane.answer(AFTER, 2, "n");
@@ -139,7 +139,7 @@ fn first_session(report: &Path) {
     pane.answer(AFTER, 3, "");
     pane.wait("Étape 2/2 : Relève du message dans la BAL de per2", 1);
     pane.answer(BEFORE, 2, "s");
-    pane.answer("Motif du passage (obligatoire) >", 1, "Relève faite hors de cette visite");
+    pane.answer("Motif de l'omission (obligatoire) >", 1, "Relève faite hors de cette visite");
     pane.wait("Étape 2/2 PASSÉE (non exécutée)", 1);
     pane.wait("Fin du scénario OPE/SUB.01.91 : NON EXÉCUTÉ", 1);
     let screen = pane.wait("Étape 1/3 : Poignée de main TLS", 1);
@@ -255,7 +255,7 @@ fn check_evidence(report: &Path, scenarios: &[Value]) {
     let proofs: Vec<&str> = scenarios[1]["proofs"].as_array().unwrap().iter().map(|p| p["file"].as_str().expect("proof file")).collect();
     assert_eq!(proofs, ["proofs/OPE_TLS.02.91.01.log", "proofs/OPE_TLS.02.91.02.png"]);
     let log = std::fs::read_to_string(report.join(proofs[0])).expect("log proof");
-    assert!(log.contains("1/3 — Poignée de main TLS sur la soumission SMTP en TLS implicite (pass)"), "{log}");
+    assert!(log.contains("1/3 — Poignée de main TLS sur la soumission SMTP en TLS implicite (conforme)"), "{log}");
     assert!(std::fs::read(report.join(proofs[1])).expect("card").starts_with(b"\x89PNG"));
 }
 

@@ -27,9 +27,13 @@ fn auditor() -> &'static Auditor {
         let key = keys::read_signing_key(&dir.join("mssconf.key")).unwrap();
         let cosigned = f.scratch.join("cosigned.zip");
         let key_arg = dir.join("mssconf.key");
+        // The auditor's own words, signed with the auditor's key (issue #18 item 5).
+        let attestation = f.scratch.join("constat.txt");
+        std::fs::write(&attestation, "Constat : étapes 1 à 3 exécutées devant moi.\nAucune réserve.\n").unwrap();
         let (code, text) = mssconf(&[
             "bundle", "cosign", f.signed.to_str().unwrap(), "--key", key_arg.to_str().unwrap(),
             "--signer", "Jeanne Martin, auditrice", "--out", cosigned.to_str().unwrap(),
+            "--attestation", &format!("@{}", attestation.display()),
         ]);
         assert_eq!(code, 0, "{text}");
         let operator_pub = f.scratch.join("operator.pub");
@@ -49,6 +53,7 @@ fn verify_shows_both_signatures_whose_keys_and_what_they_cover() {
     assert!(c.authenticated && c.problem.is_none(), "{c:?}");
     assert_eq!(c.fingerprint, keys::fingerprint(&a.key.verifying_key()));
     assert_eq!(c.covers, ["manifest.json", "manifest.sig"]);
+    assert_eq!(c.attestation.as_deref(), Some("Constat : étapes 1 à 3 exécutées devant moi.\nAucune réserve."));
 
     let (code, text) = mssconf(&[
         "bundle", "verify", a.cosigned.to_str().unwrap(), "--pubkey", a.operator_pub.to_str().unwrap(),
@@ -60,6 +65,11 @@ fn verify_shows_both_signatures_whose_keys_and_what_they_cover() {
     let line = text.lines().find(|l| l.contains("co-signature 1")).unwrap_or_else(|| panic!("{text}"));
     assert!(line.starts_with("ok   co-signature 1 (auditor) « Jeanne Martin, auditrice »"), "{line}");
     assert!(line.contains(&keys::fingerprint(&a.key.verifying_key())) && line.contains("covers manifest.json + manifest.sig"), "{line}");
+    assert!(text.contains("       attestation: Constat : étapes 1 à 3 exécutées devant moi.\n       attestation: Aucune réserve.\n"), "{text}");
+    // The dossier checklist names the co-signer and the attestation they signed.
+    let item = mssconf::dossier::checks::production_proof(Some(&a.cosigned), Some(&public()));
+    assert!(item.note.fr.contains("co-signée par « Jeanne Martin, auditrice »"), "{:?}", item.note);
+    assert!(item.note.fr.contains("attestation signée : « Constat : étapes 1 à 3 exécutées devant moi."), "{:?}", item.note);
     // Without the auditor's published key the co-signer is not authenticated, and says so.
     let (code, text) = mssconf(&["bundle", "verify", a.cosigned.to_str().unwrap(), "--pubkey", a.operator_pub.to_str().unwrap()]);
     assert_eq!(code, 0, "{text}");

@@ -148,6 +148,10 @@ fn html_text(html: &str) -> String {
 /// Replaces what differs between two runs of the same selection.
 fn normalise(s: &str) -> String {
     const RULES: &[(&str, &str)] = &[
+        // Certificate validity as x509-parser prints it (the test PKI is made anew on a new machine).
+        (r"\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}\.\d+ [+-]\d{2}:\d{2}:\d{2}", "<TIME>"),
+        // Certificate serial numbers (service identity), same reason.
+        (r"\b[0-9a-f]{2}(:[0-9a-f]{2}){7,}\b", "<SERIAL>"),
         (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?", "<TIME>"),
         (r"\b\d{2}:\d{2}:\d{2}\.\d{3}\b", "<HMS>"),
         (r"\d{8}T\d{6}Z-[0-9a-f]{4}", "<RUN>"),
@@ -164,6 +168,7 @@ fn normalise(s: &str) -> String {
         (r"transcript \(\d+ lines", "transcript (N lines"),
         // Sizes of dated messages: an unpadded day of month makes them vary by a byte.
         (r"\d+ bytes\b", "N bytes"),
+        (r"\d+ octets\b", "N octets"),
         (r"\{\d+\}", "{N}"),
         (r"\| \d+ \| <SHA256>", "| N | <SHA256>"),
         (r"UTC[+-]\d{2}:\d{2}", "UTC<OFFSET>"),

@@ -180,6 +180,7 @@ fn record() -> RunRecord {
         scenarios: vec![passing(), failing(), erroring(), skipped(), interrupted()],
         audit: None,
         timing: None,
+        service_identity: None,
     }
 }
 
@@ -346,7 +347,7 @@ fn junit_counts_and_contents_match_the_record() {
     assert_eq!(pass.time, Some(std::time::Duration::from_millis(1500)));
     assert!(matches!(pass.status, TestCaseStatus::Success { .. }));
     let out = pass.system_out.as_ref().unwrap().as_str();
-    assert!(out.contains("requirements: OPE/TLS.01"));
+    assert!(out.contains("exigences : OPE/TLS.01"), "a French run: French JUnit (issue #18)");
     assert!(out.contains("lines cut here"), "long transcript is capped");
     assert!(out.lines().count() < 420, "system-out has {} lines", out.lines().count());
     assert!(out.contains("250-line 0") && out.contains(&format!("250-line {}", LONG_TRANSCRIPT - 1)));
@@ -355,11 +356,11 @@ fn junit_counts_and_contents_match_the_record() {
     let TestCaseStatus::NonSuccess { kind, message, ty, description, .. } = &fail.status else { panic!("not a failure") };
     assert_eq!(*kind, NonSuccessKind::Failure);
     assert_eq!(ty.as_ref().unwrap().as_str(), "assertion");
-    assert_eq!(message.as_ref().unwrap().as_str(), format!("reply code: expected 535, got 235 {NASTY}"));
+    assert_eq!(message.as_ref().unwrap().as_str(), format!("code de réponse : attendu 535, obtenu 235 {NASTY}"));
     let text = description.as_ref().unwrap().as_str();
-    assert!(text.contains("enhanced status: expected 5.7*, got 2.7.0"), "all failed checks listed: {text}");
-    assert!(!text.contains("connection closed by server"), "passed checks are not listed");
-    assert!(!text.contains("reason:"), "a reason repeating the first failed check is not repeated");
+    assert!(text.contains("code d'état étendu : attendu 5.7*, obtenu 2.7.0"), "all failed checks listed: {text}");
+    assert!(!text.contains("connexion fermée par le serveur"), "passed checks are not listed");
+    assert!(!text.contains("motif:"), "a reason repeating the first failed check is not repeated");
     let reqs: Vec<&str> = fail.properties.iter().filter(|p| p.name.as_str() == "requirement").map(|p| p.value.as_str()).collect();
     assert_eq!(reqs, ["OPE/AUTH.02", "OPE/UNKNOWN.09"]);
     assert!(fail.system_out.as_ref().unwrap().as_str().contains(&format!("smtp#1 S: 235 2.7.0 {NASTY}")));

@@ -351,6 +351,13 @@ fn every_command_that_connects_refuses_a_production_profile_without_the_flag() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("OPE/PROD.01.91") && stdout.contains("1 restant(s)"), "{stdout}{}", text(&out.stderr));
     trap.assert_untouched();
+    // An audit runs the scenarios the auditor selects on a production platform (issue #18), not
+    // only the production test; still nothing is contacted before the first go-ahead.
+    let o2 = dir.path().join("out-selected");
+    let out = mssconf(&["audit", "--production", "--target", p, "--scenarios", SAFETY_CASES, "--tag", "send", "--report-dir", o2.to_str().unwrap(), "--auditor", "A. Uditeur"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("OPE/SUB.01.91") && stdout.contains("3 restant(s)"), "{stdout}{}", text(&out.stderr));
+    trap.assert_untouched();
 }
 
 /// `audit --resume` takes the target path from the state file: a profile changed since the

@@ -34,6 +34,10 @@ pub struct Statement {
     pub signed_at: DateTime<Utc>,
     /// File name → lower-case hex SHA-256 of the files this signature vouches for.
     pub covers: BTreeMap<String, String>,
+    /// The co-signer's own attestation, in their words (« Constat : les étapes 1 à 3 ont été
+    /// exécutées devant moi… »), signed with their key like the rest of the statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<String>,
 }
 
 /// A co-signature found in a bundle, as checked.
@@ -45,6 +49,8 @@ pub struct CoSignature {
     pub role: String,
     pub signed_at: DateTime<Utc>,
     pub covers: Vec<String>,
+    /// The co-signer's attestation text, when they wrote one.
+    pub attestation: Option<String>,
     /// The key is one the reader gave (`--cosigner-pubkey`).
     pub authenticated: bool,
     /// `None` when valid; else what is wrong.
@@ -67,6 +73,18 @@ pub fn cosign_entries(
     role: &str,
     at: DateTime<Utc>,
 ) -> Result<[(String, Vec<u8>); 2], String> {
+    cosign_entries_attesting(entries, key, signer, role, at, None)
+}
+
+/// [`cosign_entries`] with the co-signer's attestation text in the signed statement.
+pub fn cosign_entries_attesting(
+    entries: &BTreeMap<String, Vec<u8>>,
+    key: &SigningKey,
+    signer: Option<&str>,
+    role: &str,
+    at: DateTime<Utc>,
+    attestation: Option<&str>,
+) -> Result<[(String, Vec<u8>); 2], String> {
     let public = key.verifying_key();
     let base = format!("{COSIGN_DIR}{}", key_id(&public));
     if entries.contains_key(&format!("{base}.json")) {
@@ -84,6 +102,7 @@ pub fn cosign_entries(
         role: role.into(),
         signed_at: at,
         covers,
+        attestation: attestation.map(str::trim).filter(|a| !a.is_empty()).map(str::to_string),
     };
     let mut json = serde_json::to_vec_pretty(&statement).map_err(|e| e.to_string())?;
     json.push(b'\n');
@@ -129,6 +148,7 @@ fn check_one(
         role: st.role.clone(),
         signed_at: st.signed_at,
         covers: st.covers.keys().cloned().collect(),
+        attestation: st.attestation.clone(),
         authenticated: trusted.contains(&key),
         problem: None,
     };
@@ -187,6 +207,18 @@ mod tests {
         let text = String::from_utf8(edited[&json_name].clone()).unwrap().replace("Jeanne Martin", "Jean Martin");
         edited.insert(json_name.clone(), text.into_bytes());
         let (found, _) = check_cosignatures(&edited, &[]);
+        assert!(found[0].problem.as_deref().unwrap().contains("does not verify"), "{found:?}");
+
+        // The auditor's attestation is signed with the statement: edited, it no longer verifies.
+        let mut attested = bundle();
+        for (n, b) in cosign_entries_attesting(&attested, &key, Some("Jeanne Martin"), "auditor", at, Some("Constat : étapes exécutées devant moi.")).unwrap() {
+            attested.insert(n, b);
+        }
+        let (found, _) = check_cosignatures(&attested, &[key.verifying_key()]);
+        assert_eq!((found[0].attestation.as_deref(), found[0].problem.as_deref()), (Some("Constat : étapes exécutées devant moi."), None));
+        let text = String::from_utf8(attested[&json_name].clone()).unwrap().replace("devant moi", "en mon absence");
+        attested.insert(json_name.clone(), text.into_bytes());
+        let (found, _) = check_cosignatures(&attested, &[]);
         assert!(found[0].problem.as_deref().unwrap().contains("does not verify"), "{found:?}");
 
         // A lone entry under cosignatures/ is named.

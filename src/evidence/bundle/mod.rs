@@ -209,6 +209,17 @@ pub fn create_bundle_with(run_dir: &Path, options: &BundleOptions) -> Result<Pat
 /// Adds `key`'s co-signature to the bundle at `bundle`, written to `out` (default: in place).
 /// The bundle must verify first: nobody co-signs a damaged or tampered bundle.
 pub fn cosign_bundle(bundle: &Path, key: &SigningKey, signer: Option<&str>, out: Option<&Path>) -> Result<PathBuf, EvidenceError> {
+    cosign_bundle_attesting(bundle, key, signer, None, out)
+}
+
+/// [`cosign_bundle`] with the co-signer's attestation text (`bundle cosign --attestation`).
+pub fn cosign_bundle_attesting(
+    bundle: &Path,
+    key: &SigningKey,
+    signer: Option<&str>,
+    attestation: Option<&str>,
+    out: Option<&Path>,
+) -> Result<PathBuf, EvidenceError> {
     let refuse = |reason: String| EvidenceError::Input { path: bundle.to_path_buf(), reason };
     let check = verify::verify_bundle(bundle, None)?;
     if let Some(d) = check.discrepancies.first() {
@@ -217,7 +228,7 @@ pub fn cosign_bundle(bundle: &Path, key: &SigningKey, signer: Option<&str>, out:
     let ordered = read_in_order(bundle).map_err(refuse)?;
     let entries: std::collections::BTreeMap<String, Vec<u8>> = ordered.iter().cloned().collect();
     let manifest: Manifest = serde_json::from_slice(&entries[MANIFEST_FILE]).map_err(|e| refuse(e.to_string()))?;
-    let added = cosign::cosign_entries(&entries, key, signer, "auditor", Utc::now()).map_err(refuse)?;
+    let added = cosign::cosign_entries_attesting(&entries, key, signer, "auditor", Utc::now(), attestation).map_err(refuse)?;
     let files: Vec<(String, Vec<u8>)> = ordered.into_iter().chain(added).collect();
     let out = out.unwrap_or(bundle);
     let bytes = zip_bytes(&files, manifest.run.started, out)?;

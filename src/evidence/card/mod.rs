@@ -5,6 +5,7 @@
 //! record gives byte-identical PNGs.
 
 pub mod font;
+pub mod identity;
 pub mod production;
 pub mod scenario;
 pub mod svg;

@@ -22,9 +22,10 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &
     let mut rows = vec![(l.production_host.to_string(), format!("{} — {}", run.target.server_name, run.target.endpoints.join(", ")))];
     rows.extend(common_facts(run, s, &facts, lang).into_iter().filter(|(k, _)| k != l.host));
     rows.push((l.message_id.into(), sent_message_id(s).unwrap_or_else(|| l.none.into())));
+    rows.extend(super::identity::identity_rows(run, lang));
     rows.push((l.requirements.into(), format!("{} — {}", s.requirements.join(", "), s.id)));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        rows.push((l.reason.into(), visible(r)));
+        rows.push((l.reason.into(), visible(&crate::verdict::french::reason(r, lang))));
     }
     Card {
         heading: format!("mssconf — {}", l.production_heading),
@@ -35,7 +36,7 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &
         subtitle: None,
         facts: rows,
         checklist_title: l.steps.into(),
-        checklist: phases(run, s, &facts, l),
+        checklist: phases(run, s, &facts, l, lang),
         transcript_title: l.key_lines.into(),
         transcript: key_transcript(&s.transcript),
         footer: footer(run, label, lang),
@@ -74,12 +75,12 @@ fn read_back(s: &ScenarioRecord, l: &Labels) -> Seen {
         return Seen::NotSeen;
     }
     match received.iter().find(|m| m.message_id.as_deref().is_some_and(|id| sent.contains(&id))) {
-        Some(m) => Seen::Ok(format!("{} ({} bytes)", l.read_back_same, m.size)),
+        Some(m) => Seen::Ok(format!("{} ({} {})", l.read_back_same, m.size, l.bytes)),
         None => Seen::Failed(l.read_back_other.to_string()),
     }
 }
 
-fn phases(run: &RunRecord, s: &ScenarioRecord, facts: &SessionFacts, l: &Labels) -> Vec<CheckRow> {
+fn phases(run: &RunRecord, s: &ScenarioRecord, facts: &SessionFacts, l: &Labels, lang: Lang) -> Vec<CheckRow> {
     let mut rows = vec![
         row(l.phase_connect, facts.connect_phase(), l),
         row(l.phase_tls, facts.tls_phase(), l),
@@ -89,7 +90,7 @@ fn phases(run: &RunRecord, s: &ScenarioRecord, facts: &SessionFacts, l: &Labels)
     ];
     // A check that failed outside these phases (e.g. the read-back content) still shows.
     for (number, step) in run.step_numbers(s).into_iter().zip(&s.steps).filter(|(_, st)| st.outcome != Outcome::Pass) {
-        let why = step.error.clone().or_else(|| step.checks.iter().find(|c| c.fails()).map(|c| c.summary()));
+        let why = step.error.as_deref().map(|e| crate::verdict::french::reason(e, lang)).or_else(|| step.checks.iter().find(|c| c.fails()).map(|c| crate::verdict::french::summary(c, lang)));
         rows.push(CheckRow {
             status: step.outcome.into(),
             label: number.label(l.step, l.attempt),

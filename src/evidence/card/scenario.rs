@@ -71,7 +71,7 @@ pub fn scenario_card(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord, l
     let mut rows = vec![(l.requirements.to_string(), s.requirements.join(", "))];
     rows.extend(common_facts(run, s, &facts, lang));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        rows.push((l.reason.into(), visible(r)));
+        rows.push((l.reason.into(), visible(&crate::verdict::french::reason(r, lang))));
     }
     Card {
         heading: format!("mssconf — {} {}", l.rendering, proof.id),
@@ -82,21 +82,21 @@ pub fn scenario_card(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord, l
         subtitle: Some(proof.title.clone()),
         facts: rows,
         checklist_title: l.steps.into(),
-        checklist: steps(run, s, l),
+        checklist: steps(run, s, l, lang),
         transcript_title: l.key_lines.into(),
         transcript: key_transcript(&s.transcript),
         footer: footer(run, &proof.id, lang),
     }
 }
 
-fn steps(run: &RunRecord, s: &ScenarioRecord, l: &Labels) -> Vec<CheckRow> {
+fn steps(run: &RunRecord, s: &ScenarioRecord, l: &Labels, lang: Lang) -> Vec<CheckRow> {
     run.step_numbers(s)
         .into_iter()
         .zip(&s.steps)
         .map(|(number, step)| {
-            let failed = step.checks.iter().find(|c| c.fails()).map(|c| c.summary());
+            let failed = step.checks.iter().find(|c| c.fails()).map(|c| crate::verdict::french::summary(c, lang));
             let detail = match (&step.error, failed) {
-                (Some(e), _) => format!("{} — {}", step.title, e),
+                (Some(e), _) => format!("{} — {}", step.title, crate::verdict::french::reason(e, lang)),
                 (None, Some(f)) => format!("{} — {}", step.title, f),
                 (None, None) => step.title.clone(),
             };

@@ -32,7 +32,7 @@ mod wait;
 pub(crate) mod wire;
 
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 

@@ -38,25 +38,28 @@ struct Words {
 const FR: Words = Words {
     title: "Audit en direct",
     intro: "Exécution pas à pas sous le regard de l'auditeur (mssconf audit). Chaque tentative d'étape \
-            montrée à l'écran est attestée ; une étape répétée figure autant de fois dans le détail du \
-            scénario, dans l'ordre d'exécution (colonne « Entrée »).",
+            montrée à l'écran fait l'objet d'un constat, saisi pendant la session sur le poste de \
+            l'opérateur ; une étape répétée figure autant de fois dans le détail du scénario, dans \
+            l'ordre d'exécution (colonne « Entrée »). L'attestation de l'auditeur est sa \
+            co-signature du lot de preuves, faite avec sa propre clé (mssconf bundle cosign \
+            --attestation) : bundle verify l'affiche, avec le texte qu'il a signé.",
     auditor: "Auditeur",
     complete: "Audit terminé",
     yes: "oui",
     no: "non",
     sessions: "Sessions",
     cut_off: "interrompue sans fin enregistrée",
-    attestations: "Attestations",
+    attestations: "Constats",
     scenario: "Scénario",
     step: "Étape",
     attempt: "Tentative",
     verdict: "Verdict",
     observed: "Observé (UTC)",
-    statement: "Mention",
+    statement: "Constat",
     entry: "Entrée",
     superseded: "remplacée : le scénario a repris à sa première étape",
-    skips: "Étapes passées",
-    reason: "Motif",
+    skips: "Étapes sautées",
+    reason: "Motif de l'omission",
     when: "Quand (UTC)",
     notes: "Notes",
     note: "Note",
@@ -67,15 +70,17 @@ const FR: Words = Words {
 const EN: Words = Words {
     title: "Live audit",
     intro: "Step-by-step run watched by the auditor (mssconf audit). Every step attempt shown on screen \
-            is attested; a repeated step appears once per attempt in the scenario's details, in the \
-            order run (column \"Entry\").",
+            gets a finding, entered during the session on the operator's computer; a repeated step \
+            appears once per attempt in the scenario's details, in the order run (column \"Entry\"). \
+            The auditor's attestation is their co-signature of the evidence bundle, made with their own \
+            key (mssconf bundle cosign --attestation): bundle verify shows it, with the text they signed.",
     auditor: "Auditor",
     complete: "Audit complete",
     yes: "yes",
     no: "no",
     sessions: "Sessions",
     cut_off: "cut off, no end recorded",
-    attestations: "Attestations",
+    attestations: "Findings",
     scenario: "Scenario",
     step: "Step",
     attempt: "Attempt",
@@ -85,7 +90,7 @@ const EN: Words = Words {
     entry: "Entry",
     superseded: "superseded: the scenario restarted from its first step",
     skips: "Skipped steps",
-    reason: "Reason",
+    reason: "Reason for the omission",
     when: "When (UTC)",
     notes: "Notes",
     note: "Note",

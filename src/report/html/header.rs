@@ -4,7 +4,7 @@ use std::fmt::{self, Write};
 
 use chrono::{DateTime, Utc};
 
-use super::{Ctx, duration, esc, outcome_badge, scenario_anchor, status_badge};
+use super::{Ctx, duration, esc, scenario_anchor, status_badge};
 use crate::record::Outcome;
 use crate::util::paris::{format_paris, format_utc};
 use crate::report::summary::{OutcomeCounts, RequirementStatus, Summary};
@@ -36,7 +36,8 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
         .collect();
     field(out, l.trust_anchors, &list(&anchors, l.none, true))?;
     field(out, l.endpoints, &list(&t.endpoints, l.none, true))?;
-    field(out, l.claims, &list(&t.claims, l.none, false))?;
+    let claims: Vec<String> = t.claims.iter().map(|c| crate::verdict::french::profile_name(c, cx.lang)).collect();
+    field(out, l.claims, &list(&claims, l.none, false))?;
     field(out, l.run_id, &format!("<span class=\"mono\">{}</span>", esc(&r.run_id)))?;
     field(out, l.started, &instant(cx, r.started))?;
     let finished = r.finished.map_or_else(|| esc(l.not_finished), |f| instant(cx, f));
@@ -47,8 +48,21 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     field(out, l.tool, &format!("{} {}", esc(&r.tool), esc(&r.tool_version)))?;
     let selection = if r.selection.is_empty() { esc(l.everything) } else { list(&r.selection, l.none, true) };
     field(out, l.selection, &selection)?;
-    writeln!(out, "</dl>\n</header>")?;
+    writeln!(out, "</dl>\n<p class=\"ids-note\">{}</p>\n</header>", esc(ids_note(cx.lang)))?;
     summary(out, cx)
+}
+
+/// Whose the `OPE/*` ids are (issue #18): said on every report.
+pub(crate) fn ids_note(lang: crate::lang::Lang) -> &'static str {
+    match lang {
+        crate::lang::Lang::Fr => "Les identifiants OPE/* (exigences, scénarios, preuves) sont ceux de mssconf, pas ceux de \
+            l'Agence ; ils sont rapprochés des identifiants officiels du REM (référentiel d'exigences et de \
+            scénarios de conformité) là où ceux-ci sont connus (colonne des réf. officielles, fichier de \
+            correspondance des numéros de preuve).",
+        crate::lang::Lang::En => "The OPE/* ids (requirements, scenarios, proofs) are mssconf's own, not the agency's; they \
+            are mapped to the official REM ids (requirements and conformance scenarios) where those are known \
+            (official ids column, proof number mapping file).",
+    }
 }
 
 /// `2026-11-25 17:13:04 UTC<br>2026-11-25 18:13:04 (UTC+01:00) heure de Paris`
@@ -80,9 +94,28 @@ fn summary(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
         writeln!(out, "<div class=\"count o-{}\"><span class=\"n\">{}</span>{}</div>", o.name(), counts.get(o), esc(label))?;
     }
     writeln!(out, "</div>")?;
+    skip_split(out, cx)?;
     requirement_counts(out, cx)?;
     scenario_overview(out, cx)?;
     writeln!(out, "</section>")
+}
+
+/// The skipped scenarios told apart: not applicable (profile not claimed) or not run (test
+/// material missing, or another reason).
+fn skip_split(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
+    let mut by_label: Vec<(&str, usize)> = Vec::new();
+    for s in cx.record.scenarios.iter().filter(|s| s.outcome == Outcome::Skip) {
+        let label = crate::verdict::french::skip_label(s.reason.as_deref(), cx.lang);
+        match by_label.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => by_label.push((label, 1)),
+        }
+    }
+    if by_label.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<String> = by_label.iter().map(|(l, n)| format!("{} : {n}", esc(l))).collect();
+    writeln!(out, "<p class=\"skip-split\">{} — {}</p>", esc(super::labels::outcome(cx.lang, Outcome::Skip)), parts.join(" · "))
 }
 
 fn requirement_counts(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
@@ -115,8 +148,8 @@ fn scenario_overview(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
             scenario_anchor(&s.id),
             esc(&s.id),
             esc(super::scenario::title(cx, s)),
-            esc(&s.profile),
-            outcome_badge(cx.lang, s.outcome),
+            esc(&crate::verdict::french::profile_name(&s.profile, cx.lang)),
+            super::scenario::scenario_badge(cx, s),
             super::scenario::advice_badge(cx, s)
         )?;
     }

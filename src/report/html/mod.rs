@@ -3,6 +3,7 @@
 
 mod audit;
 mod header;
+mod identity;
 pub mod labels;
 mod requirements;
 mod scenario;
@@ -49,6 +50,7 @@ fn document(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     writeln!(out, "<title>{} — {} — {}</title>", esc(l.title), esc(&cx.record.target.name), esc(&cx.record.run_id))?;
     writeln!(out, "<style>{}</style>\n</head>\n<body>", style::CSS)?;
     header::render(out, cx)?;
+    identity::render(out, cx)?;
     requirements::render(out, cx)?;
     scenario::render_all(out, cx)?;
     audit::render(out, cx)?;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::{Ctx, duration, esc, outcome_badge, relative_href, requirement_anchor, scenario_anchor, transcript};
 use crate::lang::Lang;
 use crate::record::{ScenarioRecord, StepNumber, StepRecord};
+use crate::verdict::french;
 use crate::util::paris::{format_paris, format_utc};
 use crate::verdict::Check;
 
@@ -35,26 +36,26 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
         "<h3><span class=\"mono\">{}</span> — {} {}{}</h3>",
         esc(&s.id),
         esc(title(cx, s)),
-        outcome_badge(cx.lang, s.outcome),
+        scenario_badge(cx, s),
         advice_badge(cx, s)
     )?;
     writeln!(out, "<dl class=\"meta\">")?;
-    field(out, l.verdict, &outcome_badge(cx.lang, s.outcome))?;
+    field(out, l.verdict, &scenario_badge(cx, s))?;
     if s.nature != "exigence" {
         field(out, l.col_nature, &esc(&s.nature))?;
     }
     if !s.advisories.is_empty() {
-        let items: String = s.advisories.iter().map(|a| format!("<li>{}</li>", esc(a))).collect();
+        let items: String = s.advisories.iter().map(|a| format!("<li>{}</li>", esc(&french::reason(a, cx.lang)))).collect();
         field(out, l.advice_badge, &format!("<ul class=\"advisories\">{items}</ul>"))?;
     }
     if let Some(reason) = &s.reason {
-        field(out, l.reason, &format!("<span class=\"multiline\">{}</span>", esc(reason)))?;
+        field(out, l.reason, &format!("<span class=\"multiline\">{}</span>", esc(&french::reason(reason, cx.lang))))?;
     }
     if !s.attempts.is_empty() {
         field(out, super::labels::earlier_attempts(cx.lang), &attempts(cx, s))?;
     }
     field(out, l.requirements, &requirement_links(cx, &s.requirements))?;
-    field(out, l.profile, &esc(&s.profile))?;
+    field(out, l.profile, &esc(&french::profile_name(&s.profile, cx.lang)))?;
     if !s.tags.is_empty() {
         field(out, l.tags, &esc(&s.tags.join(", ")))?;
     }
@@ -79,6 +80,15 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
     writeln!(out, "</section>")
 }
 
+/// The scenario's verdict badge; a skipped scenario says whether it does not apply (profile not
+/// claimed) or could not run (test material missing).
+pub(super) fn scenario_badge(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
+    if s.outcome != crate::record::Outcome::Skip {
+        return outcome_badge(cx.lang, s.outcome);
+    }
+    format!("<span class=\"badge o-skip\">{}</span>", esc(french::skip_label(s.reason.as_deref(), cx.lang)))
+}
+
 /// ` ▲ préconisation / observation non suivie` beside the verdict: never a failure, never hidden.
 pub(super) fn advice_badge(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
     if s.advisories.is_empty() {
@@ -93,7 +103,7 @@ fn attempts(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
         .attempts
         .iter()
         .map(|a| {
-            let reason = a.reason.as_deref().map(|r| format!(": {}", esc(r))).unwrap_or_default();
+            let reason = a.reason.as_deref().map(|r| format!(": {}", esc(&french::reason(r, cx.lang)))).unwrap_or_default();
             format!("<li>{}. {} ({}){reason}</li>", a.attempt, outcome_badge(cx.lang, a.outcome), esc(&duration(a.duration_ms)))
         })
         .collect();
@@ -150,7 +160,7 @@ fn render_step(out: &mut String, cx: &Ctx<'_>, number: StepNumber, step: &StepRe
             "<p class=\"multiline\"><strong>{}{category}{}</strong>{}</p>",
             esc(l.error),
             esc(l.colon),
-            esc(error)
+            esc(&french::reason(error, cx.lang))
         )?;
     }
     checks(out, cx, &step.checks)?;
@@ -172,6 +182,7 @@ fn checks(out: &mut String, cx: &Ctx<'_>, checks: &[Check]) -> fmt::Result {
         esc(l.result)
     )?;
     for c in checks {
+        let (what, expected, actual) = french::check(c, cx.lang);
         let (row_class, mark) = if c.passed {
             ("", format!("<span class=\"check-ok\">{}</span>", esc(l.check_ok)))
         } else if c.advisory {
@@ -182,9 +193,9 @@ fn checks(out: &mut String, cx: &Ctx<'_>, checks: &[Check]) -> fmt::Result {
         writeln!(
             out,
             "<tr{row_class}><td>{}</td><td class=\"mono multiline\">{}</td><td class=\"mono multiline\">{}</td><td>{mark}</td></tr>",
-            esc(&c.what),
-            esc(&c.expected),
-            esc(&c.actual)
+            esc(&what),
+            esc(&expected),
+            esc(&actual)
         )?;
     }
     writeln!(out, "</tbody></table>")

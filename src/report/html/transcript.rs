@@ -23,12 +23,20 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt:
                     Direction::Received => "",
                     Direction::Note => " class=\"note\"",
                 };
-                writeln!(out, "<span{class}>{}</span>", esc(&line.render()))?;
+                let text = if line.dir == Direction::Note { noted(line, cx.lang) } else { line.render() };
+                writeln!(out, "<span{class}>{}</span>", esc(&text))?;
             }
             Item::Cut(n) => writeln!(out, "<span class=\"cut\">[… {n} {} …]</span>", esc(l.lines_cut))?,
         }
     }
     writeln!(out, "</pre>")
+}
+
+/// A harness note in the report's language (the line as [`Line::render`] shows it).
+fn noted(line: &crate::exec::transcript::Line, lang: crate::lang::Lang) -> String {
+    let mut l = line.clone();
+    l.text = crate::verdict::french::note(&line.text, lang);
+    l.render()
 }
 
 /// `── Étape 2 — AUTH XOAUTH2 ──` before the first line of each step starting at line `i`.

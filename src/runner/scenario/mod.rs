@@ -7,7 +7,7 @@ mod driver;
 mod expect_vars;
 mod kx_run;
 pub use kx_run::describe as describe_kx_purpose;
-mod open;
+pub(crate) mod open;
 mod probe_run;
 mod scenario_run;
 mod smtp_send;

@@ -4,6 +4,7 @@
 pub mod busy;
 pub mod env;
 pub mod error;
+pub mod http;
 pub mod imap;
 pub mod message;
 pub mod net;

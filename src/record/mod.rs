@@ -69,44 +69,8 @@ pub struct TargetSummary {
     pub embedded_mock: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Pass,
-    Fail,
-    /// The harness could not observe (connection refused, timeout, malformed reply…).
-    Error,
-    Skip,
-    /// The run was stopped before this scenario finished.
-    Interrupted,
-    /// Failed or ended in error, then passed on a retry (`--retries`). Never a plain pass: the
-    /// earlier attempts are in `attempts`. Alone it does not fail the run (exit 0).
-    Flaky,
-}
-
-impl Outcome {
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Error => "error",
-            Outcome::Skip => "skip",
-            Outcome::Interrupted => "interrupted",
-            Outcome::Flaky => "flaky",
-        }
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            Outcome::Pass => "conforme",
-            Outcome::Fail => "non conforme",
-            Outcome::Error => "erreur",
-            Outcome::Skip => "non exécuté",
-            Outcome::Interrupted => "interrompu",
-            Outcome::Flaky => "instable",
-        }
-    }
-}
+/// Outcomes are decided by `verdict` (see [`crate::verdict::outcome`]); records carry them.
+pub use crate::verdict::outcome::Outcome;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioRecord {

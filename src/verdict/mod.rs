@@ -3,6 +3,7 @@
 pub mod capabilities;
 pub mod check;
 mod message;
+pub mod outcome;
 mod tls;
 pub mod transaction;
 
@@ -113,7 +114,7 @@ pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
     c.into_vec()
 }
 
-pub use tls::judge_tls;
+pub use tls::{judge_refusal, judge_tls};
 
 pub fn judge_http(e: &HttpExpect, o: &HttpObservation) -> Vec<Check> {
     let mut c = Checks::default();

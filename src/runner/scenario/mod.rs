@@ -79,15 +79,7 @@ async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutp
 }
 
 fn step_record(step: &Step, out: &StepOutput, from: usize, to: usize, took: Split) -> StepRecord {
-    let outcome = if out.error.is_some() {
-        Outcome::Error
-    } else if out.failed() {
-        Outcome::Fail
-    } else if out.not_applicable.is_some() {
-        Outcome::Skip
-    } else {
-        Outcome::Pass
-    };
+    let outcome = crate::verdict::outcome::step_outcome(out.error.is_some(), &out.checks, out.not_applicable.is_some());
     StepRecord {
         title: step.title.value.clone(),
         kind: step.action().map(|a| a.kind()).unwrap_or("?").to_string(),

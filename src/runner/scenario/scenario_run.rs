@@ -188,17 +188,10 @@ impl<'a> ScenarioRun<'a> {
 
     /// [`finish`](Self::finish), keeping the messages' bytes and steps (for `.eml` evidence).
     pub fn into_result(mut self) -> ScenarioResult {
-        let verdict = [Outcome::Fail, Outcome::Error, Outcome::Skip]
-            .into_iter()
-            .find_map(|o| self.latest.iter().flatten().find(|(got, _)| *got == o).cloned());
-        match verdict {
-            Some((outcome, reason)) => (self.record.outcome, self.record.reason) = (outcome, reason),
-            None if self.latest.iter().all(Option::is_some) => self.record.outcome = Outcome::Pass,
-            None => {
-                let ran = self.latest.iter().take_while(|l| l.is_some()).count();
-                self.record.outcome = Outcome::Interrupted;
-                self.record.reason = Some(format!("stopped after {ran} of {} steps", self.latest.len()));
-            }
+        let (outcome, reason) = crate::verdict::outcome::scenario_outcome(&self.latest);
+        self.record.outcome = outcome;
+        if reason.is_some() || outcome != Outcome::Pass {
+            self.record.reason = reason;
         }
         collect_proofs(&mut self.record, &self.loaded.scenario.proofs, None);
         // Beside a failure or an error they would only repeat it in other words.

@@ -97,16 +97,11 @@ impl StepOutput {
     }
 
     /// Ends a step on `e`: when the step accepts a refusal at the TLS level and the server sent
-    /// a fatal alert, that refusal is the observation (a passed check); otherwise `e` stands.
+    /// a fatal alert, that refusal is the observation (judged by `verdict`); otherwise `e` stands.
     pub fn tls_refusal(&mut self, accepted: bool, e: ExecError) -> Result<(), ExecError> {
-        match &e.tls_alert {
-            Some(alert) if accepted => {
-                self.checks.push(Check::new(
-                    "refusal by the server",
-                    "refused (TLS alert or authentication failure)",
-                    format!("TLS session refused with the fatal alert {alert} ({})", e.message),
-                    true,
-                ));
+        match crate::exec::observation::TlsRefused::seen_in(&e) {
+            Some(refused) if accepted => {
+                self.checks.push(crate::verdict::judge_refusal(&refused));
                 Ok(())
             }
             _ => Err(e),

@@ -159,7 +159,10 @@ pub fn check(style: &Style, c: &Check) -> Vec<String> {
         (false, true) => ("AVIS", sgr::NOTE),
         (false, false) => ("ÉCHEC", sgr::FAIL),
     };
-    let text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&c.what), safe(&c.expected), safe(&c.actual));
+    let mut text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&c.what), safe(&c.expected), safe(&c.actual));
+    if let Some(at) = c.at.as_ref().filter(|_| !c.passed) {
+        text += &format!(" ({})", safe(at));
+    }
     let mut lines = style.wrap(&text, "  ", "          ");
     if let Some(first) = lines.first_mut() {
         *first = format!("  {}{}", style.paint(code, word), &first[2 + word.len()..]);

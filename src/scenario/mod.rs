@@ -5,4 +5,5 @@ pub mod catalogue;
 pub mod load;
 pub mod interpolate;
 pub mod model;
+pub mod spans;
 pub mod validate;

@@ -47,10 +47,18 @@ fn golden_conformant_run() {
 
 #[test]
 fn golden_faulty_run() {
-    golden("faults", FAULTY, FAULTS);
+    let junit = golden("faults", FAULTY, FAULTS);
+    // Every failure names the line of the expectation that failed, Hurl-like.
+    let failures: Vec<&str> = junit.split("<failure message=\"").skip(1).collect();
+    assert_eq!(failures.len(), 3, "{junit}");
+    let at = Regex::new(r"^scenarios/[a-z/_.-]+\.yaml:\d+:\d+: ").unwrap();
+    for f in failures {
+        assert!(at.is_match(f), "a failure without its position: {}", &f[..f.len().min(200)]);
+    }
 }
 
-fn golden(name: &str, scenarios: &[&str], faults: &[&str]) {
+/// Runs and compares; returns the normalised `junit.xml`.
+fn golden(name: &str, scenarios: &[&str], faults: &[&str]) -> String {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path().to_str().unwrap();
     // One job: the mock's mailboxes (UIDs, folders) then see the scenarios in plan order.
@@ -70,6 +78,7 @@ fn golden(name: &str, scenarios: &[&str], faults: &[&str]) {
         ("junit.xml", without_pacing(&normalise(&read("junit.xml")))),
         ("report.txt", without_pacing(&normalise(&html_text(&read("report.html"))))),
     ];
+    let junit = actual[2].1.clone();
     let expected_dir = root().join("tests/golden").join(name);
     let bless = std::env::var("MSSCONF_BLESS").is_ok_and(|v| v == "1");
     let mut mismatches = Vec::new();
@@ -86,6 +95,7 @@ fn golden(name: &str, scenarios: &[&str], faults: &[&str]) {
         }
     }
     assert!(mismatches.is_empty(), "golden run `{name}` differs (MSSCONF_BLESS=1 rewrites it):\n{}", mismatches.join("\n"));
+    junit
 }
 
 /// Lines that only some runs have: the connection pacing waited (timing-dependent).
@@ -162,7 +172,9 @@ fn normalise(s: &str) -> String {
         (r"<port>\d+</port>", "<port><PORT></port>"),
         (r"&lt;port&gt;\d+&lt;/port&gt;", "&lt;port&gt;<PORT>&lt;/port&gt;"),
         (r"\b[0-9A-F]{13}\b", "<QID>"),
-        (r"\d+ ms\b", "N ms"),
+        (r"\d+(\.\d+)? m?s\b", "<DURATION>"),
+        // Line counts of transcripts: pacing notes come and go (see PACING).
+        (r"transcript \(\d+ lines", "transcript (N lines"),
         // Sizes of dated messages: an unpadded day of month makes them vary by a byte.
         (r"\d+ bytes\b", "N bytes"),
         (r"\{\d+\}", "{N}"),

@@ -10,9 +10,14 @@ use crate::util::digest::sha256_hex;
 use crate::exec::transcript::Transcript;
 use crate::record::MessageRecord;
 use crate::scenario::interpolate::Vars;
+use crate::scenario::spans::{Expectation, StepSpans};
 use crate::verdict::Check;
 
 pub struct ScenarioState {
+    /// The scenario file, as its record names it, and where the running step's expectations are
+    /// written: the checks carry `file:line:column`.
+    pub file: String,
+    pub spans: StepSpans,
     pub vars: Vars,
     pub sent: HashMap<String, Built>,
     pub transcript: Transcript,
@@ -24,7 +29,7 @@ pub struct ScenarioState {
 
 impl ScenarioState {
     pub fn new(vars: Vars, transcript: Transcript) -> Self {
-        ScenarioState { vars, sent: HashMap::new(), transcript, messages: Vec::new(), connections: 0 }
+        ScenarioState { file: String::new(), spans: StepSpans::default(), vars, sent: HashMap::new(), transcript, messages: Vec::new(), connections: 0 }
     }
 
     /// Renders `${…}` in `text`; an undefined variable is the harness's fault (validation
@@ -36,6 +41,11 @@ impl ScenarioState {
     /// [`render`](Self::render) of each of `texts` (ESMTP parameters…).
     pub fn render_all(&self, texts: &[String]) -> Result<Vec<String>, ExecError> {
         texts.iter().map(|t| self.render(t)).collect()
+    }
+
+    /// Where expectation `e` of the running step is written, as `file:line:column`.
+    pub fn expect_at(&self, e: Expectation) -> Option<String> {
+        self.spans.of(e).map(|(line, column)| format!("{}:{line}:{column}", self.file))
     }
 
     /// A transcript handle for a new connection (`smtp#1`, `imap#2`…).
@@ -112,6 +122,11 @@ impl StepOutput {
     pub fn judge(&mut self, checks: Vec<Check>) -> bool {
         self.checks.extend(checks);
         self.failed()
+    }
+
+    /// [`judge`](Self::judge), the checks marked with where their expectation is written.
+    pub fn judge_at(&mut self, checks: Vec<Check>, at: Option<String>) -> bool {
+        self.judge(checks.into_iter().map(|c| Check { at: at.clone(), ..c }).collect())
     }
 }
 

@@ -5,6 +5,7 @@ use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::http::{HttpRequest, request};
 use crate::scenario::model::HttpStep;
+use crate::scenario::spans::Expectation;
 use crate::verdict;
 
 use super::expect_vars;
@@ -24,7 +25,7 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
             if let Some(e) = &step.expect {
                 match expect_vars::http(st, e.clone()) {
                     Ok(e) => {
-                        out.judge(verdict::judge_http(&e, &obs));
+                        out.judge_at(verdict::judge_http(&e, &obs), st.expect_at(Expectation::Step));
                     }
                     Err(err) => out.error = Some(err),
                 }

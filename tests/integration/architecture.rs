@@ -26,7 +26,6 @@ const RANKS: &[(&str, u32)] = &[
     ("lang", 0),
     ("secret", 0),
     ("util", 0),
-    ("exit_code", 0),
     ("yaml", 0),
     ("cipher", 0),
     ("requirement", 0),
@@ -48,6 +47,7 @@ const RANKS: &[(&str, u32)] = &[
     ("audit", 8),
     ("bench", 9),
     ("cli", 10),
+    ("exit_code", 10),
     ("fuzzing", 11),
 ];
 /// Imports allowed against the pipeline (each one a known, documented exception).

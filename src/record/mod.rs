@@ -1,4 +1,5 @@
-//! The record of a run: what every report is rendered from (and `report.json`'s shape).
+//! Between judging and evidence: the record of a run, what every report is rendered from (and
+//! `report.json`'s shape).
 //!
 //! Shape stability: fields are only added, never renamed or removed, within a `schema_version`.
 

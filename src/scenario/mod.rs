@@ -1,4 +1,6 @@
-//! Scenario files: YAML → [`model::Scenario`], with positioned errors.
+//! Stage 1 of the pipeline (scenario → plan → exec → verdict → evidence → report; see
+//! docs/architecture.md). Scenario files: YAML → [`model::Scenario`], with positioned errors,
+//! and where each expectation is written ([`spans`]).
 
 pub mod cache;
 pub mod catalogue;

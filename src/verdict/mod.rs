@@ -1,4 +1,5 @@
-//! Pure judging: expectations × observations → checks. No IO here.
+//! Stage 4 of the pipeline. Pure judging: expectations × observations → checks, and the
+//! outcomes of steps and scenarios ([`outcome`]). No IO here.
 
 pub mod capabilities;
 pub mod check;

@@ -1,4 +1,5 @@
-//! Running one scenario: steps in order, each bounded by its timeout, the whole bounded by the
+//! Running one scenario: each action acted through `exec`, its observation paired with its
+//! expectation and judged through `verdict` (a step stops at its first failed action); steps in order, each bounded by its timeout, the whole bounded by the
 //! scenario timeout. Returns the scenario's record; never panics the run.
 
 pub mod auth;

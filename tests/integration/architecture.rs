@@ -92,6 +92,13 @@ fn architecture_few_imports_against_the_pipeline() {
     assert!(against.len() <= MAX_AGAINST, "{} imports against the pipeline (at most {MAX_AGAINST}):\n{}", against.len(), against.join("\n"));
 }
 
+/// One allow-list of cipher suites: the mock keeps a copy (it shares no code with the harness's
+/// protocol layer), which must say the same.
+#[test]
+fn architecture_the_mock_and_the_harness_allow_the_same_suites() {
+    assert_eq!(mssconf::cipher::ALLOW_LIST, mssconf_mock::profile::CIPHER_ALLOW_LIST);
+}
+
 /// Files (relative paths) and the arrows between them.
 struct Graph {
     /// Module path (`exec::smtp::wire`) → file (`exec/smtp/wire.rs`).

@@ -1,6 +1,18 @@
 //! mssconf: a conformance harness for MSSanté operators' API LPS.
 //!
-//! Data flows scenario → plan → exec → verdict → evidence → report; each stage is a module.
+//! Data flows one way, each stage a module (docs/architecture.md draws it):
+//!
+//! ```text
+//! scenario → plan → exec → verdict → record → evidence → report
+//!  (load)   (select) (act,    (judge)  (run     (.eml, proofs, (junit, json,
+//!                    observe)          record)  cards, bundle)  html)
+//! ```
+//!
+//! Below every stage, small shared types: `yaml` (positioned YAML reading), `lang`, `secret`,
+//! `util`, `cipher` (TLS names), `requirement`, `target` (the profile under test), `fixtures`.
+//! Above them, the drivers: `runner` (the only place where the stages meet), then the front
+//! ends `audit`, `dossier`, `load`, `bench` and `cli`. A stage never imports a later one:
+//! `tests/integration/architecture.rs` checks it.
 
 pub mod audit;
 pub mod bench;

@@ -162,7 +162,10 @@ pub fn check(style: &Style, c: &Check) -> Vec<String> {
     };
     // The console is French: the harness's own phrases in French, the server's text as sent.
     let (what, expected, actual) = crate::verdict::french::check(c, crate::lang::Lang::Fr);
-    let text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&what), safe(&expected), safe(&actual));
+    let mut text = format!("{word:<7} {} : attendu {} / obtenu {}", safe(&what), safe(&expected), safe(&actual));
+    if let Some(at) = c.at.as_ref().filter(|_| !c.passed) {
+        text += &format!(" ({})", safe(at));
+    }
     let mut lines = style.wrap(&text, "  ", "          ");
     if let Some(first) = lines.first_mut() {
         *first = format!("  {}{}", style.paint(code, word), &first[2 + word.len()..]);

@@ -304,13 +304,7 @@ fn conclude<R: BufRead, W: Write>(session: &mut Session<'_, R, W>, end: End, cat
     if !failures.is_empty() {
         session.console.say(&format!("Preuves incomplètes pour : {} (voir les messages de la session où elles ont manqué).", failures.join(", ")));
     }
-    Ok(if !failures.is_empty() {
-        exit_code::CONFIG
-    } else if record.all_passed() {
-        exit_code::OK
-    } else {
-        exit_code::FAILED
-    })
+    Ok(exit_code::of_run(&record, !failures.is_empty()))
 }
 
 async fn release(acquired: AcquiredTarget) {

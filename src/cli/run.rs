@@ -64,13 +64,7 @@ pub struct Finished {
 
 impl Finished {
     pub fn exit_code(&self) -> i32 {
-        if self.evidence_failed {
-            exit_code::CONFIG
-        } else if self.record.all_passed() {
-            exit_code::OK
-        } else {
-            exit_code::FAILED
-        }
+        exit_code::of_run(&self.record, self.evidence_failed)
     }
 }
 

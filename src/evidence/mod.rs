@@ -1,4 +1,4 @@
-//! Evidence: secrets and redaction, messages as `.eml`, proofs as files (transcript logs, PNG
+//! Stage 5 of the pipeline. Evidence: redaction, messages as `.eml`, proofs as files (transcript logs, PNG
 //! cards), the production-test picture, and signed bundles.
 //!
 //! Layout of a report folder once [`write_evidence`] and the report writers ran:

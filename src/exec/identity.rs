@@ -1,7 +1,7 @@
 //! The service as it shows itself (issue #18 item 3): the SMTP banner and EHLO name, the IMAP
-//! greeting and `ID` response, the server's TLS chain. Recorded once per run, before the
-//! scenarios, on a connection of its own that never authenticates; compared with what the
-//! profile declares by [`crate::verdict::identity`]. This module records, never judges: a
+//! greeting and `ID` response, the server's TLS chain. Recorded once per run, after the
+//! scenarios, on a connection of its own that never authenticates; the verdict stage compares
+//! it with what the profile declares. This module records, never judges: a
 //! connection that fails is written down as such and the run goes on.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! Execution: drives protocols against a target and returns observations and transcripts.
+//! Stage 3 of the pipeline. Execution: acts (SMTP, IMAP, TLS, probes, HTTP) against a target
+//! and returns observations and transcripts.
 //! Protocol code here never reads expectations: judging is `verdict`'s job.
 
 pub mod busy;
@@ -7,6 +8,7 @@ pub mod env;
 pub mod error;
 pub mod forge;
 pub mod identity;
+pub mod http;
 pub mod imap;
 pub mod keep_budget;
 pub mod message;

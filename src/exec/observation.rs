@@ -2,8 +2,26 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::ExecError;
 use super::tls::TlsFacts;
 use crate::scenario::model::SmtpStage;
+
+/// The server refused the TLS session with a fatal alert (during the handshake or on the first
+/// command after it): an observation when the step accepts a refusal at the TLS level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsRefused {
+    /// The alert's name (`CertificateExpired`).
+    pub alert: String,
+    /// What the harness saw, as its error message says it.
+    pub detail: String,
+}
+
+impl TlsRefused {
+    /// The refusal `e` observed, when the server ended the exchange with a fatal alert.
+    pub fn seen_in(e: &ExecError) -> Option<Self> {
+        e.tls_alert.as_ref().map(|alert| TlsRefused { alert: alert.clone(), detail: e.message.clone() })
+    }
+}
 
 /// One SMTP exchange (a command and its reply or replies).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -196,6 +196,9 @@ impl Watcher {
 
     async fn open(&mut self) -> Result<ImapSession, String> {
         self.sessions += 1;
+        // A new session has no folder selected: its first round goes through `wait_for`, which
+        // selects, before any FETCH (a FETCH first was answered `BAD No folder selected`).
+        self.busy = false;
         let name = format!("load-imap#{}.{}", self.index, self.sessions);
         let transcript = Transcript::new(self.shared.secrets.clone()).for_conn(name);
         let tls = &self.login.tls;

@@ -1,4 +1,4 @@
-//! Scenario + target → plan: which scenarios run, and why the others are skipped.
+//! Stage 2 of the pipeline. Scenario + target → plan: which scenarios run, and why the others are skipped.
 //! No IO here: everything needed was loaded before.
 
 pub mod filter;

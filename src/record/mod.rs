@@ -1,4 +1,5 @@
-//! The record of a run: what every report is rendered from (and `report.json`'s shape).
+//! Between judging and evidence: the record of a run, what every report is rendered from (and
+//! `report.json`'s shape).
 //!
 //! Shape stability: fields are only added, never renamed or removed, within a `schema_version`.
 
@@ -79,44 +80,8 @@ pub struct TargetSummary {
     pub anchor_warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Pass,
-    Fail,
-    /// The harness could not observe (connection refused, timeout, malformed reply…).
-    Error,
-    Skip,
-    /// The run was stopped before this scenario finished.
-    Interrupted,
-    /// Failed or ended in error, then passed on a retry (`--retries`). Never a plain pass: the
-    /// earlier attempts are in `attempts`. Alone it does not fail the run (exit 0).
-    Flaky,
-}
-
-impl Outcome {
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Error => "error",
-            Outcome::Skip => "skip",
-            Outcome::Interrupted => "interrupted",
-            Outcome::Flaky => "flaky",
-        }
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            Outcome::Pass => "conforme",
-            Outcome::Fail => "non conforme",
-            Outcome::Error => "erreur",
-            Outcome::Skip => "non exécuté",
-            Outcome::Interrupted => "interrompu",
-            Outcome::Flaky => "instable",
-        }
-    }
-}
+/// Outcomes are decided by `verdict` (see [`crate::verdict::outcome`]); records carry them.
+pub use crate::verdict::outcome::Outcome;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioRecord {

@@ -1,4 +1,4 @@
-//! Reports rendered from a finished [`RunRecord`]: `junit.xml` for CI, `report.json` for tools,
+//! Stage 6, the end of the pipeline. Reports rendered from a finished [`RunRecord`]: `junit.xml` for CI, `report.json` for tools,
 //! `report.html` for auditors. Rendering is pure; the only IO is writing the files atomically.
 
 pub mod diff;

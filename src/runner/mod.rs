@@ -1,3 +1,4 @@
+//! The driver of the pipeline: the one place where exec, verdict, record and evidence meet.
 //! A whole run: acquire the target (a profile, or the embedded mock operator), run the planned
 //! scenarios with bounded parallelism, and collect their records. Shared by `mssconf run` and
 //! `cargo test --test conformance`.

@@ -106,16 +106,7 @@ fn default_cipher_allow_list() -> Vec<String> {
 impl Default for TlsPolicy {
     fn default() -> Self {
         TlsPolicy {
-            cipher_allow_list: [
-                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-                "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
-                "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-                "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-                "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-            ]
-            .map(String::from)
-            .to_vec(),
+            cipher_allow_list: crate::cipher::ALLOW_LIST.map(String::from).to_vec(),
             igc_sante_subjects: None,
         }
     }

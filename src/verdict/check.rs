@@ -13,11 +13,14 @@ pub struct Check {
     /// nature is not `exigence`): reported when it does not hold, never a failure.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub advisory: bool,
+    /// Where the expectation is written: `scenarios/auth/x.yaml:42:11`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 impl Check {
     pub fn new(what: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>, passed: bool) -> Self {
-        Check { what: what.into(), expected: expected.into(), actual: actual.into(), passed, advisory: false }
+        Check { what: what.into(), expected: expected.into(), actual: actual.into(), passed, advisory: false, at: None }
     }
 
     /// A failed check that makes its step fail (an advisory one never does).
@@ -30,9 +33,11 @@ impl Check {
         !self.passed && self.advisory
     }
 
-    /// `reply code: expected 250, got 535`
+    /// `reply code: expected 250, got 535`, after the expectation's position when known
+    /// (`scenarios/x.yaml:42:11: reply code: …`).
     pub fn summary(&self) -> String {
-        format!("{}: expected {}, got {}", self.what, self.expected, self.actual)
+        let at = self.at.as_ref().map(|a| format!("{a}: ")).unwrap_or_default();
+        format!("{at}{}: expected {}, got {}", self.what, self.expected, self.actual)
     }
 }
 

@@ -160,7 +160,11 @@ fn refused_at(rest: &str) -> String {
 pub fn summary(c: &Check, lang: Lang) -> String {
     match lang {
         Lang::En => c.summary(),
-        Lang::Fr => format!("{} : attendu {}, obtenu {}", what(&c.what), expected(&c.expected), value(&c.actual)),
+        Lang::Fr => {
+            // Where the expectation is written, as in English (`file:line:col: `).
+            let at = c.at.as_ref().map(|a| format!("{a}: ")).unwrap_or_default();
+            format!("{at}{} : attendu {}, obtenu {}", what(&c.what), expected(&c.expected), value(&c.actual))
+        }
     }
 }
 
@@ -183,6 +187,10 @@ pub fn reason(s: &str, lang: Lang) -> String {
     }
     if let Some((n, rest)) = s.strip_prefix("step ").and_then(|r| r.split_once(" skipped: ")) {
         return format!("étape {n} sautée : {rest}");
+    }
+    // A check's position (`scenarios/x.yaml:42:11: `) stays as it is, its text is translated.
+    if let Some(m) = position_prefix(s) {
+        return format!("{}{}", &s[..m], reason(&s[m..], lang));
     }
     if let Some((what_part, rest)) = s.split_once(": expected ") {
         if let Some((want, got)) = rest.split_once(", got ") {
@@ -212,6 +220,16 @@ pub fn reason(s: &str, lang: Lang) -> String {
         return format!("la BAL {mailbox} n'a pas de certificat client{rest}");
     }
     s.to_string()
+}
+
+/// The length of a leading `file.yaml:line:col: `, if `s` starts with one.
+fn position_prefix(s: &str) -> Option<usize> {
+    let end = s.find(".yaml:")? + ".yaml:".len();
+    let rest = &s[end..];
+    let (line, rest) = rest.split_once(':')?;
+    let (col, _) = rest.split_once(": ")?;
+    let digits = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit());
+    (digits(line) && digits(col) && !s[..end].contains(' ')).then(|| end + line.len() + 1 + col.len() + 2)
 }
 
 /// A transcript note of the harness (`*` lines) in French: the common shapes; server text and
@@ -291,6 +309,14 @@ pub fn profile_name(p: &str, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_position_is_kept_and_its_text_translated() {
+        let s = "/w/scenarios/app/expired-cert.yaml:37:21: reply code: expected 5xx, got 235 ok";
+        let fr = reason(s, Lang::Fr);
+        assert!(fr.starts_with("/w/scenarios/app/expired-cert.yaml:37:21: ") && fr.contains("attendu 5xx, obtenu 235 ok"), "{fr}");
+        assert!(!fr.contains("reply code"), "{fr}");
+    }
 
     #[test]
     fn harness_phrases_are_translated_and_server_text_is_kept() {

@@ -1,4 +1,5 @@
-//! Pure judging: expectations × observations → checks. No IO here.
+//! Stage 4 of the pipeline. Pure judging: expectations × observations → checks, and the
+//! outcomes of steps and scenarios ([`outcome`]). No IO here.
 
 pub mod capabilities;
 pub mod check;
@@ -7,6 +8,7 @@ pub mod french;
 pub mod identity;
 pub mod identity_labels;
 mod message;
+pub mod outcome;
 mod tls;
 pub mod temporary;
 pub mod transaction;
@@ -118,7 +120,7 @@ pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
     c.into_vec()
 }
 
-pub use tls::{judge_tls, revocation_unknown};
+pub use tls::{judge_refusal, judge_tls, revocation_unknown};
 
 pub fn judge_http(e: &HttpExpect, o: &HttpObservation) -> Vec<Check> {
     let mut c = Checks::default();

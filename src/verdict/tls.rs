@@ -1,10 +1,21 @@
 //! Judging TLS facts and probe results.
 
 use super::check::{Check, Checks};
-use crate::exec::observation::TlsObservation;
+use crate::exec::observation::{TlsObservation, TlsRefused};
 use crate::exec::revocation::{RevocationFacts, RevocationStatus};
 use crate::exec::tls::TlsFacts;
 use crate::scenario::model::TlsExpect;
+
+/// A refusal at the TLS level, for a step that accepts one (`accept_tls_refusal`): the server
+/// refused, which is what the step asks.
+pub fn judge_refusal(r: &TlsRefused) -> Check {
+    Check::new(
+        "refusal by the server",
+        "refused (TLS alert or authentication failure)",
+        format!("TLS session refused with the fatal alert {} ({})", r.alert, r.detail),
+        true,
+    )
+}
 
 pub fn judge_facts(c: &mut Checks, e: &TlsExpect, facts: Option<&TlsFacts>, allow_list: &[String]) {
     let established = facts.is_some_and(|f| f.version.is_some());

@@ -284,7 +284,7 @@ fn evidence_that_cannot_be_written_is_said_and_fails_the_audit() {
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let out = child.wait_with_output().expect("mssconf audit ends");
     let screen = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "{screen}");
+    assert_eq!(out.status.code(), Some(4), "evidence not written: its own exit code\n{screen}");
     assert!(screen.contains("Preuves non écrites"), "{screen}");
     assert!(screen.contains("Preuves incomplètes pour\u{a0}: general::OPE/TLS.02.91 "), "{screen}");
     let json: Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).expect("reports still written")).unwrap();

@@ -152,7 +152,7 @@ fn sigterm_stops_the_run_and_the_reports_are_written() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let log = reader.join().unwrap();
-    assert_eq!(status.code(), Some(1), "{log}");
+    assert_eq!(status.code(), Some(3), "interrupted, nothing failed: exit 3\n{log}");
     assert!(log.contains("SIGTERM"), "{log}");
     let record: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
     let outcomes: Vec<&str> = record["scenarios"].as_array().unwrap().iter().map(|s| s["outcome"].as_str().unwrap()).collect();

@@ -1,7 +1,7 @@
 //! The harness's own mutation score: for every fault the mock operator can be switched into,
 //! the whole catalogue runs against it and exactly the scenarios of the broken requirement must
 //! fail (robustness faults: end as `error`, never pass, never hang), everything else still pass,
-//! and `mssconf run` must exit 1.
+//! and `mssconf run` must exit 1 (3 when the fault shows only as errors).
 
 use std::collections::BTreeMap;
 
@@ -274,10 +274,13 @@ fn check(
     };
     // A limit fault may leave every scenario clear of it (then the run passes).
     let all_passed = outcomes.values().all(|(o, _)| o.starts_with("pass"));
+    // « non conforme » exits 1; a fault seen only as errors (a dropped connection) exits 3.
+    let any_fail = outcomes.values().any(|(o, _)| o == "fail");
     let exit = match expect {
         Expect::Advises(_) => 0,
         Expect::Refuses if all_passed => 0,
-        _ => 1,
+        _ if any_fail => 1,
+        _ => 3,
     };
     if code != Some(exit) {
         problems.push(format!("exit code {code:?}, expected {exit}"));

@@ -84,7 +84,7 @@ fn a_persistent_421_ends_as_error_with_its_cause() {
     let dir = tempfile::tempdir().unwrap();
     let rate = "  busy_retries: 2\n  busy_backoff_ms: 100\n";
     let (code, report, stderr) = run(&profile(&mock, dir.path(), rate), dir.path(), &["--scenario", "OPE/TLS.01.01"]);
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, Some(3), "an error, no failure: exit 3\n{stderr}");
     let s = &report["scenarios"][0];
     assert_eq!(s["outcome"], "error", "{s}");
     let reason = s["reason"].as_str().unwrap_or_default();

@@ -139,7 +139,7 @@ fn an_http_step_to_an_undeclared_host_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let out = mssconf(&["run", "--scenarios", SAFETY_CASES, "--scenario", "OPE/DIR.01.91", "--report-dir", d]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "a refusal by the harness is an error, not a failure: exit 3\n{}", text(&out.stderr));
     let r = report(dir.path());
     let s = scenario(&r, "OPE/DIR.01.91");
     assert_eq!(s["outcome"], "error");
@@ -181,7 +181,7 @@ fn a_redirect_to_an_undeclared_host_is_not_followed() {
         "run", "--target", p.to_str().unwrap(), "--scenarios", SAFETY_CASES, "--scenario", "OPE/DIR.01.92",
         "--report-dir", reports.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "a refusal by the harness is an error, not a failure: exit 3\n{}", text(&out.stderr));
     assert_eq!(server.join().unwrap(), 1, "the declared URL was requested once");
     let r = report(&reports);
     let s = scenario(&r, "OPE/DIR.01.92");
@@ -270,7 +270,7 @@ fn the_message_over_the_run_cap_is_refused_and_not_sent() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let out = mssconf(&["run", "--target", target.profile.to_str().unwrap(), "--scenarios", SAFETY_CASES, "--tag", "send", "--jobs", "1", "--report-dir", d]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "a refusal by the harness is an error, not a failure: exit 3\n{}", text(&out.stderr));
     let r = report(dir.path());
     let outcomes: Vec<&str> = r["scenarios"].as_array().unwrap().iter().map(|s| s["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["pass", "pass", "error"]);

@@ -149,7 +149,8 @@ fn a_refused_renewal_is_an_error_with_its_cause_never_a_failure() {
         assert!(reason.contains("renewal of the token of mailbox `per1`") && reason.contains("invalid_grant"), "{id}: {reason}");
         assert!(reason.contains("client_credentials grant"), "{id}: {reason}");
     }
-    assert_eq!(code, Some(1), "{stderr}");
+    // Errors only, no failure: exit 3 (could not observe), never 1 (« non conforme »).
+    assert_eq!(code, Some(3), "{stderr}");
     assert_no_secret(&mock, dir.path(), &[secret]);
     // The night before, everything passed: the diff shows the errors as errors, with the cause.
     let mut old = report.clone();
@@ -203,6 +204,6 @@ fn broken_token_helpers_are_errors_with_their_cause_and_leak_nothing() {
     let empty = reason("OPE/AUTH.01.96");
     assert!(empty.contains("printed nothing"), "{empty}");
     assert!(!stderr.contains(&canary), "{stderr}");
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(3));
     assert_no_secret(&mock, dir.path(), &[canary]);
 }

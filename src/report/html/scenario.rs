@@ -192,8 +192,10 @@ fn checks(out: &mut String, cx: &Ctx<'_>, checks: &[Check]) -> fmt::Result {
         };
         writeln!(
             out,
-            "<tr{row_class}><td>{}</td><td class=\"mono multiline\">{}</td><td class=\"mono multiline\">{}</td><td>{mark}</td></tr>",
+            "<tr{row_class}><td>{}{}</td><td class=\"mono multiline\">{}</td><td class=\"mono multiline\">{}</td><td>{mark}</td></tr>",
             esc(&what),
+            // Beside a check that does not hold: where its expectation is written.
+            c.at.as_ref().filter(|_| !c.passed).map(|a| format!("<br><span class=\"mono\">{}</span>", esc(a))).unwrap_or_default(),
             esc(&expected),
             esc(&actual)
         )?;

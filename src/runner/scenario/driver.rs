@@ -12,6 +12,7 @@ use crate::exec::error::ExecError;
 use crate::exec::tls::TlsFacts;
 use crate::exec::transcript::Transcript;
 use crate::scenario::model::TlsExpect;
+use crate::scenario::spans::Expectation;
 use crate::verdict::Check;
 
 use super::state::{ScenarioState, StepOutput};
@@ -121,7 +122,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         Ok(Connected::Open(s, greeting)) => (s, greeting),
         Ok(Connected::Observed(obs)) => {
             if let Some(e) = expected {
-                out.judge(D::judge(st, e, &obs)?);
+                out.judge_at(D::judge(st, e, &obs)?, st.expect_at(Expectation::Greeting));
             }
             if !out.failed() {
                 skip_rest::<D>(&st.transcript, out, actions, "the TLS handshake failed as the step expects");
@@ -131,7 +132,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         Err(e) => return out.tls_refusal(accepts_tls_refusal, e),
     };
     if let Some(e) = expected
-        && out.judge(D::judge(st, e, &greeting)?)
+        && out.judge_at(D::judge(st, e, &greeting)?, st.expect_at(Expectation::Greeting))
     {
         return Ok(());
     }
@@ -151,7 +152,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
             return Err(crate::exec::busy::unavailable(&why));
         }
         if let Some(e) = acted.expect
-            && out.judge(D::judge(st, e, &acted.obs)?)
+            && out.judge_at(D::judge(st, e, &acted.obs)?, st.expect_at(Expectation::Action(i)))
         {
             return Ok(());
         }

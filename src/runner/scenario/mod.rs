@@ -1,4 +1,5 @@
-//! Running one scenario: steps in order, each bounded by its timeout, the whole bounded by the
+//! Running one scenario: each action acted through `exec`, its observation paired with its
+//! expectation and judged through `verdict` (a step stops at its first failed action); steps in order, each bounded by its timeout, the whole bounded by the
 //! scenario timeout. Returns the scenario's record; never panics the run.
 
 pub mod auth;
@@ -81,15 +82,7 @@ async fn run_step(env: &RunEnv, st: &mut ScenarioState, step: &Step) -> StepOutp
 }
 
 fn step_record(step: &Step, out: &StepOutput, from: usize, to: usize, took: Split) -> StepRecord {
-    let outcome = if out.error.is_some() {
-        Outcome::Error
-    } else if out.failed() {
-        Outcome::Fail
-    } else if out.not_applicable.is_some() {
-        Outcome::Skip
-    } else {
-        Outcome::Pass
-    };
+    let outcome = crate::verdict::outcome::step_outcome(out.error.is_some(), &out.checks, out.not_applicable.is_some());
     StepRecord {
         title: step.title.value.clone(),
         kind: step.action().map(|a| a.kind()).unwrap_or("?").to_string(),

@@ -13,6 +13,7 @@ use crate::exec::error::{Category, ExecError};
 use crate::exec::timing::{Split, WaitMeter};
 use crate::exec::transcript::Transcript;
 use crate::record::{Outcome, ScenarioRecord, StepRecord};
+use crate::scenario::spans::{StepSpans, expectation_spans};
 use crate::scenario::interpolate::Vars;
 use crate::scenario::load::Loaded;
 
@@ -36,6 +37,8 @@ pub struct ScenarioRun<'a> {
     advice: Vec<Vec<String>>,
     /// The step each message of `st.messages` was seen in (for the `eml` proofs).
     message_steps: Vec<Option<usize>>,
+    /// Where each step's expectations are written in the scenario file.
+    spans: Vec<StepSpans>,
 }
 
 impl<'a> ScenarioRun<'a> {
@@ -46,7 +49,8 @@ impl<'a> ScenarioRun<'a> {
         vars.set("target", env.target_vars.clone());
         vars.set("fixtures", env.fixtures.clone());
         vars.set("captured", Value::Object(Default::default()));
-        let st = ScenarioState::new(vars, Transcript::within(env.secrets.clone(), env.transcripts.clone()));
+        let mut st = ScenarioState::new(vars, Transcript::within(env.secrets.clone(), env.transcripts.clone()));
+        st.file = record.file.strip_prefix("./").unwrap_or(&record.file).to_string();
         let n = loaded.scenario.steps.len();
         ScenarioRun {
             env,
@@ -59,6 +63,7 @@ impl<'a> ScenarioRun<'a> {
             proofs_taken: vec![false; n],
             advice: vec![Vec::new(); n],
             message_steps: Vec::new(),
+            spans: expectation_spans(&loaded.source),
         }
     }
 
@@ -90,6 +95,7 @@ impl<'a> ScenarioRun<'a> {
         let left = Duration::from_millis(self.env.target.timeouts.scenario).saturating_sub(self.busy);
         let step_budget = Duration::from_millis(step.timeout_ms.unwrap_or(self.env.target.timeouts.step)).min(left);
         let from = self.st.transcript.len();
+        self.st.spans = self.spans.get(i).cloned().unwrap_or_default();
         let step_clock = Instant::now();
         let meter = WaitMeter::new();
         let mut out = if let Some(why) = self.not_needed(step) {
@@ -191,17 +197,10 @@ impl<'a> ScenarioRun<'a> {
 
     /// [`finish`](Self::finish), keeping the messages' bytes and steps (for `.eml` evidence).
     pub fn into_result(mut self) -> ScenarioResult {
-        let verdict = [Outcome::Fail, Outcome::Error, Outcome::Skip]
-            .into_iter()
-            .find_map(|o| self.latest.iter().flatten().find(|(got, _)| *got == o).cloned());
-        match verdict {
-            Some((outcome, reason)) => (self.record.outcome, self.record.reason) = (outcome, reason),
-            None if self.latest.iter().all(Option::is_some) => self.record.outcome = Outcome::Pass,
-            None => {
-                let ran = self.latest.iter().take_while(|l| l.is_some()).count();
-                self.record.outcome = Outcome::Interrupted;
-                self.record.reason = Some(format!("stopped after {ran} of {} steps", self.latest.len()));
-            }
+        let (outcome, reason) = crate::verdict::outcome::scenario_outcome(&self.latest);
+        self.record.outcome = outcome;
+        if reason.is_some() || outcome != Outcome::Pass {
+            self.record.reason = reason;
         }
         collect_proofs(&mut self.record, &self.loaded.scenario.proofs, None);
         // Beside a failure or an error they would only repeat it in other words.

@@ -10,9 +10,14 @@ use crate::util::digest::sha256_hex;
 use crate::exec::transcript::Transcript;
 use crate::record::MessageRecord;
 use crate::scenario::interpolate::Vars;
+use crate::scenario::spans::{Expectation, StepSpans};
 use crate::verdict::Check;
 
 pub struct ScenarioState {
+    /// The scenario file, as its record names it, and where the running step's expectations are
+    /// written: the checks carry `file:line:column`.
+    pub file: String,
+    pub spans: StepSpans,
     pub vars: Vars,
     pub sent: HashMap<String, Built>,
     pub transcript: Transcript,
@@ -27,7 +32,16 @@ pub struct ScenarioState {
 
 impl ScenarioState {
     pub fn new(vars: Vars, transcript: Transcript) -> Self {
-        ScenarioState { vars, sent: HashMap::new(), transcript, messages: Vec::new(), other_operator_rcpt: false, connections: 0 }
+        ScenarioState {
+            file: String::new(),
+            spans: StepSpans::default(),
+            vars,
+            sent: HashMap::new(),
+            transcript,
+            messages: Vec::new(),
+            other_operator_rcpt: false,
+            connections: 0,
+        }
     }
 
     /// Renders `${…}` in `text`; an undefined variable is the harness's fault (validation
@@ -39,6 +53,11 @@ impl ScenarioState {
     /// [`render`](Self::render) of each of `texts` (ESMTP parameters…).
     pub fn render_all(&self, texts: &[String]) -> Result<Vec<String>, ExecError> {
         texts.iter().map(|t| self.render(t)).collect()
+    }
+
+    /// Where expectation `e` of the running step is written, as `file:line:column`.
+    pub fn expect_at(&self, e: Expectation) -> Option<String> {
+        self.spans.of(e).map(|(line, column)| format!("{}:{line}:{column}", self.file))
     }
 
     /// A transcript handle for a new connection (`smtp#1`, `imap#2`…).
@@ -100,16 +119,11 @@ impl StepOutput {
     }
 
     /// Ends a step on `e`: when the step accepts a refusal at the TLS level and the server sent
-    /// a fatal alert, that refusal is the observation (a passed check); otherwise `e` stands.
+    /// a fatal alert, that refusal is the observation (judged by `verdict`); otherwise `e` stands.
     pub fn tls_refusal(&mut self, accepted: bool, e: ExecError) -> Result<(), ExecError> {
-        match &e.tls_alert {
-            Some(alert) if accepted => {
-                self.checks.push(Check::new(
-                    "refusal by the server",
-                    "refused (TLS alert or authentication failure)",
-                    format!("TLS session refused with the fatal alert {alert} ({})", e.message),
-                    true,
-                ));
+        match crate::exec::observation::TlsRefused::seen_in(&e) {
+            Some(refused) if accepted => {
+                self.checks.push(crate::verdict::judge_refusal(&refused));
                 Ok(())
             }
             _ => Err(e),
@@ -120,6 +134,11 @@ impl StepOutput {
     pub fn judge(&mut self, checks: Vec<Check>) -> bool {
         self.checks.extend(checks);
         self.failed()
+    }
+
+    /// [`judge`](Self::judge), the checks marked with where their expectation is written.
+    pub fn judge_at(&mut self, checks: Vec<Check>, at: Option<String>) -> bool {
+        self.judge(checks.into_iter().map(|c| Check { at: at.clone(), ..c }).collect())
     }
 }
 

@@ -1,11 +1,11 @@
-//! `http` steps: one request, the response observed (and parsed as a whitelist when it is one).
+//! `http` steps: the request rendered from the step, sent by `exec::http`, the response judged
+//! against the step's expectation.
 
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
-use crate::exec::observation::HttpObservation;
-use crate::exec::timing;
-use crate::exec::whitelist;
+use crate::exec::http::{HttpRequest, request};
 use crate::scenario::model::HttpStep;
+use crate::scenario::spans::Expectation;
 use crate::verdict;
 
 use super::expect_vars;
@@ -13,7 +13,14 @@ use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepOutput {
     let mut out = StepOutput::default();
-    match observe(env, st, step).await {
+    let observed = match render(st, step) {
+        Ok(r) => {
+            let t = st.connection("http");
+            request(env, &t, &r).await
+        }
+        Err(e) => Err(e),
+    };
+    match observed {
         Ok(obs) => {
             if let Some(reply) = step.expect.as_ref().and_then(|e| verdict::temporary::http_status(e.status, &obs)) {
                 st.transcript.note(&format!("service temporarily unavailable ({reply}): not judged"));
@@ -21,7 +28,7 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
             } else if let Some(e) = &step.expect {
                 match expect_vars::http(st, e.clone()) {
                     Ok(e) => {
-                        out.judge(verdict::judge_http(&e, &obs));
+                        out.judge_at(verdict::judge_http(&e, &obs), st.expect_at(Expectation::Step));
                     }
                     Err(err) => out.error = Some(err),
                 }
@@ -32,96 +39,10 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
     out
 }
 
-/// An error and its sources, `a: b: c`.
-fn causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    text
-}
-
-/// Headers that carry credentials: Authorization, cookies, API keys, tokens, sessions.
-fn is_credential_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(n.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
-        || ["token", "secret", "key", "auth", "session", "password", "credential"].iter().any(|w| n.contains(w))
-}
-
-/// What the transcript shows of a credential header (its name and, for Authorization, the
-/// scheme), and the value to add to the secrets (the credentials after the scheme, or all).
-fn redacted_header(name: &str, value: &str) -> (String, Option<String>) {
-    let lower = name.to_ascii_lowercase();
-    let (scheme, credential) = match value.trim().split_once(char::is_whitespace) {
-        Some((scheme, rest)) if lower.ends_with("authorization") => (format!("{scheme} "), rest.trim()),
-        _ => (String::new(), value.trim()),
-    };
-    let secret = (!credential.is_empty()).then(|| credential.to_string());
-    (format!("{name}: {scheme}<redacted>"), secret)
-}
-
-async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Result<HttpObservation, ExecError> {
-    let url = st.render(&step.url)?;
-    // Before any connection: an undeclared host is never contacted.
-    env.hosts.check_url(&url).map_err(|e| ExecError::harness(e.to_string()))?;
-    let method = reqwest::Method::from_bytes(step.method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| ExecError::harness(format!("bad HTTP method `{}`", step.method)))?;
-    let t = st.connection("http");
-    t.sent(&format!("{method} {url}"));
-    let mut req = env.http().request(method, &url);
-    for (k, v) in &step.headers {
-        let v = st.render(v)?;
-        // Credential-bearing headers (by class, not by one name): the transcript shows the
-        // scheme at most, and the value joins the run's secrets so an echo is scrubbed too.
-        if is_credential_header(k) {
-            let (shown, secret) = redacted_header(k, &v);
-            if let Some(secret) = secret {
-                env.secrets.register(&crate::secret::Secret::new(secret));
-            }
-            t.sent_secret(&shown);
-        } else {
-            t.sent(&format!("{k}: {v}"));
-        }
-        req = req.header(k, v);
-    }
-    if let Some(b) = &step.body {
-        let body = st.render(b)?;
-        t.sent(&format!("<body: {} bytes>", body.len()));
-        req = req.body(body);
-    }
-    env.pace_http(&url).await;
-    let resp = timing::server(req.send()).await.map_err(|e| {
-        // reqwest's message omits its causes (e.g. a redirect refused by the host allow-list).
-        let text = causes(&e);
-        if e.is_timeout() { ExecError::timeout(format!("{url}: {text}")) } else { ExecError::connect(format!("{url}: {text}")) }
-    })?;
-    let status = resp.status().as_u16();
-    let headers: Vec<(String, String)> =
-        resp.headers().iter().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).to_string())).collect();
-    let body = timing::server(crate::exec::env::read_body_bounded(resp, crate::exec::env::MAX_HTTP_BODY))
-        .await
-        .map_err(|e| ExecError::protocol(format!("{url}: body: {e}")))?;
-    let body = String::from_utf8_lossy(&body).into_owned();
-    t.received(&format!("HTTP {status}"));
-    for (k, v) in &headers {
-        if is_credential_header(k) {
-            t.received(&format!("{k}: <redacted>"));
-        } else {
-            t.received(&format!("{k}: {v}"));
-        }
-    }
-    t.received(&format!("<body: {} bytes, sha256 {}>", body.len(), &crate::util::digest::sha256_hex(body.as_bytes())[..16]));
-    let whitelist = whitelist::parse(&body).ok();
-    if let Some(w) = &whitelist {
-        t.note(&format!("whitelist: {} domain(s)", w.len()));
-    }
-    // What the verdict quotes (and shortens) is scrubbed first: a server echoing a token.
-    let secrets = t.secrets();
-    let headers = headers.into_iter().map(|(k, v)| (k, secrets.scrub(&v))).collect();
-    let body = if secrets.leaks(&body) { secrets.scrub(&body) } else { body };
-    Ok(HttpObservation { status, headers, body, whitelist })
+fn render(st: &ScenarioState, step: &HttpStep) -> Result<HttpRequest, ExecError> {
+    let headers = step.headers.iter().map(|(k, v)| Ok((k.clone(), st.render(v)?))).collect::<Result<_, ExecError>>()?;
+    let body = step.body.as_ref().map(|b| st.render(b)).transpose()?;
+    Ok(HttpRequest { method: step.method.clone(), url: st.render(&step.url)?, headers, body })
 }
 
 #[cfg(test)]
@@ -150,20 +71,5 @@ mod tests {
         assert_eq!(e.category, crate::exec::error::Category::Unavailable, "{e}");
         assert!(e.message.contains("HTTP 429"), "{e}");
         assert!(!out.failed() && out.checks.is_empty(), "{:?}", out.checks);
-    }
-
-    /// Redaction by header class: Cookie, API keys, tokens go out of the transcript like
-    /// Authorization; the credential part is what joins the secrets.
-    #[test]
-    fn credential_headers_are_redacted_by_class() {
-        for name in ["Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "X-Auth-Token", "apikey", "X-Session-Id"] {
-            assert!(is_credential_header(name), "{name}");
-        }
-        for name in ["Accept", "Content-Type", "User-Agent", "X-Request-Id"] {
-            assert!(!is_credential_header(name), "{name}");
-        }
-        assert_eq!(redacted_header("Authorization", "Bearer abc.def"), ("Authorization: Bearer <redacted>".into(), Some("abc.def".into())));
-        assert_eq!(redacted_header("Cookie", "sid=s3cr3t-value"), ("Cookie: <redacted>".into(), Some("sid=s3cr3t-value".into())));
-        assert_eq!(redacted_header("X-Api-Key", "k-123456"), ("X-Api-Key: <redacted>".into(), Some("k-123456".into())));
     }
 }

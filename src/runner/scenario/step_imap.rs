@@ -270,6 +270,7 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, tls: &Tl
             Acted::next(obs, a.expect.clone())
         }
         ImapAction::ExpectClosed(a) => {
+            // Still open after the window is what was observed, not a failure to observe.
             let closed = s.is_closed_by_peer(Duration::from_millis(a.within_ms.unwrap_or(2000))).await;
             let obs = ImapObservation { closed, ..Default::default() };
             let expect = Some(ImapExpect { closes: Some(true), ..Default::default() });
@@ -312,6 +313,8 @@ async fn wait_for(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, a: 
         st.vars.capture(&name.value, serde_json::json!(uid));
     }
     // Without an explicit expectation, a wait must find its message.
+    // A wait that ran out is an observation ("not delivered within the window", the mailbox
+    // answering all along), judged like any other: see docs/verdicts.md, deadlines.
     let expect = a.expect.clone().or_else(|| Some(ImapExpect { found: Some(true), ..Default::default() }));
     Ok(Acted::next(obs, expect))
 }

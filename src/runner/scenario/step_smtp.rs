@@ -231,6 +231,8 @@ async fn act(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, tls: &Tl
             Acted::next(reply_obs(&s.command(&line).await.map_err(smtp_error)?), reply_expect(&a.expect))
         }
         SmtpAction::ExpectClosed(a) => {
+            // Still open after the window is what was observed, not a failure to observe
+            // (docs/verdicts.md, deadlines).
             let closed = s.is_closed_by_peer(Duration::from_millis(a.within_ms.unwrap_or(2000))).await;
             let obs = SmtpObservation { closed, ..Default::default() };
             let expect = Some(Expectation::Reply(SmtpExpect { closes: Some(true), ..Default::default() }));

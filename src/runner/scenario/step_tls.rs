@@ -35,7 +35,7 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &TlsStep) -> StepOu
     match obs {
         Ok(obs) => {
             let e = expect.unwrap_or(TlsExpect { established: Some(true), ..Default::default() });
-            out.judge(verdict::judge_tls(&e, &obs));
+            out.judge_at(verdict::judge_tls(&e, &obs), st.expect_at(crate::scenario::spans::Expectation::Step));
             out.not_applicable = verdict::revocation_unknown(&e, &obs);
         }
         Err(e) => out.error = Some(e),

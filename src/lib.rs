@@ -13,6 +13,7 @@ pub mod fixtures;
 #[doc(hidden)] pub mod fuzzing;
 pub mod load;
 pub mod plan;
+pub mod preflight;
 pub mod record;
 pub mod report;
 pub mod requirement;

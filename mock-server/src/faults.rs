@@ -40,10 +40,11 @@ pub enum Fault {
     AcceptRevokedToken,
     ConnectionLimit,
     ConnectionRate,
+    ExpiredServerCert,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 26] = [
+    pub const ALL: [Fault; 27] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -70,6 +71,7 @@ impl Fault {
         Fault::AcceptRevokedToken,
         Fault::ConnectionLimit,
         Fault::ConnectionRate,
+        Fault::ExpiredServerCert,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +102,7 @@ impl Fault {
             Fault::AcceptRevokedToken => "accept-revoked-token",
             Fault::ConnectionLimit => "connection-limit",
             Fault::ConnectionRate => "connection-rate",
+            Fault::ExpiredServerCert => "expired-server-cert",
         }
     }
 
@@ -136,6 +139,7 @@ impl Fault {
                 "limits: more than 4 SMTP/IMAP connections at once are refused in plaintext (421 / * BYE), as a stock Exim does"
             }
             Fault::ConnectionRate => "limits: more than 10 new SMTP/IMAP connections within a second are refused in plaintext (421 / * BYE)",
+            Fault::ExpiredServerCert => "presents a server certificate from the trusted root whose validity ended 30 days ago",
         }
     }
 

@@ -6,7 +6,8 @@
 //!   so that the TLS 1.2 ECDHE-RSA suites of the allow-list apply;
 //! - client certificates (clientAuth, SAN rfc822Name = mailbox) for app1 and app2, an expired one
 //!   for app1 and one for app1 signed by a separate "foreign" CA;
-//! - a server certificate from that foreign CA (fault `foreign-ca-cert`), same RSA key.
+//! - a server certificate from that foreign CA (fault `foreign-ca-cert`), same RSA key;
+//! - an expired server certificate from the root (fault `expired-server-cert`), same RSA key.
 //!
 //! RSA key generation is slow in debug builds, so the whole set is cached in the PKI directory
 //! and reused while it still fits the configuration (see [`manifest`]); the RSA key alone is
@@ -61,6 +62,8 @@ pub struct Pki {
     pub server_chain: Vec<CertificateDer<'static>>,
     /// Server leaf signed by the foreign CA + foreign root.
     pub foreign_server_chain: Vec<CertificateDer<'static>>,
+    /// Expired server leaf signed by the root + root.
+    pub expired_server_chain: Vec<CertificateDer<'static>>,
     server_key: PrivateKeyDer<'static>,
     /// True when the files of an earlier start were reused as they were.
     pub reused: bool,
@@ -102,8 +105,9 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
     let root = read_certs(&files.ca)?.into_iter().next().ok_or_else(|| missing(&files.ca))?;
     let server_chain = read_certs(&files.server_chain)?;
     let foreign_server_chain = read_certs(&files.foreign_server_chain)?;
+    let expired_server_chain = read_certs(&files.expired_server_chain)?;
     let server_key = read_key(&files.server_key)?;
-    if server_chain.is_empty() || foreign_server_chain.is_empty() {
+    if server_chain.is_empty() || foreign_server_chain.is_empty() || expired_server_chain.is_empty() {
         return Err(missing(&files.server_chain));
     }
     for pair in files.client_pairs() {
@@ -115,6 +119,7 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
         root,
         server_chain,
         foreign_server_chain,
+        expired_server_chain,
         server_key,
         reused: true,
         elapsed: Default::default(),
@@ -135,11 +140,15 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
     let server = leaf_params(LeafKind::Server(&spec.host_name), "server", now, Validity::Current)?;
     let server_cert = server.signed_by(&server_key_pair, &root).map_err(gen_err)?;
     let foreign_server_cert = server.signed_by(&server_key_pair, &foreign).map_err(gen_err)?;
+    let expired_server_cert = leaf_params(LeafKind::Server(&spec.host_name), "server-expired", now, Validity::Expired)?
+        .signed_by(&server_key_pair, &root)
+        .map_err(gen_err)?;
 
     files::write_pem(&files.ca, &root.pem(), false)?;
     files::write_pem(&files.foreign_ca, &foreign.pem(), false)?;
     files::write_pem(&files.server_chain, &format!("{}{}", server_cert.pem(), root.pem()), false)?;
     files::write_pem(&files.foreign_server_chain, &format!("{}{}", foreign_server_cert.pem(), foreign.pem()), false)?;
+    files::write_pem(&files.expired_server_chain, &format!("{}{}", expired_server_cert.pem(), root.pem()), false)?;
     files::write_pem(&files.server_key, &server_key_pair.serialize_pem(), true)?;
 
     let clients = [
@@ -163,6 +172,7 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
         root: root.der().clone(),
         server_chain: vec![server_cert.der().clone(), root.der().clone()],
         foreign_server_chain: vec![foreign_server_cert.der().clone(), foreign.der().clone()],
+        expired_server_chain: vec![expired_server_cert.der().clone(), root.der().clone()],
         server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(rsa_pkcs8)),
         reused: false,
         elapsed: Default::default(),
@@ -175,7 +185,7 @@ const LEAF_LIFETIME: Duration = Duration::days(90);
 #[derive(Clone, Copy)]
 enum Validity {
     Current,
-    /// Ended 30 days ago (for the expired-certificate refusal checks).
+    /// Ended 30 days ago (the expired-certificate refusal checks, fault `expired-server-cert`).
     Expired,
 }
 
@@ -291,6 +301,9 @@ mod tests {
         assert!(matches!(server.public_key().parsed(), Ok(x509_parser::public_key::PublicKey::RSA(_))));
         let sans = server.subject_alternative_name().unwrap().unwrap();
         assert_eq!(sans.value.general_names.len(), 3);
+        assert!(server.validity().is_valid_at(ASN1Time::now()));
+        let (_, expired) = X509Certificate::from_der(first.expired_server_chain[0].as_ref()).unwrap();
+        assert!(!expired.validity().is_valid_at(ASN1Time::now()) && expired.issuer() == server.issuer());
         let (_, root) = X509Certificate::from_der(first.root.as_ref()).unwrap();
         assert!(root.subject().to_string().contains("IGC-Santé TEST"));
 

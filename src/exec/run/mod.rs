@@ -5,7 +5,7 @@ pub mod auth;
 mod compose;
 mod driver;
 mod expect_vars;
-mod open;
+pub(crate) mod open;
 mod probe_run;
 mod scenario_run;
 mod state;

@@ -18,8 +18,8 @@ pub fn load_errors(errors: &[LoadError]) -> Vec<Finding> {
         .map(|e| {
             let expected = e.expected.clone().unwrap_or_default();
             Finding::fix(
-                "profil",
                 "profile",
+                "load",
                 same(e.to_string()),
                 text(format!("corriger le profil : {expected}"), format!("fix the profile: {expected}")),
             )

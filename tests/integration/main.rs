@@ -22,6 +22,7 @@ mod interrupt;
 mod load;
 mod mock_cli;
 mod pacing;
+mod preflight;
 mod parse_cache;
 mod report_writers;
 mod robustness;

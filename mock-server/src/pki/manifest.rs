@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime};
 use super::{PkiError, PkiFiles, PkiSpec, files};
 
 /// Bumped whenever the set of files or their content rules change.
-const FORMAT: &str = "2";
+const FORMAT: &str = "1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {

@@ -89,6 +89,11 @@ impl Pki {
         std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let dir = std::fs::canonicalize(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let files = PkiFiles::in_dir(&dir);
+        // Mocks started at once (parallel tests, several processes) share the directory: one
+        // generates while the others wait, then reuse its files instead of mixing two sets.
+        let lock_path = dir.join("pki.lock");
+        let lock = std::fs::File::create(&lock_path).map_err(|source| PkiError::Io { path: lock_path.clone(), source })?;
+        lock.lock().map_err(|source| PkiError::Io { path: lock_path, source })?;
         let mut pki = match Manifest::load(&files).filter(|m| m.still_fits(spec, OffsetDateTime::now_utc())) {
             Some(_) => match load(&files) {
                 Ok(pki) => pki,
@@ -107,7 +112,10 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
     let foreign_server_chain = read_certs(&files.foreign_server_chain)?;
     let expired_server_chain = read_certs(&files.expired_server_chain)?;
     let server_key = read_key(&files.server_key)?;
-    if server_chain.is_empty() || foreign_server_chain.is_empty() || expired_server_chain.is_empty() {
+    // The expired chain came later than format 1: a directory an older mssconf generated has
+    // none, or one of an earlier root. Either means a new generation (the manifest format stays,
+    // so older binaries sharing the directory keep reusing what this one writes).
+    if server_chain.is_empty() || foreign_server_chain.is_empty() || expired_server_chain.get(1) != Some(&root) {
         return Err(missing(&files.server_chain));
     }
     for pair in files.client_pairs() {
@@ -312,10 +320,15 @@ mod tests {
         assert!(second.reused);
         assert_eq!(second.root, first.root);
 
+        // A directory an older mssconf generated (no expired chain) is regenerated.
+        std::fs::remove_file(&second.files.expired_server_chain).unwrap();
+        let regenerated = Pki::prepare(dir.path(), &spec()).unwrap();
+        assert!(!regenerated.reused && regenerated.files.expired_server_chain.exists());
+
         let other = PkiSpec { host_name: "other.mssante.test".into(), ..spec() };
         let third = Pki::prepare(dir.path(), &other).unwrap();
         assert!(!third.reused);
-        assert_ne!(third.root, first.root);
+        assert_ne!(third.root, regenerated.root);
         // The slow RSA key survives regeneration.
         assert_eq!(third.server_key().secret_der(), first.server_key().secret_der());
     }

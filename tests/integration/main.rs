@@ -19,6 +19,7 @@ mod front_ends;
 mod fuzz_corpus;
 mod hostile;
 mod interrupt;
+mod junit_attachments;
 mod load;
 mod mock_cli;
 mod pacing;

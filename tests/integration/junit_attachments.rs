@@ -15,7 +15,7 @@ fn system_outs(xml: &str) -> BTreeMap<String, String> {
     loop {
         match reader.read_event().expect("well-formed junit.xml") {
             Event::Start(e) if e.name().as_ref() == b"testcase" => {
-                case = e.try_get_attribute("name").unwrap().map(|a| a.unescape_value().unwrap().into_owned());
+                case = e.try_get_attribute("name").unwrap().map(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).unwrap().into_owned());
             }
             Event::Start(e) if e.name().as_ref() == b"system-out" => in_out = true,
             Event::End(e) if e.name().as_ref() == b"system-out" => in_out = false,

@@ -4,6 +4,7 @@ mod audit;
 mod behaviours;
 mod big_message;
 mod ci;
+mod ci_examples;
 mod cli;
 mod dossier_cli;
 mod evidence_bundle;

@@ -76,7 +76,10 @@ fn certificate(subject: &str, path: &Path, today: NaiveDate, judge_validity: boo
     let Some(facts) = certs.first().and_then(crate::exec::tls::cert_facts) else {
         return Finding::fix(subject, check, same(format!("{}: not an X.509 certificate", path.display())), text("remplacer par un certificat PEM", "replace it with a PEM certificate"));
     };
-    let seen = format!("{}: \"{}\" until {}", path.display(), facts.subject, facts.not_after);
+    let mut seen = format!("{}: \"{}\" until {}", path.display(), facts.subject, facts.not_after);
+    if !judge_validity {
+        seen += " (negative material: validity not judged)";
+    }
     match days_left(&facts.not_after, today).filter(|_| judge_validity) {
         Some(d) if d < 0 => Finding::fix(subject, check, same(seen), text("certificat expiré : le renouveler", "certificate expired: renew it")),
         Some(d) if d <= EXPIRY_WARNING_DAYS => Finding::warning(

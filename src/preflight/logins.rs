@@ -11,7 +11,7 @@ use crate::exec::net::{Endpoint, TlsMode};
 use crate::exec::run::open;
 use crate::load::login::{Login, Protocol, Sasl, login};
 use crate::scenario::model::Credential;
-use crate::target::model::{MailboxType, SecretSource};
+use crate::target::model::{Mailbox, MailboxType, SecretSource};
 
 /// Preferred endpoints for the logins: the run's usual ones first.
 const SMTP_ORDER: [&str; 2] = ["smtp_starttls", "smtp_implicit"];
@@ -20,22 +20,26 @@ const IMAP_ORDER: [&str; 2] = ["imap_implicit", "imap_starttls"];
 pub async fn check(env: &RunEnv) -> Vec<Finding> {
     let smtp = pick(env, &SMTP_ORDER);
     let imap = pick(env, &IMAP_ORDER);
+    // Mailboxes side by side (the pacing still caps connections per host), lines in profile order.
+    let each = env.target.mailboxes.iter().map(|(role, m)| mailbox(env, role, m, smtp, imap));
+    futures_util::future::join_all(each).await.into_iter().flatten().collect()
+}
+
+async fn mailbox(env: &RunEnv, role: &str, m: &Mailbox, smtp: Option<&Endpoint>, imap: Option<&Endpoint>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (role, m) in &env.target.mailboxes {
-        if m.kind != MailboxType::App {
-            let token = token(env, role, m.token.as_ref()).await;
-            let failed = token.status == super::Status::Fix;
-            out.push(token);
-            if failed {
-                continue;
-            }
+    if m.kind != MailboxType::App {
+        let token = token(env, role, m.token.as_ref()).await;
+        let failed = token.status == super::Status::Fix;
+        out.push(token);
+        if failed {
+            return out;
         }
-        if let Some(ep) = smtp {
-            out.push(smtp_login(env, role, ep).await);
-        }
-        if let Some(ep) = imap {
-            out.push(imap_login(env, role, ep).await);
-        }
+    }
+    if let Some(ep) = smtp {
+        out.push(smtp_login(env, role, ep).await);
+    }
+    if let Some(ep) = imap {
+        out.push(imap_login(env, role, ep).await);
     }
     out
 }

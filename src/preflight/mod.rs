@@ -86,13 +86,11 @@ pub fn ready(findings: &[Finding]) -> bool {
 }
 
 /// Every check that needs the network, in table order: endpoints, HTTP URLs, then each mailbox's
-/// token and logins. Connections go through the run's pacing; every wait has the profile's
-/// timeouts.
+/// token and logins. Endpoints and mailboxes are checked side by side; connections go through the
+/// run's pacing (`rate.*`), and every wait has the profile's timeouts.
 pub async fn network_checks(env: &RunEnv) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (name, endpoint) in &env.target.endpoints {
-        out.extend(endpoints::check(env, name, endpoint).await);
-    }
+    let each = env.target.endpoints.iter().map(|(name, endpoint)| endpoints::check(env, name, endpoint));
+    let mut out: Vec<Finding> = futures_util::future::join_all(each).await.into_iter().flatten().collect();
     out.extend(http::check(env).await);
     out.extend(logins::check(env).await);
     out

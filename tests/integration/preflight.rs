@@ -48,7 +48,7 @@ fn a_healthy_mock_is_ready_and_every_mailbox_logs_in() {
     let out = preflight(&profile(&mock, dir.path(), |y| y), &[], &[]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
-    assert!(to_fix(&out).is_empty() && stdout.contains("a run can start"), "{stdout}");
+    assert!(to_fix(&out).is_empty() && stdout.contains("0 warning(s), 0 to fix — a run can start"), "{stdout}");
     for role in ["per1", "per2", "org1", "app1", "app2"] {
         for check in ["smtp-login", "imap-login"] {
             assert!(stdout.lines().any(|l| l.starts_with("OK") && l.contains(role) && l.contains(check)), "{role} {check}:\n{stdout}");

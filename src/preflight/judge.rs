@@ -59,7 +59,12 @@ fn leaf_summary(leaf: Option<&CertFacts>) -> String {
 /// What to do about a chain the anchors do not verify, from rustls' wording of the reason.
 fn chain_fix(why: &str, leaf: Option<&CertFacts>) -> Text {
     let lower = why.to_ascii_lowercase();
-    let issuer = leaf.map(|c| c.issuer.as_str()).unwrap_or("?");
+    let Some(issuer) = leaf.map(|c| c.issuer.as_str()) else {
+        return text(
+            "la poignée de main TLS n'a pas abouti avant le certificat : vérifier le port et `tls:` (implicit / starttls) du profil",
+            "the TLS handshake ended before any certificate: check the profile's port and `tls:` (implicit / starttls)",
+        );
+    };
     if lower.contains("expired") {
         text(
             "le certificat serveur est expiré : l'opérateur doit le renouveler (aucun audit possible avant)",

@@ -11,7 +11,7 @@
 //! in a transcript) is defused, so a server cannot make CI attach a file of its choosing.
 
 use std::collections::HashMap;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use quick_junit::{Report, TestCaseStatus, XmlString};
 
@@ -36,8 +36,8 @@ pub fn base_for(dir: &Path) -> String {
         Some(rel) if dir.is_absolute() => rel,
         _ => dir,
     };
-    let parts: Vec<String> = rel.components().filter(|c| *c != Component::CurDir).map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    parts.join("/").replacen("//", "/", 1)
+    let clean: PathBuf = rel.components().filter(|c| *c != Component::CurDir).collect();
+    clean.to_string_lossy().into_owned()
 }
 
 /// Puts each scenario's attachment lines first in its case's `<system-out>`, and defuses

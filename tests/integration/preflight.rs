@@ -134,3 +134,13 @@ fn a_production_profile_needs_the_production_flag() {
     let allowed = preflight(&path, &["--production"], &[]);
     assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stdout));
 }
+
+#[test]
+fn a_wrong_tls_mode_is_to_fix_with_the_port_and_mode_named() {
+    let mock = Mock::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let port = mock.handle().endpoints().smtp_starttls.port();
+    let path = profile(&mock, dir.path(), |y| y.replace(&format!("port: {port}, tls: starttls"), &format!("port: {port}, tls: implicit")));
+    let out = preflight(&path, &[], &[]);
+    assert_fails_naming(&out, "smtp_starttls", "check the profile's port and `tls:`");
+}

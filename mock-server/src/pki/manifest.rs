@@ -6,8 +6,10 @@ use time::{Duration, OffsetDateTime};
 
 use super::{PkiError, PkiFiles, PkiSpec, files};
 
-/// Bumped whenever the set of files or their content rules change.
-const FORMAT: &str = "1";
+/// Bumped whenever the set of files or their content rules change (3: the expired server chain).
+const FORMAT: &str = "3";
+/// The subdirectory of the PKI directory holding this format's files.
+pub const FORMAT_DIR: &str = "format-3";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {

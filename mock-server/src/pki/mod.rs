@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 pub use files::{CertKeyFiles, PkiFiles};
+pub use manifest::FORMAT_DIR;
 use manifest::Manifest;
 
 /// Common name of the stand-in IGC-Santé root.
@@ -86,6 +87,10 @@ impl Pki {
     /// Reuses the PKI in `dir` when it still fits `spec`, else generates a new one there.
     pub fn prepare(dir: &Path, spec: &PkiSpec) -> Result<Pki, PkiError> {
         let started = Instant::now();
+        // One subdirectory per file format: checkouts of another format sharing the state
+        // directory (parallel worktrees, an older binary) never regenerate these files under a
+        // running mock (each would find the other's manifest unfit and start over).
+        let dir = &dir.join(manifest::FORMAT_DIR);
         std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let dir = std::fs::canonicalize(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let files = PkiFiles::in_dir(&dir);
@@ -112,9 +117,7 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
     let foreign_server_chain = read_certs(&files.foreign_server_chain)?;
     let expired_server_chain = read_certs(&files.expired_server_chain)?;
     let server_key = read_key(&files.server_key)?;
-    // The expired chain came later than format 1: a directory an older mssconf generated has
-    // none, or one of an earlier root. Either means a new generation (the manifest format stays,
-    // so older binaries sharing the directory keep reusing what this one writes).
+    // A set with an expired chain of another root (a generation cut short) is regenerated.
     if server_chain.is_empty() || foreign_server_chain.is_empty() || expired_server_chain.get(1) != Some(&root) {
         return Err(missing(&files.server_chain));
     }
@@ -320,7 +323,7 @@ mod tests {
         assert!(second.reused);
         assert_eq!(second.root, first.root);
 
-        // A directory an older mssconf generated (no expired chain) is regenerated.
+        // A set without its expired chain is regenerated.
         std::fs::remove_file(&second.files.expired_server_chain).unwrap();
         let regenerated = Pki::prepare(dir.path(), &spec()).unwrap();
         assert!(!regenerated.reused && regenerated.files.expired_server_chain.exists());

@@ -37,7 +37,16 @@ pub fn check(t: &Target, today: NaiveDate) -> Vec<Finding> {
             out.extend(pair(name, files, today, false));
         }
     }
-    for problem in private_file::lax_files(t) {
+    // Keys were judged above; the rest are token and password files.
+    let keys: Vec<String> = t
+        .mailboxes
+        .values()
+        .filter_map(|m| m.certificate.as_ref())
+        .chain(t.negative.expired_client_cert.as_ref())
+        .chain(t.negative.foreign_client_cert.as_ref())
+        .map(|c| c.key.display().to_string())
+        .collect();
+    for problem in private_file::lax_files(t).into_iter().filter(|p| !keys.iter().any(|k| p.starts_with(k.as_str()))) {
         out.push(Finding::fix("secrets", "permissions", same(problem), text("restreindre le fichier à son propriétaire (chmod 600)", "restrict the file to its owner (chmod 600)")));
     }
     out
@@ -89,5 +98,53 @@ fn certificate(subject: &str, path: &Path, today: NaiveDate, judge_validity: boo
             text(format!("expire dans {d} jour(s) : le renouveler avant l'audit"), format!("ends in {d} day(s): renew it before the audit")),
         ),
         _ => Finding::ok(subject, check, same(seen)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::preflight::Status;
+
+    fn target(dir: &Path, anchor: &str) -> Target {
+        let yaml = format!(
+            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [app]\ndomain: op.test\nserver_name: localhost\n\
+             trust_anchors: [{}]\nendpoints: {{}}\nmailboxes:\n  app1: {{ address: test.app@op.test, type: APP, \
+             certificate: {{ cert: {}, key: {} }} }}\n",
+            dir.join(anchor).display(),
+            dir.join("app1.crt.pem").display(),
+            dir.join("app1.key.pem").display()
+        );
+        crate::scenario::load::parse_yaml(Path::new("t.yaml"), &yaml).unwrap()
+    }
+
+    fn status(findings: &[Finding], subject: &str, check: &str) -> Status {
+        findings.iter().find(|f| f.subject == subject && f.check == check).unwrap_or_else(|| panic!("{subject} {check}: {findings:?}")).status
+    }
+
+    #[test]
+    fn files_are_read_judged_and_keys_must_be_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = crate::exec::smtp::testkit::TestPki::new("Test CA");
+        std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).unwrap();
+        std::fs::write(dir.path().join("app1.crt.pem"), &pki.cert_pem).unwrap();
+        let key = dir.path().join("app1.key.pem");
+        std::fs::write(&key, &pki.key_pem).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let today = crate::preflight::judge::today();
+
+        let open = check(&target(dir.path(), "ca.pem"), today);
+        assert_eq!(status(&open, "trust_anchors", "anchors"), Status::Ok);
+        assert_eq!(status(&open, "app1", "certificate"), Status::Ok);
+        assert_eq!(status(&open, "app1", "key"), Status::Fix);
+        assert!(open.iter().any(|f| f.detail.en.contains("chmod 600")), "{open:?}");
+        assert_eq!(open.iter().filter(|f| f.status == Status::Fix).count(), 1, "said once: {open:?}");
+
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let private = check(&target(dir.path(), "missing.pem"), today);
+        assert_eq!(status(&private, "app1", "key"), Status::Ok);
+        assert_eq!(status(&private, "trust_anchors", "anchors"), Status::Fix);
     }
 }

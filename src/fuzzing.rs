@@ -126,12 +126,12 @@ pub fn whitelist(data: &[u8]) {
 
 /// A scenario file: parsed, then validated against the real requirement index and fixtures.
 pub fn scenario_load(data: &[u8]) {
-    if data.len() as u64 > crate::scenario::load::MAX_FILE_BYTES {
+    if data.len() as u64 > crate::yaml::limits::MAX_FILE_BYTES {
         return; // refused by `read_bounded` before parsing
     }
     let Ok(source) = std::str::from_utf8(data) else { return };
     let file = Path::new("fuzz.yaml");
-    let Ok(scenario) = crate::scenario::load::parse_yaml(file, source) else { return };
+    let Ok(scenario) = crate::yaml::read::parse_yaml(file, source) else { return };
     let loaded = crate::scenario::load::Loaded { file: file.to_path_buf(), source: source.to_string(), scenario };
     let ctx = scenario_context();
     let ctx = crate::scenario::validate::Context { index: &ctx.0, target_vars: &ctx.1, fixtures: &ctx.2 };

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod cipher;
 pub mod cli;
 pub mod dossier;
 pub mod evidence;
@@ -11,6 +12,7 @@ pub mod exit_code;
 pub mod exec;
 pub mod fixtures;
 #[doc(hidden)] pub mod fuzzing;
+pub mod lang;
 pub mod load;
 pub mod plan;
 pub mod preflight;
@@ -19,5 +21,8 @@ pub mod report;
 pub mod requirement;
 pub mod runner;
 pub mod scenario;
+pub mod secret;
 pub mod target;
+pub mod util;
 pub mod verdict;
+pub mod yaml;

@@ -7,9 +7,27 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::error::LoadError;
-use crate::scenario::load::{parse_yaml, read_bounded};
-use crate::scenario::model::Profile;
+use crate::yaml::error::LoadError;
+use crate::yaml::read::{parse_yaml, read_bounded};
+
+/// REM profiles: "Général", "Profil BAL PER/ORG", "Profil BAL APP".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    General,
+    PerOrg,
+    App,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::General => "general",
+            Profile::PerOrg => "per-org",
+            Profile::App => "app",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

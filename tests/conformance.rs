@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mssconf::exec::env::RunEnv;
-use mssconf::exec::run::{ScenarioResult, run_scenario_full, skipped_record};
+use mssconf::runner::scenario::{ScenarioResult, run_scenario_full, skipped_record};
 use mssconf::plan::filter::PRODUCTION_TAG;
 use mssconf::plan::shard::Shard;
 use mssconf::plan::production;
@@ -129,7 +129,7 @@ fn run_one(shared: &Shared, idx: usize) -> Result<Completion, Failed> {
 
 fn verdict_of(r: &ScenarioRecord) -> Result<Completion, Failed> {
     // Server text may be quoted: control characters made visible (terminal and CI logs).
-    let printable = |t: &str| mssconf::report::excerpt::visible_keeping(t, &[]);
+    let printable = |t: &str| mssconf::util::visible::visible_keeping(t, &[]);
     let reason = printable(r.reason.as_deref().unwrap_or_default());
     // Not a failure, but never silent: libtest has no place for it beside `ok`.
     for advice in &r.advisories {

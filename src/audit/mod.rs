@@ -5,9 +5,7 @@
 
 pub mod console;
 pub mod describe;
-pub mod record;
 pub mod screen;
 pub mod session;
 pub mod state;
 
-pub use record::{AuditNote, AuditRecord, AuditRestart, AuditSession, AuditSkip, Attestation, STATEMENT};

@@ -7,7 +7,8 @@ use std::io::IsTerminal;
 
 use crate::exec::transcript::{Direction, Line};
 use crate::record::{MessageRecord, Outcome};
-use crate::report::excerpt::{Item, excerpt, visible_keeping};
+use crate::report::excerpt::{Item, excerpt};
+use crate::util::visible::visible_keeping;
 use crate::verdict::Check;
 
 /// Widest line written (screen sharing: a plain terminal, often not full screen).

@@ -10,15 +10,15 @@ use chrono::Utc;
 
 use super::console::Console;
 use super::describe::describe;
-use super::record::{Attestation, AuditNote, AuditSkip, STATEMENT};
+use crate::record::audit::{Attestation, AuditNote, AuditSkip, STATEMENT};
 use super::screen::{self, sgr};
 use super::state::{AuditState, StateError};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
-use crate::exec::run::{ScenarioResult, ScenarioRun, skipped_record};
+use crate::runner::scenario::{ScenarioResult, ScenarioRun, skipped_record};
 use crate::plan::{Decision, case_name, decide};
-use crate::report::paris::format_utc;
+use crate::util::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::load::Loaded;
 

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::record::AuditRecord;
-use crate::cli::args::{CatalogueArgs, FilterArgs, Lang};
+use crate::record::audit::AuditRecord;
+use crate::lang::Lang;
 use crate::record::RunRecord;
-use crate::report::write_atomic;
+use crate::util::atomic::write_atomic;
 
 pub const STATE_FILE: &str = "audit-state.json";
 /// Bumped when a state file of an older mssconf can no longer be resumed.
@@ -39,19 +39,6 @@ pub struct AuditOptions {
 }
 
 impl AuditOptions {
-    pub fn catalogue_args(&self) -> CatalogueArgs {
-        CatalogueArgs { scenarios: self.scenarios.clone(), root: Some(self.root.clone()) }
-    }
-
-    pub fn filter_args(&self) -> FilterArgs {
-        FilterArgs {
-            scenario: self.scenario.clone(),
-            tag: self.tag.clone(),
-            requirement: self.requirement.clone(),
-            profile: self.profile.clone(),
-        }
-    }
-
     pub fn lang(&self) -> Lang {
         if self.lang == "en" { Lang::En } else { Lang::Fr }
     }

@@ -309,13 +309,13 @@ fn write_outputs(cfg: &BenchConfig, report: &LoadReport, baseline: &Percentiles,
         "shape": { "concurrency": shape.concurrency, "message_size": shape.message_size, "messages": shape.messages },
     });
     if let Ok(json) = serde_json::to_vec_pretty(&summary)
-        && let Err(e) = crate::report::atomic::write_atomic(&cfg.work_dir.join("load-report.json"), &json)
+        && let Err(e) = crate::util::atomic::write_atomic(&cfg.work_dir.join("load-report.json"), &json)
     {
         eprintln!("load: cannot write load-report.json: {e}");
     }
     let series = [
-        Series { name: format!("mssconf load, submission (STARTTLS + XOAUTH2), {} msg/s verified", crate::bench::number(report.verified_per_s)), values_ms: report.submission_latency.series() },
-        Series { name: format!("smtp-source, submission (plain SMTP), {} msg/s", crate::bench::number(baseline_rate)), values_ms: baseline.series() },
+        Series { name: format!("mssconf load, submission (STARTTLS + XOAUTH2), {} msg/s verified", crate::load::number::number(report.verified_per_s)), values_ms: report.submission_latency.series() },
+        Series { name: format!("smtp-source, submission (plain SMTP), {} msg/s", crate::load::number::number(baseline_rate)), values_ms: baseline.series() },
         Series { name: "mssconf load, delivery (250 → seen over IMAP IDLE)".into(), values_ms: report.delivery_latency.series() },
     ];
     let subtitle = format!(
@@ -324,7 +324,7 @@ fn write_outputs(cfg: &BenchConfig, report: &LoadReport, baseline: &Percentiles,
     );
     match plot::png("Load: latency percentiles, mssconf load vs smtp-source", &subtitle, &series) {
         Ok(png) => {
-            if let Err(e) = crate::report::atomic::write_atomic(&cfg.work_dir.join("load-latency.png"), &png) {
+            if let Err(e) = crate::util::atomic::write_atomic(&cfg.work_dir.join("load-latency.png"), &png) {
                 eprintln!("load: cannot write load-latency.png: {e}");
             }
         }

@@ -142,7 +142,7 @@ fn run_figures(cfg: &BenchConfig, dir: &Path, small: &Generated, large: &Generat
             &format!("run {nl} scenarios"),
             l.wall.as_secs_f64(),
             "s",
-            (&format!("{ns} scenarios ×{}", super::number(times)), s.wall.as_secs_f64() * times, "s"),
+            (&format!("{ns} scenarios ×{}", crate::load::number::number(times)), s.wall.as_secs_f64() * times, "s"),
         ),
         Figure::new(&format!("peak RSS, {nl} scenarios"), l.max_rss_mb(), "MB", (&format!("{ns} scenarios"), s.max_rss_mb(), "MB")),
         Figure::new(&format!("peak RSS, {nl} scenarios, vs goal"), l.max_rss_mb(), "MB", ("goal", GOAL_RSS_MB, "MB")),

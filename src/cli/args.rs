@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::lang::Lang;
+
 #[derive(Debug, Parser)]
 #[command(name = "mssconf", version, about = "Conformance harness for MSSanté operators' API LPS")]
 pub struct Cli {
@@ -174,13 +176,6 @@ pub enum SchemaKind {
     Scenario,
     Target,
     Requirements,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Lang {
-    #[default]
-    Fr,
-    En,
 }
 
 #[derive(Debug, Args)]

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use tokio::runtime::Runtime;
 
-use super::args::{AuditArgs, Lang};
+use super::args::{AuditArgs, CatalogueArgs, FilterArgs};
+use crate::lang::Lang;
 use super::catalogue_cmds::{filter, load_or_report};
 use crate::audit::console::Console;
-use crate::audit::record::{AuditRecord, AuditSession};
+use crate::record::audit::{AuditRecord, AuditSession};
 use crate::audit::screen::Style;
 use crate::audit::session::{End, Session};
 use crate::audit::state::{AuditOptions, AuditState, STATE_FILE, STATE_FORMAT};
@@ -98,7 +99,7 @@ fn options(args: &AuditArgs) -> Result<AuditOptions, String> {
 /// The SHA-256 of a target profile file, as the state keeps it.
 fn profile_hash(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("target profile {}: {e}", path.display()))?;
-    Ok(crate::exec::message::sha256_hex(&bytes))
+    Ok(crate::util::digest::sha256_hex(&bytes))
 }
 
 /// `--resume` reads the target path from the state file: the profile there must be the one the
@@ -155,8 +156,8 @@ fn audit<R: BufRead, W: Write>(rt: &Runtime, args: AuditArgs, console: &mut Cons
             console.say(&format!("Reprise contre le profil cible {} (inchangé depuis le début de l'audit).", p.display()));
         }
     }
-    let Ok(catalogue) = load_or_report(&options.catalogue_args()) else { return Ok(exit_code::CONFIG) };
-    let Ok(selected) = filter(&options.filter_args()) else { return Ok(exit_code::CONFIG) };
+    let Ok(catalogue) = load_or_report(&catalogue_args(&options)) else { return Ok(exit_code::CONFIG) };
+    let Ok(selected) = filter(&filter_args(&options)) else { return Ok(exit_code::CONFIG) };
     let selected = crate::plan::production::default_filter(selected, options.production);
     let choice = target_choice(&options)?;
     let modes = RunModeArgs { production: options.production, ..Default::default() };
@@ -320,4 +321,14 @@ async fn release(acquired: AcquiredTarget) {
     if embedded {
         let _ = std::fs::remove_file(&acquired.profile_path);
     }
+}
+
+/// The catalogue an audit reads, as `run` would take it from the command line.
+fn catalogue_args(o: &AuditOptions) -> CatalogueArgs {
+    CatalogueArgs { scenarios: o.scenarios.clone(), root: Some(o.root.clone()) }
+}
+
+/// The filters of an audit, as `run` would take them from the command line.
+fn filter_args(o: &AuditOptions) -> FilterArgs {
+    FilterArgs { scenario: o.scenario.clone(), tag: o.tag.clone(), requirement: o.requirement.clone(), profile: o.profile.clone() }
 }

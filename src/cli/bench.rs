@@ -54,7 +54,7 @@ pub fn main(args: BenchArgs) -> i32 {
         }
     };
     let path = cfg.work_dir.join("bench.json");
-    if let Err(e) = crate::report::atomic::write_atomic(&path, &json) {
+    if let Err(e) = crate::util::atomic::write_atomic(&path, &json) {
         eprintln!("error: cannot write {}: {e}", path.display());
         return exit_code::CONFIG;
     }

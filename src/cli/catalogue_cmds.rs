@@ -9,7 +9,7 @@ use super::args::{CatalogueArgs, FilterArgs, ListArgs, SchemaArgs, SchemaKind, V
 use crate::exit_code;
 use crate::plan::filter::Filter;
 use crate::scenario::catalogue::{self, Catalogue, Sources};
-use crate::scenario::error::LoadError;
+use crate::yaml::error::LoadError;
 
 pub fn sources(args: &CatalogueArgs) -> Sources {
     let root = args.root.clone().unwrap_or_else(|| PathBuf::from("."));

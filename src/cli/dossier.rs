@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::Lang;
+use crate::lang::Lang;
 use crate::dossier::link::LinkPolicy;
 use crate::dossier::model::load_dossier;
 use crate::dossier::render::{HTML_FILE, JSON_FILE, to_html, to_json};
 use crate::evidence::bundle::keys;
 use crate::exit_code;
-use crate::report::write_atomic;
+use crate::util::atomic::write_atomic;
 use crate::target::allow::HostAllowList;
 
 #[derive(Debug, Args)]

@@ -155,7 +155,7 @@ fn conclude(report: &LoadReport, path: Option<&PathBuf>) -> i32 {
                 return exit_code::CONFIG;
             }
         };
-        if let Err(e) = crate::report::atomic::write_atomic(path, &json) {
+        if let Err(e) = crate::util::atomic::write_atomic(path, &json) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return exit_code::CONFIG;
         }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::Lang;
+use crate::lang::Lang;
 use crate::exec::env::RunEnv;
 use crate::exit_code;
 use crate::preflight::{self, Finding, files, judge, profile, render};

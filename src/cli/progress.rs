@@ -68,7 +68,7 @@ fn finished_line(name: &str, outcome: Outcome, reason: Option<&str>, duration_ms
 /// `\xNN`, so it stays one line of our own. A CI workflow command (`::…`) is only read at the
 /// start of a line, and a reason never starts one.
 pub(crate) fn printable(text: &str) -> String {
-    crate::report::excerpt::visible_keeping(text, &[])
+    crate::util::visible::visible_keeping(text, &[])
 }
 
 pub fn label(o: Outcome) -> &'static str {

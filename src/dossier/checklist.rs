@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::scenario::error::LoadError;
-use crate::scenario::load::{parse_yaml, read_bounded};
+use crate::yaml::error::LoadError;
+use crate::yaml::read::{parse_yaml, read_bounded};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

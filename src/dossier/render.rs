@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::checklist::{Checklist, Status};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::report::html::esc;
 
 pub const JSON_FILE: &str = "dossier-checklist.json";
@@ -102,7 +102,7 @@ pub fn to_html(list: &Checklist, lang: Lang, at: DateTime<Utc>) -> String {
         ));
     }
     let verdict = if list.complete() { w.complete } else { w.incomplete };
-    let when = crate::report::paris::to_paris(at).format("%d/%m/%Y %H:%M");
+    let when = crate::util::paris::to_paris(at).format("%d/%m/%Y %H:%M");
     format!(
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>\n\
          body{{font-family:sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;width:100%}}\

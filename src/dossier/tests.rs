@@ -10,7 +10,7 @@ use super::checklist::{ItemId, Status};
 use super::link::{LinkPolicy, documentation_url};
 use super::model::{Contact, Dossier};
 use super::render::{to_html, to_json};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::exec::smtp::testkit::TestPki;
 use crate::target::allow::HostAllowList;
 

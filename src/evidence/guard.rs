@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::evidence::error::EvidenceError;
-use crate::evidence::secret::SecretSet;
-use crate::report::atomic::write_atomic_deferred_with;
+use crate::secret::SecretSet;
+use crate::util::atomic::write_atomic_deferred_with;
 
 /// Writes evidence files atomically after checking them against the run's secrets.
 #[derive(Debug, Clone, Default)]
@@ -68,7 +68,7 @@ fn ascii_view(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::secret::Secret;
+    use crate::secret::Secret;
 
     #[test]
     fn refuses_a_file_holding_a_secret() {

@@ -1,6 +1,6 @@
 //! The words of the evidence files (logs and cards), in French (default) and English.
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::record::Outcome;
 
 pub struct Labels {

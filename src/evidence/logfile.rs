@@ -6,12 +6,12 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::labels::{labels, title, verdict_text};
 use crate::exec::transcript::Line;
 use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord, StepRecord};
-use crate::report::excerpt::visible;
-use crate::report::paris::{format_paris, format_utc};
+use crate::util::visible::visible;
+use crate::util::paris::{format_paris, format_utc};
 
 /// `2026-11-25T17:33:33.553Z imap#1 S: a1 OK done`
 pub fn render_line(line: &Line) -> String {

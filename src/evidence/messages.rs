@@ -82,7 +82,7 @@ pub fn write_data(guard: &Guard, path: &Path, data: &MessageData) -> Result<Path
         fs::create_dir_all(parent).map_err(|e| EvidenceError::write(parent, e))?;
     }
     // The same temp-file naming as every other evidence file, so an interrupted write is cleaned.
-    crate::report::atomic::write_atomic_deferred_with(path, |file| {
+    crate::util::atomic::write_atomic_deferred_with(path, |file| {
         let mut out = BufWriter::with_capacity(64 * 1024, file);
         data.for_each_chunk(|chunk| out.write_all(chunk))?;
         out.flush()
@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn a_composed_message_is_written_in_chunks_and_checked_for_secrets() {
-        use crate::evidence::secret::{Secret, SecretSet};
+        use crate::secret::{Secret, SecretSet};
         use crate::exec::message::{Composed, Generated, Segment};
         let dir = tempfile::tempdir().unwrap();
         let composed = Composed::new(vec![

@@ -22,7 +22,6 @@ pub mod names;
 pub mod proof_numbers;
 pub mod proofs;
 pub mod redact;
-pub mod secret;
 pub mod stream;
 #[cfg(test)]
 pub(crate) mod testdata;
@@ -33,8 +32,8 @@ pub use error::EvidenceError;
 pub use guard::Guard;
 pub use messages::MessageBytes;
 
-use crate::cli::args::Lang;
-use crate::evidence::secret::SecretSet;
+use crate::lang::Lang;
+use crate::secret::SecretSet;
 use crate::record::{RunRecord, ScenarioRecord};
 
 /// Writes every evidence file of `record` into `dir` and records their relative paths in

@@ -112,7 +112,7 @@ fn deposit_part(raw: &str) -> String {
 
 /// `<Operator>_<Service>_<Version>_<DDMMYY>` (the run's date in Paris time), without the number.
 pub fn bundle_stem(target: &TargetSummary, run_started: DateTime<Utc>) -> String {
-    let date = crate::report::paris::to_paris(run_started).format("%d%m%y").to_string();
+    let date = crate::util::paris::to_paris(run_started).format("%d%m%y").to_string();
     let part = deposit_part;
     format!("{}_{}_{}_{date}", part(&target.operator), part(&target.service), part(&target.version))
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::evidence::error::EvidenceError;
 use crate::evidence::names::{proof_file_name, safe_file_name};
-use crate::scenario::load::{parse_yaml, read_bounded};
+use crate::yaml::read::{parse_yaml, read_bounded};
 
 #[derive(Debug, Clone, Default)]
 pub struct ProofNumbers {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::card::{self, production::production_card, scenario::scenario_card};
 use crate::evidence::error::EvidenceError;
 use crate::evidence::guard::Guard;
@@ -114,7 +114,7 @@ pub fn write_scenario_proofs(
 /// The note of a proof's step that did not need to run (`only_if_accepted`), if it is so.
 fn not_needed(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord) -> Option<String> {
     let (_, step) = crate::evidence::logfile::step_of(run, s, proof)?;
-    step.notes.iter().find(|n| n.starts_with(crate::exec::run::NOT_NEEDED)).cloned()
+    step.notes.iter().find(|n| n.starts_with(crate::record::NOT_NEEDED)).cloned()
 }
 
 /// True for the scenario whose picture is `preuve-test-production.png` when it is the first of

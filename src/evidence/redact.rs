@@ -3,7 +3,7 @@
 //! scenario's reason, a received message's subject. Scrubbing the finished record with the run's
 //! secrets closes those paths before any report or proof is rendered.
 
-use crate::evidence::secret::SecretSet;
+use crate::secret::SecretSet;
 use crate::record::{ScenarioRecord, StepRecord};
 
 /// Replaces every known secret in the free texts of `record` by `<redacted>`.
@@ -45,7 +45,7 @@ pub fn scrub_step(step: &mut StepRecord, secrets: &SecretSet) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::secret::Secret;
+    use crate::secret::Secret;
     use crate::evidence::testdata::scenario_with_session;
     use crate::verdict::Check;
 

@@ -12,12 +12,12 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::error::EvidenceError;
 use crate::evidence::guard::Guard;
 use crate::evidence::messages::{MessageBytes, write_messages};
 use crate::evidence::proofs::{production_png, shows_production, write_production_png, write_scenario_proofs};
-use crate::evidence::secret::SecretSet;
+use crate::secret::SecretSet;
 use crate::record::{RunRecord, ScenarioRecord};
 
 /// One scenario to write: its place in the run's records, a copy of its record, its messages.
@@ -65,7 +65,7 @@ impl EvidenceStream {
     pub fn start(dir: &Path, header: &RunRecord, lang: Lang, secrets: Option<&SecretSet>, workers: usize) -> Result<Self, EvidenceError> {
         std::fs::create_dir_all(dir).map_err(|e| EvidenceError::write(dir, e))?;
         // Half-written files of an earlier run killed in this folder go before new ones are written.
-        crate::report::atomic::remove_stale_temps(dir).map_err(|e| EvidenceError::write(dir, e))?;
+        crate::util::atomic::remove_stale_temps(dir).map_err(|e| EvidenceError::write(dir, e))?;
         let header = RunRecord { scenarios: Vec::new(), ..header.clone() };
         let shared = Arc::new(Shared { dir: dir.to_path_buf(), header, lang, guard: Guard::new(secrets.cloned()), production: Mutex::new(None) });
         let (tx, rx) = channel();
@@ -122,7 +122,7 @@ impl EvidenceStream {
             None => {}
         }
         // Evidence files are written without a flush each; one flush makes them all durable.
-        if let Err(e) = crate::report::atomic::sync_filesystem(&self.shared.dir) {
+        if let Err(e) = crate::util::atomic::sync_filesystem(&self.shared.dir) {
             first_error = first_error.or(Some(EvidenceError::write(&self.shared.dir, e)));
         }
         match first_error {

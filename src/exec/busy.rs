@@ -93,7 +93,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
-    use crate::evidence::secret::SecretSet;
+    use crate::secret::SecretSet;
 
     fn policy(retries: u32) -> BusyRetry {
         BusyRetry { retries, backoff: Duration::from_millis(500) }

@@ -9,8 +9,9 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::error::ExecError;
-use super::tls::{ClientIdentity, TlsSettings, TlsVersions};
-use crate::evidence::secret::{Secret, SecretSet};
+use super::tls::{ClientIdentity, TlsSettings};
+use crate::scenario::model::TlsVersions;
+use crate::secret::{Secret, SecretSet};
 use crate::scenario::model::{ClientCert, Credential};
 use super::busy::BusyRetry;
 use super::pacing::Pacing;
@@ -308,7 +309,7 @@ mod tests {
              trust_anchors: [{}]\nmailboxes: {{}}\nendpoints: {{}}\nhttp: {{ whitelist: 'https://localhost:{port}/liste.xml' }}\n",
             dir.join("ca.pem").display()
         );
-        let target: Target = crate::scenario::load::parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
+        let target: Target = crate::yaml::read::parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
         RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap()
     }
 

@@ -7,10 +7,10 @@ use mail_builder::MessageBuilder;
 use mail_builder::headers::raw::Raw;
 use mail_builder::mime::MimePart;
 use mail_parser::{MessageParser, MimeHeaders};
-use sha2::{Digest, Sha256};
 
 use super::observation::{Comparison, FetchedMessage};
 use super::report_parse;
+use crate::util::digest::sha256_hex;
 
 mod generated;
 mod stream;
@@ -255,10 +255,6 @@ fn skeleton_part_hashes(message: &Composed, streamed: &[String]) -> Vec<(String,
             None => (label, hash),
         })
         .collect()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// Leaf parts of a message: (`<n> <content-type> [filename]`, sha256 of decoded content).

@@ -11,7 +11,6 @@ pub mod observation;
 pub mod pacing;
 pub mod probe;
 pub mod report_parse;
-pub mod run;
 pub mod sniff;
 pub mod sasl;
 pub mod smtp;

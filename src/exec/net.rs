@@ -2,33 +2,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
-/// How an endpoint starts TLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    /// Plain text first, then STARTTLS (ports 587 / 143 semantics).
-    Starttls,
-    /// TLS from the first byte (ports 465 / 993 semantics).
-    Implicit,
-}
-
-/// One network endpoint of the target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.host, self.port)
-    }
-}
+/// Endpoints are part of the target profile; named here too, where connections are opened.
+pub use crate::target::model::{Endpoint, TlsMode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {

@@ -24,23 +24,13 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::exec::sniff::Sniffed;
-
-/// Which TLS versions the harness offers on a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum TlsVersions {
-    /// TLS 1.2 and 1.3 (the default).
-    #[default]
-    Any,
-    Tls12Only,
-    Tls13Only,
-}
+use crate::scenario::model::TlsVersions;
 
 /// A client certificate and its key, as PEM text.
 #[derive(Clone)]
 pub struct ClientIdentity {
     pub cert_chain_pem: Vec<u8>,
-    pub key: crate::evidence::secret::Secret,
+    pub key: crate::secret::Secret,
 }
 
 impl std::fmt::Debug for ClientIdentity {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::secret::SecretSet;
+use crate::secret::SecretSet;
 
 /// Who wrote a transcript line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,7 +135,7 @@ fn split_lines(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::secret::Secret;
+    use crate::secret::Secret;
 
     #[test]
     fn lines_are_split_and_scrubbed() {

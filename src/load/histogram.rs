@@ -92,7 +92,7 @@ impl Percentiles {
 }
 
 fn ms(v: f64) -> String {
-    crate::bench::number(v)
+    crate::load::number::number(v)
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 
 use serde_saphyr::{Location, Spanned};
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::env::RunEnv;
-use crate::exec::sasl::{Credentials, Mechanism};
+use crate::exec::sasl::Credentials;
+use crate::scenario::model::Mechanism;
 use crate::exec::tls::TlsSettings;
 use crate::scenario::model::{ClientCert, Credential};
 use crate::target::model::{AppAuthForm, MailboxType, SecretSource};

@@ -19,6 +19,7 @@ pub mod histogram;
 pub mod ledger;
 pub mod login;
 pub mod message;
+pub mod number;
 pub mod plot;
 pub mod relay;
 pub mod report;

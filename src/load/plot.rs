@@ -58,7 +58,7 @@ pub fn svg(title: &str, subtitle: &str, series: &[Series]) -> String {
             let top = y(v);
             let colour = COLOURS[i % COLOURS.len()];
             let _ = write!(s, r#"<rect x="{x:.1}" y="{top:.1}" width="{:.1}" height="{:.1}" fill="{colour}"/>"#, bar_w - 2.0, (TOP + plot_h - top).max(0.0));
-            let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{}</text>"#, x + bar_w / 2.0 - 1.0, top - 4.0, crate::bench::number(v));
+            let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{}</text>"#, x + bar_w / 2.0 - 1.0, top - 4.0, crate::load::number::number(v));
         }
     }
     let _ = write!(s, r##"<line x1="{LEFT}" y1="{:.1}" x2="{}" y2="{:.1}" stroke="#24292f"/>"##, TOP + plot_h, WIDTH - RIGHT, TOP + plot_h);
@@ -89,7 +89,7 @@ fn decades(series: &[Series]) -> (i32, i32) {
 }
 
 fn tick(decade: i32) -> String {
-    crate::bench::number(10f64.powi(decade))
+    crate::load::number::number(10f64.powi(decade))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use super::ledger::Ledger;
 use super::login::{Login, Sasl};
 use super::message::find_marker;
-use crate::evidence::secret::SecretSet;
+use crate::secret::SecretSet;
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts};
 use crate::exec::net::{Endpoint, TlsMode};
 use crate::exec::transcript::Transcript;

@@ -15,7 +15,7 @@ use super::message::MessageTemplate;
 use crate::exec::net::{Endpoint, TlsMode};
 use crate::exec::smtp::{SmtpError, SmtpSession, SmtpTimeouts};
 use crate::exec::transcript::Transcript;
-use crate::evidence::secret::SecretSet;
+use crate::secret::SecretSet;
 
 /// A session is replaced after this many transactions, so that its transcript (kept in memory)
 /// stays bounded during a long soak.

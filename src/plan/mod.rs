@@ -155,7 +155,7 @@ mod tests {
     /// The revoked-token scenarios run only with `negative.revoked_token`, and say so otherwise.
     #[test]
     fn revoked_token_scenarios_skip_without_the_material_named() {
-        use crate::scenario::load::parse_yaml;
+        use crate::yaml::read::parse_yaml;
         use std::path::Path;
         let base = "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, per-org]\ndomain: op.test\n\
             server_name: mx.op.test\ntrust_anchors: []\nmailboxes:\n  per1: { address: dr.a@op.test, type: PER, token: issuer }\n\

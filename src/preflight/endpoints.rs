@@ -8,7 +8,7 @@ use super::{Finding, judge, same, text};
 use crate::exec::env::RunEnv;
 use crate::exec::imap::{ImapError, ImapTimeouts, StatusKind};
 use crate::exec::net::{Endpoint, TlsMode};
-use crate::exec::run::open;
+use crate::runner::scenario::open;
 use crate::exec::smtp::{SmtpError, SmtpTimeouts};
 use crate::exec::tls::TlsFacts;
 use crate::exec::transcript::Transcript;

@@ -117,7 +117,7 @@ mod tests {
             dir.join("app1.crt.pem").display(),
             dir.join("app1.key.pem").display()
         );
-        crate::scenario::load::parse_yaml(Path::new("t.yaml"), &yaml).unwrap()
+        crate::yaml::read::parse_yaml(Path::new("t.yaml"), &yaml).unwrap()
     }
 
     fn status(findings: &[Finding], subject: &str, check: &str) -> Status {

@@ -8,7 +8,7 @@ use super::endpoints::{imap_timeouts, smtp_timeouts, transcript};
 use super::{Finding, same, text};
 use crate::exec::env::RunEnv;
 use crate::exec::net::{Endpoint, TlsMode};
-use crate::exec::run::open;
+use crate::runner::scenario::open;
 use crate::load::login::{Login, Protocol, Sasl, login};
 use crate::scenario::model::Credential;
 use crate::target::model::{Mailbox, MailboxType, SecretSource};

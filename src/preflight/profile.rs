@@ -4,7 +4,7 @@
 //! test doit permettre d'identifier la BAL comme telle », e.g. `test1@domaine.mssante.fr`).
 
 use super::{Finding, same, text};
-use crate::scenario::error::LoadError;
+use crate::yaml::error::LoadError;
 use crate::target::MAX_TEST_MAILBOXES;
 use crate::target::model::{Environment, Target};
 

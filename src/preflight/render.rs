@@ -1,7 +1,7 @@
 //! The preflight table (French by default, English with `--lang en`) and its JSON form.
 
 use super::{Finding, Status, Text, ready};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 
 fn pick(t: &Text, lang: Lang) -> &str {
     match lang {

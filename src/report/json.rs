@@ -29,7 +29,7 @@ pub fn write_json(path: &std::path::Path, record: &RunRecord, index: &Requiremen
     use std::io::Write;
     let report = JsonReport { record, summary: Summary::of(record, index) };
     let mut refused = None;
-    let written = super::atomic::write_atomic_with(path, |file| {
+    let written = crate::util::atomic::write_atomic_with(path, |file| {
         let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
         if let Err(e) = serde_json::to_writer_pretty(&mut out, &report) {
             if e.is_io() {

@@ -13,7 +13,8 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::ReportError;
-use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt, visible, visible_keeping};
+use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt};
+use crate::util::visible::{visible, visible_keeping};
 use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, StepNumber};
 
 const PROFILE_ORDER: [&str; 3] = ["general", "per-org", "app"];

@@ -1,23 +1,20 @@
 //! Reports rendered from a finished [`RunRecord`]: `junit.xml` for CI, `report.json` for tools,
 //! `report.html` for auditors. Rendering is pure; the only IO is writing the files atomically.
 
-pub mod atomic;
 pub mod diff;
 pub mod excerpt;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod junit_attachments;
-pub mod paris;
 pub mod summary;
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use atomic::write_atomic;
 pub use summary::{RequirementStatus, Summary};
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::record::RunRecord;
 use crate::requirement::RequirementIndex;
 
@@ -45,10 +42,10 @@ pub enum ReportError {
 /// rendering bug leaves the folder untouched.
 pub fn write_all(record: &RunRecord, index: &RequirementIndex, dir: &Path, lang: Lang) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
-    atomic::remove_stale_temps(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
+    crate::util::atomic::remove_stale_temps(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
     // One file at a time, each dropped once written: a large run's reports are tens of MB.
     let text = |path: PathBuf, text: String| {
-        write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source }).map(|()| path)
+        crate::util::atomic::write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source }).map(|()| path)
     };
     let mut written = Vec::with_capacity(3);
     // Each case links its proof files (CI shows the PNG card of a failed case).

@@ -30,7 +30,7 @@ pub const NO_CACHE_ENV: &str = "MSSCONF_NO_CACHE";
 
 /// The SHA-256 of a scenario file's text, hex.
 pub fn digest(source: &str) -> String {
-    crate::exec::message::sha256_hex(source.as_bytes())
+    crate::util::digest::sha256_hex(source.as_bytes())
 }
 
 #[derive(Deserialize)]
@@ -114,8 +114,8 @@ impl ParseCache {
         let entries: Vec<_> = all.chain(kept).collect();
         // One entry a line, encoded over every core: read back the same way, and a damaged line
         // costs only itself.
-        let lines = super::catalogue::par_map(&entries, serde_json::to_string);
-        crate::report::atomic::write_atomic_deferred_with(&self.file, |out| {
+        let lines = crate::util::par::par_map(&entries, serde_json::to_string);
+        crate::util::atomic::write_atomic_deferred_with(&self.file, |out| {
             let mut out = std::io::BufWriter::new(out);
             writeln!(out, "{}", self.stamp)?;
             for line in lines {
@@ -139,7 +139,7 @@ fn read_entries(file: &Path, stamp: &str) -> Option<HashMap<String, Entry>> {
         return None;
     }
     let lines: Vec<&str> = rest.lines().collect();
-    let entries = super::catalogue::par_map(&lines, |line| serde_json::from_str::<Entry>(line).ok());
+    let entries = crate::util::par::par_map(&lines, |line| serde_json::from_str::<Entry>(line).ok());
     Some(entries.into_iter().flatten().map(|e| (e.path.clone(), e)).collect())
 }
 

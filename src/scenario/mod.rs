@@ -2,9 +2,7 @@
 
 pub mod cache;
 pub mod catalogue;
-pub mod error;
 pub mod load;
 pub mod interpolate;
 pub mod model;
 pub mod validate;
-pub mod yaml_error;

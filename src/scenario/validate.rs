@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::error::{LoadError, LoadErrorKind, Span, did_you_mean};
+use crate::yaml::error::{LoadError, LoadErrorKind, Span, did_you_mean};
 use super::interpolate::{NAMESPACES, lookup, references};
 use super::load::Loaded;
 use super::model::*;
@@ -341,7 +341,7 @@ fn check_suite_probe(c: &mut Checker<'_>, s: &TlsStep, p: &TlsSuiteProbe) {
     {
         c.push(span.clone(), LoadErrorKind::Invalid, format!("families `{k}`"), Some("`all` or a list of family ids".into()));
     }
-    if let Err(e) = crate::exec::probe::plan_families(p.family_ids(), &p.candidates, &[]) {
+    if let Err(e) = crate::cipher::families::plan(p.family_ids(), &p.candidates, &[]) {
         c.push(span.clone(), LoadErrorKind::Invalid, format!("probe_suites_outside_allow_list: {e}"), None);
     }
     if matches!(&p.families, Some(SuiteFamilies::List(l)) if l.is_empty()) && p.candidates.is_empty() {

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::scenario::error::{LoadError, LoadErrorKind, Span};
-use crate::scenario::load::{parse_yaml, read_bounded};
+use crate::yaml::error::{LoadError, LoadErrorKind, Span};
+use crate::yaml::read::{parse_yaml, read_bounded};
 
 use super::model::Target;
 

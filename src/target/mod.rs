@@ -22,7 +22,7 @@ pub const STANDARD_ROLES: [&str; 7] = ["per1", "per2", "org1", "app1", "app2", "
 /// A profile with every optional part filled in: what `${target.…}` paths may name.
 pub fn reference_vars() -> serde_json::Value {
     use model::*;
-    let endpoint = |port| crate::exec::net::Endpoint { host: "127.0.0.1".into(), port, tls: crate::exec::net::TlsMode::Starttls };
+    let endpoint = |port| Endpoint { host: "127.0.0.1".into(), port, tls: TlsMode::Starttls };
     let mailboxes = STANDARD_ROLES
         .iter()
         .map(|r| {

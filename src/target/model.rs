@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::exec::net::Endpoint;
-use crate::scenario::model::Profile;
+use crate::requirement::Profile;
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -274,6 +273,31 @@ impl Default for Rate {
 impl Target {
     pub fn claims(&self, profile: Profile) -> bool {
         self.claims.contains(&profile)
+    }
+}
+
+/// How an endpoint starts TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain text first, then STARTTLS (ports 587 / 143 semantics).
+    Starttls,
+    /// TLS from the first byte (ports 465 / 993 semantics).
+    Implicit,
+}
+
+/// One network endpoint of the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use ed25519_dalek::{Signer as _, SigningKey};
 use crate::evidence_support::{everything, run_in_process, test_scenarios};
-use mssconf::cli::args::Lang;
+use mssconf::lang::Lang;
 use mssconf::evidence::bundle::verify::{Signer, Verification, verify_bundle};
 use mssconf::evidence::bundle::{create_bundle, keys, load_run};
 use mssconf::runner::TargetChoice;
@@ -90,7 +90,7 @@ fn the_bundle_has_the_agency_layout() {
     let f = fixture();
     let name = f.signed.file_name().unwrap().to_string_lossy().to_string();
     let run = load_run(&f.run_dir).unwrap();
-    let date = mssconf::report::paris::to_paris(run.started).format("%d%m%y").to_string();
+    let date = mssconf::util::paris::to_paris(run.started).format("%d%m%y").to_string();
     assert_eq!(name, format!("MockOperateur_MSSanteMock_0.1.0_{date}_1.zip"));
     let names: Vec<String> = entries(&f.signed).into_iter().map(|(n, _)| n).collect();
     for must in [

@@ -35,7 +35,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn date_of(run_dir: &Path) -> String {
-    mssconf::report::paris::to_paris(load_run(run_dir).unwrap().started).format("%d%m%y").to_string()
+    mssconf::util::paris::to_paris(load_run(run_dir).unwrap().started).format("%d%m%y").to_string()
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mssconf::scenario::catalogue::{self, Sources};
-use mssconf::scenario::load::MAX_FILE_BYTES;
+use mssconf::yaml::limits::MAX_FILE_BYTES;
 
 use super::{mssconf, root, text};
 
@@ -63,7 +63,7 @@ fn cases(sub: &str) -> Vec<Case> {
 
 /// The messages the loader prints for `input` (empty when it accepts the file).
 fn load(loader: Loader, input: &Path) -> Vec<String> {
-    let lines = |errors: Vec<mssconf::scenario::error::LoadError>| errors.iter().map(ToString::to_string).collect();
+    let lines = |errors: Vec<mssconf::yaml::error::LoadError>| errors.iter().map(ToString::to_string).collect();
     match loader {
         Loader::Scenarios => {
             let sources = Sources { paths: vec![input.to_path_buf()], ..Sources::under(Path::new(".")) };

@@ -1,5 +1,6 @@
 //! CLI and end-to-end tests of `mssconf` (one test binary, one module per subject).
 
+mod architecture;
 mod audit;
 mod behaviours;
 mod big_message;
@@ -18,6 +19,7 @@ mod faults;
 mod fixtures_guard;
 mod front_ends;
 mod fuzz_corpus;
+mod golden;
 mod hostile;
 mod interrupt;
 mod junit_attachments;

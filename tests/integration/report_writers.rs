@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{DateTime, Duration, Utc};
-use mssconf::cli::args::Lang;
+use mssconf::lang::Lang;
 use mssconf::exec::transcript::{Direction, Line};
 use mssconf::record::{MessageRecord, Outcome, ProofRecord, RunRecord, ScenarioRecord, StepRecord, TargetSummary};
 use mssconf::report::{self, write_all};
@@ -246,7 +246,7 @@ fn unwritable_folder_is_reported_with_its_path() {
 fn write_atomic_leaves_only_the_final_file() {
     let tmp = tempfile::tempdir().unwrap();
     for i in 0..20 {
-        report::write_atomic(&tmp.path().join("evidence.txt"), format!("version {i}").as_bytes()).unwrap();
+        mssconf::util::atomic::write_atomic(&tmp.path().join("evidence.txt"), format!("version {i}").as_bytes()).unwrap();
     }
     let listed: Vec<String> =
         std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();

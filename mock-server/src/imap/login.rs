@@ -17,22 +17,8 @@ use super::auth;
 use super::caps::{self, Stage};
 use super::outcome::{Outcome, code};
 use super::sasl::{self, BEARER_ERROR_CHALLENGE, Mechanism};
+use super::exchange::{AuthExchange, Awaiting};
 use super::session::{Session, State};
-
-/// An AUTHENTICATE waiting for the client's next line.
-pub struct AuthExchange {
-    pub tag: Tag<'static>,
-    mechanism: Mechanism,
-    awaiting: Awaiting,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Awaiting {
-    /// The SASL response (no initial response was sent).
-    Response,
-    /// The client's acknowledgement of the error challenge.
-    ErrorAck,
-}
 
 fn failed() -> Outcome {
     Outcome::no("Authentication failed").with_code(code("AUTHENTICATIONFAILED"))

@@ -14,6 +14,7 @@ use crate::context::MockContext;
 mod auth;
 mod caps;
 mod dispatch;
+mod exchange;
 mod fetch;
 mod flags;
 mod folders;

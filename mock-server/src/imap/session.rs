@@ -11,7 +11,7 @@ use crate::faults::Fault;
 
 use super::ImapOptions;
 use super::caps::{self, Stage};
-use super::login::AuthExchange;
+use super::exchange::AuthExchange;
 use super::outcome::Outcome;
 use super::transport::{TlsInfo, Transport, accept_tls};
 use super::view::View;

@@ -5,8 +5,8 @@
 mod expect;
 
 use crate::exec::net::TlsMode;
-use crate::exec::run::auth::{Form, Protocol, resolve};
-use crate::exec::tls::TlsVersions;
+use crate::runner::scenario::auth::{Form, Protocol, resolve};
+use crate::scenario::model::TlsVersions;
 use crate::scenario::model::*;
 use crate::target::model::{MailboxType, Target};
 
@@ -83,9 +83,9 @@ impl Describer<'_> {
     }
 
     /// The login the executor will play: the target's applicative form replaces the written
-    /// mechanism (`exec::run::auth::resolve`, shared with the executor).
-    fn auth(&self, protocol: Protocol, mailbox: &str, written: crate::exec::sasl::Mechanism, cred: &Credential, initial: bool) -> String {
-        use crate::exec::sasl::Mechanism as M;
+    /// mechanism (`runner::scenario::auth::resolve`, shared with the executor).
+    fn auth(&self, protocol: Protocol, mailbox: &str, written: crate::scenario::model::Mechanism, cred: &Credential, initial: bool) -> String {
+        use crate::scenario::model::Mechanism as M;
         let (mech, declared) = match resolve(self.target, protocol, mailbox, written) {
             Form::CertificateOnly => {
                 return format!(

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::scenario::load::parse_yaml;
+use crate::yaml::read::parse_yaml;
 
 fn target() -> Target {
     let yaml = "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, per-org]\ndomain: op.test\n\

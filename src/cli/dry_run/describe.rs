@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::exec::run::auth::{Form, Protocol, resolve};
+use crate::runner::scenario::auth::{Form, Protocol, resolve};
 use crate::exec::message::{AttachmentData, Content, Draft, Generated, build};
 use crate::fixtures::guard::Guard;
 use crate::fixtures::xdm;
@@ -79,7 +79,7 @@ impl Describer<'_> {
         }
     }
 
-    fn login(&self, p: &mut ScenarioPlan, protocol: Protocol, written: crate::exec::sasl::Mechanism, role: &str, credential: &Credential) {
+    fn login(&self, p: &mut ScenarioPlan, protocol: Protocol, written: crate::scenario::model::Mechanism, role: &str, credential: &Credential) {
         // What the executor plays: the target's applicative form replaces the written mechanism.
         let mechanism = match resolve(self.target, protocol, role, written) {
             Form::CertificateOnly => {

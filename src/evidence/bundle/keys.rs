@@ -101,7 +101,7 @@ pub fn generate(dir: &Path) -> Result<(PathBuf, PathBuf), EvidenceError> {
     }
     fs::create_dir_all(dir).map_err(|e| EvidenceError::write(dir, e))?;
     // A keygen killed mid-write leaves a temporary private key behind: never let it linger.
-    crate::report::atomic::remove_stale_temps_here(dir).map_err(|e| EvidenceError::write(dir, e))?;
+    crate::util::atomic::remove_stale_temps_here(dir).map_err(|e| EvidenceError::write(dir, e))?;
     let mut seed = Zeroizing::new([0u8; 32]);
     getrandom::fill(seed.as_mut()).map_err(|e| EvidenceError::key(&key_path, format!("no randomness from the OS: {e}")))?;
     let key = SigningKey::from_bytes(&seed);

@@ -31,7 +31,8 @@ use crate::evidence::error::EvidenceError;
 use crate::evidence::names::{bundle_stem, deposit_name, free_bundle_name};
 use crate::evidence::proof_numbers::ProofNumbers;
 use crate::record::RunRecord;
-use crate::report::{HTML_FILE, JSON_FILE, JUNIT_FILE, write_atomic};
+use crate::report::{HTML_FILE, JSON_FILE, JUNIT_FILE};
+use crate::util::atomic::write_atomic;
 use manifest::{FileEntry, MANIFEST_FILE, Manifest, SIGNATURE_FILE, SignatureInfo};
 
 /// The files of a bundle, in zip order, before the manifest is added.
@@ -191,7 +192,7 @@ pub fn create_bundle_with(run_dir: &Path, options: &BundleOptions) -> Result<Pat
     let out_dir = out_dir.unwrap_or(run_dir);
     std::fs::create_dir_all(out_dir).map_err(|e| EvidenceError::write(out_dir, e))?;
     // A bundle killed mid-write left its temporary zip here: it is not evidence.
-    crate::report::atomic::remove_stale_temps(out_dir).map_err(|e| EvidenceError::write(out_dir, e))?;
+    crate::util::atomic::remove_stale_temps(out_dir).map_err(|e| EvidenceError::write(out_dir, e))?;
     let stem = bundle_stem(&run.target, run.started);
     let path = match options.envoi {
         Some(n) => out_dir.join(deposit_name(&stem, n)),

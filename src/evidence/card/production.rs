@@ -6,11 +6,11 @@
 
 use super::scenario::{common_facts, footer, key_transcript};
 use super::{Card, CheckRow, RowStatus};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::facts::{Seen, SessionFacts};
 use crate::evidence::labels::{Labels, labels, title, verdict_word};
 use crate::record::{Outcome, RunRecord, ScenarioRecord};
-use crate::report::excerpt::visible;
+use crate::util::visible::visible;
 
 /// File name of the production proof in a report folder and in the bundle.
 pub const PRODUCTION_PROOF_FILE: &str = "preuve-test-production.png";

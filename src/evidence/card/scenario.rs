@@ -2,13 +2,13 @@
 //! mailbox, mechanism and TLS, the verdict, and the transcript lines that show it.
 
 use super::{Card, CheckRow};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::evidence::facts::{SessionFacts, key_lines};
 use crate::evidence::labels::{Labels, labels, title, verdict_word};
 use crate::exec::transcript::Line;
 use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord};
-use crate::report::excerpt::visible;
-use crate::report::paris::{format_paris, format_utc};
+use crate::util::visible::visible;
+use crate::util::paris::{format_paris, format_utc};
 
 /// Transcript lines shown on a card.
 pub const KEY_LINES: usize = 12;

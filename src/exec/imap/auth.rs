@@ -12,7 +12,8 @@ use super::error::ImapError;
 use super::response::Status;
 use super::session::{ImapSession, Next};
 use super::wire::{Deadline, Record};
-use crate::exec::sasl::{self, Credentials, Mechanism};
+use crate::exec::sasl::{self, Credentials};
+use crate::scenario::model::Mechanism;
 
 /// More challenges than this after the client response and the harness cancels (`*`).
 const MAX_CHALLENGES: usize = 3;

@@ -12,7 +12,7 @@ use super::response::{
     Greeting, Kind, Response, Status, StatusKind, classify, has_capability, untagged_capabilities, untagged_exists,
 };
 use super::wire::{Deadline, Received, Record, Wire, excerpt};
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::net::{self, Endpoint, TlsMode};
 use crate::exec::tls::{Conn, TlsFacts, TlsSettings};
 use crate::exec::transcript::Transcript;

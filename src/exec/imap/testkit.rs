@@ -16,9 +16,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::session::{ImapSession, ImapTimeouts};
-use crate::evidence::secret::{Secret, SecretSet};
+use crate::secret::{Secret, SecretSet};
 use crate::exec::net::{Endpoint, TlsMode};
-use crate::exec::tls::{TlsSettings, TlsVersions};
+use crate::exec::tls::TlsSettings;
+use crate::scenario::model::TlsVersions;
 use crate::exec::transcript::Transcript;
 
 /// How long a script step waits for the client before the script fails.

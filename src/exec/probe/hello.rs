@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::suites::{describe_suite, describe_version};
+use crate::cipher::suites::{describe_suite, describe_version};
 
 /// What one probe offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

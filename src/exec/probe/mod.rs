@@ -10,7 +10,6 @@ pub mod families;
 mod hello;
 mod preamble;
 pub(crate) mod response;
-mod suites;
 
 use std::time::Duration;
 
@@ -18,11 +17,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-pub use families::{FamilyOffer, plan as plan_families};
+pub use crate::cipher::families::{FamilyOffer, plan as plan_families};
 pub use hello::{LEGACY_SUITES, Offer};
 pub use preamble::{Preamble, starttls_preamble_imap, starttls_preamble_smtp};
 pub use response::ProbeOutcome;
-pub use suites::{alert_name, describe_suite, describe_version, suite_code, suite_name, version_name};
+pub use crate::cipher::suites::{alert_name, describe_suite, describe_version, suite_code, suite_name, version_name};
 
 use crate::exec::smtp::{Fault, SmtpError};
 use crate::exec::transcript::Transcript;

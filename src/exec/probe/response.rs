@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::suites::{alert_name, describe_suite, describe_version};
+use crate::cipher::suites::{alert_name, describe_suite, describe_version};
 
 /// What the server did with the offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 use super::*;
-use crate::evidence::secret::SecretSet;
+use crate::secret::SecretSet;
 use crate::exec::smtp::SmtpTimeouts;
 use crate::exec::smtp::testkit::{ScriptedServer, Step, TestPki, expect, send};
 

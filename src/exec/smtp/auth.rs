@@ -13,7 +13,8 @@ use zeroize::Zeroizing;
 use super::error::SmtpError;
 use super::reply::Reply;
 use super::wire::Wire;
-use crate::exec::sasl::{self, Credentials, Mechanism};
+use crate::exec::sasl::{self, Credentials};
+use crate::scenario::model::Mechanism;
 
 /// One server reply of the exchange.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

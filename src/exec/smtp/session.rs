@@ -19,7 +19,8 @@ use super::error::SmtpError;
 use super::reply::Reply;
 use super::wire::Wire;
 use crate::exec::net::{self, Endpoint, TlsMode};
-use crate::exec::sasl::{Credentials, Mechanism};
+use crate::exec::sasl::Credentials;
+use crate::scenario::model::Mechanism;
 use crate::exec::tls::{Conn, TlsFacts, TlsSettings};
 use crate::exec::transcript::Transcript;
 

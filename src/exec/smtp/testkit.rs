@@ -14,7 +14,8 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-use crate::exec::tls::{TlsSettings, TlsVersions};
+use crate::exec::tls::TlsSettings;
+use crate::scenario::model::TlsVersions;
 
 /// A CA and one `localhost` server certificate (ECDSA P-256), as PEM.
 pub(crate) struct TestPki {

@@ -7,9 +7,10 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::testkit::{ScriptedServer, Step, TestPki, expect, send};
 use super::*;
-use crate::evidence::secret::{Secret, SecretSet};
+use crate::secret::{Secret, SecretSet};
 use crate::exec::net::{Endpoint, TlsMode};
-use crate::exec::sasl::{Credentials, Mechanism};
+use crate::exec::sasl::Credentials;
+use crate::scenario::model::Mechanism;
 use crate::exec::transcript::{Direction, Transcript};
 
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.c2lnbmF0dXJlLWNhbmFyeQ";

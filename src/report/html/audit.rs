@@ -4,9 +4,9 @@
 use std::fmt::{self, Write};
 
 use super::{Ctx, esc, outcome_badge, scenario_anchor};
-use crate::audit::AuditRecord;
-use crate::cli::args::Lang;
-use crate::report::paris::format_utc;
+use crate::record::audit::AuditRecord;
+use crate::lang::Lang;
+use crate::util::paris::format_utc;
 
 struct Words {
     title: &'static str,
@@ -214,14 +214,14 @@ fn restarts(out: &mut String, cx: &Ctx<'_>, w: &Words, a: &AuditRecord) -> fmt::
 mod tests {
     use chrono::Utc;
 
-    use crate::audit::record::*;
+    use crate::record::audit::*;
     use crate::record::Outcome;
     use crate::requirement::RequirementIndex;
 
     #[test]
     fn audit_section_lists_attestations_skips_notes_and_escapes_them() {
         let mut record = crate::report::tests::empty_record();
-        let html = super::super::render_html(&record, &RequirementIndex { requirements: vec![] }, crate::cli::args::Lang::Fr);
+        let html = super::super::render_html(&record, &RequirementIndex { requirements: vec![] }, crate::lang::Lang::Fr);
         assert!(!html.contains("id=\"audit\""), "no audit, no section");
         let mut a = AuditRecord::new("Alice <Martin>");
         a.attestations.push(Attestation {
@@ -249,7 +249,7 @@ mod tests {
         });
         a.notes.push(AuditNote { scenario: None, step: None, at: Utc::now(), auditor: "B".into(), session: 1, text: "RAS".into() });
         record.audit = Some(a);
-        let html = super::super::render_html(&record, &RequirementIndex { requirements: vec![] }, crate::cli::args::Lang::Fr);
+        let html = super::super::render_html(&record, &RequirementIndex { requirements: vec![] }, crate::lang::Lang::Fr);
         let section = &html[html.find("id=\"audit\"").expect("audit section")..];
         assert!(section.contains("Alice &lt;Martin&gt;") && !section.contains("<Martin>"));
         assert!(section.contains("observé à l'écran"));

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Ctx, duration, esc, outcome_badge, scenario_anchor, status_badge};
 use crate::record::Outcome;
-use crate::report::paris::{format_paris, format_utc};
+use crate::util::paris::{format_paris, format_utc};
 use crate::report::summary::{OutcomeCounts, RequirementStatus, Summary};
 
 const OUTCOMES: [Outcome; 6] =

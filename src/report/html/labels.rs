@@ -1,6 +1,6 @@
 //! Every fixed text of the HTML report, in French (default) and English.
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::record::Outcome;
 use crate::report::summary::RequirementStatus;
 use crate::requirement::{Confidence, Nature};
@@ -317,7 +317,7 @@ pub fn confidence(lang: Lang, c: Confidence) -> (&'static str, &'static str) {
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::args::Lang;
+    use crate::lang::Lang;
     use crate::requirement::RequirementIndex;
 
     /// The words of the agency's documents: a self-assessment test report, selected profiles,

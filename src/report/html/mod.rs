@@ -11,9 +11,9 @@ mod transcript;
 
 use std::fmt::{self, Write};
 
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::record::{Outcome, RunRecord};
-use crate::report::excerpt::visible_keeping;
+use crate::util::visible::visible_keeping;
 use crate::report::summary::RequirementStatus;
 use crate::requirement::RequirementIndex;
 use labels::Labels;

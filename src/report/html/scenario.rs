@@ -6,9 +6,9 @@ use std::fmt::{self, Write};
 use chrono::{DateTime, Utc};
 
 use super::{Ctx, duration, esc, outcome_badge, relative_href, requirement_anchor, scenario_anchor, transcript};
-use crate::cli::args::Lang;
+use crate::lang::Lang;
 use crate::record::{ScenarioRecord, StepNumber, StepRecord};
-use crate::report::paris::{format_paris, format_utc};
+use crate::util::paris::{format_paris, format_utc};
 use crate::verdict::Check;
 
 /// The scenario title in the report's language (French when no English title exists).

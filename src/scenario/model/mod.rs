@@ -10,7 +10,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::exec::sasl::Mechanism;
 
 /// A value with the position it was read from (line/column, 1-based).
 pub type Pos<T> = Spanned<T>;
@@ -50,24 +49,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
-/// REM profiles: "Général", "Profil BAL PER/ORG", "Profil BAL APP".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Profile {
-    General,
-    PerOrg,
-    App,
-}
-
-impl Profile {
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::General => "general",
-            Profile::PerOrg => "per-org",
-            Profile::App => "app",
-        }
-    }
-}
+/// REM profiles live with the requirements they scope (`crate::requirement`).
+pub use crate::requirement::Profile;
 
 /// The weight of a scenario's checks (see `docs/verdicts.md`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -216,17 +199,16 @@ pub enum ClientCert {
     Foreign,
 }
 
-/// TLS versions the harness offers (`any` = 1.2 and 1.3).
-pub use crate::exec::tls::TlsVersions;
-
 mod http;
 mod imap;
+mod mechanism;
 mod message;
 mod smtp;
 mod tls;
 
 pub use http::*;
 pub use imap::*;
+pub use mechanism::*;
 pub use message::*;
 pub use smtp::*;
 pub use tls::*;

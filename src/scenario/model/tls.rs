@@ -103,3 +103,14 @@ pub struct TlsExpect {
     #[serde(default)]
     pub chain_verified: Option<bool>,
 }
+
+/// Which TLS versions the harness offers on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsVersions {
+    /// TLS 1.2 and 1.3 (the default).
+    #[default]
+    Any,
+    Tls12Only,
+    Tls13Only,
+}

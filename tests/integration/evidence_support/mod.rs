@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-use mssconf::cli::args::Lang;
+use mssconf::lang::Lang;
 use mssconf::exec::env::RunEnv;
 use mssconf::plan::filter::Filter;
 use mssconf::plan::plan;

@@ -4,11 +4,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::imap::{ImapError, ImapSession, StatusKind};
 use crate::exec::net::TlsMode;
 use crate::exec::imap::testkit::*;
-use crate::exec::sasl::{self, Credentials, Mechanism};
+use crate::exec::sasl::{self, Credentials};
+use crate::scenario::model::Mechanism;
 
 fn creds() -> Credentials {
     Credentials {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::imap::testkit::*;
 use crate::exec::imap::{Fault, ImapError, ImapSession, ImapTimeouts, StatusKind};
 use crate::exec::net::TlsMode;

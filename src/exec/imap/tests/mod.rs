@@ -10,6 +10,6 @@ mod wait;
 fn futures_are_send(s: &mut crate::exec::imap::ImapSession, c: &crate::exec::sasl::Credentials) {
     fn send<T: Send>(_: T) {}
     send(s.wait_for("INBOX", "ALL", std::time::Duration::ZERO));
-    send(s.authenticate(crate::exec::sasl::Mechanism::Xoauth2, c, true));
+    send(s.authenticate(crate::scenario::model::Mechanism::Xoauth2, c, true));
     send(s.append("INBOX", &[], b""));
 }

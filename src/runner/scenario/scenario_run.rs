@@ -132,7 +132,7 @@ impl<'a> ScenarioRun<'a> {
             "accepted" => None,
             "refused" => Some(format!(
                 "{} the transaction `{name}` was refused at {} ({}), which is conformant for this scenario",
-                super::NOT_NEEDED,
+                crate::record::NOT_NEEDED,
                 field("stage_name"),
                 field("reply")
             )),
@@ -240,7 +240,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::scenario::load::parse_yaml;
+    use crate::yaml::read::parse_yaml;
     use crate::target::model::Target;
 
     /// A "server" that accepts and hangs up at once: a TLS 1.0 probe sees it refuse.
@@ -301,7 +301,7 @@ mod tests {
         );
         let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
         let env = RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap();
-        env.secrets.register(&crate::evidence::secret::Secret::new(TOKEN));
+        env.secrets.register(&crate::secret::Secret::new(TOKEN));
         let source = "id: OPE/SUB.01.99\ntitle: t\nrequirements: [OPE/SUB.01]\nprofile: general\nsteps:\n\
              - title: accueil\n  smtp: { endpoint: smtp_starttls, greeting: { code: '220', text_contains: 'bienvenue' }, actions: [] }\n";
         let loaded = Loaded { file: "s.yaml".into(), source: source.into(), scenario: parse_yaml(Path::new("s.yaml"), source).unwrap() };
@@ -385,11 +385,11 @@ mod tests {
             .to_string();
         let scenario = parse_yaml(Path::new("s.yaml"), &source).unwrap();
         let loaded = Loaded { file: "s.yaml".into(), source, scenario };
-        let record = super::super::run_scenario(crate::exec::run::driver::tests::env(server.port), &loaded).await;
+        let record = super::super::run_scenario(crate::runner::scenario::driver::tests::env(server.port), &loaded).await;
         server.finish().await;
         assert_eq!(record.outcome, Outcome::Pass, "{:?}", record.reason);
         let note = &record.steps[1].notes[0];
-        assert!(note.starts_with(crate::exec::run::NOT_NEEDED) && note.contains("refused at RCPT TO (550 5.1.1"), "{note}");
+        assert!(note.starts_with(crate::record::NOT_NEEDED) && note.contains("refused at RCPT TO (550 5.1.1"), "{note}");
         assert!(record.steps[1].duration_ms < 60_000, "the wait step did not run");
     }
 

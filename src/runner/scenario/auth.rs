@@ -1,10 +1,11 @@
 //! Credentials for an `auth` / `authenticate` action, adapted to how the target's applicative
 //! mailboxes log in (the profile's `app_auth_form`).
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
-use crate::exec::sasl::{Credentials, Mechanism};
+use crate::exec::sasl::Credentials;
+use crate::scenario::model::Mechanism;
 use crate::scenario::model::Credential;
 use crate::target::model::{AppAuthForm, MailboxType, SecretSource, Target};
 

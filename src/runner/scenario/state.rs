@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use crate::exec::error::ExecError;
-use crate::exec::message::{Built, MessageData, sha256_hex};
+use crate::exec::message::{Built, MessageData};
+use crate::util::digest::sha256_hex;
 use crate::exec::transcript::Transcript;
 use crate::record::MessageRecord;
 use crate::scenario::interpolate::Vars;

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_saphyr::budget::BudgetBreach;
 
 use super::error::{LoadError, LoadErrorKind, Span};
-use super::load::{MAX_FILE_BYTES, yaml_alias_limits, yaml_budget};
+use super::limits::{MAX_FILE_BYTES, yaml_alias_limits, yaml_budget};
 
 /// Where a syntax error has no better hint.
 const WELL_FORMED: &str = "well-formed YAML (check quotes, brackets and indentation up to this point)";
@@ -37,7 +37,7 @@ fn root_cause(mut e: &serde_saphyr::Error) -> &serde_saphyr::Error {
     e
 }
 
-/// A resource limit of [`super::load::yaml_options`], as (what happened, what is allowed).
+/// A resource limit of [`super::limits::yaml_options`], as (what happened, what is allowed).
 fn limit_hit(e: &serde_saphyr::Error) -> Option<(String, String)> {
     use serde_saphyr::Error as E;
     let aliases = yaml_alias_limits();

@@ -41,7 +41,7 @@ fn probe_error(e: probe::ProbeError) -> ExecError {
         P::Unavailable { during, reply } => crate::exec::busy::unavailable(&format!("{reply}, during the {during}")),
         // The STARTTLS preamble's SMTP failure keeps its own category (timeout, closed…).
         P::Smtp(inner) => {
-            let cat = super::step_smtp::smtp_error(inner);
+            let cat = super::smtp_send::smtp_error(inner);
             ExecError::new(cat.category, format!("SMTP STARTTLS preamble: {}", cat.message)).with_tls_alert(cat.tls_alert)
         }
         _ => ExecError::protocol(e.to_string()),

@@ -36,7 +36,7 @@ async fn handshake(
     env: &RunEnv,
     st: &mut ScenarioState,
     endpoint: &str,
-    versions: Option<crate::exec::tls::TlsVersions>,
+    versions: Option<crate::scenario::model::TlsVersions>,
 ) -> Result<TlsObservation, ExecError> {
     let ep = env.target.endpoints.get(endpoint).ok_or_else(|| ExecError::harness(format!("no endpoint `{endpoint}`")))?;
     let settings = env.tls_settings(versions, None)?;

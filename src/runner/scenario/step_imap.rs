@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::evidence::secret::Secret;
+use crate::secret::Secret;
 use crate::exec::env::RunEnv;
 use crate::exec::error::{Category, ExecError, io_category};
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};

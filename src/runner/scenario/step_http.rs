@@ -75,7 +75,7 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
         if is_credential_header(k) {
             let (shown, secret) = redacted_header(k, &v);
             if let Some(secret) = secret {
-                env.secrets.register(&crate::evidence::secret::Secret::new(secret));
+                env.secrets.register(&crate::secret::Secret::new(secret));
             }
             t.sent_secret(&shown);
         } else {
@@ -109,7 +109,7 @@ async fn observe(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> Resul
             t.received(&format!("{k}: {v}"));
         }
     }
-    t.received(&format!("<body: {} bytes, sha256 {}>", body.len(), &crate::exec::message::sha256_hex(body.as_bytes())[..16]));
+    t.received(&format!("<body: {} bytes, sha256 {}>", body.len(), &crate::util::digest::sha256_hex(body.as_bytes())[..16]));
     let whitelist = whitelist::parse(&body).ok();
     if let Some(w) = &whitelist {
         t.note(&format!("whitelist: {} domain(s)", w.len()));

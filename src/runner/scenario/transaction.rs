@@ -10,7 +10,7 @@ use crate::exec::smtp::{Reply, SmtpError, SmtpSession};
 use crate::scenario::model::{SmtpStage, SmtpTransaction, TransactionOutcome};
 
 use super::state::ScenarioState;
-use super::step_smtp::{guard, refused, send_message, smtp_error};
+use super::smtp_send::{guard, refused, send_message, smtp_error};
 
 /// Runs the attempt; returns what was seen and whether the server closed the connection.
 /// A transaction left open (refused at RCPT, or accepted without a message) is ended by `RSET`,
@@ -106,8 +106,8 @@ fn captured(seen: &TransactionObservation) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::exec::run::driver::tests::{env, state};
-    use crate::exec::run::state::StepOutput;
+    use crate::runner::scenario::driver::tests::{env, state};
+    use crate::runner::scenario::state::StepOutput;
     use crate::exec::smtp::testkit::{ScriptedServer, Step, expect, send};
     use crate::scenario::model::SmtpStep;
 

@@ -11,7 +11,7 @@ use super::state::ScenarioState;
 pub fn compose(env: &RunEnv, st: &ScenarioState, spec: &MessageSpec) -> Result<Built, ExecError> {
     let from = st.render(&spec.from)?;
     let domain = from.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_else(|| "mssconf.invalid".into());
-    let nonce = &crate::exec::message::sha256_hex(format!("{}{}{:?}", env.run_id, spec.name.value, std::time::Instant::now()).as_bytes())[..10];
+    let nonce = &crate::util::digest::sha256_hex(format!("{}{}{:?}", env.run_id, spec.name.value, std::time::Instant::now()).as_bytes())[..10];
     let mut headers = Vec::new();
     for (k, v) in &spec.headers {
         headers.push((k.clone(), st.render(v)?));

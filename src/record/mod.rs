@@ -2,6 +2,11 @@
 //!
 //! Shape stability: fields are only added, never renamed or removed, within a `schema_version`.
 
+pub mod audit;
+
+/// How the note of a step that did not need to run (`only_if_accepted`) begins.
+pub const NOT_NEEDED: &str = "not needed:";
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +30,7 @@ pub struct RunRecord {
     pub scenarios: Vec<ScenarioRecord>,
     /// Present when the run was an interactive audit (`mssconf audit`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit: Option<crate::audit::AuditRecord>,
+    pub audit: Option<audit::AuditRecord>,
     /// Where the run's time went (`mssconf run`); absent from older records and audits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<RunTiming>,

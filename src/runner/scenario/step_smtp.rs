@@ -3,11 +3,10 @@
 use std::time::Duration;
 
 use crate::exec::env::RunEnv;
-use crate::exec::error::{Category, ExecError, io_category};
+use crate::exec::error::ExecError;
 use crate::exec::observation::SmtpObservation;
-use crate::exec::smtp::{Capabilities, DataExchange, Reply, SmtpError, SmtpSession, SmtpTimeouts};
-use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
-use crate::fixtures::guard::{Guard, GuardRefusal};
+use crate::exec::smtp::{Capabilities, Reply, SmtpSession, SmtpTimeouts};
+use crate::exec::tls::{TlsFacts, TlsSettings};
 use crate::scenario::model::*;
 use crate::verdict;
 use crate::verdict::transaction::TransactionRule;
@@ -16,9 +15,9 @@ use crate::exec::transcript::Transcript;
 use crate::verdict::Check;
 
 use super::auth::{Login, Protocol, login};
-use super::compose::compose;
 use super::driver::{self, Connected, Dialogue, Link, Outline};
 use super::expect_vars;
+use super::smtp_send::{guard, refused, send_message, smtp_error};
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &SmtpStep) -> StepOutput {
@@ -111,36 +110,6 @@ fn reply_expect(e: &Option<SmtpExpect>) -> Option<Expectation> {
     e.clone().map(Expectation::Reply)
 }
 
-pub(super) fn smtp_error(e: SmtpError) -> ExecError {
-    let alert = server_alert(&e);
-    smtp_category(e).with_tls_alert(alert)
-}
-
-/// The fatal TLS alert the server ended the exchange with, if any.
-fn server_alert(e: &SmtpError) -> Option<String> {
-    match e {
-        SmtpError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
-        SmtpError::Io { source, .. } => peer_alert(source),
-        _ => None,
-    }
-}
-
-fn smtp_category(e: SmtpError) -> ExecError {
-    let category = match &e {
-        SmtpError::Connect(n) => return ExecError::from(n),
-        SmtpError::Timeout { .. } => Category::Timeout,
-        SmtpError::Closed { .. } => Category::Closed,
-        // A server that never answers the ClientHello is silent, not a TLS failure.
-        SmtpError::Tls { error: TlsError::Timeout(_), .. } => Category::Timeout,
-        SmtpError::Tls { .. } => Category::Tls,
-        SmtpError::Io { source, .. } => io_category(source).unwrap_or(Category::Protocol),
-        SmtpError::Misuse(_) => Category::Harness,
-        SmtpError::Unavailable { .. } => Category::Unavailable,
-        _ => Category::Protocol,
-    };
-    ExecError::new(category, e.to_string())
-}
-
 fn reply_obs(r: &Reply) -> SmtpObservation {
     SmtpObservation { code: r.code, enhanced: r.enhanced.clone(), text: r.text(), ..Default::default() }
 }
@@ -159,31 +128,8 @@ fn tls_failure_observed(e: &Option<SmtpExpect>, facts: Option<&TlsFacts>) -> boo
 
 type Acted = driver::Acted<SmtpObservation, Expectation>;
 
-/// The send guard (fictitious data only, declared recipients only) for this run's target.
-pub(super) fn guard(env: &RunEnv) -> Result<Guard, ExecError> {
-    Guard::new(&env.fixtures, &env.target).map_err(|e| ExecError::harness(e.to_string()))
-}
-
-/// A guard refusal is the harness's own stop: the scenario ends as `error`, nothing was sent.
-pub(super) fn refused(r: GuardRefusal) -> ExecError {
-    ExecError::harness(r.to_string())
-}
-
 fn expected_code(e: &Option<SmtpExpect>) -> Option<&str> {
     e.as_ref().and_then(|e| e.code.as_ref()).map(|c| c.value.as_str())
-}
-
-/// Builds, checks, admits (the run's rate and cap) and sends one message with DATA.
-pub(super) async fn send_message(env: &RunEnv, st: &mut ScenarioState, s: &mut SmtpSession, spec: &MessageSpec) -> Result<DataExchange, ExecError> {
-    let built = compose(env, st, spec)?;
-    // Before DATA: a refused message never reaches the server.
-    guard(env)?.check_message(&built.skeleton()).map_err(refused)?;
-    let message = built.message.clone();
-    // The run's rate and cap, shared by parallel scenarios: a refused message is not sent.
-    let admitted = env.submissions.admit().await?;
-    s.transcript().note(&admitted.describe(env.submissions.per_minute()));
-    st.remember_sent(built);
-    s.data_from(&mut message.reader()).await.map_err(smtp_error)
 }
 
 /// `tls` holds the step's settings (versions, client certificate): STARTTLS uses them too.

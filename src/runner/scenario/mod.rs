@@ -8,6 +8,7 @@ mod expect_vars;
 pub(crate) mod open;
 mod probe_run;
 mod scenario_run;
+mod smtp_send;
 mod state;
 mod step_http;
 mod step_imap;
@@ -28,8 +29,6 @@ use crate::scenario::model::{ProofDecl, Step, StepAction};
 
 pub use scenario_run::ScenarioRun;
 
-/// How the note of a step that did not need to run (`only_if_accepted`) begins.
-pub const NOT_NEEDED: &str = "not needed:";
 pub use state::{ScenarioState, StepOutput};
 
 /// A scenario's record and the bytes of its messages (`messages[i]` is `record.messages[i]`),
@@ -141,7 +140,7 @@ pub fn blank_record(loaded: &Loaded) -> ScenarioRecord {
         nature: s.nature.name().to_string(),
         advisories: vec![],
         file: loaded.file.display().to_string(),
-        file_sha256: crate::exec::message::sha256_hex(loaded.source.as_bytes()),
+        file_sha256: crate::util::digest::sha256_hex(loaded.source.as_bytes()),
         outcome: Outcome::Error,
         reason: None,
         started: None,

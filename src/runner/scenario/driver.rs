@@ -181,11 +181,11 @@ pub(super) mod tests {
     use super::*;
     use crate::exec::smtp::testkit::{ScriptedServer, Step, expect, send};
     use crate::scenario::interpolate::Vars;
-    use crate::scenario::load::parse_yaml;
+    use crate::yaml::read::parse_yaml;
     use crate::scenario::model::SmtpStep;
     use crate::target::model::Target;
 
-    pub(in crate::exec::run) fn env(port: u16) -> Arc<RunEnv> {
+    pub(in crate::runner::scenario) fn env(port: u16) -> Arc<RunEnv> {
         let yaml = format!(
             "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general]\ndomain: op.test\n\
              server_name: localhost\ntrust_anchors: []\n\
@@ -196,7 +196,7 @@ pub(super) mod tests {
         RunEnv::new(target, Value::Object(Default::default()), "fixtures".into(), "run".into()).unwrap()
     }
 
-    pub(in crate::exec::run) fn state(env: &RunEnv) -> ScenarioState {
+    pub(in crate::runner::scenario) fn state(env: &RunEnv) -> ScenarioState {
         ScenarioState::new(Vars::default(), Transcript::new(env.secrets.clone()))
     }
 

@@ -2,6 +2,8 @@
 //! scenarios with bounded parallelism, and collect their records. Shared by `mssconf run` and
 //! `cargo test --test conformance`.
 
+pub mod scenario;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,11 +15,11 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::exec::env::RunEnv;
-use crate::exec::run::{ScenarioResult, blank_record, run_scenario_full, skipped_record};
+use scenario::{ScenarioResult, blank_record, run_scenario_full, skipped_record};
 use crate::plan::Decision;
 use crate::record::{AttemptRecord, Outcome, RunRecord, RunTiming, ScenarioRecord, TargetSummary};
 use crate::scenario::catalogue::Catalogue;
-use crate::scenario::error::LoadError;
+use crate::yaml::error::LoadError;
 use crate::target::load::load_target;
 use crate::target::model::Target;
 
@@ -164,7 +166,7 @@ pub enum RunEvent {
 
 pub fn new_run_id() -> String {
     let now = Utc::now();
-    let nonce = crate::exec::message::sha256_hex(format!("{now:?}{}", std::process::id()).as_bytes());
+    let nonce = crate::util::digest::sha256_hex(format!("{now:?}{}", std::process::id()).as_bytes());
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &nonce[..4])
 }
 

@@ -27,6 +27,7 @@ pub mod fixtures;
 pub mod lang;
 pub mod load;
 pub mod plan;
+pub mod preflight;
 pub mod record;
 pub mod report;
 pub mod requirement;

@@ -63,8 +63,8 @@ impl Accounts {
                 mk("org1", "secretariat.fictif", Organisational, Ordinary, "99900000003"),
                 mk("app1", "app.dpi.fictif", Applicative, Ordinary, ""),
                 mk("app2", "app.labo.fictif", Applicative, Ordinary, ""),
-                mk("mdn_responder", "repondeur.mdn", Organisational, MdnResponder, "99900000004"),
-                mk("mdn_silent", "silencieux.mdn", Organisational, MdnSilent, "99900000005"),
+                mk("mdn_responder", "repondeur.mdn.fictif", Organisational, MdnResponder, "99900000004"),
+                mk("mdn_silent", "silencieux.mdn.fictif", Organisational, MdnSilent, "99900000005"),
             ],
         }
     }

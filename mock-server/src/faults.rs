@@ -50,10 +50,11 @@ pub enum Fault {
     RefuseOtherDomains,
     AlterMdn,
     RevokedServerCert,
+    ExpiredServerCert,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 36] = [
+    pub const ALL: [Fault; 37] = [
         Fault::Tls10,
         Fault::WeakCipher,
         Fault::AuthBeforeTls,
@@ -90,6 +91,7 @@ impl Fault {
         Fault::RefuseOtherDomains,
         Fault::AlterMdn,
         Fault::RevokedServerCert,
+        Fault::ExpiredServerCert,
     ];
 
     pub fn name(self) -> &'static str {
@@ -130,6 +132,7 @@ impl Fault {
             Fault::RefuseOtherDomains => "refuse-other-domains",
             Fault::AlterMdn => "alter-mdn",
             Fault::RevokedServerCert => "revoked-server-cert",
+            Fault::ExpiredServerCert => "expired-server-cert",
         }
     }
 
@@ -178,6 +181,7 @@ impl Fault {
             Fault::RefuseOtherDomains => "refuses at RCPT every recipient outside its own domain, whitelisted operators included",
             Fault::RevokedServerCert => "presents a server certificate its CA's published CRL lists as revoked",
             Fault::AlterMdn => "alters the read receipts (MDN) its users submit: drops Original-Message-ID, disposition becomes deleted",
+            Fault::ExpiredServerCert => "presents a server certificate from the trusted root whose validity ended 30 days ago",
         }
     }
 

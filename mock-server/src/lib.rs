@@ -154,6 +154,8 @@ fn role_address(accounts: &Accounts, role: &str) -> String {
 fn build_context(config: &MockConfig, pki: &Pki, accounts: Accounts, http: SocketAddr) -> Result<MockContext, MockError> {
     let chain = if config.faults.is_on(Fault::ForeignCaCert) {
         pki.foreign_server_chain.clone()
+    } else if config.faults.is_on(Fault::ExpiredServerCert) {
+        pki.expired_server_chain.clone()
     } else {
         pki.server_chain.clone()
     };

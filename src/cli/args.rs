@@ -45,6 +45,10 @@ pub enum Command {
     Bench(super::bench::BenchArgs),
     /// Load / soak a loopback operator: N authenticated sessions, every message verified over IMAP.
     Load(super::load::LoadArgs),
+    /// Check a target profile before an audit, sending nothing: endpoints, TLS chains, files,
+    /// tokens and logins, mailboxes; one line per check (docs/audit.md).
+    #[command(alias = "doctor")]
+    Preflight(super::preflight::PreflightArgs),
 }
 
 #[derive(Debug, Args, Clone)]

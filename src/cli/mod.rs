@@ -11,6 +11,7 @@ pub mod dry_run;
 pub mod keygen;
 pub mod load;
 pub mod mock;
+pub mod preflight;
 pub mod progress;
 pub mod proof;
 pub mod run;
@@ -39,5 +40,6 @@ pub fn main() -> i32 {
         Command::Dossier(a) => dossier::main(a),
         Command::Bench(a) => bench::main(a),
         Command::Load(a) => load::main(a),
+        Command::Preflight(a) => preflight::main(a),
     }
 }

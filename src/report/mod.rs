@@ -6,6 +6,7 @@ pub mod excerpt;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod junit_attachments;
 pub mod summary;
 
 use std::io;
@@ -47,7 +48,8 @@ pub fn write_all(record: &RunRecord, index: &RequirementIndex, dir: &Path, lang:
         crate::util::atomic::write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source }).map(|()| path)
     };
     let mut written = Vec::with_capacity(3);
-    written.push(text(dir.join(JUNIT_FILE), junit::render_junit_in(record, lang)?)?);
+    // Each case links its proof files (CI shows the PNG card of a failed case).
+    written.push(text(dir.join(JUNIT_FILE), junit_attachments::render(record, dir, lang)?)?);
     let json = dir.join(JSON_FILE);
     json::write_json(&json, record, index)?;
     written.push(json);

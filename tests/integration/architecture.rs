@@ -46,6 +46,7 @@ const RANKS: &[(&str, u32)] = &[
     ("load", 8),
     ("audit", 8),
     ("bench", 9),
+    ("preflight", 9),
     ("cli", 10),
     ("exit_code", 10),
     ("fuzzing", 11),

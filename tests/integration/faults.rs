@@ -73,6 +73,7 @@ fn matrix(f: Fault) -> Option<Expect> {
         Fault::NoDsn => Fails(&["OPE/DSN.01"], &[]),
         Fault::NoIdle => Advises(&["OPE/IMAP.02"]),
         Fault::ForeignCaCert => FailsOthersBlocked(&["OPE/TLS.05"]),
+        Fault::ExpiredServerCert => FailsOthersBlocked(&["OPE/TLS.05"]),
         Fault::AcceptAnyClientCert => {
             Fails(&["OPE/APP.02"], &[("OPE/APP.02.01", "the fault still requires a certificate: none is still refused")])
         }

@@ -36,6 +36,8 @@ pub struct PkiFiles {
     pub server_chain: PathBuf,
     pub server_key: PathBuf,
     pub foreign_server_chain: PathBuf,
+    /// Server leaf signed by the root but expired (fault `expired-server-cert`) + root.
+    pub expired_server_chain: PathBuf,
     pub app1: CertKeyFiles,
     pub app2: CertKeyFiles,
     pub app1_expired: CertKeyFiles,
@@ -58,6 +60,7 @@ impl PkiFiles {
             server_chain: dir.join("server.chain.pem"),
             server_key: dir.join("server.key.pem"),
             foreign_server_chain: dir.join("foreign-server.chain.pem"),
+            expired_server_chain: dir.join("expired-server.chain.pem"),
             app1: CertKeyFiles::in_dir(dir, "app1"),
             app2: CertKeyFiles::in_dir(dir, "app2"),
             app1_expired: CertKeyFiles::in_dir(dir, "app1-expired"),

@@ -6,10 +6,11 @@ use time::{Duration, OffsetDateTime};
 
 use super::{PkiError, PkiFiles, PkiSpec, files};
 
-/// Bumped whenever the set of files or their content rules change.
-const FORMAT: &str = "2";
+/// Bumped whenever the set of files or their content rules change (4: the revoked certificates
+/// and CRLs, and the expired server chain).
+const FORMAT: &str = "4";
 /// The subdirectory of the PKI directory holding this format's files.
-pub const FORMAT_DIR: &str = "format-2";
+pub const FORMAT_DIR: &str = "format-4";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {

@@ -15,6 +15,7 @@
 //!   `http://<host>/crl/root.crl` as its CRL distribution point and `http://<host>/ocsp` as its
 //!   OCSP responder (recorded by the harness; the generated profile points `http.crl` at the
 //!   mock's HTTP endpoint, since the host name does not resolve).
+//! - an expired server certificate from the root (fault `expired-server-cert`), same RSA key.
 //!
 //! RSA key generation is slow in debug builds, so the whole set is cached in the PKI directory
 //! and reused while it still fits the configuration (see [`manifest`]); the RSA key alone is
@@ -38,6 +39,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 pub use files::{CertKeyFiles, PkiFiles};
+pub use manifest::FORMAT_DIR;
 use manifest::Manifest;
 
 /// Common name of the stand-in IGC-Santé root.
@@ -71,6 +73,8 @@ pub struct Pki {
     pub server_chain: Vec<CertificateDer<'static>>,
     /// Server leaf signed by the foreign CA + foreign root.
     pub foreign_server_chain: Vec<CertificateDer<'static>>,
+    /// Expired server leaf signed by the root + root.
+    pub expired_server_chain: Vec<CertificateDer<'static>>,
     server_key: PrivateKeyDer<'static>,
     /// The root's CRL (DER), listing the app1-revoked certificate.
     pub crl: CertificateRevocationListDer<'static>,
@@ -104,6 +108,11 @@ impl Pki {
         std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let dir = std::fs::canonicalize(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
         let files = PkiFiles::in_dir(&dir);
+        // Mocks started at once (parallel tests, several processes) share the directory: one
+        // generates while the others wait, then reuse its files instead of mixing two sets.
+        let lock_path = dir.join("pki.lock");
+        let lock = std::fs::File::create(&lock_path).map_err(|source| PkiError::Io { path: lock_path.clone(), source })?;
+        lock.lock().map_err(|source| PkiError::Io { path: lock_path, source })?;
         let mut pki = match Manifest::load(&files).filter(|m| m.still_fits(spec, OffsetDateTime::now_utc())) {
             Some(_) => match load(&files) {
                 Ok(pki) => pki,
@@ -120,8 +129,10 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
     let root = read_certs(&files.ca)?.into_iter().next().ok_or_else(|| missing(&files.ca))?;
     let server_chain = read_certs(&files.server_chain)?;
     let foreign_server_chain = read_certs(&files.foreign_server_chain)?;
+    let expired_server_chain = read_certs(&files.expired_server_chain)?;
     let server_key = read_key(&files.server_key)?;
-    if server_chain.is_empty() || foreign_server_chain.is_empty() {
+    // A set with an expired chain of another root (a generation cut short) is regenerated.
+    if server_chain.is_empty() || foreign_server_chain.is_empty() || expired_server_chain.get(1) != Some(&root) {
         return Err(missing(&files.server_chain));
     }
     for pair in files.client_pairs() {
@@ -137,6 +148,7 @@ fn load(files: &PkiFiles) -> Result<Pki, PkiError> {
         root,
         server_chain,
         foreign_server_chain,
+        expired_server_chain,
         server_key,
         crl,
         crl_server_revoked,
@@ -160,11 +172,15 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
     let server_serial = server.serial_number.clone().ok_or_else(|| gen_err("no serial for the server"))?;
     let server_cert = server.signed_by(&server_key_pair, &root).map_err(gen_err)?;
     let foreign_server_cert = server.signed_by(&server_key_pair, &foreign).map_err(gen_err)?;
+    let expired_server_cert = leaf_params(LeafKind::Server(&spec.host_name), "server-expired", now, Validity::Expired)?
+        .signed_by(&server_key_pair, &root)
+        .map_err(gen_err)?;
 
     files::write_pem(&files.ca, &root.pem(), false)?;
     files::write_pem(&files.foreign_ca, &foreign.pem(), false)?;
     files::write_pem(&files.server_chain, &format!("{}{}", server_cert.pem(), root.pem()), false)?;
     files::write_pem(&files.foreign_server_chain, &format!("{}{}", foreign_server_cert.pem(), foreign.pem()), false)?;
+    files::write_pem(&files.expired_server_chain, &format!("{}{}", expired_server_cert.pem(), root.pem()), false)?;
     files::write_pem(&files.server_key, &server_key_pair.serialize_pem(), true)?;
 
     let clients = [
@@ -197,6 +213,7 @@ fn generate(files: &PkiFiles, spec: &PkiSpec) -> Result<Pki, PkiError> {
         root: root.der().clone(),
         server_chain: vec![server_cert.der().clone(), root.der().clone()],
         foreign_server_chain: vec![foreign_server_cert.der().clone(), foreign.der().clone()],
+        expired_server_chain: vec![expired_server_cert.der().clone(), root.der().clone()],
         server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(rsa_pkcs8)),
         crl,
         crl_server_revoked,
@@ -211,7 +228,7 @@ const LEAF_LIFETIME: Duration = Duration::days(90);
 #[derive(Clone, Copy)]
 enum Validity {
     Current,
-    /// Ended 30 days ago (for the expired-certificate refusal checks).
+    /// Ended 30 days ago (the expired-certificate refusal checks, fault `expired-server-cert`).
     Expired,
 }
 
@@ -373,6 +390,9 @@ mod tests {
         assert!(matches!(server.public_key().parsed(), Ok(x509_parser::public_key::PublicKey::RSA(_))));
         let sans = server.subject_alternative_name().unwrap().unwrap();
         assert_eq!(sans.value.general_names.len(), 3);
+        assert!(server.validity().is_valid_at(ASN1Time::now()));
+        let (_, expired) = X509Certificate::from_der(first.expired_server_chain[0].as_ref()).unwrap();
+        assert!(!expired.validity().is_valid_at(ASN1Time::now()) && expired.issuer() == server.issuer());
         let (_, root) = X509Certificate::from_der(first.root.as_ref()).unwrap();
         assert!(root.subject().to_string().contains("IGC-Santé TEST"));
 
@@ -381,10 +401,15 @@ mod tests {
         assert!(second.reused);
         assert_eq!(second.root, first.root);
 
+        // A set without its expired chain is regenerated.
+        std::fs::remove_file(&second.files.expired_server_chain).unwrap();
+        let regenerated = Pki::prepare(dir.path(), &spec()).unwrap();
+        assert!(!regenerated.reused && regenerated.files.expired_server_chain.exists());
+
         let other = PkiSpec { host_name: "other.mssante.test".into(), ..spec() };
         let third = Pki::prepare(dir.path(), &other).unwrap();
         assert!(!third.reused);
-        assert_ne!(third.root, first.root);
+        assert_ne!(third.root, regenerated.root);
         // The slow RSA key survives regeneration.
         assert_eq!(third.server_key().secret_der(), first.server_key().secret_der());
     }

@@ -203,6 +203,13 @@ async fn foreign_ca_fault_presents_a_chain_outside_the_trust_anchor() {
     assert!(handshake(mock.endpoints().smtp_implicit, trusting_foreign).await.is_ok());
 }
 
+#[tokio::test]
+async fn expired_server_cert_fault_presents_a_trusted_but_expired_chain() {
+    let mock = start(&[Fault::ExpiredServerCert]).await;
+    let err = handshake(mock.endpoints().imap_implicit, default_tls(&mock)).await.unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("expired"), "{err}");
+}
+
 /// Implicit TLS with a client certificate; true when the server greets (accepted the cert).
 async fn greeted_with(mock: &mssconf_mock::MockHandle, files: &mssconf_mock::pki::CertKeyFiles) -> bool {
     let config = client_config(&mock.pki_files().ca, identity(files));

@@ -170,7 +170,7 @@ fn unstarted_mock() -> Result<Target, String> {
     let yaml = profile::render(&profile::ProfileInput {
         host_name: &config.host_name,
         endpoints: &endpoints,
-        pki: &PkiFiles::in_dir(&config.pki_dir),
+        pki: &PkiFiles::in_dir(&config.pki_dir.join(mssconf_mock::pki::FORMAT_DIR)),
         accounts: &Accounts::standard(&config.domain),
         max_message_size: config.max_message_size,
     });

@@ -115,7 +115,7 @@ fn status(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseSta
     let mut status = last_attempt_status(s, numbers, lang);
     // Success keeps earlier attempts as <flakyFailure>/<flakyError>; a scenario that never
     // passed keeps them as <rerunFailure>/<rerunError>.
-    status.add_reruns(s.attempts.iter().map(rerun));
+    status.add_reruns(s.attempts.iter().map(|a| rerun(a, lang)));
     status
 }
 
@@ -144,10 +144,18 @@ fn step_words(lang: Lang) -> (&'static str, &'static str) {
 }
 
 /// An earlier attempt of a retried scenario.
-fn rerun(a: &AttemptRecord) -> TestRerun {
+fn rerun(a: &AttemptRecord, lang: Lang) -> TestRerun {
     let kind = if a.outcome == Outcome::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error };
     let mut r = TestRerun::new(kind);
-    let message = format!("attempt {}: {}: {}", a.attempt, a.outcome.name(), a.reason.as_deref().unwrap_or("no reason recorded"));
+    let message = match lang {
+        Lang::En => format!("attempt {}: {}: {}", a.attempt, a.outcome.name(), a.reason.as_deref().unwrap_or("no reason recorded")),
+        Lang::Fr => format!(
+            "tentative {} : {} : {}",
+            a.attempt,
+            a.outcome.label_fr(),
+            a.reason.as_deref().map_or("aucun motif enregistré".to_string(), |r| french::reason(r, lang))
+        ),
+    };
     r.set_type(a.outcome.name()).set_message(visible(&message)).set_time(millis(a.duration_ms));
     if let Some(started) = a.started {
         r.set_timestamp(started);
@@ -263,13 +271,29 @@ fn system_out(s: &ScenarioRecord, lang: Lang) -> String {
         let word = if lang == Lang::Fr { "motif : " } else { "reason: " };
         out.push_str(&format!("{word}{}\n", french::reason(reason, lang)));
     }
+    let fr = lang == Lang::Fr;
     if !s.attempts.is_empty() {
-        out.push_str(&format!("attempts: {} (the transcript below is the last one)\n", s.attempts.len() + 1));
+        let n = s.attempts.len() + 1;
+        out.push_str(&if fr {
+            format!("tentatives : {n} (la transcription ci-dessous est celle de la dernière)\n")
+        } else {
+            format!("attempts: {n} (the transcript below is the last one)\n")
+        });
     }
     for a in &s.advisories {
-        out.push_str(&format!("not followed (observation or préconisation, not a failure): {a}\n"));
+        let a = french::reason(a, lang);
+        out.push_str(&if fr {
+            format!("non suivi (observation ou préconisation, pas un échec) : {a}\n")
+        } else {
+            format!("not followed (observation or préconisation, not a failure): {a}\n")
+        });
     }
-    out.push_str(&format!("--- transcript ({} lines, times in UTC) ---\n", s.transcript.len()));
+    let n = s.transcript.len();
+    out.push_str(&if fr {
+        format!("--- transcription ({n} lignes, heures UTC) ---\n")
+    } else {
+        format!("--- transcript ({n} lines, times in UTC) ---\n")
+    });
     for item in excerpt(&s.transcript, JUNIT_MAX_LINES) {
         match item {
             Item::Line(_, line) => out.push_str(&line.render()),
@@ -369,7 +393,7 @@ mod tests {
 
     #[test]
     fn french_runs_get_french_messages_and_keep_the_server_text() {
-        let mut record = retried(Outcome::Fail, &[]);
+        let mut record = retried(Outcome::Fail, &[Outcome::Fail]);
         let s = &mut record.scenarios[0];
         s.reason = Some("step 1: reply code: expected 250, got 554 5.7.1 Relay access denied".into());
         let fr = render_junit_in(&record, Lang::Fr).unwrap();
@@ -377,6 +401,9 @@ mod tests {
         assert!(!fr.contains("reply code"), "{fr}");
         let en = render_junit(&record).unwrap();
         assert!(en.contains("message=\"step 1: reply code: expected 250, got 554 5.7.1 Relay access denied\""), "{en}");
+        // The system-out header lines too: attempts and the transcript's heading.
+        assert!(fr.contains("tentatives : ") && fr.contains("--- transcription (") && !fr.contains("attempts: "), "{fr}");
+        assert!(en.contains("attempts: ") && en.contains("--- transcript ("), "{en}");
     }
 
     #[test]

@@ -180,6 +180,7 @@ fn normalise(s: &str) -> String {
         (r"\d+(\.\d+)? m?s\b", "<DURATION>"),
         // Line counts of transcripts: pacing notes come and go (see PACING).
         (r"transcript \(\d+ lines", "transcript (N lines"),
+        (r"transcription \(\d+ lignes", "transcription (N lignes"),
         // Sizes of dated messages: an unpadded day of month makes them vary by a byte.
         (r"\d+ bytes\b", "N bytes"),
         (r"\d+ octets\b", "N octets"),

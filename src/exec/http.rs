@@ -18,8 +18,8 @@ pub struct HttpRequest {
     pub body: Option<String>,
 }
 
-/// An error and its sources, `a: b: c`.
-fn causes(e: &dyn std::error::Error) -> String {
+/// An error and its sources, `a: b: c` (reqwest's message omits its causes).
+pub fn causes(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -39,19 +39,9 @@ async fn one(env: &RunEnv, name: &str, url: &str) -> Finding {
         Err(e) => Finding::fix(
             name,
             "http",
-            same(format!("{url}: {}", error_chain(&e))),
+            same(format!("{url}: {}", crate::exec::http::causes(&e))),
             text("URL injoignable : vérifier l'hôte, le port, le certificat (ancres du profil) et le pare-feu", "URL unreachable: check the host, port, certificate (profile's anchors) and firewall"),
         ),
     }
 }
 
-/// reqwest's error and its causes (`error sending request: … : connection refused`).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    text
-}

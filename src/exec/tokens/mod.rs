@@ -143,43 +143,36 @@ mod tests {
         Held { secret: Secret::new(token), life }
     }
 
+    /// Eight askers at once for the token of per1, fetched with `lifetime`: the tokens they got
+    /// and how many fetches ran.
+    async fn eight_askers(lifetime: u64) -> (Vec<String>, u32) {
+        let cache = Arc::new(TokenCache::default());
+        let fetches = Arc::new(AtomicU32::new(0));
+        let ask = |cache: Arc<TokenCache>, fetches: Arc<AtomicU32>| async move {
+            cache
+                .get("per1", TokenKind::Valid, |_| async {
+                    let n = fetches.fetch_add(1, Ordering::SeqCst) + 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Ok(held(n, Some(lifetime)))
+                })
+                .await
+                .unwrap()
+                .expose()
+                .to_string()
+        };
+        let got = futures_util::future::join_all((0..8).map(|_| ask(cache.clone(), fetches.clone()))).await;
+        (got, fetches.load(Ordering::SeqCst))
+    }
+
     /// Eight scenarios asking at once for a token that is due: one fetch, and all get its token.
     #[tokio::test]
     async fn a_renewal_happens_once_for_parallel_askers() {
-        let cache = Arc::new(TokenCache::default());
-        let fetches = Arc::new(AtomicU32::new(0));
-        let ask = |cache: Arc<TokenCache>, fetches: Arc<AtomicU32>| async move {
-            cache
-                .get("per1", TokenKind::Valid, |_| async {
-                    let n = fetches.fetch_add(1, Ordering::SeqCst) + 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Ok(held(n, Some(0)))
-                })
-                .await
-                .unwrap()
-                .expose()
-                .to_string()
-        };
-        let first: Vec<_> = futures_util::future::join_all((0..8).map(|_| ask(cache.clone(), fetches.clone()))).await;
         // A lifetime of 0 is due at once: each queued asker renews in turn…
-        assert_eq!(fetches.load(Ordering::SeqCst), 8, "{first:?}");
+        let (first, fetches) = eight_askers(0).await;
+        assert_eq!(fetches, 8, "{first:?}");
         // …while a token with life left is fetched once and shared.
-        let cache = Arc::new(TokenCache::default());
-        let fetches = Arc::new(AtomicU32::new(0));
-        let ask = |cache: Arc<TokenCache>, fetches: Arc<AtomicU32>| async move {
-            cache
-                .get("per1", TokenKind::Valid, |_| async {
-                    let n = fetches.fetch_add(1, Ordering::SeqCst) + 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Ok(held(n, Some(600)))
-                })
-                .await
-                .unwrap()
-                .expose()
-                .to_string()
-        };
-        let got: Vec<_> = futures_util::future::join_all((0..8).map(|_| ask(cache.clone(), fetches.clone()))).await;
-        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        let (got, fetches) = eight_askers(600).await;
+        assert_eq!(fetches, 1);
         assert!(got.iter().all(|t| t == "token-1"), "{got:?}");
     }
 

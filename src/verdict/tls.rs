@@ -81,7 +81,8 @@ pub fn revocation_unknown(e: &TlsExpect, o: &TlsObservation) -> Option<String> {
     (r.status == RevocationStatus::Unknown).then(|| {
         let named = if r.crl_urls.is_empty() { "no CRL distribution point".to_string() } else { format!("CRL {}", r.crl_urls.join(", ")) };
         let ocsp = if r.ocsp_urls.is_empty() { String::new() } else { format!(", OCSP {} (not queried)", r.ocsp_urls.join(", ")) };
-        format!("revocation status not established: the certificate names {named}{ocsp}; {}", r.sources.join("; "))
+        let tried = if r.sources.is_empty() { String::new() } else { format!("; {}", r.sources.join("; ")) };
+        format!("revocation status not established: the certificate names {named}{ocsp}{tried}")
     })
 }
 

@@ -43,7 +43,8 @@ fn a_scenario_failing_once_then_passing_is_flaky_never_a_plain_pass() {
     assert_eq!(r["summary"]["scenarios"]["pass"], 0, "a flaky scenario is not counted as passed");
     assert!(r["selection"].as_array().unwrap().iter().any(|s| s == "--retries 2"));
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
-    assert!(junit.contains("<flakyError") && junit.contains("attempt 1: error"), "{junit}");
+    // A French run (the default): earlier attempts in French.
+    assert!(junit.contains("<flakyError") && junit.contains("tentative 1 : erreur"), "{junit}");
     assert!(junit.contains("failures=\"0\" errors=\"0\""), "{junit}");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("badge o-flaky") && html.contains("Tentatives précédentes"));

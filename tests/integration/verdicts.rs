@@ -22,7 +22,8 @@ fn a_preconisation_not_followed_is_reported_everywhere_and_exits_0() {
 
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
     assert!(junit.contains("name=\"advisory\"") && !junit.contains("<failure"), "{junit}");
-    assert!(junit.contains("not followed (observation or préconisation, not a failure)"), "system-out says it");
+    // A French run (the default): the system-out line in French.
+    assert!(junit.contains("non suivi (observation ou préconisation, pas un échec)"), "system-out says it: {junit}");
 
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("advice-badge") && html.contains("préconisation / observation non suivie"), "HTML badge");

@@ -198,7 +198,7 @@ fn read(path: &Path) -> Result<Vec<u8>, ExecError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -218,6 +218,20 @@ mod tests {
                 let _ = tls.read(&mut buf).await;
                 let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
                 let _ = tls.shutdown().await;
+            }
+        });
+        port
+    }
+
+    /// A plain HTTP server on loopback answering every request with `answer` (head and body).
+    pub(crate) async fn http_server(answer: Vec<u8>) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 2048];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(&answer).await;
             }
         });
         port
@@ -252,18 +266,8 @@ mod tests {
     /// A body is read chunk by chunk and refused past its bound, never held whole first.
     #[tokio::test]
     async fn a_response_body_is_bounded() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            while let Ok((mut sock, _)) = listener.accept().await {
-                let mut buf = [0u8; 2048];
-                let _ = sock.read(&mut buf).await;
-                let body = "x".repeat(50_000);
-                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-                let _ = sock.write_all(head.as_bytes()).await;
-                let _ = sock.write_all(body.as_bytes()).await;
-            }
-        });
+        let body = "x".repeat(50_000);
+        let port = http_server(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_bytes()).await;
         install_crypto_provider();
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let url = format!("http://127.0.0.1:{port}/");

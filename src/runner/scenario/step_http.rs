@@ -53,16 +53,8 @@ mod tests {
     /// naming it, no failed check (issue #20 item 4).
     #[tokio::test]
     async fn a_429_where_200_is_expected_is_unavailable_not_a_failure() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            while let Ok((mut sock, _)) = listener.accept().await {
-                let mut buf = [0u8; 2048];
-                let _ = sock.read(&mut buf).await;
-                let _ = sock.write_all(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 60\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-            }
-        });
+        let answer = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 60\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let port = crate::exec::env::tests::http_server(answer.to_vec()).await;
         let env = super::super::driver::tests::env(port);
         let mut st = super::super::driver::tests::state(&env);
         let step: HttpStep = serde_saphyr::from_str(&format!("url: 'http://127.0.0.1:{port}/liste.xml'\nexpect: {{ status: 200 }}\n")).unwrap();

@@ -173,7 +173,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
 
     /// What step `i` will do, in plain French.
     fn announce(&mut self, run: &ScenarioRun<'_>, i: usize) {
-        let step = &run.loaded().scenario.steps[i];
+        let step = &run.scenario().steps[i];
         let render = |t: &str| run.state().render(t).unwrap_or_else(|_| t.to_string());
         let lines = describe(step, &self.env.target, &render);
         self.console.blank();

@@ -3,6 +3,7 @@
 
 pub mod filter;
 pub mod production;
+pub mod settle;
 pub mod shard;
 
 use crate::scenario::interpolate::{lookup, references, scalar_text};

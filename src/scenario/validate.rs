@@ -138,6 +138,27 @@ fn check_step(c: &mut Checker<'_>, step: &Step) {
         }
     }
     check_durations(c, step, &actions);
+    check_settled_texts(c, step);
+}
+
+/// Expectations are settled before the run (`plan::settle`): they may name the target and the
+/// fixtures, not a value captured during the run.
+fn check_settled_texts(c: &mut Checker<'_>, step: &Step) {
+    let mut step = step.clone();
+    let captured: Vec<String> = step
+        .expectations_mut()
+        .into_iter()
+        .flat_map(ExpectSlot::texts)
+        .flat_map(|t| references(t))
+        .filter(|r| r.namespace() == "captured")
+        .map(|r| r.path)
+        .collect();
+    for path in captured {
+        let span = c.at(&step.title);
+        c.push(span, LoadErrorKind::Invalid,
+            format!("step `{}`: an expectation names `${{{path}}}`, a value only known during the run (expectations are settled before it)", step.title.value),
+            Some("`${target.…}` or `${fixtures.…}` in an expectation".into()));
+    }
 }
 
 /// Every duration a step asks for is bounded (`MAX_WAIT_MS`): a huge value would overflow the

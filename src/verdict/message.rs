@@ -2,19 +2,19 @@
 
 use super::check::Checks;
 use crate::exec::observation::FetchedMessage;
-use crate::scenario::model::ImapExpect;
+use crate::scenario::model::MessageItems;
 
-pub fn judge(c: &mut Checks, e: &ImapExpect, m: &FetchedMessage) {
+pub fn judge(c: &mut Checks, e: &MessageItems<'_>, m: &FetchedMessage) {
     let header = |name: &str| m.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string());
-    for (name, want) in &e.headers {
+    for (name, want) in e.headers {
         let got = header(name);
         c.push(format!("header {name}"), want, got.clone().unwrap_or_else(|| "absent".into()), got.as_deref() == Some(want.trim()));
     }
-    for name in &e.headers_absent {
+    for name in e.headers_absent {
         let got = header(name);
         c.push(format!("header {name}"), "absent", got.clone().unwrap_or_else(|| "absent".into()), got.is_none());
     }
-    if let Some(wanted) = &e.matches_sent {
+    if let Some(wanted) = e.matches_sent {
         match &m.comparison {
             None => c.push("comparison with the sent message", "done", "not possible", false),
             Some(cmp) => {
@@ -30,7 +30,7 @@ pub fn judge(c: &mut Checks, e: &ImapExpect, m: &FetchedMessage) {
             }
         }
     }
-    if let Some(r) = &e.report {
+    if let Some(r) = e.report {
         match &m.report {
             None => c.push("report", format!("multipart/report; report-type={}", r.report_type), "not a report", false),
             Some(got) => {
@@ -80,9 +80,13 @@ mod tests {
     }
 
     fn judge_with(yaml: &str) -> Vec<crate::verdict::Check> {
-        let e: ImapExpect = serde_saphyr::from_str(yaml).unwrap();
+        let e: crate::scenario::model::ImapExpect = serde_saphyr::from_str(yaml).unwrap();
         let mut c = Checks::default();
-        judge(&mut c, &e, &fetched());
+        for item in e.items() {
+            if let crate::scenario::model::ImapItem::Message(m) = item {
+                judge(&mut c, &m, &fetched());
+            }
+        }
         c.into_vec()
     }
 

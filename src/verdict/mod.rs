@@ -17,7 +17,7 @@ pub use check::Check;
 use check::Checks;
 
 use crate::exec::observation::*;
-use crate::scenario::model::{HttpExpect, ImapExpect, ScenarioNature, SmtpExpect};
+use crate::scenario::model::{HttpExpect, HttpItem, ImapExpect, ImapItem, ScenarioNature, SmtpExpect, SmtpItem};
 
 /// Gives a step's checks the weight of the scenario's nature: in a préconisation or an
 /// observation scenario, no check is binding (docs/verdicts.md).
@@ -38,84 +38,67 @@ pub fn code_matches(pattern: &str, code: u16) -> bool {
 pub fn judge_smtp(e: &SmtpExpect, o: &SmtpObservation) -> Vec<Check> {
     let mut c = Checks::default();
     let reply = if o.code == 0 { "no reply".to_string() } else { format!("{} {}", o.code, first_line(&o.text)) };
-    if let Some(code) = &e.code {
-        c.push("reply code", &code.value, &reply, code_matches(&code.value, o.code));
-    }
-    if let Some(esc) = &e.enhanced {
-        let got = o.enhanced.clone().unwrap_or_else(|| "none".into());
-        c.push("enhanced status", format!("{esc}*"), got.clone(), got.starts_with(esc.as_str()));
-    }
-    if let Some(t) = &e.text_contains {
-        c.contains("reply text", &o.text, t);
-    }
-    if let Some(caps) = &e.capabilities {
-        capabilities::judge(&mut c, caps, &o.capabilities);
-    }
-    if let Some(t) = &e.challenge_contains {
-        c.contains("SASL challenge", &o.challenges.join(" | "), t);
-    }
-    if let Some(closes) = e.closes {
-        c.push("connection closed by server", closes.to_string(), o.closed.to_string(), o.closed == closes);
-    }
-    if let Some(t) = &e.tls {
-        tls::judge_facts(&mut c, t, o.tls.as_ref(), &[]);
-    }
-    if let Some(advice) = &e.observe {
-        c.advise(judge_smtp(advice, o));
+    for item in e.items() {
+        match item {
+            SmtpItem::Code(code) => c.push("reply code", code, &reply, code_matches(code, o.code)),
+            SmtpItem::Enhanced(esc) => {
+                let got = o.enhanced.clone().unwrap_or_else(|| "none".into());
+                c.push("enhanced status", format!("{esc}*"), got.clone(), got.starts_with(esc));
+            }
+            SmtpItem::TextContains(t) => c.contains("reply text", &o.text, t),
+            SmtpItem::Capabilities(caps) => capabilities::judge(&mut c, caps, &o.capabilities),
+            SmtpItem::ChallengeContains(t) => c.contains("SASL challenge", &o.challenges.join(" | "), t),
+            SmtpItem::Closes(closes) => closed(&mut c, closes, o.closed),
+            SmtpItem::Tls(t) => tls::judge_facts(&mut c, t, o.tls.as_ref(), &[], None),
+            SmtpItem::Observe(advice) => c.advise(judge_smtp(advice, o)),
+        }
     }
     c.into_vec()
 }
 
+fn closed(c: &mut Checks, want: bool, got: bool) {
+    c.push("connection closed by server", want.to_string(), got.to_string(), got == want);
+}
+
 pub fn judge_imap(e: &ImapExpect, o: &ImapObservation) -> Vec<Check> {
     let mut c = Checks::default();
-    if let Some(want) = &e.status {
-        let ok = want.split('|').any(|w| w.trim().eq_ignore_ascii_case(&o.status));
-        let got = if o.status.is_empty() { "no status".into() } else { format!("{} {}", o.status, o.text) };
-        c.push("tagged status", want.to_uppercase(), got, ok);
-    }
-    if let Some(code) = &e.code {
-        let got = o.code.clone().unwrap_or_else(|| "none".into());
-        let ok = got.split_whitespace().next().is_some_and(|g| g.eq_ignore_ascii_case(code));
-        c.push("response code", code, got, ok);
-    }
-    if let Some(t) = &e.text_contains {
-        c.contains("response text", &o.text, t);
-    }
-    if let Some(caps) = &e.capabilities {
-        capabilities::judge(&mut c, caps, &o.capabilities);
-    }
-    if let Some(t) = &e.challenge_contains {
-        c.contains("SASL challenge", &o.challenges.join(" | "), t);
-    }
-    if let Some(t) = &e.untagged_contains {
-        c.contains("untagged responses", &o.untagged.join(" | "), t);
-    }
-    if let Some(found) = e.found {
-        let got = if o.found.is_empty() { "nothing found".to_string() } else { format!("UID {:?}", o.found) };
-        c.push("message found", found.to_string(), got, !o.found.is_empty() == found);
-    }
-    if let Some(n) = e.count_at_least {
-        c.push("result count", format!("at least {n}"), o.found.len().to_string(), o.found.len() as u32 >= n);
-    }
-    if let Some(want) = &e.wait_method {
-        let got = o.wait_method.clone().unwrap_or_else(|| "no wait".into());
-        // `polling (200 ms)` is the method `polling`.
-        let method = got.split_whitespace().next().unwrap_or("");
-        c.push("wait method", want, &got, method.eq_ignore_ascii_case(want.trim()));
-    }
-    if let Some(closes) = e.closes {
-        c.push("connection closed by server", closes.to_string(), o.closed.to_string(), o.closed == closes);
-    }
-    if let Some(m) = &o.message {
-        message::judge(&mut c, e, m);
-    } else if e.matches_sent.is_some() || !e.headers.is_empty() || e.report.is_some() {
-        c.push("fetched message", "a message", "none fetched", false);
-    }
-    if let Some(t) = &e.tls {
-        tls::judge_facts(&mut c, t, o.tls.as_ref(), &[]);
-    }
-    if let Some(advice) = &e.observe {
-        c.advise(judge_imap(advice, o));
+    for item in e.items() {
+        match item {
+            ImapItem::Status(want) => {
+                let ok = want.split('|').any(|w| w.trim().eq_ignore_ascii_case(&o.status));
+                let got = if o.status.is_empty() { "no status".into() } else { format!("{} {}", o.status, o.text) };
+                c.push("tagged status", want.to_uppercase(), got, ok);
+            }
+            ImapItem::Code(code) => {
+                let got = o.code.clone().unwrap_or_else(|| "none".into());
+                let ok = got.split_whitespace().next().is_some_and(|g| g.eq_ignore_ascii_case(code));
+                c.push("response code", code, got, ok);
+            }
+            ImapItem::TextContains(t) => c.contains("response text", &o.text, t),
+            ImapItem::Capabilities(caps) => capabilities::judge(&mut c, caps, &o.capabilities),
+            ImapItem::ChallengeContains(t) => c.contains("SASL challenge", &o.challenges.join(" | "), t),
+            ImapItem::UntaggedContains(t) => c.contains("untagged responses", &o.untagged.join(" | "), t),
+            ImapItem::Found(found) => {
+                let got = if o.found.is_empty() { "nothing found".to_string() } else { format!("UID {:?}", o.found) };
+                c.push("message found", found.to_string(), got, !o.found.is_empty() == found);
+            }
+            ImapItem::CountAtLeast(n) => {
+                c.push("result count", format!("at least {n}"), o.found.len().to_string(), o.found.len() as u32 >= n);
+            }
+            ImapItem::WaitMethod(want) => {
+                let got = o.wait_method.clone().unwrap_or_else(|| "no wait".into());
+                // `polling (200 ms)` is the method `polling`.
+                let method = got.split_whitespace().next().unwrap_or("");
+                c.push("wait method", want, &got, method.eq_ignore_ascii_case(want.trim()));
+            }
+            ImapItem::Closes(closes) => closed(&mut c, closes, o.closed),
+            ImapItem::Message(m) => match &o.message {
+                Some(fetched) => message::judge(&mut c, &m, fetched),
+                None => c.push("fetched message", "a message", "none fetched", false),
+            },
+            ImapItem::Tls(t) => tls::judge_facts(&mut c, t, o.tls.as_ref(), &[], None),
+            ImapItem::Observe(advice) => c.advise(judge_imap(advice, o)),
+        }
     }
     c.into_vec()
 }
@@ -124,35 +107,36 @@ pub use tls::{judge_refusal, judge_tls, revocation_unknown};
 
 pub fn judge_http(e: &HttpExpect, o: &HttpObservation) -> Vec<Check> {
     let mut c = Checks::default();
-    if let Some(s) = e.status {
-        c.push("HTTP status", s.to_string(), o.status.to_string(), s == o.status);
-    }
-    for want in &e.body_contains {
-        c.contains("body", &o.body, want);
-    }
-    for (name, want) in &e.header_contains {
-        let got = o.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).unwrap_or("");
-        c.contains(&format!("header {name}"), got, want);
-    }
-    if !e.whitelist_has.is_empty() || !e.whitelist_lacks.is_empty() {
-        match &o.whitelist {
-            None => c.push("whitelist document", "an MSSanté whitelist XML", "not a whitelist", false),
-            Some(domains) => {
-                // An entry may be an address (`addresses.outside_whitelist`): its domain is looked up.
-                let listed = |d: &str| {
-                    let d = d.rsplit_once('@').map_or(d, |(_, domain)| domain);
-                    domains.iter().any(|x| x.eq_ignore_ascii_case(d))
-                };
-                for d in &e.whitelist_has {
-                    c.push(format!("whitelist entry {d}"), "listed", format!("{} domains", domains.len()), listed(d));
-                }
-                for d in &e.whitelist_lacks {
-                    c.push(format!("whitelist entry {d}"), "not listed", format!("{} domains", domains.len()), !listed(d));
-                }
+    for item in e.items() {
+        match item {
+            HttpItem::Status(s) => c.push("HTTP status", s.to_string(), o.status.to_string(), s == o.status),
+            HttpItem::BodyContains(want) => c.contains("body", &o.body, want),
+            HttpItem::HeaderContains(name, want) => {
+                let got = o.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).unwrap_or("");
+                c.contains(&format!("header {name}"), got, want);
             }
+            HttpItem::Whitelist { has, lacks } => whitelist(&mut c, has, lacks, o.whitelist.as_deref()),
         }
     }
     c.into_vec()
+}
+
+/// An entry may be an address (`addresses.outside_whitelist`): its domain is looked up.
+fn whitelist(c: &mut Checks, has: &[String], lacks: &[String], domains: Option<&[String]>) {
+    let Some(domains) = domains else {
+        c.push("whitelist document", "an MSSanté whitelist XML", "not a whitelist", false);
+        return;
+    };
+    let listed = |d: &str| {
+        let d = d.rsplit_once('@').map_or(d, |(_, domain)| domain);
+        domains.iter().any(|x| x.eq_ignore_ascii_case(d))
+    };
+    for d in has {
+        c.push(format!("whitelist entry {d}"), "listed", format!("{} domains", domains.len()), listed(d));
+    }
+    for d in lacks {
+        c.push(format!("whitelist entry {d}"), "not listed", format!("{} domains", domains.len()), !listed(d));
+    }
 }
 
 fn first_line(s: &str) -> &str {
@@ -226,5 +210,16 @@ mod tests {
         assert!(judge_http(&e, &o).iter().all(|c| c.passed));
         let o = HttpObservation { status: 200, whitelist: Some(vec!["B.test".into()]), ..Default::default() };
         assert_eq!(judge_http(&e, &o).iter().filter(|c| !c.passed).count(), 2);
+    }
+
+    /// Expecting headers to be absent from a fetched message needs a message: none fetched is
+    /// a failure, not a silent pass.
+    #[test]
+    fn absent_headers_need_a_fetched_message() {
+        let e: ImapExpect = serde_saphyr::from_str("{status: ok, headers_absent: [X-MSS-INS]}").unwrap();
+        let o = ImapObservation { status: "OK".into(), ..Default::default() };
+        let checks = judge_imap(&e, &o);
+        assert_eq!(checks.len(), 2);
+        assert!(checks.iter().any(|c| !c.passed && c.what == "fetched message"), "{checks:?}");
     }
 }

@@ -4,7 +4,7 @@ use super::check::{Check, Checks};
 use crate::exec::observation::{TlsObservation, TlsRefused};
 use crate::exec::revocation::{RevocationFacts, RevocationStatus};
 use crate::exec::tls::TlsFacts;
-use crate::scenario::model::TlsExpect;
+use crate::scenario::model::{TlsExpect, TlsItem};
 
 /// A refusal at the TLS level, for a step that accepts one (`accept_tls_refusal`): the server
 /// refused, which is what the step asks.
@@ -17,39 +17,45 @@ pub fn judge_refusal(r: &TlsRefused) -> Check {
     )
 }
 
-pub fn judge_facts(c: &mut Checks, e: &TlsExpect, facts: Option<&TlsFacts>, allow_list: &[String]) {
-    let established = facts.is_some_and(|f| f.version.is_some());
-    if let Some(want) = e.established {
-        let got = match facts {
-            Some(f) if f.version.is_some() => format!("established ({})", f.version.as_deref().unwrap_or("?")),
-            Some(f) => format!("not established (verification: {})", f.verification.as_deref().unwrap_or("-")),
-            None => "no TLS".into(),
-        };
-        c.push("TLS handshake", if want { "established" } else { "refused" }, got, established == want);
-    }
-    if !e.version_in.is_empty() {
-        let got = facts.and_then(|f| f.version.clone()).unwrap_or_else(|| "none".into());
-        let ok = e.version_in.iter().any(|v| v.eq_ignore_ascii_case(&got));
-        c.push("TLS version", e.version_in.join(" or "), got, ok);
-    }
-    if let Some(want) = e.chain_verified {
-        let got = facts.and_then(|f| f.verification.clone()).unwrap_or_else(|| "not verified".into());
-        c.push("server chain verified against the target's trust anchors", want.to_string(), got.clone(), (got == "ok") == want);
-    }
-    if let Some(want) = e.suite_allowed {
-        let suite = facts.and_then(|f| f.cipher_suite.clone()).unwrap_or_default();
-        let version = facts.and_then(|f| f.version.clone()).unwrap_or_default();
-        // The allow-list restricts TLS 1.2 only; TLS 1.3 suites are all acceptable.
-        let allowed = version == "TLSv1_3" || allow_list.iter().any(|a| a.eq_ignore_ascii_case(&suite));
-        c.push("cipher suite in the allow-list", want.to_string(), format!("{version} {suite}"), allowed == want);
+/// The facts of a handshake against `e`. `not_revoked` is judged only where a CRL was read
+/// (`revocation`; see [`revocation_unknown`]).
+pub fn judge_facts(c: &mut Checks, e: &TlsExpect, facts: Option<&TlsFacts>, allow_list: &[String], revocation: Option<&RevocationFacts>) {
+    for item in e.items() {
+        match item {
+            TlsItem::Established(want) => {
+                let established = facts.is_some_and(|f| f.version.is_some());
+                let got = match facts {
+                    Some(f) if f.version.is_some() => format!("established ({})", f.version.as_deref().unwrap_or("?")),
+                    Some(f) => format!("not established (verification: {})", f.verification.as_deref().unwrap_or("-")),
+                    None => "no TLS".into(),
+                };
+                c.push("TLS handshake", if want { "established" } else { "refused" }, got, established == want);
+            }
+            TlsItem::VersionIn(versions) => {
+                let got = facts.and_then(|f| f.version.clone()).unwrap_or_else(|| "none".into());
+                let ok = versions.iter().any(|v| v.eq_ignore_ascii_case(&got));
+                c.push("TLS version", versions.join(" or "), got, ok);
+            }
+            TlsItem::ChainVerified(want) => {
+                let got = facts.and_then(|f| f.verification.clone()).unwrap_or_else(|| "not verified".into());
+                c.push("server chain verified against the target's trust anchors", want.to_string(), got.clone(), (got == "ok") == want);
+            }
+            TlsItem::SuiteAllowed(want) => {
+                let suite = facts.and_then(|f| f.cipher_suite.clone()).unwrap_or_default();
+                let version = facts.and_then(|f| f.version.clone()).unwrap_or_default();
+                // The allow-list restricts TLS 1.2 only; TLS 1.3 suites are all acceptable.
+                let allowed = version == "TLSv1_3" || allow_list.iter().any(|a| a.eq_ignore_ascii_case(&suite));
+                c.push("cipher suite in the allow-list", want.to_string(), format!("{version} {suite}"), allowed == want);
+            }
+            TlsItem::NotRevoked(want) => judge_revocation(c, want, revocation),
+        }
     }
 }
 
 pub fn judge_tls(e: &TlsExpect, o: &TlsObservation) -> Vec<Check> {
     let mut c = Checks::default();
     if o.probes.is_empty() {
-        judge_facts(&mut c, e, o.facts.as_ref(), &o.allow_list);
-        judge_revocation(&mut c, e, o.revocation.as_ref());
+        judge_facts(&mut c, e, o.facts.as_ref(), &o.allow_list, o.revocation.as_ref());
         return c.into_vec();
     }
     // Probes: `established: false` means every offer must be refused.
@@ -62,8 +68,8 @@ pub fn judge_tls(e: &TlsExpect, o: &TlsObservation) -> Vec<Check> {
 
 /// `not_revoked`: judged only when a CRL of the issuer was read (else see
 /// [`revocation_unknown`]).
-fn judge_revocation(c: &mut Checks, e: &TlsExpect, r: Option<&RevocationFacts>) {
-    let (Some(want), Some(r)) = (e.not_revoked, r) else { return };
+fn judge_revocation(c: &mut Checks, want: bool, r: Option<&RevocationFacts>) {
+    let Some(r) = r else { return };
     let revoked = match r.status {
         RevocationStatus::NotRevoked => false,
         RevocationStatus::Revoked => true,

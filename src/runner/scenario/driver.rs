@@ -97,8 +97,8 @@ pub(super) trait Dialogue {
         action: &Self::Action,
     ) -> Result<Acted<Self::Observation, Self::Expect>, ExecError>;
 
-    /// The checks of `obs` against `expect`, captured values substituted into `expect` first.
-    fn judge(st: &ScenarioState, expect: Self::Expect, obs: &Self::Observation) -> Result<Vec<Check>, ExecError>;
+    /// The checks of `obs` against `expect` (settled by the plan before the run).
+    fn judge(expect: Self::Expect, obs: &Self::Observation) -> Result<Vec<Check>, ExecError>;
 
     /// `Some(reply)` when `obs` is a "try later" reply that `expect` does not accept
     /// (`verdict::temporary`): the step ends as `unavailable` instead of being judged.
@@ -122,7 +122,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         Ok(Connected::Open(s, greeting)) => (s, greeting),
         Ok(Connected::Observed(obs)) => {
             if let Some(e) = expected {
-                out.judge_at(D::judge(st, e, &obs)?, st.expect_at(Expectation::Greeting));
+                out.judge_at(D::judge(e, &obs)?, st.expect_at(Expectation::Greeting));
             }
             if !out.failed() {
                 skip_rest::<D>(&st.transcript, out, actions, "the TLS handshake failed as the step expects");
@@ -132,7 +132,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         Err(e) => return out.tls_refusal(accepts_tls_refusal, e),
     };
     if let Some(e) = expected
-        && out.judge_at(D::judge(st, e, &greeting)?, st.expect_at(Expectation::Greeting))
+        && out.judge_at(D::judge(e, &greeting)?, st.expect_at(Expectation::Greeting))
     {
         return Ok(());
     }
@@ -152,7 +152,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
             return Err(crate::exec::busy::unavailable(&why));
         }
         if let Some(e) = acted.expect
-            && out.judge_at(D::judge(st, e, &acted.obs)?, st.expect_at(Expectation::Action(i)))
+            && out.judge_at(D::judge(e, &acted.obs)?, st.expect_at(Expectation::Action(i)))
         {
             return Ok(());
         }

@@ -5,7 +5,6 @@
 pub mod auth;
 mod compose;
 mod driver;
-mod expect_vars;
 mod kx_run;
 pub use kx_run::describe as describe_kx_purpose;
 pub(crate) mod open;

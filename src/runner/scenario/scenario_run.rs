@@ -16,6 +16,8 @@ use crate::record::{Outcome, ScenarioRecord, StepRecord};
 use crate::scenario::spans::{StepSpans, expectation_spans};
 use crate::scenario::interpolate::Vars;
 use crate::scenario::load::Loaded;
+use crate::scenario::model::Scenario;
+use crate::plan::settle::settle;
 
 use super::{ScenarioResult, ScenarioState, StepOutput, blank_record};
 use crate::evidence::MessageBytes;
@@ -25,6 +27,9 @@ use crate::evidence::MessageBytes;
 pub struct ScenarioRun<'a> {
     env: Arc<RunEnv>,
     loaded: &'a Loaded,
+    /// The scenario with its expectations settled (`plan::settle`), or why they cannot be: then
+    /// every step ends in error, nothing is sent.
+    settled: Result<Arc<Scenario>, String>,
     record: ScenarioRecord,
     st: ScenarioState,
     clock: Instant,
@@ -49,12 +54,14 @@ impl<'a> ScenarioRun<'a> {
         vars.set("target", env.target_vars.clone());
         vars.set("fixtures", env.fixtures.clone());
         vars.set("captured", Value::Object(Default::default()));
+        let settled = settle(&loaded.scenario, &vars).map(Arc::new).map_err(|e| e.to_string());
         let mut st = ScenarioState::new(vars, Transcript::within(env.secrets.clone(), env.transcripts.clone()));
         st.file = record.file.strip_prefix("./").unwrap_or(&record.file).to_string();
         let n = loaded.scenario.steps.len();
         ScenarioRun {
             env,
             loaded,
+            settled,
             record,
             st,
             clock: Instant::now(),
@@ -69,6 +76,11 @@ impl<'a> ScenarioRun<'a> {
 
     pub fn loaded(&self) -> &'a Loaded {
         self.loaded
+    }
+
+    /// The scenario as it runs: expectations settled (the loaded one when they cannot be).
+    pub fn scenario(&self) -> &Scenario {
+        self.settled.as_deref().unwrap_or(&self.loaded.scenario)
     }
 
     pub fn step_count(&self) -> usize {
@@ -88,7 +100,14 @@ impl<'a> ScenarioRun<'a> {
     /// Runs step `i` (again, if it already ran) within its timeout and what is left of the
     /// scenario's; returns its record, also kept for the scenario.
     pub async fn run_step(&mut self, i: usize) -> StepRecord {
-        let Some(step) = self.loaded.scenario.steps.get(i) else {
+        let scenario = match self.settled.clone() {
+            Ok(s) => s,
+            Err(why) => {
+                let out = StepOutput { error: Some(ExecError::harness(why)), ..Default::default() };
+                return self.keep(i, blank_step(i), &out);
+            }
+        };
+        let Some(step) = scenario.steps.get(i) else {
             let out = StepOutput { error: Some(ExecError::harness(format!("no step {i} in this scenario"))), ..Default::default() };
             return self.keep(i, blank_step(i), &out);
         };

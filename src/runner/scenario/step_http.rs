@@ -8,7 +8,6 @@ use crate::scenario::model::HttpStep;
 use crate::scenario::spans::Expectation;
 use crate::verdict;
 
-use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepOutput {
@@ -26,12 +25,7 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
                 st.transcript.note(&format!("service temporarily unavailable ({reply}): not judged"));
                 out.error = Some(crate::exec::busy::unavailable(&reply));
             } else if let Some(e) = &step.expect {
-                match expect_vars::http(st, e.clone()) {
-                    Ok(e) => {
-                        out.judge_at(verdict::judge_http(&e, &obs), st.expect_at(Expectation::Step));
-                    }
-                    Err(err) => out.error = Some(err),
-                }
+                out.judge_at(verdict::judge_http(e, &obs), st.expect_at(Expectation::Step));
             }
         }
         Err(e) => out.error = Some(e),

@@ -18,7 +18,6 @@ use crate::verdict::Check;
 
 use super::auth::{Login, Protocol, login};
 use super::driver::{self, Connected, Dialogue, Link, Outline};
-use super::expect_vars;
 use super::state::{ScenarioState, StepOutput};
 
 pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &ImapStep) -> StepOutput {
@@ -102,8 +101,8 @@ impl Dialogue for Imap {
         act(env, st, &mut link.session, &link.tls, action).await
     }
 
-    fn judge(st: &ScenarioState, expect: ImapExpect, obs: &ImapObservation) -> Result<Vec<Check>, ExecError> {
-        Ok(verdict::judge_imap(&expect_vars::imap(st, expect)?, obs))
+    fn judge(expect: ImapExpect, obs: &ImapObservation) -> Result<Vec<Check>, ExecError> {
+        Ok(verdict::judge_imap(&expect, obs))
     }
 
     fn try_later(expect: &ImapExpect, obs: &ImapObservation) -> Option<String> {
@@ -312,11 +311,8 @@ async fn wait_for(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, a: 
     if let (Some(name), Some(uid)) = (&a.capture, w.uid) {
         st.vars.capture(&name.value, serde_json::json!(uid));
     }
-    // Without an explicit expectation, a wait must find its message.
-    // A wait that ran out is an observation ("not delivered within the window", the mailbox
-    // answering all along), judged like any other: see docs/verdicts.md, deadlines.
-    let expect = a.expect.clone().or_else(|| Some(ImapExpect { found: Some(true), ..Default::default() }));
-    Ok(Acted::next(obs, expect))
+    // Settled by the plan: a wait written without an expectation must find its message.
+    Ok(Acted::next(obs, a.expect.clone()))
 }
 
 async fn fetch(env: &RunEnv, st: &mut ScenarioState, s: &mut ImapSession, a: &ImapFetch) -> Result<Acted, ExecError> {

@@ -16,7 +16,6 @@ use crate::verdict::Check;
 
 use super::auth::{Login, Protocol, login};
 use super::driver::{self, Connected, Dialogue, Link, Outline};
-use super::expect_vars;
 use super::smtp_send::{guard, refused, send_message, smtp_error};
 use super::state::{ScenarioState, StepOutput};
 
@@ -96,9 +95,9 @@ impl Dialogue for Smtp {
         act(env, st, &mut link.session, &link.tls, action).await
     }
 
-    fn judge(st: &ScenarioState, expect: Expectation, obs: &SmtpObservation) -> Result<Vec<Check>, ExecError> {
+    fn judge(expect: Expectation, obs: &SmtpObservation) -> Result<Vec<Check>, ExecError> {
         Ok(match (expect, &obs.transaction) {
-            (Expectation::Reply(e), _) => verdict::judge_smtp(&expect_vars::smtp(st, e)?, obs),
+            (Expectation::Reply(e), _) => verdict::judge_smtp(&e, obs),
             (Expectation::Transaction(rule), Some(tx)) => verdict::transaction::judge(&rule, tx),
             (Expectation::Transaction(_), None) => return Err(ExecError::harness("a transaction expectation without its observation")),
         })

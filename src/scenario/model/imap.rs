@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapStep {
     /// Endpoint name in the target profile: `imap_starttls` or `imap_implicit`.
@@ -30,7 +30,7 @@ pub struct ImapStep {
     pub actions: Vec<ImapAction>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImapAction {
     Capability(ImapPlain),
@@ -54,14 +54,14 @@ pub enum ImapAction {
     Logout(ImapPlain),
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapPlain {
     #[serde(default)]
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapLogin {
     pub user: String,
@@ -73,7 +73,7 @@ pub struct ImapLogin {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapAuthenticate {
     #[schemars(with = "String")]
@@ -93,7 +93,7 @@ pub struct ImapAuthenticate {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapFolder {
     pub folder: String,
@@ -101,7 +101,7 @@ pub struct ImapFolder {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapList {
     #[serde(default)]
@@ -110,7 +110,7 @@ pub struct ImapList {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapWaitFor {
     #[serde(default = "inbox")]
@@ -132,7 +132,7 @@ pub struct ImapWaitFor {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapFetch {
     /// UID to fetch (usually `${captured.<name>}`).
@@ -145,7 +145,7 @@ pub struct ImapFetch {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapSearch {
     pub criteria: String,
@@ -153,7 +153,7 @@ pub struct ImapSearch {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapStore {
     pub uid: String,
@@ -163,7 +163,7 @@ pub struct ImapStore {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapAppend {
     pub folder: String,
@@ -175,7 +175,7 @@ pub struct ImapAppend {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapMove {
     pub uid: String,
@@ -184,7 +184,7 @@ pub struct ImapMove {
     pub expect: Option<ImapExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapCommand {
     pub line: String,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::*;
 
 /// A message built by the harness from fictitious data only.
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageSpec {
     /// Name under which the sent message is remembered (`${captured.<name>.message_id}`, and
@@ -45,7 +45,7 @@ pub struct MessageSpec {
 }
 
 /// The fields of a read receipt the harness sends.
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MdnSpec {
     /// Message-ID of the message read, e.g. `${captured.received.message_id}`.
@@ -57,7 +57,7 @@ pub struct MdnSpec {
     pub disposition: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Attachment {
     /// An `IHE_XDM.ZIP` built from a fixture patient's CDA documents.
@@ -69,7 +69,7 @@ pub enum Attachment {
     Generated(GeneratedAttachment),
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct XdmAttachment {
     /// Fixture patient key (`patients.<key>` of `fixtures/fixtures.yaml`).
@@ -78,7 +78,7 @@ pub struct XdmAttachment {
     pub documents: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileAttachment {
     /// Path relative to `fixtures/`.
@@ -88,7 +88,7 @@ pub struct FileAttachment {
     pub filename: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GeneratedAttachment {
     /// Size of the attachment before encoding, in bytes (base64 adds about 37 % on the wire).

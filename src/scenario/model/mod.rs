@@ -14,7 +14,7 @@ use serde_saphyr::Spanned;
 /// A value with the position it was read from (line/column, 1-based).
 pub type Pos<T> = Spanned<T>;
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// REM-style id: `<requirement id>.<nn>`, e.g. `OPE/TLS.01.01`.
@@ -101,7 +101,7 @@ pub enum ProofKind {
     File,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// What the step does, in French (shown before the step in audit mode).
@@ -211,6 +211,8 @@ mod http;
 mod imap;
 mod mechanism;
 mod message;
+mod expect_walk;
+pub use expect_walk::{ExpectSlot, HttpItem, ImapItem, MessageItems, SmtpItem, TlsItem};
 mod smtp;
 mod tls;
 

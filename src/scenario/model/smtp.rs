@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpStep {
     /// Endpoint name in the target profile: `smtp_starttls` or `smtp_implicit`.
@@ -29,7 +29,7 @@ pub struct SmtpStep {
     pub actions: Vec<SmtpAction>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpAction {
     Ehlo(SmtpEhlo),
@@ -48,14 +48,14 @@ pub enum SmtpAction {
     Quit(SmtpPlain),
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpPlain {
     #[serde(default)]
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpEhlo {
     /// EHLO argument (default `mssconf.test`).
@@ -65,7 +65,7 @@ pub struct SmtpEhlo {
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpAuth {
     /// Mailbox role that logs in.
@@ -165,7 +165,7 @@ impl Alteration {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpAddress {
     /// The address (interpolated), without angle brackets.
@@ -177,7 +177,7 @@ pub struct SmtpAddress {
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpData {
     pub message: MessageSpec,
@@ -191,7 +191,7 @@ pub struct SmtpData {
 /// refusal (or when the server closes the connection); without a message, an attempt accepted up
 /// to `RCPT TO` is ended by `RSET`. The outcome is judged as a whole, and the stage that refused
 /// is recorded in the transcript and the check.
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpTransaction {
     /// Envelope sender (interpolated), without angle brackets.
@@ -284,7 +284,7 @@ impl SmtpTransaction {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpCommand {
     pub line: String,
@@ -292,7 +292,7 @@ pub struct SmtpCommand {
     pub expect: Option<SmtpExpect>,
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectClosed {
     /// How long to wait for the close (default 2000 ms).

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsStep {
     /// Endpoint name in the target profile.
@@ -29,7 +29,7 @@ pub struct TlsStep {
     pub probe_key_exchange: Option<TlsKxProbe>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsKxProbe {
     /// Smallest DH prime accepted, in bits (default 2048, SC.MSS/CONF.03).
@@ -48,7 +48,7 @@ fn default_min_ecdh_bits() -> u32 {
     256
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsHandshake {
     #[serde(default)]
@@ -58,7 +58,7 @@ pub struct TlsHandshake {
     pub expect: Option<TlsExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsProbe {
     /// `3.0` (SSL 3.0), `1.0`, `1.1` or `1.2`.
@@ -70,7 +70,7 @@ pub struct TlsProbe {
     pub expect: Option<TlsExpect>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSuiteProbe {
     /// Suite families to probe: `all` (the default when no `candidates` are given) or a list of

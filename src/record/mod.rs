@@ -4,6 +4,7 @@
 //! Shape stability: fields are only added, never renamed or removed, within a `schema_version`.
 
 pub mod audit;
+pub mod words;
 
 /// How the note of a step that did not need to run (`only_if_accepted`) begins.
 pub const NOT_NEEDED: &str = "not needed:";

@@ -277,35 +277,6 @@ pub fn note(s: &str, lang: Lang) -> String {
     s.to_string()
 }
 
-/// A skipped scenario's label: « non applicable » when the target does not claim its profile,
-/// « non exécuté — matériel de test manquant » when the target lacks what it needs.
-pub fn skip_label(reason: Option<&str>, lang: Lang) -> &'static str {
-    let not_claimed = reason.is_some_and(|r| r.starts_with("the target does not claim profile "));
-    match (lang, not_claimed) {
-        (Lang::Fr, true) => "non applicable",
-        (Lang::Fr, false) if reason.is_some_and(is_missing_material) => "non exécuté — matériel de test manquant",
-        (Lang::Fr, false) => "non exécuté",
-        (Lang::En, true) => "not applicable",
-        (Lang::En, false) if reason.is_some_and(is_missing_material) => "not run — test material missing",
-        (Lang::En, false) => "not run",
-    }
-}
-
-fn is_missing_material(r: &str) -> bool {
-    ["the target declares no ", "the target provides no ", "the target profile has no ", "mailbox "].iter().any(|p| r.starts_with(p))
-}
-
-/// `general` / `per-org` / `app` as the agency's documents name them.
-pub fn profile_name(p: &str, lang: Lang) -> String {
-    match (p, lang) {
-        ("general", Lang::Fr) => "Général".into(),
-        ("general", Lang::En) => "General".into(),
-        ("per-org", _) => "BAL PER-ORG".into(),
-        ("app", _) => "BAL APP".into(),
-        (other, _) => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,12 +337,5 @@ mod tests {
         assert_eq!(note("transaction: refused at RCPT TO: 554 no", Lang::Fr), "transaction : refusée à RCPT TO : 554 no");
         assert_eq!(note("TLS TLSv1_3 x verification=ok", Lang::Fr), "TLS TLSv1_3 x verification=ok", "facts stay as they are");
         assert_eq!(note("connecting to x", Lang::En), "connecting to x");
-    }
-
-    #[test]
-    fn skips_are_told_apart() {
-        assert_eq!(skip_label(Some("the target does not claim profile `app`"), Lang::Fr), "non applicable");
-        assert_eq!(skip_label(Some("the target provides no revoked token (`negative.revoked_token`)"), Lang::Fr), "non exécuté — matériel de test manquant");
-        assert_eq!(skip_label(Some("step 1 skipped: hors périmètre"), Lang::Fr), "non exécuté");
     }
 }

@@ -8,7 +8,7 @@ use super::scenario::{common_facts, footer, key_transcript};
 use super::{Card, CheckRow, RowStatus};
 use crate::lang::Lang;
 use crate::evidence::facts::{Seen, SessionFacts};
-use crate::evidence::labels::{Labels, labels, title, verdict_word};
+use crate::evidence::labels::{Labels, labels, title};
 use crate::record::{Outcome, RunRecord, ScenarioRecord};
 use crate::util::visible::visible;
 
@@ -30,7 +30,7 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &
     Card {
         heading: format!("mssconf — {}", l.production_heading),
         verdict: s.outcome,
-        verdict_word: verdict_word(s.outcome, lang).into(),
+        verdict_word: crate::record::words::verdict(s.outcome, lang).word.into(),
         warning: warning(run, l),
         title: title(s, lang).to_string(),
         subtitle: None,

@@ -4,7 +4,7 @@
 use super::{Card, CheckRow};
 use crate::lang::Lang;
 use crate::evidence::facts::{SessionFacts, key_lines};
-use crate::evidence::labels::{Labels, labels, title, verdict_word};
+use crate::evidence::labels::{Labels, labels, title};
 use crate::exec::transcript::Line;
 use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord};
 use crate::util::visible::visible;
@@ -76,7 +76,7 @@ pub fn scenario_card(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord, l
     Card {
         heading: format!("mssconf — {} {}", l.rendering, proof.id),
         verdict: s.outcome,
-        verdict_word: verdict_word(s.outcome, lang).into(),
+        verdict_word: crate::record::words::verdict(s.outcome, lang).word.into(),
         warning: target_warning(run, l),
         title: format!("{} — {}", s.id, title(s, lang)),
         subtitle: Some(proof.title.clone()),

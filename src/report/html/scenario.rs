@@ -55,7 +55,7 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
         field(out, super::labels::earlier_attempts(cx.lang), &attempts(cx, s))?;
     }
     field(out, l.requirements, &requirement_links(cx, &s.requirements))?;
-    field(out, l.profile, &esc(&french::profile_name(&s.profile, cx.lang)))?;
+    field(out, l.profile, &esc(&crate::record::words::profile_name(&s.profile, cx.lang)))?;
     if !s.tags.is_empty() {
         field(out, l.tags, &esc(&s.tags.join(", ")))?;
     }
@@ -86,7 +86,7 @@ pub(super) fn scenario_badge(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
     if s.outcome != crate::record::Outcome::Skip {
         return outcome_badge(cx.lang, s.outcome);
     }
-    format!("<span class=\"badge o-skip\">{}</span>", esc(french::skip_label(s.reason.as_deref(), cx.lang)))
+    format!("<span class=\"badge o-skip\">{}</span>", esc(crate::record::words::skip_label(s.reason.as_deref(), cx.lang)))
 }
 
 /// ` ▲ préconisation / observation non suivie` beside the verdict: never a failure, never hidden.

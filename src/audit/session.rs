@@ -335,11 +335,11 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         self.console.blank();
         self.console.lines(&[format!("Fin du scénario {} : {verdict}", record.id)]);
         if let Some(reason) = &record.reason {
-            self.console.item("", &format!("Motif : {}", screen::safe(&crate::verdict::french::reason(reason, crate::lang::Lang::Fr))));
+            self.console.item("", &format!("Motif : {}", screen::safe(&record.reason_in(reason, crate::lang::Lang::Fr))));
         }
         // Observations and préconisations not followed: said, never a non-conformity.
         for advice in &record.advisories {
-            let advice = crate::verdict::french::reason(advice, crate::lang::Lang::Fr);
+            let advice = record.reason_in(advice, crate::lang::Lang::Fr);
             self.console.item("", &format!("Avis (non suivi, sans non-conformité) : {}", screen::safe(&advice)));
         }
         self.state.record.scenarios.push(record);

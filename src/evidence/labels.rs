@@ -52,7 +52,7 @@ pub struct Labels {
 const FR: Labels = Labels {
     proof: "Preuve",
     rendering: "Rendu de la preuve",
-    scenario: "Scénario",
+    scenario: words::FR.scenario,
     requirements: words::FR.requirements,
     step: words::FR.step,
     attempt: words::FR.attempt,
@@ -95,7 +95,7 @@ const FR: Labels = Labels {
 const EN: Labels = Labels {
     proof: "Proof",
     rendering: "Rendering of proof",
-    scenario: "Scenario",
+    scenario: words::EN.scenario,
     requirements: words::EN.requirements,
     step: words::EN.step,
     attempt: words::EN.attempt,

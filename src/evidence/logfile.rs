@@ -102,7 +102,7 @@ fn header(out: &mut String, run: &RunRecord, s: &ScenarioRecord, lang: Lang) {
     let _ = writeln!(out, "{:<16}{}", l.requirements, s.requirements.join(", "));
     let _ = writeln!(out, "{:<16}{}", l.verdict, verdict(s.outcome, lang).text);
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::verdict::french::reason(r, lang)));
+        let _ = writeln!(out, "{:<16}{}", l.reason, visible(&s.reason_in(r, lang)));
     }
     let mock = if t.embedded_mock { format!(" — {}", l.embedded_mock) } else { String::new() };
     let _ = writeln!(out, "{:<16}{} / {} {} ({}){mock}", l.target, t.operator, t.service, t.version, t.environment);

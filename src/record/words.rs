@@ -110,6 +110,7 @@ pub struct Words {
     pub endpoints: &'static str,
     pub tool: &'static str,
     pub requirements: &'static str,
+    pub scenario: &'static str,
     pub steps: &'static str,
     pub step: &'static str,
     /// `Étape 1 (tentative 2)`: a step repeated in an audit.
@@ -131,6 +132,7 @@ pub const FR: Words = Words {
     endpoints: "Points d'accès",
     tool: "Outil",
     requirements: "Exigences",
+    scenario: "Scénario",
     steps: "Étapes",
     step: "Étape",
     attempt: "tentative",
@@ -149,6 +151,7 @@ pub const EN: Words = Words {
     endpoints: "Endpoints",
     tool: "Tool",
     requirements: "Requirements",
+    scenario: "Scenario",
     steps: "Steps",
     step: "Step",
     attempt: "attempt",

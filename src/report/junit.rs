@@ -129,7 +129,7 @@ fn last_attempt_status(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -
             let mut st = TestCaseStatus::skipped();
             let label = words::skip_label(s.reason.as_deref(), lang);
             match s.reason.as_deref() {
-                Some(r) if lang == Lang::Fr => st.set_message(format!("{label} : {}", french::reason(r, lang))),
+                Some(r) if lang == Lang::Fr => st.set_message(format!("{label} : {}", s.reason_in(r, lang))),
                 Some(r) => st.set_message(r),
                 None => st.set_message(label),
             };
@@ -159,7 +159,7 @@ fn rerun(a: &AttemptRecord, lang: Lang) -> TestRerun {
             "tentative {} : {} : {}",
             a.attempt,
             words::verdict(a.outcome, lang).text,
-            a.reason.as_deref().map_or("aucun motif enregistré".to_string(), |r| french::reason(r, lang))
+            a.reason.as_deref().map_or("aucun motif enregistré".to_string(), |r| french::reason_in(r, &a.check.iter().collect::<Vec<_>>(), lang))
         ),
     };
     r.set_type(a.outcome.name()).set_message(visible(&message)).set_time(millis(a.duration_ms));
@@ -198,7 +198,7 @@ fn failure(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseSt
     let first = numbers.iter().zip(&s.steps).flat_map(|(_, st)| st.checks.iter()).find(|c| c.fails());
     let message = match (first, &s.reason) {
         (Some(c), _) => french::summary(c, lang),
-        (None, Some(reason)) => french::reason(reason, lang),
+        (None, Some(reason)) => s.reason_in(reason, lang),
         (None, None) if lang == Lang::Fr => format!("{} (aucune vérification en échec consignée)", words::verdict(Outcome::Fail, lang).text),
         (None, None) => format!("{} (no failed check recorded)", words::verdict(Outcome::Fail, lang).report),
     };
@@ -206,7 +206,7 @@ fn failure(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseSt
     let reason_is_a_check = s.reason.as_ref().is_some_and(|r| failed.iter().any(|(summary, _)| summary == r));
     let mut text: Vec<String> = failed.into_iter().map(|(_, line)| line).collect();
     if let Some(reason) = s.reason.as_ref().filter(|_| !reason_is_a_check) {
-        text.push(format!("{}: {}", reason_word(lang), french::reason(reason, lang)));
+        text.push(format!("{}: {}", reason_word(lang), s.reason_in(reason, lang)));
     }
     let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
     st.set_type("assertion").set_message(visible(&message)).set_description(visible_keep_newlines(&text.join("\n")));
@@ -220,7 +220,7 @@ fn error(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseStat
     let message = step
         .and_then(|(_, st)| st.error.clone())
         .or_else(|| s.reason.clone())
-        .map(|m| french::reason(&m, lang))
+        .map(|m| s.reason_in(&m, lang))
         .unwrap_or_else(|| if lang == Lang::Fr { "l'outil n'a pas pu observer".into() } else { "the harness could not observe".into() });
     let mut text = Vec::new();
     let (step_word, attempt_word) = step_words(lang);
@@ -229,7 +229,7 @@ fn error(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseStat
         text.push(format!("{} \"{}\" ({}): {e}", n.label(&step_word, &attempt_word), st.title, category));
     }
     if let Some(reason) = &s.reason {
-        text.push(format!("{}: {}", reason_word(lang), french::reason(reason, lang)));
+        text.push(format!("{}: {}", reason_word(lang), s.reason_in(reason, lang)));
     }
     let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
     st.set_type(category).set_message(visible(&message));
@@ -273,7 +273,7 @@ fn system_out(s: &ScenarioRecord, lang: Lang) -> String {
     };
     if let Some(reason) = &s.reason {
         let colon = if lang == Lang::Fr { " : " } else { ": " };
-        out.push_str(&format!("{}{colon}{}\n", reason_word(lang), french::reason(reason, lang)));
+        out.push_str(&format!("{}{colon}{}\n", reason_word(lang), s.reason_in(reason, lang)));
     }
     let fr = lang == Lang::Fr;
     if !s.attempts.is_empty() {
@@ -285,7 +285,7 @@ fn system_out(s: &ScenarioRecord, lang: Lang) -> String {
         });
     }
     for a in &s.advisories {
-        let a = french::reason(a, lang);
+        let a = s.reason_in(a, lang);
         out.push_str(&if fr {
             format!("non suivi (observation ou préconisation, pas un échec) : {a}\n")
         } else {
@@ -408,6 +408,37 @@ mod tests {
         // The system-out header lines too: attempts and the transcript's heading.
         assert!(fr.contains("tentatives : ") && fr.contains("--- transcription (") && !fr.contains("attempts: "), "{fr}");
         assert!(en.contains("attempts: ") && en.contains("--- transcript ("), "{en}");
+    }
+
+    /// An earlier attempt keeps the failed check its reason was written from, so a French run
+    /// words it from the check's fields (position, then the French phrases, then the server's
+    /// text as sent) rather than from the English sentence. A record without it still reads.
+    #[test]
+    fn an_earlier_attempts_failed_check_is_worded_from_the_check() {
+        let mut record = retried(Outcome::Fail, &[]);
+        let s = &mut record.scenarios[0];
+        let mut c = crate::verdict::Check::new("reply text", "contains \"OK, got it\"", "235 2.7.0 ok", false);
+        c.at = Some("scenarios/auth/x.yaml:42:11".into());
+        s.steps = vec![serde_json::from_value(serde_json::json!({"title": "AUTH", "kind": "smtp", "outcome": "fail",
+            "checks": [c], "error": null, "transcript_from": 0, "transcript_to": 0, "duration_ms": 1, "server_wait_ms": 0}))
+        .unwrap()];
+        s.reason = Some(s.steps[0].checks[0].summary());
+        let attempt = AttemptRecord::of(s, 1);
+        assert_eq!(attempt.check.as_ref(), Some(&s.steps[0].checks[0]), "the check is kept");
+        let json = serde_json::to_value(&attempt).unwrap();
+        assert_eq!(json["check"]["at"], "scenarios/auth/x.yaml:42:11");
+        // As a record written before the check was kept: it still reads.
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("check");
+        assert!(serde_json::from_value::<AttemptRecord>(old).unwrap().check.is_none());
+        // Only the attempt holds the check: the last attempt failed elsewhere.
+        s.steps.clear();
+        s.reason = Some("no reply".into());
+        s.attempts = vec![attempt];
+        let fr = render_junit_in(&record, Lang::Fr).unwrap();
+        let said = "tentative 1 : non conforme : scenarios/auth/x.yaml:42:11: texte de la réponse : attendu contient &quot;OK, got it&quot;, obtenu 235 2.7.0 ok";
+        assert!(fr.contains(said), "{fr}");
+        assert!(!fr.contains("reply text"), "{fr}");
     }
 
     #[test]

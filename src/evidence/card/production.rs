@@ -25,7 +25,7 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &
     rows.extend(super::identity::identity_rows(run, lang));
     rows.push((l.requirements.into(), format!("{} — {}", s.requirements.join(", "), s.id)));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        rows.push((l.reason.into(), visible(&crate::verdict::french::reason(r, lang))));
+        rows.push((l.reason.into(), visible(&s.reason_in(r, lang))));
     }
     Card {
         heading: format!("mssconf — {}", l.production_heading),

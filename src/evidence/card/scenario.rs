@@ -71,7 +71,7 @@ pub fn scenario_card(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord, l
     let mut rows = vec![(l.requirements.to_string(), s.requirements.join(", "))];
     rows.extend(common_facts(run, s, &facts, lang));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        rows.push((l.reason.into(), visible(&crate::verdict::french::reason(r, lang))));
+        rows.push((l.reason.into(), visible(&s.reason_in(r, lang))));
     }
     Card {
         heading: format!("mssconf — {} {}", l.rendering, proof.id),

@@ -45,11 +45,11 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
         field(out, l.col_nature, &esc(&s.nature))?;
     }
     if !s.advisories.is_empty() {
-        let items: String = s.advisories.iter().map(|a| format!("<li>{}</li>", esc(&french::reason(a, cx.lang)))).collect();
+        let items: String = s.advisories.iter().map(|a| format!("<li>{}</li>", esc(&s.reason_in(a, cx.lang)))).collect();
         field(out, l.advice_badge, &format!("<ul class=\"advisories\">{items}</ul>"))?;
     }
     if let Some(reason) = &s.reason {
-        field(out, l.reason, &format!("<span class=\"multiline\">{}</span>", esc(&french::reason(reason, cx.lang))))?;
+        field(out, l.reason, &format!("<span class=\"multiline\">{}</span>", esc(&s.reason_in(reason, cx.lang))))?;
     }
     if !s.attempts.is_empty() {
         field(out, super::labels::earlier_attempts(cx.lang), &attempts(cx, s))?;
@@ -103,7 +103,7 @@ fn attempts(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
         .attempts
         .iter()
         .map(|a| {
-            let reason = a.reason.as_deref().map(|r| format!(": {}", esc(&french::reason(r, cx.lang)))).unwrap_or_default();
+            let reason = a.reason.as_deref().map(|r| format!(": {}", esc(&s.reason_in(r, cx.lang)))).unwrap_or_default();
             format!("<li>{}. {} ({}){reason}</li>", a.attempt, outcome_badge(cx.lang, a.outcome), esc(&duration(a.duration_ms)))
         })
         .collect();

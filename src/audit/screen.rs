@@ -6,7 +6,8 @@
 use std::io::IsTerminal;
 
 use crate::exec::transcript::{Direction, Line};
-use crate::record::{MessageRecord, Outcome};
+use crate::lang::Lang;
+use crate::record::{MessageRecord, Outcome, words};
 use crate::report::excerpt::{Item, excerpt};
 use crate::util::visible::visible_keeping;
 use crate::verdict::Check;
@@ -67,21 +68,9 @@ impl Style {
         wrap(text, first, rest, self.width)
     }
 
-    /// The verdict word, coloured when colour is on.
+    /// The verdict word (the cards' French word), coloured when colour is on.
     pub fn verdict(&self, o: Outcome) -> String {
-        self.paint(outcome_sgr(o), verdict_word(o))
-    }
-}
-
-/// The verdict words the auditor reads.
-pub fn verdict_word(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Pass => "CONFORME",
-        Outcome::Fail => "NON CONFORME",
-        Outcome::Error => "ERREUR",
-        Outcome::Skip => "NON EXÉCUTÉ",
-        Outcome::Interrupted => "INTERROMPU",
-        Outcome::Flaky => "INSTABLE",
+        self.paint(outcome_sgr(o), words::verdict(o, Lang::Fr).word)
     }
 }
 
@@ -175,10 +164,10 @@ pub fn check(style: &Style, c: &Check) -> Vec<String> {
 
 /// `Message envoyé « m1 » : objet « … », 1234 octets, Message-ID <…>`
 pub fn message(m: &MessageRecord) -> String {
-    let dir = if m.direction == "sent" { "envoyé" } else { "reçu" };
+    let dir = words::direction(&m.direction, Lang::Fr);
     let subject = m.subject.as_deref().map(|s| format!(" : objet « {} »,", safe(s))).unwrap_or_else(|| " :".into());
     let id = m.message_id.as_deref().map(|i| format!(", Message-ID {}", safe(i))).unwrap_or_default();
-    format!("Message {dir} « {} »{subject} {} octets{id}.", safe(&m.name), m.size)
+    format!("Message {dir} « {} »{subject} {} {}{id}.", safe(&m.name), m.size, words::FR.bytes)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use chrono::Utc;
 use super::console::Console;
 use super::describe::describe;
 use crate::record::audit::{Attestation, AuditNote, AuditSkip, STATEMENT};
+use crate::record::words;
 use super::screen::{self, sgr};
 use super::state::{AuditState, StateError};
 use crate::lang::Lang;
@@ -74,7 +75,8 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
             };
             if let Decision::Skip { reason } = decide(loaded, &self.env.target) {
                 self.console.blank();
-                self.console.say(&format!("Scénario {}/{} · {} : non exécuté ({reason}).", k + 1, planned.len(), loaded.scenario.id.value));
+                let not_run = words::verdict(crate::record::Outcome::Skip, Lang::Fr).text;
+                self.console.say(&format!("Scénario {}/{} · {} : {not_run} ({reason}).", k + 1, planned.len(), loaded.scenario.id.value));
                 self.state.record.scenarios.push(skipped_record(loaded, &reason));
                 self.save()?;
                 continue;
@@ -305,7 +307,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
             let category = rec.error_category.as_deref().unwrap_or("?");
             self.console.item("", &format!("Erreur ({category}) : {}", screen::safe(&crate::verdict::french::reason(e, crate::lang::Lang::Fr))));
         }
-        let again = if attempt > 1 { format!(" (tentative {attempt})") } else { String::new() };
+        let again = if attempt > 1 { format!(" ({} {attempt})", words::FR.attempt) } else { String::new() };
         self.console.lines(&[format!("Verdict de l'étape {}/{}{again} : {}", i + 1, run.step_count(), style.verdict(rec.outcome))]);
         let observed_at = Utc::now();
         let (auditor, session) = (self.auditor.clone(), self.session());
@@ -335,11 +337,11 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
         self.console.blank();
         self.console.lines(&[format!("Fin du scénario {} : {verdict}", record.id)]);
         if let Some(reason) = &record.reason {
-            self.console.item("", &format!("Motif : {}", screen::safe(&crate::verdict::french::reason(reason, crate::lang::Lang::Fr))));
+            self.console.item("", &format!("{} : {}", words::FR.reason, screen::safe(&record.reason_in(reason, Lang::Fr))));
         }
         // Observations and préconisations not followed: said, never a non-conformity.
         for advice in &record.advisories {
-            let advice = crate::verdict::french::reason(advice, crate::lang::Lang::Fr);
+            let advice = record.reason_in(advice, Lang::Fr);
             self.console.item("", &format!("Avis (non suivi, sans non-conformité) : {}", screen::safe(&advice)));
         }
         self.state.record.scenarios.push(record);

@@ -72,14 +72,7 @@ pub(crate) fn printable(text: &str) -> String {
 }
 
 pub fn label(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Pass => "PASS",
-        Outcome::Fail => "FAIL",
-        Outcome::Error => "ERROR",
-        Outcome::Skip => "SKIP",
-        Outcome::Interrupted => "INTERRUPTED",
-        Outcome::Flaky => "FLAKY",
-    }
+    crate::record::words::progress_word(o)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use crate::lang::Lang;
-use crate::evidence::labels::{labels, title, verdict_text};
+use crate::evidence::labels::{labels, title};
+use crate::record::words::verdict;
 use crate::exec::transcript::Line;
 use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord, StepRecord};
 use crate::util::visible::visible;
@@ -73,7 +74,7 @@ pub fn render_log(run: &RunRecord, scenario: &ScenarioRecord, proof: &ProofRecor
             // Steps recorded, not entries: in an audit a step may have several attempts.
             let recorded = run.step_numbers(scenario).iter().map(|n| n.step + 1).max().unwrap_or(0);
             let total = recorded.max(i + 1);
-            let _ = writeln!(out, "{:<16}{}/{total} — {} ({})", l.step, i + 1, visible(&step.title), verdict_text(step.outcome, lang));
+            let _ = writeln!(out, "{:<16}{}/{total} — {} ({})", l.step, i + 1, visible(&step.title), verdict(step.outcome, lang).text);
             if let Some(e) = &step.error {
                 let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::verdict::french::reason(e, lang)));
             }
@@ -99,9 +100,9 @@ fn header(out: &mut String, run: &RunRecord, s: &ScenarioRecord, lang: Lang) {
     let t = &run.target;
     let _ = writeln!(out, "{:<16}{} — {}", l.scenario, s.id, visible(title(s, lang)));
     let _ = writeln!(out, "{:<16}{}", l.requirements, s.requirements.join(", "));
-    let _ = writeln!(out, "{:<16}{}", l.verdict, verdict_text(s.outcome, lang));
+    let _ = writeln!(out, "{:<16}{}", l.verdict, verdict(s.outcome, lang).text);
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        let _ = writeln!(out, "{:<16}{}", l.reason, visible(&crate::verdict::french::reason(r, lang)));
+        let _ = writeln!(out, "{:<16}{}", l.reason, visible(&s.reason_in(r, lang)));
     }
     let mock = if t.embedded_mock { format!(" — {}", l.embedded_mock) } else { String::new() };
     let _ = writeln!(out, "{:<16}{} / {} {} ({}){mock}", l.target, t.operator, t.service, t.version, t.environment);

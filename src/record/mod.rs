@@ -4,6 +4,7 @@
 //! Shape stability: fields are only added, never renamed or removed, within a `schema_version`.
 
 pub mod audit;
+pub mod words;
 
 /// How the note of a step that did not need to run (`only_if_accepted`) begins.
 pub const NOT_NEEDED: &str = "not needed:";
@@ -126,6 +127,20 @@ pub struct ScenarioRecord {
     pub attempts: Vec<AttemptRecord>,
 }
 
+impl ScenarioRecord {
+    /// Every check recorded for the scenario: its steps', then its earlier attempts' failed ones.
+    pub fn checks(&self) -> Vec<&Check> {
+        let steps = self.steps.iter().flat_map(|st| st.checks.iter());
+        steps.chain(self.attempts.iter().filter_map(|a| a.check.as_ref())).collect()
+    }
+
+    /// A reason of this scenario (its own, an advisory, an earlier attempt's) in `lang`; one
+    /// written from a check is worded from that check's fields ([`crate::verdict::french::reason_in`]).
+    pub fn reason_in(&self, reason: &str, lang: crate::lang::Lang) -> String {
+        crate::verdict::french::reason_in(reason, &self.checks(), lang)
+    }
+}
+
 fn exigence() -> String {
     "exigence".into()
 }
@@ -145,6 +160,10 @@ pub struct AttemptRecord {
     pub duration_ms: u64,
     /// The attempt's transcript (secrets already redacted), to tell why it did not pass.
     pub transcript: Vec<Line>,
+    /// The failed check `reason` was written from, so outputs word it from its fields; absent
+    /// when the attempt ended otherwise, and in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
 }
 
 impl AttemptRecord {
@@ -157,6 +176,7 @@ impl AttemptRecord {
             started: record.started,
             duration_ms: record.duration_ms,
             transcript: record.transcript.clone(),
+            check: record.reason.as_deref().and_then(|r| record.checks().into_iter().find(|c| c.fails() && c.summary() == r)).cloned(),
         }
     }
 }

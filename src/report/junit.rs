@@ -17,7 +17,7 @@ use super::excerpt::{JUNIT_MAX_LINES, Item, excerpt};
 use crate::verdict::french;
 use crate::lang::Lang;
 use crate::util::visible::{visible, visible_keeping};
-use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, StepNumber};
+use crate::record::{AttemptRecord, Outcome, RunRecord, ScenarioRecord, StepNumber, words};
 
 const PROFILE_ORDER: [&str; 3] = ["general", "per-org", "app"];
 
@@ -127,9 +127,9 @@ fn last_attempt_status(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -
         Outcome::Interrupted => interrupted(s),
         Outcome::Skip => {
             let mut st = TestCaseStatus::skipped();
-            let label = french::skip_label(s.reason.as_deref(), lang);
+            let label = words::skip_label(s.reason.as_deref(), lang);
             match s.reason.as_deref() {
-                Some(r) if lang == Lang::Fr => st.set_message(format!("{label} : {}", french::reason(r, lang))),
+                Some(r) if lang == Lang::Fr => st.set_message(format!("{label} : {}", s.reason_in(r, lang))),
                 Some(r) => st.set_message(r),
                 None => st.set_message(label),
             };
@@ -138,9 +138,15 @@ fn last_attempt_status(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -
     }
 }
 
-/// `step` / `attempt` in the run's language.
-fn step_words(lang: Lang) -> (&'static str, &'static str) {
-    if lang == Lang::Fr { ("étape", "tentative") } else { ("step", "attempt") }
+/// `step` / `attempt` in the run's language, inside a sentence.
+fn step_words(lang: Lang) -> (String, String) {
+    let w = words::words(lang);
+    (w.step.to_lowercase(), w.attempt.to_lowercase())
+}
+
+/// `motif` / `reason`, inside a sentence.
+fn reason_word(lang: Lang) -> String {
+    words::words(lang).reason.to_lowercase()
 }
 
 /// An earlier attempt of a retried scenario.
@@ -152,8 +158,8 @@ fn rerun(a: &AttemptRecord, lang: Lang) -> TestRerun {
         Lang::Fr => format!(
             "tentative {} : {} : {}",
             a.attempt,
-            a.outcome.label_fr(),
-            a.reason.as_deref().map_or("aucun motif enregistré".to_string(), |r| french::reason(r, lang))
+            words::verdict(a.outcome, lang).text,
+            a.reason.as_deref().map_or("aucun motif enregistré".to_string(), |r| french::reason_in(r, &a.check.iter().collect::<Vec<_>>(), lang))
         ),
     };
     r.set_type(a.outcome.name()).set_message(visible(&message)).set_time(millis(a.duration_ms));
@@ -181,7 +187,7 @@ fn failed_checks(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> Vec<
     for (n, step) in numbers.iter().zip(&s.steps) {
         for c in step.checks.iter().filter(|c| c.fails()) {
             let summary = french::summary(c, lang);
-            out.push((c.summary(), format!("{} \"{}\": {summary}", n.label(step_word, attempt_word), step.title)));
+            out.push((c.summary(), format!("{} \"{}\": {summary}", n.label(&step_word, &attempt_word), step.title)));
         }
     }
     out
@@ -192,16 +198,15 @@ fn failure(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseSt
     let first = numbers.iter().zip(&s.steps).flat_map(|(_, st)| st.checks.iter()).find(|c| c.fails());
     let message = match (first, &s.reason) {
         (Some(c), _) => french::summary(c, lang),
-        (None, Some(reason)) => french::reason(reason, lang),
-        (None, None) if lang == Lang::Fr => "non conforme (aucune vérification en échec consignée)".to_string(),
-        (None, None) => "non-conformant (no failed check recorded)".to_string(),
+        (None, Some(reason)) => s.reason_in(reason, lang),
+        (None, None) if lang == Lang::Fr => format!("{} (aucune vérification en échec consignée)", words::verdict(Outcome::Fail, lang).text),
+        (None, None) => format!("{} (no failed check recorded)", words::verdict(Outcome::Fail, lang).report),
     };
     // The record's reason is usually the first failed check again: say it once.
     let reason_is_a_check = s.reason.as_ref().is_some_and(|r| failed.iter().any(|(summary, _)| summary == r));
     let mut text: Vec<String> = failed.into_iter().map(|(_, line)| line).collect();
     if let Some(reason) = s.reason.as_ref().filter(|_| !reason_is_a_check) {
-        let word = if lang == Lang::Fr { "motif" } else { "reason" };
-        text.push(format!("{word}: {}", french::reason(reason, lang)));
+        text.push(format!("{}: {}", reason_word(lang), s.reason_in(reason, lang)));
     }
     let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
     st.set_type("assertion").set_message(visible(&message)).set_description(visible_keep_newlines(&text.join("\n")));
@@ -215,17 +220,16 @@ fn error(s: &ScenarioRecord, numbers: &[StepNumber], lang: Lang) -> TestCaseStat
     let message = step
         .and_then(|(_, st)| st.error.clone())
         .or_else(|| s.reason.clone())
-        .map(|m| french::reason(&m, lang))
+        .map(|m| s.reason_in(&m, lang))
         .unwrap_or_else(|| if lang == Lang::Fr { "l'outil n'a pas pu observer".into() } else { "the harness could not observe".into() });
     let mut text = Vec::new();
     let (step_word, attempt_word) = step_words(lang);
     if let Some((n, st)) = step {
         let e = st.error.as_deref().map(|e| french::reason(e, lang)).unwrap_or_else(|| "error".into());
-        text.push(format!("{} \"{}\" ({}): {e}", n.label(step_word, attempt_word), st.title, category));
+        text.push(format!("{} \"{}\" ({}): {e}", n.label(&step_word, &attempt_word), st.title, category));
     }
     if let Some(reason) = &s.reason {
-        let word = if lang == Lang::Fr { "motif" } else { "reason" };
-        text.push(format!("{word}: {}", french::reason(reason, lang)));
+        text.push(format!("{}: {}", reason_word(lang), s.reason_in(reason, lang)));
     }
     let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
     st.set_type(category).set_message(visible(&message));
@@ -263,13 +267,13 @@ fn system_out(s: &ScenarioRecord, lang: Lang) -> String {
             s.id,
             s.title,
             s.requirements.join(", "),
-            french::profile_name(&s.profile, lang),
-            if s.outcome == Outcome::Skip { french::skip_label(s.reason.as_deref(), lang) } else { s.outcome.label_fr() }
+            words::profile_name(&s.profile, lang),
+            if s.outcome == Outcome::Skip { words::skip_label(s.reason.as_deref(), lang) } else { words::verdict(s.outcome, lang).text }
         ),
     };
     if let Some(reason) = &s.reason {
-        let word = if lang == Lang::Fr { "motif : " } else { "reason: " };
-        out.push_str(&format!("{word}{}\n", french::reason(reason, lang)));
+        let colon = if lang == Lang::Fr { " : " } else { ": " };
+        out.push_str(&format!("{}{colon}{}\n", reason_word(lang), s.reason_in(reason, lang)));
     }
     let fr = lang == Lang::Fr;
     if !s.attempts.is_empty() {
@@ -281,7 +285,7 @@ fn system_out(s: &ScenarioRecord, lang: Lang) -> String {
         });
     }
     for a in &s.advisories {
-        let a = french::reason(a, lang);
+        let a = s.reason_in(a, lang);
         out.push_str(&if fr {
             format!("non suivi (observation ou préconisation, pas un échec) : {a}\n")
         } else {
@@ -290,9 +294,9 @@ fn system_out(s: &ScenarioRecord, lang: Lang) -> String {
     }
     let n = s.transcript.len();
     out.push_str(&if fr {
-        format!("--- transcription ({n} lignes, heures UTC) ---\n")
+        format!("--- transcription ({n} lignes, {}) ---\n", words::FR.times_utc)
     } else {
-        format!("--- transcript ({n} lines, times in UTC) ---\n")
+        format!("--- transcript ({n} lines, {}) ---\n", words::EN.times_utc)
     });
     for item in excerpt(&s.transcript, JUNIT_MAX_LINES) {
         match item {
@@ -404,6 +408,37 @@ mod tests {
         // The system-out header lines too: attempts and the transcript's heading.
         assert!(fr.contains("tentatives : ") && fr.contains("--- transcription (") && !fr.contains("attempts: "), "{fr}");
         assert!(en.contains("attempts: ") && en.contains("--- transcript ("), "{en}");
+    }
+
+    /// An earlier attempt keeps the failed check its reason was written from, so a French run
+    /// words it from the check's fields (position, then the French phrases, then the server's
+    /// text as sent) rather than from the English sentence. A record without it still reads.
+    #[test]
+    fn an_earlier_attempts_failed_check_is_worded_from_the_check() {
+        let mut record = retried(Outcome::Fail, &[]);
+        let s = &mut record.scenarios[0];
+        let mut c = crate::verdict::Check::new("reply text", "contains \"OK, got it\"", "235 2.7.0 ok", false);
+        c.at = Some("scenarios/auth/x.yaml:42:11".into());
+        s.steps = vec![serde_json::from_value(serde_json::json!({"title": "AUTH", "kind": "smtp", "outcome": "fail",
+            "checks": [c], "error": null, "transcript_from": 0, "transcript_to": 0, "duration_ms": 1, "server_wait_ms": 0}))
+        .unwrap()];
+        s.reason = Some(s.steps[0].checks[0].summary());
+        let attempt = AttemptRecord::of(s, 1);
+        assert_eq!(attempt.check.as_ref(), Some(&s.steps[0].checks[0]), "the check is kept");
+        let json = serde_json::to_value(&attempt).unwrap();
+        assert_eq!(json["check"]["at"], "scenarios/auth/x.yaml:42:11");
+        // As a record written before the check was kept: it still reads.
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("check");
+        assert!(serde_json::from_value::<AttemptRecord>(old).unwrap().check.is_none());
+        // Only the attempt holds the check: the last attempt failed elsewhere.
+        s.steps.clear();
+        s.reason = Some("no reply".into());
+        s.attempts = vec![attempt];
+        let fr = render_junit_in(&record, Lang::Fr).unwrap();
+        let said = "tentative 1 : non conforme : scenarios/auth/x.yaml:42:11: texte de la réponse : attendu contient &quot;OK, got it&quot;, obtenu 235 2.7.0 ok";
+        assert!(fr.contains(said), "{fr}");
+        assert!(!fr.contains("reply text"), "{fr}");
     }
 
     #[test]

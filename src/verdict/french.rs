@@ -176,21 +176,40 @@ pub fn check(c: &Check, lang: Lang) -> (String, String, String) {
     }
 }
 
-/// A scenario or step reason (plan skip reasons, `step N: <check>`, harness errors) in the
-/// run's language; a shape not known here is shown as it is.
+/// A reason in the run's language. One written from a check (its [`Check::summary`], alone or
+/// after `step N: `) is worded from that check's fields, found among `checks` (the record's):
+/// its position and the server's text are never parsed out of the English. Any other reason as
+/// [`reason`].
+pub fn reason_in(s: &str, checks: &[&Check], lang: Lang) -> String {
+    if lang == Lang::En {
+        return s.to_string();
+    }
+    if let Some((n, rest)) = step_prefix(s) {
+        return format!("étape {n} : {}", reason_in(rest, checks, lang));
+    }
+    match checks.iter().find(|c| c.summary() == s) {
+        Some(c) => summary(c, lang),
+        None => reason(s, lang),
+    }
+}
+
+/// `step 2: rest` → (`2`, `rest`).
+fn step_prefix(s: &str) -> Option<(&str, &str)> {
+    s.strip_prefix("step ").and_then(|r| r.split_once(": ")).filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A scenario or step reason (plan skip reasons, harness errors, `step N: <check>` of a record
+/// without its checks) in the run's language; a shape not known here is shown as it is. A
+/// reason written from a check is worded from the check: [`reason_in`].
 pub fn reason(s: &str, lang: Lang) -> String {
     if lang == Lang::En {
         return s.to_string();
     }
-    if let Some((n, rest)) = s.strip_prefix("step ").and_then(|r| r.split_once(": ")).filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit())) {
+    if let Some((n, rest)) = step_prefix(s) {
         return format!("étape {n} : {}", reason(rest, lang));
     }
     if let Some((n, rest)) = s.strip_prefix("step ").and_then(|r| r.split_once(" skipped: ")) {
         return format!("étape {n} sautée : {rest}");
-    }
-    // A check's position (`scenarios/x.yaml:42:11: `) stays as it is, its text is translated.
-    if let Some(m) = position_prefix(s) {
-        return format!("{}{}", &s[..m], reason(&s[m..], lang));
     }
     if let Some((what_part, rest)) = s.split_once(": expected ") {
         if let Some((want, got)) = rest.split_once(", got ") {
@@ -220,16 +239,6 @@ pub fn reason(s: &str, lang: Lang) -> String {
         return format!("la BAL {mailbox} n'a pas de certificat client{rest}");
     }
     s.to_string()
-}
-
-/// The length of a leading `file.yaml:line:col: `, if `s` starts with one.
-fn position_prefix(s: &str) -> Option<usize> {
-    let end = s.find(".yaml:")? + ".yaml:".len();
-    let rest = &s[end..];
-    let (line, rest) = rest.split_once(':')?;
-    let (col, _) = rest.split_once(": ")?;
-    let digits = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit());
-    (digits(line) && digits(col) && !s[..end].contains(' ')).then(|| end + line.len() + 1 + col.len() + 2)
 }
 
 /// A transcript note of the harness (`*` lines) in French: the common shapes; server text and
@@ -277,45 +286,25 @@ pub fn note(s: &str, lang: Lang) -> String {
     s.to_string()
 }
 
-/// A skipped scenario's label: « non applicable » when the target does not claim its profile,
-/// « non exécuté — matériel de test manquant » when the target lacks what it needs.
-pub fn skip_label(reason: Option<&str>, lang: Lang) -> &'static str {
-    let not_claimed = reason.is_some_and(|r| r.starts_with("the target does not claim profile "));
-    match (lang, not_claimed) {
-        (Lang::Fr, true) => "non applicable",
-        (Lang::Fr, false) if reason.is_some_and(is_missing_material) => "non exécuté — matériel de test manquant",
-        (Lang::Fr, false) => "non exécuté",
-        (Lang::En, true) => "not applicable",
-        (Lang::En, false) if reason.is_some_and(is_missing_material) => "not run — test material missing",
-        (Lang::En, false) => "not run",
-    }
-}
-
-fn is_missing_material(r: &str) -> bool {
-    ["the target declares no ", "the target provides no ", "the target profile has no ", "mailbox "].iter().any(|p| r.starts_with(p))
-}
-
-/// `general` / `per-org` / `app` as the agency's documents name them.
-pub fn profile_name(p: &str, lang: Lang) -> String {
-    match (p, lang) {
-        ("general", Lang::Fr) => "Général".into(),
-        ("general", Lang::En) => "General".into(),
-        ("per-org", _) => "BAL PER-ORG".into(),
-        ("app", _) => "BAL APP".into(),
-        (other, _) => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A reason written from a check is worded from the check's fields: its position as it is,
+    /// an expectation that reads like the English sentence (`, got `) kept whole, the server's
+    /// text as sent. Parsing the English summary would cut the expectation at its `, got `.
     #[test]
-    fn a_check_position_is_kept_and_its_text_translated() {
-        let s = "/w/scenarios/app/expired-cert.yaml:37:21: reply code: expected 5xx, got 235 ok";
-        let fr = reason(s, Lang::Fr);
-        assert!(fr.starts_with("/w/scenarios/app/expired-cert.yaml:37:21: ") && fr.contains("attendu 5xx, obtenu 235 ok"), "{fr}");
-        assert!(!fr.contains("reply code"), "{fr}");
+    fn a_check_reason_is_worded_from_the_check() {
+        let mut c = Check::new("reply text", "contains \"OK, got it\"", "235 ok: expected", false);
+        c.at = Some("/w/scenarios/app/expired-cert.yaml:37:21".into());
+        let checks = [&c];
+        let fr = reason_in(&c.summary(), &checks, Lang::Fr);
+        assert_eq!(fr, "/w/scenarios/app/expired-cert.yaml:37:21: texte de la réponse : attendu contient \"OK, got it\", obtenu 235 ok: expected");
+        let step = reason_in(&format!("step 3: {}", c.summary()), &checks, Lang::Fr);
+        assert_eq!(step, format!("étape 3 : {fr}"));
+        assert_eq!(reason_in(&c.summary(), &checks, Lang::En), c.summary());
+        // Not from a check: the known shapes.
+        assert_eq!(reason_in("stopped after 1 of 2 steps", &checks, Lang::Fr), "arrêté après 1 sur 2 étapes");
     }
 
     #[test]
@@ -366,12 +355,5 @@ mod tests {
         assert_eq!(note("transaction: refused at RCPT TO: 554 no", Lang::Fr), "transaction : refusée à RCPT TO : 554 no");
         assert_eq!(note("TLS TLSv1_3 x verification=ok", Lang::Fr), "TLS TLSv1_3 x verification=ok", "facts stay as they are");
         assert_eq!(note("connecting to x", Lang::En), "connecting to x");
-    }
-
-    #[test]
-    fn skips_are_told_apart() {
-        assert_eq!(skip_label(Some("the target does not claim profile `app`"), Lang::Fr), "non applicable");
-        assert_eq!(skip_label(Some("the target provides no revoked token (`negative.revoked_token`)"), Lang::Fr), "non exécuté — matériel de test manquant");
-        assert_eq!(skip_label(Some("step 1 skipped: hors périmètre"), Lang::Fr), "non exécuté");
     }
 }

@@ -21,6 +21,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome's id (`report.json`, CSS classes); the words auditors read are in
+    /// `record::words`.
     pub fn name(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
@@ -29,17 +31,6 @@ impl Outcome {
             Outcome::Skip => "skip",
             Outcome::Interrupted => "interrupted",
             Outcome::Flaky => "flaky",
-        }
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            Outcome::Pass => "conforme",
-            Outcome::Fail => "non conforme",
-            Outcome::Error => "erreur",
-            Outcome::Skip => "non exécuté",
-            Outcome::Interrupted => "interrompu",
-            Outcome::Flaky => "instable",
         }
     }
 }

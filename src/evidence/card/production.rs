@@ -8,7 +8,7 @@ use super::scenario::{common_facts, footer, key_transcript};
 use super::{Card, CheckRow, RowStatus};
 use crate::lang::Lang;
 use crate::evidence::facts::{Seen, SessionFacts};
-use crate::evidence::labels::{Labels, labels, title, verdict_word};
+use crate::evidence::labels::{Labels, labels, title};
 use crate::record::{Outcome, RunRecord, ScenarioRecord};
 use crate::util::visible::visible;
 
@@ -25,12 +25,12 @@ pub fn production_card(run: &RunRecord, s: &ScenarioRecord, lang: Lang, label: &
     rows.extend(super::identity::identity_rows(run, lang));
     rows.push((l.requirements.into(), format!("{} — {}", s.requirements.join(", "), s.id)));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        rows.push((l.reason.into(), visible(&crate::verdict::french::reason(r, lang))));
+        rows.push((l.reason.into(), visible(&s.reason_in(r, lang))));
     }
     Card {
         heading: format!("mssconf — {}", l.production_heading),
         verdict: s.outcome,
-        verdict_word: verdict_word(s.outcome, lang).into(),
+        verdict_word: crate::record::words::verdict(s.outcome, lang).word.into(),
         warning: warning(run, l),
         title: title(s, lang).to_string(),
         subtitle: None,

@@ -4,7 +4,7 @@
 use super::{Card, CheckRow};
 use crate::lang::Lang;
 use crate::evidence::facts::{SessionFacts, key_lines};
-use crate::evidence::labels::{Labels, labels, title, verdict_word};
+use crate::evidence::labels::{Labels, labels, title};
 use crate::exec::transcript::Line;
 use crate::record::{Outcome, ProofRecord, RunRecord, ScenarioRecord};
 use crate::util::visible::visible;
@@ -71,12 +71,12 @@ pub fn scenario_card(run: &RunRecord, s: &ScenarioRecord, proof: &ProofRecord, l
     let mut rows = vec![(l.requirements.to_string(), s.requirements.join(", "))];
     rows.extend(common_facts(run, s, &facts, lang));
     if let Some(r) = s.reason.as_deref().filter(|_| s.outcome != Outcome::Pass) {
-        rows.push((l.reason.into(), visible(&crate::verdict::french::reason(r, lang))));
+        rows.push((l.reason.into(), visible(&s.reason_in(r, lang))));
     }
     Card {
         heading: format!("mssconf — {} {}", l.rendering, proof.id),
         verdict: s.outcome,
-        verdict_word: verdict_word(s.outcome, lang).into(),
+        verdict_word: crate::record::words::verdict(s.outcome, lang).word.into(),
         warning: target_warning(run, l),
         title: format!("{} — {}", s.id, title(s, lang)),
         subtitle: Some(proof.title.clone()),

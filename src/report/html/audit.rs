@@ -5,6 +5,7 @@ use std::fmt::{self, Write};
 
 use super::{Ctx, esc, outcome_badge, scenario_anchor};
 use crate::record::audit::AuditRecord;
+use crate::record::words;
 use crate::lang::Lang;
 use crate::util::paris::format_utc;
 
@@ -50,10 +51,10 @@ const FR: Words = Words {
     sessions: "Sessions",
     cut_off: "interrompue sans fin enregistrée",
     attestations: "Constats",
-    scenario: "Scénario",
-    step: "Étape",
+    scenario: words::FR.scenario,
+    step: words::FR.step,
     attempt: "Tentative",
-    verdict: "Verdict",
+    verdict: words::FR.verdict,
     observed: "Observé (UTC)",
     statement: "Constat",
     entry: "Entrée",
@@ -81,10 +82,10 @@ const EN: Words = Words {
     sessions: "Sessions",
     cut_off: "cut off, no end recorded",
     attestations: "Findings",
-    scenario: "Scenario",
-    step: "Step",
+    scenario: words::EN.scenario,
+    step: words::EN.step,
     attempt: "Attempt",
-    verdict: "Verdict",
+    verdict: words::EN.verdict,
     observed: "Observed (UTC)",
     statement: "Statement",
     entry: "Entry",

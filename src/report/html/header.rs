@@ -36,7 +36,7 @@ pub(super) fn render(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
         .collect();
     field(out, l.trust_anchors, &list(&anchors, l.none, true))?;
     field(out, l.endpoints, &list(&t.endpoints, l.none, true))?;
-    let claims: Vec<String> = t.claims.iter().map(|c| crate::verdict::french::profile_name(c, cx.lang)).collect();
+    let claims: Vec<String> = t.claims.iter().map(|c| crate::record::words::profile_name(c, cx.lang)).collect();
     field(out, l.claims, &list(&claims, l.none, false))?;
     field(out, l.run_id, &format!("<span class=\"mono\">{}</span>", esc(&r.run_id)))?;
     field(out, l.started, &instant(cx, r.started))?;
@@ -90,7 +90,7 @@ fn summary(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     writeln!(out, "<h3>{}</h3>\n<div class=\"counts\">", esc(l.scenarios))?;
     writeln!(out, "<div class=\"count o-total\"><span class=\"n\">{}</span>{}</div>", counts.total, esc(l.total))?;
     for o in OUTCOMES {
-        let label = super::labels::outcome(cx.lang, o);
+        let label = crate::record::words::verdict(o, cx.lang).report;
         writeln!(out, "<div class=\"count o-{}\"><span class=\"n\">{}</span>{}</div>", o.name(), counts.get(o), esc(label))?;
     }
     writeln!(out, "</div>")?;
@@ -105,7 +105,7 @@ fn summary(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
 fn skip_split(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
     let mut by_label: Vec<(&str, usize)> = Vec::new();
     for s in cx.record.scenarios.iter().filter(|s| s.outcome == Outcome::Skip) {
-        let label = crate::verdict::french::skip_label(s.reason.as_deref(), cx.lang);
+        let label = crate::record::words::skip_label(s.reason.as_deref(), cx.lang);
         match by_label.iter_mut().find(|(l, _)| *l == label) {
             Some((_, n)) => *n += 1,
             None => by_label.push((label, 1)),
@@ -115,7 +115,7 @@ fn skip_split(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
         return Ok(());
     }
     let parts: Vec<String> = by_label.iter().map(|(l, n)| format!("{} : {n}", esc(l))).collect();
-    writeln!(out, "<p class=\"skip-split\">{} — {}</p>", esc(super::labels::outcome(cx.lang, Outcome::Skip)), parts.join(" · "))
+    writeln!(out, "<p class=\"skip-split\">{} — {}</p>", esc(crate::record::words::verdict(Outcome::Skip, cx.lang).report), parts.join(" · "))
 }
 
 fn requirement_counts(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
@@ -148,7 +148,7 @@ fn scenario_overview(out: &mut String, cx: &Ctx<'_>) -> fmt::Result {
             scenario_anchor(&s.id),
             esc(&s.id),
             esc(super::scenario::title(cx, s)),
-            esc(&crate::verdict::french::profile_name(&s.profile, cx.lang)),
+            esc(&crate::record::words::profile_name(&s.profile, cx.lang)),
             super::scenario::scenario_badge(cx, s),
             super::scenario::advice_badge(cx, s)
         )?;

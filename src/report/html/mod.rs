@@ -89,7 +89,7 @@ fn requirement_anchor(id: &str) -> String {
 
 /// `<span class="badge o-fail">non conforme</span>`
 fn outcome_badge(lang: Lang, o: Outcome) -> String {
-    format!("<span class=\"badge o-{}\">{}</span>", o.name(), esc(labels::outcome(lang, o)))
+    format!("<span class=\"badge o-{}\">{}</span>", o.name(), esc(crate::record::words::verdict(o, lang).report))
 }
 
 fn status_badge(lang: Lang, s: RequirementStatus) -> String {

@@ -45,17 +45,17 @@ fn render(out: &mut String, cx: &Ctx<'_>, s: &ScenarioRecord) -> fmt::Result {
         field(out, l.col_nature, &esc(&s.nature))?;
     }
     if !s.advisories.is_empty() {
-        let items: String = s.advisories.iter().map(|a| format!("<li>{}</li>", esc(&french::reason(a, cx.lang)))).collect();
+        let items: String = s.advisories.iter().map(|a| format!("<li>{}</li>", esc(&s.reason_in(a, cx.lang)))).collect();
         field(out, l.advice_badge, &format!("<ul class=\"advisories\">{items}</ul>"))?;
     }
     if let Some(reason) = &s.reason {
-        field(out, l.reason, &format!("<span class=\"multiline\">{}</span>", esc(&french::reason(reason, cx.lang))))?;
+        field(out, l.reason, &format!("<span class=\"multiline\">{}</span>", esc(&s.reason_in(reason, cx.lang))))?;
     }
     if !s.attempts.is_empty() {
         field(out, super::labels::earlier_attempts(cx.lang), &attempts(cx, s))?;
     }
     field(out, l.requirements, &requirement_links(cx, &s.requirements))?;
-    field(out, l.profile, &esc(&french::profile_name(&s.profile, cx.lang)))?;
+    field(out, l.profile, &esc(&crate::record::words::profile_name(&s.profile, cx.lang)))?;
     if !s.tags.is_empty() {
         field(out, l.tags, &esc(&s.tags.join(", ")))?;
     }
@@ -86,7 +86,7 @@ pub(super) fn scenario_badge(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
     if s.outcome != crate::record::Outcome::Skip {
         return outcome_badge(cx.lang, s.outcome);
     }
-    format!("<span class=\"badge o-skip\">{}</span>", esc(french::skip_label(s.reason.as_deref(), cx.lang)))
+    format!("<span class=\"badge o-skip\">{}</span>", esc(crate::record::words::skip_label(s.reason.as_deref(), cx.lang)))
 }
 
 /// ` ▲ préconisation / observation non suivie` beside the verdict: never a failure, never hidden.
@@ -103,7 +103,7 @@ fn attempts(cx: &Ctx<'_>, s: &ScenarioRecord) -> String {
         .attempts
         .iter()
         .map(|a| {
-            let reason = a.reason.as_deref().map(|r| format!(": {}", esc(&french::reason(r, cx.lang)))).unwrap_or_default();
+            let reason = a.reason.as_deref().map(|r| format!(": {}", esc(&s.reason_in(r, cx.lang)))).unwrap_or_default();
             format!("<li>{}. {} ({}){reason}</li>", a.attempt, outcome_badge(cx.lang, a.outcome), esc(&duration(a.duration_ms)))
         })
         .collect();

@@ -119,11 +119,11 @@ mod tests {
         secrets.register(&Secret::new("the-refresh-token-42"));
         let body = br#"{"error":"invalid_grant","error_description":"refresh token the-refresh-token-42 expired"}"#;
         let e = refusal("token endpoint", reqwest::StatusCode::BAD_REQUEST, body, &secrets);
-        assert_eq!(e.category, Category::Harness);
-        assert!(e.message.contains("400 Bad Request: invalid_grant (refresh token <redacted> expired)"), "{e}");
+        assert_eq!(e.category(), Category::Harness);
+        assert!(e.message().contains("400 Bad Request: invalid_grant (refresh token <redacted> expired)"), "{e}");
         let e = refusal("token endpoint", reqwest::StatusCode::TOO_MANY_REQUESTS, b"<html>slow down</html>", &secrets);
-        assert_eq!(e.category, Category::Unavailable);
-        assert!(!e.message.contains("html"), "{e}");
-        assert_eq!(refusal("t", reqwest::StatusCode::SERVICE_UNAVAILABLE, b"", &secrets).category, Category::Unavailable);
+        assert_eq!(e.category(), Category::Unavailable);
+        assert!(!e.message().contains("html"), "{e}");
+        assert_eq!(refusal("t", reqwest::StatusCode::SERVICE_UNAVAILABLE, b"", &secrets).category(), Category::Unavailable);
     }
 }

@@ -101,6 +101,6 @@ mod tests {
         let h: HttpExpect = serde_saphyr::from_str("{whitelist_has: ['${target.domain}']}").unwrap();
         assert_eq!(http(&st, h).unwrap().whitelist_has, ["op.test"]);
         let s: SmtpExpect = serde_saphyr::from_str("{text_contains: '${target.nope}'}").unwrap();
-        assert!(smtp(&st, s).unwrap_err().message.contains("target.nope"));
+        assert!(smtp(&st, s).unwrap_err().message().contains("target.nope"));
     }
 }

@@ -20,7 +20,7 @@ pub fn read_secret(r: &SecretRef, what: &str, secrets: &SecretSet) -> Result<Sec
     let s = match r {
         SecretRef::Env(var) => std::env::var(var)
             .map(Secret::new)
-            .map_err(|_| ExecError::harness(format!("environment variable {var} ({what}) is not set")))?,
+            .map_err(|_| ExecError::profile(format!("environment variable {var} ({what}) is not set")))?,
         SecretRef::File(path) => Secret::new(crate::target::private_file::read_text(path).map_err(ExecError::harness)?.to_string()),
     };
     if s.expose().is_empty() {

@@ -24,12 +24,9 @@ use crate::runner::{self, AcquiredTarget, TargetChoice};
 use crate::scenario::catalogue::Catalogue;
 
 pub fn main(args: AuditArgs) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match super::runtime::start(super::runtime::Threads::Multi) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit_code::CONFIG;
-        }
+        Err(code) => return code,
     };
     let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
     let mut console = Console::new(stdin.lock(), stdout.lock(), Style::detect());

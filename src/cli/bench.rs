@@ -38,12 +38,9 @@ pub fn main(args: BenchArgs) -> i32 {
             return exit_code::CONFIG;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match super::runtime::start(super::runtime::Threads::Multi) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit_code::CONFIG;
-        }
+        Err(code) => return code,
     };
     let lines = rt.block_on(bench::run_all(&cfg, |line| println!("{line}")));
     let json = match serde_json::to_vec_pretty(&lines) {

@@ -48,7 +48,7 @@ fn run(args: &DossierArgs) -> Result<i32, String> {
     let dossier = load_dossier(&args.dossier).map_err(|e| e.to_string())?;
     let policy = link_policy(args.target.as_deref())?;
     let pubkey = dossier.production_pubkey.as_deref().map(keys::read_public_key).transpose().map_err(|e| e.to_string())?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
+    let rt = super::runtime::build(super::runtime::Threads::Current)?;
     let list = rt.block_on(crate::dossier::assess(&dossier, &policy, pubkey.as_ref()));
     let out = args.out.clone().unwrap_or_else(|| args.dossier.parent().map(Path::to_path_buf).unwrap_or_default());
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;

@@ -73,14 +73,7 @@ impl LoadArgs {
 }
 
 pub fn main(args: LoadArgs) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit_code::CONFIG;
-        }
-    };
-    rt.block_on(run(args))
+    super::runtime::block_on(super::runtime::Threads::Multi, run(args))
 }
 
 async fn run(args: LoadArgs) -> i32 {

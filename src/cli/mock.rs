@@ -46,14 +46,7 @@ pub fn main(args: MockArgs) -> i32 {
             }
         }
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit_code::CONFIG;
-        }
-    };
-    rt.block_on(serve(args, faults, behaviours))
+    super::runtime::block_on(super::runtime::Threads::Multi, serve(args, faults, behaviours))
 }
 
 /// `MSSCONF_MOCK_BEHAVIOURS`, then `--behaviour` on top (replacing the variable's choice of the

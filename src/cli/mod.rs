@@ -16,6 +16,7 @@ pub mod progress;
 pub mod proof;
 pub mod run;
 pub mod run_modes;
+pub mod runtime;
 pub mod selection;
 
 use clap::Parser;

@@ -59,12 +59,9 @@ pub fn main(args: PreflightArgs) -> i32 {
             return exit_code::FAILED;
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match super::runtime::start(super::runtime::Threads::Current) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: runtime: {e}");
-            return exit_code::CONFIG;
-        }
+        Err(code) => return code,
     };
     findings.extend(rt.block_on(preflight::network_checks(&env)));
     print(&name, &findings, &args, Some(&env));

@@ -16,14 +16,7 @@ use crate::record::Outcome;
 use crate::scenario::catalogue::Catalogue;
 
 pub fn main(args: ProofArgs) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit_code::CONFIG;
-        }
-    };
-    rt.block_on(proof(args))
+    super::runtime::block_on(super::runtime::Threads::Multi, proof(args))
 }
 
 /// The production filter: `--tag` may only say `production`, and every `--scenario` must

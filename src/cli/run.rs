@@ -15,14 +15,7 @@ use crate::scenario::catalogue::Catalogue;
 use crate::runner::{self, TargetChoice};
 
 pub fn main(args: RunArgs) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit_code::CONFIG;
-        }
-    };
-    rt.block_on(run(args))
+    super::runtime::block_on(super::runtime::Threads::Multi, run(args))
 }
 
 fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {

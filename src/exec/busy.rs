@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::error::{Category, ExecError};
 use super::transcript::Transcript;
 use crate::target::model::Rate;
 
@@ -61,11 +60,6 @@ impl BusyRetry {
             n += 1;
         }
     }
-}
-
-/// The error a refusal that persisted ends its step with.
-pub fn unavailable(why: &str) -> ExecError {
-    ExecError::new(Category::Unavailable, format!("service temporarily unavailable ({why})"))
 }
 
 /// A plaintext "try later" where something else was expected (a TLS record, a ClientHello

@@ -125,7 +125,7 @@ impl RunEnv {
             ClientCert::Foreign => t.negative.foreign_client_cert.as_ref(),
             ClientCert::Revoked => t.negative.revoked_client_cert.as_ref(),
         };
-        found.ok_or_else(|| ExecError::harness(format!("no client certificate for {cert:?} in the target profile")))
+        found.ok_or_else(|| ExecError::profile(format!("no client certificate for {cert:?} in the target profile")))
     }
 
     fn identity(&self, files: &CertificateFiles) -> Result<ClientIdentity, ExecError> {
@@ -141,7 +141,7 @@ impl RunEnv {
             .mailboxes
             .get(role)
             .map(|m| m.address.clone())
-            .ok_or_else(|| ExecError::harness(format!("the target declares no mailbox `{role}`")))
+            .ok_or_else(|| ExecError::profile(format!("the target declares no mailbox `{role}`")))
     }
 
     // The tokens of the run: `token`, `token_noting`, `mailbox_token` (src/exec/tokens/provider.rs).

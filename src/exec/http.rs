@@ -9,6 +9,9 @@ use super::timing;
 use super::transcript::Transcript;
 use super::whitelist;
 
+/// Where preflight finds it: said with its causes, as a request error is.
+pub use super::error::causes;
+
 /// A request with every `${…}` already rendered.
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
@@ -16,17 +19,6 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
-}
-
-/// An error and its sources, `a: b: c` (reqwest's message omits its causes).
-pub fn causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    text
 }
 
 /// Headers that carry credentials: Authorization, cookies, API keys, tokens, sessions.
@@ -76,11 +68,8 @@ pub async fn request(env: &RunEnv, t: &Transcript, r: &HttpRequest) -> Result<Ht
         req = req.body(body.clone());
     }
     env.pace_http(url).await;
-    let resp = timing::server(req.send()).await.map_err(|e| {
-        // reqwest's message omits its causes (e.g. a redirect refused by the host allow-list).
-        let text = causes(&e);
-        if e.is_timeout() { ExecError::timeout(format!("{url}: {text}")) } else { ExecError::connect(format!("{url}: {text}")) }
-    })?;
+    // Said with its causes: reqwest's message omits them (e.g. a redirect refused by the host allow-list).
+    let resp = timing::server(req.send()).await.map_err(|e| ExecError::http(url, e))?;
     let status = resp.status().as_u16();
     let headers: Vec<(String, String)> =
         resp.headers().iter().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).to_string())).collect();

@@ -19,7 +19,7 @@ pub struct TlsRefused {
 impl TlsRefused {
     /// The refusal `e` observed, when the server ended the exchange with a fatal alert.
     pub fn seen_in(e: &ExecError) -> Option<Self> {
-        e.tls_alert.as_ref().map(|alert| TlsRefused { alert: alert.clone(), detail: e.message.clone() })
+        e.tls_alert().map(|alert| TlsRefused { alert, detail: e.message() })
     }
 }
 

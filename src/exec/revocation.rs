@@ -111,7 +111,7 @@ fn status(env: &RunEnv, chain: &[CertificateDer<'static>], crls: Vec<Certificate
     let mut roots = RootCertStore::empty();
     let settings = match env.tls_settings(None, None) {
         Ok(s) => s,
-        Err(e) => return (RevocationStatus::Unknown, e.message),
+        Err(e) => return (RevocationStatus::Unknown, e.message()),
     };
     for pem in &settings.trust_anchors_pem {
         for cert in CertificateDer::pem_slice_iter(pem).filter_map(Result::ok) {

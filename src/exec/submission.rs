@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(g.admit().await.unwrap().number, 1);
         assert_eq!(g.admit().await.unwrap().number, 2);
         let err = g.admit().await.unwrap_err();
-        assert!(err.message.contains("message cap reached") && err.message.contains("allows 2 message(s)"), "{err}");
+        assert!(err.message().contains("message cap reached") && err.message().contains("allows 2 message(s)"), "{err}");
         assert!(g.admit().await.is_err(), "the cap stays reached");
     }
 

@@ -43,7 +43,7 @@ pub async fn observe(env: &RunEnv, used: &BTreeSet<String>) -> ServiceIdentity {
     let tls = match env.tls_settings(None, None) {
         Ok(t) => t,
         Err(e) => {
-            out.unobserved.push(format!("TLS settings: {}", e.message));
+            out.unobserved.push(format!("TLS settings: {}", e.message()));
             return out;
         }
     };

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::exec::net::NetError;
-use crate::exec::tls::{TlsError, TlsFacts};
+use crate::exec::tls::{TlsError, TlsFacts, peer_alert};
 
 /// Who caused an [`ImapError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,16 @@ impl ImapError {
             ImapError::Closed { waiting_for } if waiting_for == "the greeting" => {
                 Some("connection closed before the greeting".into())
             }
+            _ => None,
+        }
+    }
+
+    /// The fatal TLS alert the server ended the exchange with, if any (during the handshake, or
+    /// on the first read after a TLS 1.3 one).
+    pub fn server_alert(&self) -> Option<String> {
+        match self {
+            ImapError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
+            ImapError::Io(source) => peer_alert(source),
             _ => None,
         }
     }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::exec::net::NetError;
-use crate::exec::tls::{TlsError, TlsFacts};
+use crate::exec::tls::{TlsError, TlsFacts, peer_alert};
 
 /// Who made an observation impossible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +59,16 @@ impl SmtpError {
             SmtpError::Closed { during, partial: None } if during.starts_with("greeting") => {
                 Some(format!("connection closed before the greeting: {during}"))
             }
+            _ => None,
+        }
+    }
+
+    /// The fatal TLS alert the server ended the exchange with, if any (during the handshake, or
+    /// on the first read after a TLS 1.3 one).
+    pub fn server_alert(&self) -> Option<String> {
+        match self {
+            SmtpError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
+            SmtpError::Io { source, .. } => peer_alert(source),
             _ => None,
         }
     }

@@ -174,8 +174,8 @@ mod tests {
         let started = Instant::now();
         let e = run(&argv, &req(300), &SecretSet::new()).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-        assert_eq!(e.category, crate::exec::error::Category::Timeout);
-        assert!(e.message.contains("did not answer within 300 ms"), "{e}");
+        assert_eq!(e.category(), crate::exec::error::Category::Timeout);
+        assert!(e.message().contains("did not answer within 300 ms"), "{e}");
     }
 
     #[tokio::test]

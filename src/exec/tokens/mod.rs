@@ -104,11 +104,10 @@ impl TokenCache {
                 Ok((secret, note))
             }
             Err(e) => {
-                let message = match &expiry {
-                    Some(at) => format!("renewal of the token of mailbox `{role}` (expiring at {at}) failed: {}", e.message),
-                    None => format!("the token of mailbox `{role}` could not be obtained: {}", e.message),
+                let e = match &expiry {
+                    Some(at) => e.context(format!("renewal of the token of mailbox `{role}` (expiring at {at}) failed")),
+                    None => e.context(format!("the token of mailbox `{role}` could not be obtained")),
                 };
-                let e = ExecError::new(e.category, message);
                 st.failure = Some((ended, e.clone()));
                 Err(e)
             }
@@ -191,7 +190,7 @@ mod tests {
                 })
                 .await
                 .unwrap_err()
-                .message
+                .message()
         };
         let errors = futures_util::future::join_all((0..6).map(|_| ask(cache.clone(), fetches.clone()))).await;
         assert_eq!(fetches.load(Ordering::SeqCst), 1, "{errors:?}");
@@ -221,8 +220,8 @@ mod tests {
             .get("per2", TokenKind::Valid, |_| async { Err(ExecError::harness("token endpoint answered 400: invalid_grant")) })
             .await
             .unwrap_err();
-        assert!(e.message.starts_with("renewal of the token of mailbox `per2` (expiring at ") && e.message.ends_with("failed: token endpoint answered 400: invalid_grant"), "{e}");
+        assert!(e.message().starts_with("renewal of the token of mailbox `per2` (expiring at ") && e.message().ends_with("failed: token endpoint answered 400: invalid_grant"), "{e}");
         let e = TokenCache::default().get("org1", TokenKind::Valid, |_| async { Err(ExecError::harness("helper failed")) }).await.unwrap_err();
-        assert_eq!(e.message, "the token of mailbox `org1` could not be obtained: helper failed");
+        assert_eq!(e.message(), "the token of mailbox `org1` could not be obtained: helper failed");
     }
 }

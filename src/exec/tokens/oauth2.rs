@@ -20,11 +20,11 @@ pub fn read_secret(r: &SecretRef, what: &str, secrets: &SecretSet) -> Result<Sec
     let s = match r {
         SecretRef::Env(var) => std::env::var(var)
             .map(Secret::new)
-            .map_err(|_| ExecError::harness(format!("environment variable {var} ({what}) is not set")))?,
+            .map_err(|_| ExecError::profile(format!("environment variable {var} ({what}) is not set")))?,
         SecretRef::File(path) => Secret::new(crate::target::private_file::read_text(path).map_err(ExecError::harness)?.to_string()),
     };
     if s.expose().is_empty() {
-        return Err(ExecError::harness(format!("the {what} is empty")));
+        return Err(ExecError::profile(format!("the {what} is empty")));
     }
     secrets.register(&s);
     Ok(s)
@@ -85,8 +85,8 @@ fn refusal(at: &str, status: reqwest::StatusCode, body: &[u8], secrets: &SecretS
         (Some(e), None) => format!(": {e}"),
         _ => String::new(),
     };
-    let category = if status.as_u16() == 429 || status.is_server_error() { Category::Unavailable } else { Category::Harness };
-    ExecError::new(category, format!("{at} answered {status}{said}"))
+    let text = format!("{at} answered {status}{said}");
+    if status.as_u16() == 429 || status.is_server_error() { ExecError::new(Category::Unavailable, text) } else { ExecError::profile(text) }
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value (RFC 6749 Appendix B).
@@ -119,11 +119,11 @@ mod tests {
         secrets.register(&Secret::new("the-refresh-token-42"));
         let body = br#"{"error":"invalid_grant","error_description":"refresh token the-refresh-token-42 expired"}"#;
         let e = refusal("token endpoint", reqwest::StatusCode::BAD_REQUEST, body, &secrets);
-        assert_eq!(e.category, Category::Harness);
-        assert!(e.message.contains("400 Bad Request: invalid_grant (refresh token <redacted> expired)"), "{e}");
+        assert_eq!((e.category(), e.fault()), (Category::Harness, crate::exec::error::Fault::Profile), "the profile's credentials");
+        assert!(e.message().contains("400 Bad Request: invalid_grant (refresh token <redacted> expired)"), "{e}");
         let e = refusal("token endpoint", reqwest::StatusCode::TOO_MANY_REQUESTS, b"<html>slow down</html>", &secrets);
-        assert_eq!(e.category, Category::Unavailable);
-        assert!(!e.message.contains("html"), "{e}");
-        assert_eq!(refusal("t", reqwest::StatusCode::SERVICE_UNAVAILABLE, b"", &secrets).category, Category::Unavailable);
+        assert_eq!((e.category(), e.fault()), (Category::Unavailable, crate::exec::error::Fault::Server));
+        assert!(!e.message().contains("html"), "{e}");
+        assert_eq!(refusal("t", reqwest::StatusCode::SERVICE_UNAVAILABLE, b"", &secrets).category(), Category::Unavailable);
     }
 }

@@ -57,7 +57,7 @@ async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<(Opt
         .target
         .mailboxes
         .get(token_role)
-        .ok_or_else(|| ExecError::harness(format!("the target declares no mailbox `{token_role}`")))?;
+        .ok_or_else(|| ExecError::profile(format!("the target declares no mailbox `{token_role}`")))?;
     let source = match kind {
         TokenKind::Valid => mailbox.token.clone(),
         TokenKind::Expired => env.target.negative.expired_token.as_ref().map(TokenSource::from),
@@ -77,7 +77,7 @@ async fn obtain(env: &RunEnv, role: &str, address: &str, source: &TokenSource, k
     let answer = match source {
         TokenSource::Env(var) => std::env::var(var)
             .map(|t| TokenAnswer { access_token: Secret::new(t.trim()), expires_in: None, refresh_token: None })
-            .map_err(|_| ExecError::harness(format!("environment variable {var} (token) is not set")))?,
+            .map_err(|_| ExecError::profile(format!("environment variable {var} (token) is not set")))?,
         TokenSource::File(path) => {
             let t = crate::target::private_file::read_text(path).map_err(ExecError::harness)?;
             TokenAnswer { access_token: Secret::new(t.as_str()), expires_in: None, refresh_token: None }
@@ -116,7 +116,7 @@ async fn issue_token(env: &RunEnv, address: &str, kind: TokenKind) -> Result<Tok
         .http
         .token_issuer
         .as_deref()
-        .ok_or_else(|| ExecError::harness("`token: issuer` needs `http.token_issuer` in the target profile"))?;
+        .ok_or_else(|| ExecError::profile("`token: issuer` needs `http.token_issuer` in the target profile"))?;
     let lifetime = if kind == TokenKind::Expired { "-120" } else { "600" };
     let mut form = vec![("mailbox", address), ("lifetime", lifetime)];
     if kind == TokenKind::Revoked {

@@ -69,7 +69,7 @@ pub async fn login(
         }
         Mechanism::Plain => match &mailbox.password {
             Some(SecretSource::Env(var)) => Some(Secret::new(
-                std::env::var(var).map_err(|_| ExecError::harness(format!("environment variable {var} (password) is not set")))?,
+                std::env::var(var).map_err(|_| ExecError::profile(format!("environment variable {var} (password) is not set")))?,
             )),
             Some(SecretSource::File(p)) => Some(Secret::new(
                 crate::target::private_file::read_text(p).map_err(ExecError::harness)?.to_string(),

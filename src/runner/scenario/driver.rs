@@ -149,7 +149,7 @@ async fn drive<D: Dialogue>(env: &RunEnv, st: &mut ScenarioState, step: &D::Step
         if let Some(reply) = acted.expect.as_ref().and_then(|e| D::try_later(e, &acted.obs)) {
             let why = format!("{reply}, in answer to {}", D::action_name(action));
             D::transcript(&session).note(&format!("service temporarily unavailable ({why}): not judged"));
-            return Err(crate::exec::busy::unavailable(&why));
+            return Err(ExecError::unavailable(&why));
         }
         if let Some(e) = acted.expect
             && out.judge_at(D::judge(e, &acted.obs)?, st.expect_at(Expectation::Action(i)))
@@ -268,8 +268,8 @@ pub(super) mod tests {
         let out = super::super::step_smtp::run(&env, &mut st, &step).await;
         server.finish().await;
         let e = out.error.as_ref().expect("an error, not a verdict");
-        assert_eq!(e.category, crate::exec::error::Category::Unavailable, "{e}");
-        assert!(e.message.contains("421 4.7.0 Too many messages, try again later, in answer to mail_from"), "{e}");
+        assert_eq!(e.category(), crate::exec::error::Category::Unavailable, "{e}");
+        assert!(e.message().contains("421 4.7.0 Too many messages, try again later, in answer to mail_from"), "{e}");
         assert!(!out.failed(), "{:?}", out.checks);
     }
 

@@ -32,20 +32,9 @@ pub async fn preamble(env: &RunEnv, t: &Transcript, tcp: TcpStream, endpoint: &s
     }
 }
 
+/// A probe error as the step's error; its cause stays the typed [`probe::ProbeError`].
 pub(super) fn probe_error(e: probe::ProbeError) -> ExecError {
-    use probe::ProbeError as P;
-    match e {
-        P::Timeout { .. } => ExecError::timeout(e.to_string()),
-        P::Closed { .. } => ExecError::new(crate::exec::error::Category::Closed, e.to_string()),
-        P::Harness(_) => ExecError::harness(e.to_string()),
-        P::Unavailable { during, reply } => crate::exec::busy::unavailable(&format!("{reply}, during the {during}")),
-        // The STARTTLS preamble's SMTP failure keeps its own category (timeout, closed…).
-        P::Smtp(inner) => {
-            let cat = super::smtp_send::smtp_error(inner);
-            ExecError::new(cat.category, format!("SMTP STARTTLS preamble: {}", cat.message)).with_tls_alert(cat.tls_alert)
-        }
-        _ => ExecError::protocol(e.to_string()),
-    }
+    ExecError::from(e)
 }
 
 /// Connects (paced), runs the STARTTLS preamble when needed, and sends one ClientHello; the whole

@@ -137,10 +137,10 @@ impl<'a> ScenarioRun<'a> {
         let took = step_clock.elapsed();
         self.busy += took;
         self.message_steps.resize(self.st.messages.len(), Some(i));
-        if let Some(e) = out.error.as_ref().filter(|e| e.category != Category::Harness) {
+        if let Some(e) = out.error.as_ref().filter(|e| e.category() != Category::Harness) {
             // The transcript ends where the exchange with the server broke, with why. (A harness
             // refusal adds nothing: its empty transcript proves nothing was sent.)
-            self.st.transcript.note(&format!("step ended in error ({}): {}", e.category.name(), e.message));
+            self.st.transcript.note(&format!("step ended in error ({}): {}", e.category().name(), e.message()));
         }
         let rec = step_record(step, &out, from, self.st.transcript.len(), Split::of(took, meter.total()));
         if !self.proofs_taken[i] {

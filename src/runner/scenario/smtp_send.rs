@@ -2,43 +2,17 @@
 //! and SMTP errors as categorised [`ExecError`]s.
 
 use crate::exec::env::RunEnv;
-use crate::exec::error::{Category, ExecError, io_category};
+use crate::exec::error::ExecError;
 use crate::exec::smtp::{DataExchange, SmtpError, SmtpSession};
-use crate::exec::tls::{TlsError, peer_alert};
 use crate::fixtures::guard::{Guard, GuardRefusal};
 use crate::scenario::model::MessageSpec;
 
 use super::compose::compose;
 use super::state::ScenarioState;
 
+/// An SMTP error as the step's error; its cause stays the typed [`SmtpError`].
 pub(super) fn smtp_error(e: SmtpError) -> ExecError {
-    let alert = server_alert(&e);
-    smtp_category(e).with_tls_alert(alert)
-}
-
-/// The fatal TLS alert the server ended the exchange with, if any.
-fn server_alert(e: &SmtpError) -> Option<String> {
-    match e {
-        SmtpError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
-        SmtpError::Io { source, .. } => peer_alert(source),
-        _ => None,
-    }
-}
-
-fn smtp_category(e: SmtpError) -> ExecError {
-    let category = match &e {
-        SmtpError::Connect(n) => return ExecError::from(n),
-        SmtpError::Timeout { .. } => Category::Timeout,
-        SmtpError::Closed { .. } => Category::Closed,
-        // A server that never answers the ClientHello is silent, not a TLS failure.
-        SmtpError::Tls { error: TlsError::Timeout(_), .. } => Category::Timeout,
-        SmtpError::Tls { .. } => Category::Tls,
-        SmtpError::Io { source, .. } => io_category(source).unwrap_or(Category::Protocol),
-        SmtpError::Misuse(_) => Category::Harness,
-        SmtpError::Unavailable { .. } => Category::Unavailable,
-        _ => Category::Protocol,
-    };
-    ExecError::new(category, e.to_string())
+    ExecError::from(e)
 }
 
 /// The send guard (fictitious data only, declared recipients only) for this run's target.

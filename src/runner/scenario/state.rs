@@ -147,14 +147,26 @@ mod tests {
     use super::*;
     use crate::exec::error::Category;
 
+    /// The alert is read from the typed cause (an SMTP handshake alert, an IMAP read after a TLS
+    /// 1.3 handshake): an error that only says so in its text is not a refusal.
     #[test]
     fn a_tls_alert_is_an_observed_refusal_only_when_the_step_accepts_it() {
-        let alerted = || ExecError::new(Category::Tls, "alert").with_tls_alert(Some("CertificateExpired".into()));
+        use crate::exec::imap::ImapError;
+        use crate::exec::smtp::SmtpError;
+        use crate::exec::tls::TlsError;
+        let alert = TlsError::Alert("CertificateExpired".into());
+        let alerted = || ExecError::from(SmtpError::Tls { during: "STARTTLS".into(), error: TlsError::Alert("CertificateExpired".into()), facts: Box::default() });
         let mut out = StepOutput::default();
         assert!(out.tls_refusal(true, alerted()).is_ok());
         assert!(out.checks.len() == 1 && out.checks[0].passed && out.checks[0].actual.contains("CertificateExpired"));
         let mut out = StepOutput::default();
         assert!(out.tls_refusal(false, alerted()).is_err() && out.checks.is_empty());
+        let read = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired));
+        let mut out = StepOutput::default();
+        assert!(out.tls_refusal(true, ExecError::from(ImapError::Io(read))).is_ok(), "an alert on the first read after the handshake");
+        assert!(out.checks[0].actual.contains("CertificateRequired"), "{:?}", out.checks);
+        let flattened = ExecError::new(Category::Tls, format!("TLS failed (STARTTLS): {alert}"));
+        assert!(StepOutput::default().tls_refusal(true, flattened).is_err(), "text is never parsed for an alert");
         let other = ExecError::new(Category::Tls, "unknown issuer");
         assert!(StepOutput::default().tls_refusal(true, other).is_err());
     }

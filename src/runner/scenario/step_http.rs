@@ -23,7 +23,7 @@ pub async fn run(env: &RunEnv, st: &mut ScenarioState, step: &HttpStep) -> StepO
         Ok(obs) => {
             if let Some(reply) = step.expect.as_ref().and_then(|e| verdict::temporary::http_status(e.status, &obs)) {
                 st.transcript.note(&format!("service temporarily unavailable ({reply}): not judged"));
-                out.error = Some(crate::exec::busy::unavailable(&reply));
+                out.error = Some(ExecError::unavailable(&reply));
             } else if let Some(e) = &step.expect {
                 out.judge_at(verdict::judge_http(e, &obs), st.expect_at(Expectation::Step));
             }
@@ -54,8 +54,8 @@ mod tests {
         let step: HttpStep = serde_saphyr::from_str(&format!("url: 'http://127.0.0.1:{port}/liste.xml'\nexpect: {{ status: 200 }}\n")).unwrap();
         let out = run(&env, &mut st, &step).await;
         let e = out.error.as_ref().expect("an error, not a verdict");
-        assert_eq!(e.category, crate::exec::error::Category::Unavailable, "{e}");
-        assert!(e.message.contains("HTTP 429"), "{e}");
+        assert_eq!(e.category(), crate::exec::error::Category::Unavailable, "{e}");
+        assert!(e.message().contains("HTTP 429"), "{e}");
         assert!(!out.failed() && out.checks.is_empty(), "{:?}", out.checks);
     }
 }

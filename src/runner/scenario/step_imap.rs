@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use crate::secret::Secret;
 use crate::exec::env::RunEnv;
-use crate::exec::error::{Category, ExecError, io_category};
+use crate::exec::error::ExecError;
 use crate::exec::imap::{ImapError, ImapSession, ImapTimeouts, Status, StatusKind, WaitMethod};
 use crate::exec::message::facts;
 use crate::exec::observation::ImapObservation;
 use crate::exec::timing;
-use crate::exec::tls::{TlsError, TlsFacts, TlsSettings, peer_alert};
+use crate::exec::tls::{TlsFacts, TlsSettings};
 use crate::scenario::model::*;
 use crate::verdict;
 
@@ -129,34 +129,9 @@ fn kind_name(k: StatusKind) -> &'static str {
     }
 }
 
+/// An IMAP error as the step's error; its cause stays the typed [`ImapError`].
 pub fn imap_error(e: ImapError) -> ExecError {
-    let alert = server_alert(&e);
-    imap_category(e).with_tls_alert(alert)
-}
-
-/// The fatal TLS alert the server ended the exchange with, if any.
-fn server_alert(e: &ImapError) -> Option<String> {
-    match e {
-        ImapError::Tls { error: TlsError::Alert(alert), .. } => Some(alert.clone()),
-        ImapError::Io(source) => peer_alert(source),
-        _ => None,
-    }
-}
-
-fn imap_category(e: ImapError) -> ExecError {
-    let category = match &e {
-        ImapError::Connect(n) => return ExecError::from(n),
-        // A server that never answers the ClientHello is silent, not a TLS failure.
-        ImapError::Tls { error: TlsError::Timeout(_), .. } => Category::Timeout,
-        ImapError::Tls { .. } => Category::Tls,
-        ImapError::Io(source) => io_category(source).unwrap_or(Category::Protocol),
-        ImapError::Timeout { .. } => Category::Timeout,
-        ImapError::Closed { .. } => Category::Closed,
-        ImapError::Harness(_) => Category::Harness,
-        ImapError::Unavailable(_) => Category::Unavailable,
-        _ => Category::Protocol,
-    };
-    ExecError::new(category, e.to_string())
+    ExecError::from(e)
 }
 
 /// See [`driver::tls_failure_observed`].

@@ -65,7 +65,7 @@ async fn handshake(
         match Conn::Plain(tcp).upgrade(&settings).await {
             Err((error, _)) if let Some(line) = error.plaintext_refusal() => {
                 t.note(&format!("the server answered in plaintext: {line}"));
-                Err(crate::exec::busy::unavailable(&format!("{line}, where a TLS record was expected")))
+                Err(ExecError::unavailable(&format!("{line}, where a TLS record was expected")))
             }
             handshake => Ok((handshake, slot)),
         }

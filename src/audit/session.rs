@@ -9,7 +9,6 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::console::Console;
-use super::describe::describe;
 use crate::record::audit::{Attestation, AuditNote, AuditSkip, STATEMENT};
 use super::screen::{self, sgr};
 use super::state::{AuditState, StateError};
@@ -17,6 +16,7 @@ use crate::lang::Lang;
 use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
 use crate::runner::scenario::{ScenarioResult, ScenarioRun, skipped_record};
+use crate::plan::describe::{self, Context};
 use crate::plan::{Decision, case_name, decide};
 use crate::util::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;
@@ -175,7 +175,8 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
     fn announce(&mut self, run: &ScenarioRun<'_>, i: usize) {
         let step = &run.loaded().scenario.steps[i];
         let render = |t: &str| run.state().render(t).unwrap_or_else(|_| t.to_string());
-        let lines = describe(step, &self.env.target, &render);
+        let cx = Context { target: &self.env.target, render: &render, checks: None, exec: None };
+        let lines = describe::fr::lines(&describe::step(step, &cx));
         self.console.blank();
         let head = format!("Étape {}/{} : {}", i + 1, run.step_count(), step.title.value);
         let head = self.console.style.wrap(&head, "", "  ");

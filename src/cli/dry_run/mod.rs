@@ -7,13 +7,14 @@
 //! time (undeclared host or recipient, more messages than `rate.max_messages_per_run`), 2 on
 //! configuration errors.
 
-mod describe;
+mod facts;
 
 use std::path::PathBuf;
 
 use serde_json::Value;
 
-use describe::{Describer, ScenarioPlan};
+use crate::plan::describe::totals::Totals;
+use crate::plan::describe::{self, Checks, Context};
 
 use super::args::RunArgs;
 use crate::exit_code;
@@ -43,24 +44,23 @@ pub fn main(args: &RunArgs, catalogue: &Catalogue, filter: &Filter, choice: &Tar
         }
     };
     let root = args.catalogue.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    let describer = Describer {
-        target: &target,
-        vars: vars(&target, &catalogue.fixtures),
-        hosts: HostAllowList::of(&target),
-        fixtures: &catalogue.fixtures,
-        fixtures_dir: &root.join("fixtures"),
-        guard: Guard::new(&catalogue.fixtures, &target).map_err(|e| e.to_string()),
-    };
+    let vars = vars(&target, &catalogue.fixtures);
+    let hosts = HostAllowList::of(&target);
+    let guard = Guard::new(&catalogue.fixtures, &target).map_err(|e| e.to_string());
+    let fixtures_dir = root.join("fixtures");
+    let executor = facts::Executor { target: &target, vars: &vars, fixtures: &catalogue.fixtures, fixtures_dir: &fixtures_dir };
+    let render = |t: &str| vars.render(t).unwrap_or_else(|_| t.to_string());
+    let cx = Context { target: &target, render: &render, checks: Some(Checks { guard: &guard, hosts: &hosts }), exec: Some(&executor) };
     println!("DRY RUN: nothing is contacted, no message is sent.");
     let environment = format!("{:?}", target.environment).to_lowercase();
     println!("target `{}` (environment: {environment}) from {origin}", target.name);
-    println!("declared hosts: {}", describer.hosts.hosts().collect::<Vec<_>>().join(", "));
+    println!("declared hosts: {}", hosts.hosts().collect::<Vec<_>>().join(", "));
     println!("rate: {} message(s) per minute, at most {} per run", target.rate.messages_per_minute, target.rate.max_messages_per_run);
     println!(
         "pacing: at most {} connection(s) open at once and {} new per second, per host; a refusal for now (421) retried {} time(s), first after {} ms",
         target.rate.max_parallel_connections, target.rate.connections_per_second, target.rate.busy_retries, target.rate.busy_backoff_ms
     );
-    let mut total = ScenarioPlan::default();
+    let mut total = Totals::default();
     let (mut run, mut skipped) = (0, 0);
     for case in &planned {
         println!();
@@ -71,29 +71,23 @@ pub fn main(args: &RunArgs, catalogue: &Catalogue, filter: &Filter, choice: &Tar
             }
             Decision::Run => {
                 run += 1;
-                let p = describer.scenario(&case.loaded.scenario);
                 println!("RUN  {} — {}", case.name, case.loaded.scenario.title);
-                for line in &p.lines {
-                    println!("  {line}");
+                let mut scenario = Totals::default();
+                for (i, step) in case.loaded.scenario.steps.iter().enumerate() {
+                    let d = describe::step(step, &cx);
+                    for line in describe::en::lines(i + 1, &d) {
+                        println!("  {line}");
+                    }
+                    scenario.add_step(&d);
                 }
-                add(&mut total, p, &case.loaded.scenario.id.value);
+                total.add(scenario, &case.loaded.scenario.id.value);
             }
         }
     }
     summarize(&total, run, skipped, &target, args.modes.retries)
 }
 
-fn add(total: &mut ScenarioPlan, p: ScenarioPlan, id: &str) {
-    total.connections += p.connections;
-    total.messages += p.messages;
-    total.hosts.extend(p.hosts);
-    for (host, n) in p.per_host {
-        *total.per_host.entry(host).or_default() += n;
-    }
-    total.refusals.extend(p.refusals.into_iter().map(|r| format!("{id}: {r}")));
-}
-
-fn summarize(total: &ScenarioPlan, run: usize, skipped: usize, target: &Target, retries: u32) -> i32 {
+fn summarize(total: &Totals, run: usize, skipped: usize, target: &Target, retries: u32) -> i32 {
     println!();
     let hosts: Vec<&str> = total.hosts.iter().map(String::as_str).collect();
     println!(
@@ -126,7 +120,7 @@ fn summarize(total: &ScenarioPlan, run: usize, skipped: usize, target: &Target, 
 
 /// The connection pacing and the least time it imposes: the busiest host's connection starts,
 /// spaced by `rate.connections_per_second` (busy retries and `--retries` add to it).
-fn pacing_line(total: &ScenarioPlan, target: &Target) -> String {
+fn pacing_line(total: &Totals, target: &Target) -> String {
     let r = &target.rate;
     let busiest = total.per_host.iter().max_by_key(|(_, n)| **n);
     let least = busiest.map_or(std::time::Duration::ZERO, |(_, n)| crate::exec::pacing::minimum_time(r, *n));

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::scenario::model::{Scenario, Step};
 use crate::yaml::read::parse_yaml;
 
 fn target() -> Target {
@@ -19,6 +20,11 @@ fn steps(yaml: &str) -> Vec<Step> {
 /// Resolves the two variables the tests use, as the running scenario would.
 fn render(text: &str) -> String {
     text.replace("${target.mailboxes.per2.address}", "dr.b@op.test").replace("${captured.uid}", "7")
+}
+
+/// The audit screen's lines for a step.
+fn describe(s: &Step, target: &Target, render: Render<'_>) -> Vec<String> {
+    fr::lines(&step(s, &Context { target, render, checks: None, exec: None }))
 }
 
 fn lines(yaml: &str) -> Vec<String> {
@@ -84,7 +90,7 @@ fn imap_wait_fetch_and_missing_endpoint() {
 #[test]
 fn wait_and_seconds() {
     assert_eq!(lines("  - { title: pause, wait: { ms: 250 } }\n"), ["Pause de 250 ms (laisser le temps au serveur)."]);
-    assert_eq!((seconds(60_000), seconds(2500)), ("60 s".to_string(), "2,5 s".to_string()));
+    assert_eq!((fr::seconds(60_000), fr::seconds(2500)), ("60 s".to_string(), "2,5 s".to_string()));
 }
 
 #[test]

@@ -24,6 +24,7 @@ use crate::plan::filter::Filter;
 use crate::runner::TargetChoice;
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::interpolate::Vars;
+use crate::scenario::model::Scenario;
 use crate::target::allow::HostAllowList;
 use crate::target::load::load_target;
 use crate::target::model::Target;
@@ -72,19 +73,27 @@ pub fn main(args: &RunArgs, catalogue: &Catalogue, filter: &Filter, choice: &Tar
             Decision::Run => {
                 run += 1;
                 println!("RUN  {} — {}", case.name, case.loaded.scenario.title);
-                let mut scenario = Totals::default();
-                for (i, step) in case.loaded.scenario.steps.iter().enumerate() {
-                    let d = describe::step(step, &cx);
-                    for line in describe::en::lines(i + 1, &d) {
-                        println!("  {line}");
-                    }
-                    scenario.add_step(&d);
+                let (lines, scenario) = scenario_lines(&cx, &case.loaded.scenario);
+                for line in &lines {
+                    println!("  {line}");
                 }
                 total.add(scenario, &case.loaded.scenario.id.value);
             }
         }
     }
     summarize(&total, run, skipped, &target, args.modes.retries)
+}
+
+/// What a scenario would do, step by step, and what it adds to the plan's totals: the plan's
+/// description of each step (the audit screen renders the same one in French).
+pub fn scenario_lines(cx: &Context<'_>, s: &Scenario) -> (Vec<String>, Totals) {
+    let (mut lines, mut totals) = (Vec::new(), Totals::default());
+    for (i, step) in s.steps.iter().enumerate() {
+        let d = describe::step(step, cx);
+        lines.extend(describe::en::lines(i + 1, &d));
+        totals.add_step(&d);
+    }
+    (lines, totals)
 }
 
 fn summarize(total: &Totals, run: usize, skipped: usize, target: &Target, retries: u32) -> i32 {

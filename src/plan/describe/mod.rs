@@ -265,3 +265,5 @@ impl Does<'_> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod same_facts;

@@ -135,3 +135,64 @@ fn the_applicative_login_announced_is_the_form_the_target_declares() {
     let cert_only = auth_line(&profile("certificate-only"));
     assert!(cert_only.contains("certificat client seul") && !cert_only.contains("PLAIN"), "{cert_only}");
 }
+
+/// Stands for the executor in the dry run's tests.
+struct Executor;
+
+impl ExecFacts for Executor {
+    fn message_size(&self, m: &MessageSpec) -> (usize, bool) {
+        (1000 + m.subject.len(), m.subject != "S2")
+    }
+
+    fn opens_a_message(&self, line: &str) -> bool {
+        line == "DATA"
+    }
+
+    fn key_exchange_offers(&self) -> Vec<String> {
+        vec!["DHE".into(), "weak curves".into(), "x25519".into()]
+    }
+}
+
+/// The dry run's totals add up the items: the connections each opens (a probe of two families
+/// is two, the key-exchange probe one per offer), the messages (DATA, a raw DATA, a transaction
+/// with a message) and what the harness would refuse (undeclared recipients and hosts).
+#[test]
+fn the_dry_run_lines_and_totals_come_from_the_items() {
+    let scenario = steps(
+        "  - title: envoi\n    smtp:\n      endpoint: smtp_starttls\n      actions:\n\
+         \x20       - rcpt_to: { address: dr.b@op.test }\n\
+         \x20       - data: { message: { name: m1, from: dr.a@op.test, to: [dr.b@op.test], subject: S } }\n\
+         \x20       - command: { line: DATA }\n\
+         \x20       - command: { line: NOOP }\n\
+         \x20       - transaction: { from: dr.a@op.test, to: [dr.b@op.test], message: { name: m2, from: dr.a@op.test, to: [dr.b@op.test], subject: S2 }, expect: { outcome: accepted } }\n\
+         \x20 - title: rangement\n    imap: { endpoint: imap_implicit, actions: [ { append: { folder: Sent, message: m1 } } ] }\n\
+         \x20 - title: liste\n    http: { url: 'http://elsewhere.test/liste.xml' }\n\
+         \x20 - title: familles\n    tls: { endpoint: imap_implicit, probe_suites_outside_allow_list: { families: [static-rsa-cbc, rc4] } }\n\
+         \x20 - title: kx\n    tls: { endpoint: smtp_starttls, probe_key_exchange: {} }\n",
+    );
+    let target = target();
+    let guard = Err("no fixtures here".to_string());
+    let hosts = HostAllowList::of(&target);
+    let cx = Context { target: &target, render: &render, checks: Some(Checks { guard: &guard, hosts: &hosts }), exec: Some(&Executor) };
+    let mut totals = totals::Totals::default();
+    let mut lines = Vec::new();
+    for (i, s) in scenario.iter().enumerate() {
+        let d = step(s, &cx);
+        lines.extend(en::lines(i + 1, &d));
+        totals.add_step(&d);
+    }
+    let has = |l: &str| assert!(lines.iter().any(|x| x == l), "missing `{l}` in\n{}", lines.join("\n"));
+    has("  connect smtp smtp_starttls = 127.0.0.1:2525 (STARTTLS, SNI mx.op.test)");
+    has("  RCPT TO <dr.b@op.test>");
+    has("    REFUSED: the send guard cannot load the fixtures: no fixtures here");
+    has("  send message `m1`: subject \"S\", from dr.a@op.test to dr.b@op.test, 1001 bytes");
+    has("  raw command: DATA (counted as a message: it takes a slot of the rate and cap)");
+    has("  raw command: NOOP");
+    has("  send message `m2`: subject \"S2\", from dr.a@op.test to dr.b@op.test, about 1002 bytes");
+    has("  APPEND the sent message `m1` to folder Sent");
+    has("  HTTP GET http://elsewhere.test/liste.xml");
+    has("  connect tls key-exchange probe (x25519) smtp_starttls = 127.0.0.1:2525 (STARTTLS, SNI mx.op.test)");
+    assert_eq!((totals.connections, totals.messages, totals.refusals.len()), (1 + 1 + 1 + 2 + 3, 3, 3), "{totals:?}");
+    assert_eq!(totals.per_host.get("127.0.0.1"), Some(&7), "the refused host is not contacted: {totals:?}");
+    assert_eq!(totals.hosts.iter().collect::<Vec<_>>(), ["127.0.0.1"]);
+}

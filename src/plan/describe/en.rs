@@ -101,11 +101,11 @@ fn client_cert(c: CertUse<'_>) -> String {
 
 fn login(l: &Login<'_>) -> String {
     let role = l.mailbox.role;
-    let (mechanism, credential) = match &l.form {
+    let (mechanism, credential, instead_of) = match &l.form {
         LoginForm::CertificateOnly => {
             return format!("  no AUTH: mailbox `{role}` logs in by its client certificate alone (the target's app_auth_form)");
         }
-        LoginForm::Sasl { mechanism, credential, .. } => (mechanism, credential),
+        LoginForm::Sasl { mechanism, credential, instead_of, .. } => (mechanism, credential, instead_of),
     };
     let address = l.mailbox.declared.map_or("<undeclared>", |m| m.address.as_str());
     let with = match credential {
@@ -120,7 +120,8 @@ fn login(l: &Login<'_>) -> String {
         CredentialUse::Valid { token: None, certificate: true } => "its client certificate".into(),
         CredentialUse::Valid { token: None, certificate: false } => "no credential declared".into(),
     };
-    format!("  authenticate {} as mailbox `{role}` <{address}> with {with}", mechanism.name())
+    let form = instead_of.map(|w| format!(" (the target's app_auth_form, instead of {})", w.name())).unwrap_or_default();
+    format!("  authenticate {} as mailbox `{role}` <{address}> with {with}{form}", mechanism.name())
 }
 
 /// Where a secret would come from.

@@ -206,7 +206,9 @@ fn tls(t: &TlsProbe<'_>) -> String {
         ),
         TlsKind::Families(Err(e)) => format!("Sondes TLS 1.2 sur {at} impossibles : {e} (l'étape finira en erreur)."),
         TlsKind::KeyExchange { min_dh_bits, min_ecdh_bits, .. } => format!(
-            "Sondes d'échange de clés TLS 1.2 sur {at} : suites DHE seules (groupe DH d'au moins {min_dh_bits} bits exigé si DHE est                  accepté), suites ECDHE avec des courbes de moins de 256 bits seules (refus, ou courbe d'au moins {min_ecdh_bits} bits), puis                  chaque groupe fort seul (groupes acceptés consignés)."
+            "Sondes d'échange de clés TLS 1.2 sur {at} : suites DHE seules (groupe DH d'au moins {min_dh_bits} bits exigé si DHE est \
+             accepté), suites ECDHE avec des courbes de moins de 256 bits seules (refus, ou courbe d'au moins {min_ecdh_bits} bits), \
+             puis chaque groupe fort seul (groupes acceptés consignés)."
         ),
         TlsKind::Nothing => "Étape TLS sans vérification : elle finira en erreur.".into(),
     }

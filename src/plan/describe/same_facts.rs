@@ -54,8 +54,9 @@ fn facts(d: &StepDescription<'_>) -> Vec<String> {
             },
             Does::Login(l) => {
                 f.push(l.mailbox.role.to_string());
-                if let LoginForm::Sasl { mechanism, .. } = &l.form {
+                if let LoginForm::Sasl { mechanism, instead_of, .. } = &l.form {
                     f.push(mechanism.name().to_string());
+                    f.extend(instead_of.map(|w| w.name().to_string()));
                 }
             }
             Does::PlainLogin { user } => f.push(user.clone()),

@@ -69,6 +69,9 @@ fn tls_probe_and_handshake() {
     assert!(l[0].starts_with("Sondes TLS 1.2 sur 127.0.0.1:9993 (TLS implicite) : 2 famille(s) de suites hors de la liste autorisée du profil (14 suites : static-rsa-cbc, rc4)"), "{}", l[0]);
     let l = lines("  - title: poignée\n    tls: { endpoint: smtp_starttls, handshake: { expect: { chain_verified: true } } }\n");
     assert!(l[0].starts_with("Poignée de main TLS complète sur 127.0.0.1:2525 (après STARTTLS en clair)"), "{}", l[0]);
+    let l = lines("  - title: kx\n    tls: { endpoint: smtp_starttls, probe_key_exchange: { min_dh_bits: 3072 } }\n");
+    assert!(l[0].contains("groupe DH d'au moins 3072 bits exigé si DHE est accepté), suites ECDHE"), "{}", l[0]);
+    assert!(!l[0].contains("  "), "one space between words (the screen wraps on spaces): {}", l[0]);
 }
 
 #[test]
@@ -130,6 +133,11 @@ fn the_applicative_login_announced_is_the_form_the_target_declares() {
     let external = auth_line(&profile("{ imap: external, smtp: plain }"));
     assert!(external.contains("mécanisme EXTERNAL") && !external.contains("PLAIN avec"), "{external}");
     assert!(external.contains("au lieu de PLAIN"), "{external}");
+    // The dry run says the same fact the same way.
+    let target = profile("{ imap: external, smtp: plain }");
+    let d = step(&scenario.steps[0], &Context { target: &target, render: &|t: &str| t.to_string(), checks: None, exec: None });
+    let en = en::lines(1, &d).into_iter().find(|l| l.contains("authenticate")).unwrap();
+    assert!(en.contains("authenticate EXTERNAL as mailbox `app1`") && en.ends_with("(the target's app_auth_form, instead of PLAIN)"), "{en}");
     let plain = auth_line(&profile("{ imap: plain, smtp: external }"));
     assert!(plain.contains("mécanisme PLAIN"), "{plain}");
     let cert_only = auth_line(&profile("certificate-only"));

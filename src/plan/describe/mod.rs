@@ -253,7 +253,7 @@ pub fn step<'a>(s: &'a Step, cx: &Context<'a>) -> StepDescription<'a> {
 }
 
 impl Does<'_> {
-    /// The mail endpoint or host this item connects to, for the front ends' shared facts.
+    /// The endpoint this item connects to (mail sessions and TLS probes).
     pub fn connection(&self) -> Option<At<'_>> {
         match self {
             Does::Connect(c) => Some(c.at),

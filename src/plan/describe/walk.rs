@@ -4,9 +4,8 @@ use super::expect::{self, Expect};
 use super::login::{self, Protocol};
 use super::*;
 use crate::scenario::model::{
-    ImapAction, ImapStep, ImapWaitFor, MessageSpec, SmtpAction, SmtpStep, SmtpTransaction, StepAction, TlsStep,
+    Credential, HttpStep, ImapAction, ImapFolder, ImapStep, ImapWaitFor, SmtpAction, SmtpStep, SmtpTransaction, StepAction, TlsStep,
 };
-use crate::scenario::model::HttpStep;
 
 pub(super) struct Walk<'c, 'a> {
     pub cx: &'c Context<'a>,
@@ -48,7 +47,7 @@ impl<'a> Walk<'_, 'a> {
         Does::Connect(Connect { protocol, at: self.at(endpoint), versions, client_cert })
     }
 
-    fn login(&self, protocol: Protocol, role: &'a str, written: Mechanism, credential: &'a crate::scenario::model::Credential, initial: bool) -> Does<'a> {
+    fn login(&self, protocol: Protocol, role: &'a str, written: Mechanism, credential: &'a Credential, initial: bool) -> Does<'a> {
         let form = login::form(self.cx.target, protocol, role, written, credential, initial);
         Does::Login(Login { protocol, mailbox: login::mailbox(self.cx.target, role), form })
     }
@@ -124,7 +123,7 @@ impl<'a> Walk<'_, 'a> {
     }
 
     fn imap_action(&self, a: &'a ImapAction) -> Item<'a> {
-        let folder = |command, x: &'a crate::scenario::model::ImapFolder| item(Does::Folder { command, folder: self.r(&x.folder) }, Expect::imap(x.expect.as_ref()));
+        let folder = |command, x: &'a ImapFolder| item(Does::Folder { command, folder: self.r(&x.folder) }, Expect::imap(x.expect.as_ref()));
         let (does, e) = match a {
             ImapAction::Capability(x) => (Does::Capability, x.expect.as_ref()),
             ImapAction::Starttls(x) => (Does::Starttls { server_name: &self.cx.target.server_name }, x.expect.as_ref()),

@@ -4,7 +4,6 @@
 //! the report. Progress is saved after every step so a dropped session can resume.
 
 pub mod console;
-pub mod describe;
 pub mod screen;
 pub mod session;
 pub mod state;

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::console::Console;
-use super::describe::describe;
 use crate::record::audit::{Attestation, AuditNote, AuditSkip, STATEMENT};
 use crate::record::words;
 use super::screen::{self, sgr};
@@ -18,10 +17,13 @@ use crate::lang::Lang;
 use crate::evidence::MessageBytes;
 use crate::exec::env::RunEnv;
 use crate::runner::scenario::{ScenarioResult, ScenarioRun, skipped_record};
+use crate::plan::describe::{self, Context, Render};
 use crate::plan::{Decision, case_name, decide};
 use crate::util::paris::format_utc;
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::load::Loaded;
+use crate::scenario::model::Step;
+use crate::target::model::Target;
 
 pub const BEFORE_PROMPT: &str = "[Entrée] exécuter · [s] sauter l'étape (motif demandé) · [n] note · [q] quitter > ";
 pub const AFTER_PROMPT: &str = "[Entrée] continuer · [r] répéter l'étape · [n] note · [q] quitter > ";
@@ -177,7 +179,7 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
     fn announce(&mut self, run: &ScenarioRun<'_>, i: usize) {
         let step = &run.scenario().steps[i];
         let render = |t: &str| run.state().render(t).unwrap_or_else(|_| t.to_string());
-        let lines = describe(step, &self.env.target, &render);
+        let lines = step_lines(step, &self.env.target, &render);
         self.console.blank();
         let head = format!("Étape {}/{} : {}", i + 1, run.step_count(), step.title.value);
         let head = self.console.style.wrap(&head, "", "  ");
@@ -362,4 +364,11 @@ impl<'a, R: BufRead, W: Write> Session<'a, R, W> {
             }
         }
     }
+}
+
+/// What a step will do, in plain French: the plan's description of the step, rendered for the
+/// auditor (the dry run renders the same description in English).
+pub fn step_lines(step: &Step, target: &Target, render: Render<'_>) -> Vec<String> {
+    let cx = Context { target, render, checks: None, exec: None };
+    describe::fr::lines(&describe::step(step, &cx))
 }

@@ -1,6 +1,7 @@
 //! Stage 2 of the pipeline. Scenario + target → plan: which scenarios run, and why the others are skipped.
 //! No IO here: everything needed was loaded before.
 
+pub mod describe;
 pub mod filter;
 pub mod production;
 pub mod settle;

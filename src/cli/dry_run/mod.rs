@@ -7,13 +7,14 @@
 //! time (undeclared host or recipient, more messages than `rate.max_messages_per_run`), 2 on
 //! configuration errors.
 
-mod describe;
+mod facts;
 
 use std::path::PathBuf;
 
 use serde_json::Value;
 
-use describe::{Describer, ScenarioPlan};
+use crate::plan::describe::totals::Totals;
+use crate::plan::describe::{self, Checks, Context};
 
 use super::args::RunArgs;
 use crate::exit_code;
@@ -23,6 +24,7 @@ use crate::plan::filter::Filter;
 use crate::runner::TargetChoice;
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::interpolate::Vars;
+use crate::scenario::model::Scenario;
 use crate::target::allow::HostAllowList;
 use crate::target::load::load_target;
 use crate::target::model::Target;
@@ -43,24 +45,23 @@ pub fn main(args: &RunArgs, catalogue: &Catalogue, filter: &Filter, choice: &Tar
         }
     };
     let root = args.catalogue.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    let describer = Describer {
-        target: &target,
-        vars: vars(&target, &catalogue.fixtures),
-        hosts: HostAllowList::of(&target),
-        fixtures: &catalogue.fixtures,
-        fixtures_dir: &root.join("fixtures"),
-        guard: Guard::new(&catalogue.fixtures, &target).map_err(|e| e.to_string()),
-    };
+    let vars = vars(&target, &catalogue.fixtures);
+    let hosts = HostAllowList::of(&target);
+    let guard = Guard::new(&catalogue.fixtures, &target).map_err(|e| e.to_string());
+    let fixtures_dir = root.join("fixtures");
+    let executor = facts::Executor { target: &target, vars: &vars, fixtures: &catalogue.fixtures, fixtures_dir: &fixtures_dir };
+    let render = |t: &str| vars.render(t).unwrap_or_else(|_| t.to_string());
+    let cx = Context { target: &target, render: &render, checks: Some(Checks { guard: &guard, hosts: &hosts }), exec: Some(&executor) };
     println!("DRY RUN: nothing is contacted, no message is sent.");
     let environment = format!("{:?}", target.environment).to_lowercase();
     println!("target `{}` (environment: {environment}) from {origin}", target.name);
-    println!("declared hosts: {}", describer.hosts.hosts().collect::<Vec<_>>().join(", "));
+    println!("declared hosts: {}", hosts.hosts().collect::<Vec<_>>().join(", "));
     println!("rate: {} message(s) per minute, at most {} per run", target.rate.messages_per_minute, target.rate.max_messages_per_run);
     println!(
         "pacing: at most {} connection(s) open at once and {} new per second, per host; a refusal for now (421) retried {} time(s), first after {} ms",
         target.rate.max_parallel_connections, target.rate.connections_per_second, target.rate.busy_retries, target.rate.busy_backoff_ms
     );
-    let mut total = ScenarioPlan::default();
+    let mut total = Totals::default();
     let (mut run, mut skipped) = (0, 0);
     for case in &planned {
         println!();
@@ -71,29 +72,31 @@ pub fn main(args: &RunArgs, catalogue: &Catalogue, filter: &Filter, choice: &Tar
             }
             Decision::Run => {
                 run += 1;
-                let p = describer.scenario(&case.loaded.scenario);
                 println!("RUN  {} — {}", case.name, case.loaded.scenario.title);
-                for line in &p.lines {
+                let (lines, scenario) = scenario_lines(&cx, &case.loaded.scenario);
+                for line in &lines {
                     println!("  {line}");
                 }
-                add(&mut total, p, &case.loaded.scenario.id.value);
+                total.add(scenario, &case.loaded.scenario.id.value);
             }
         }
     }
     summarize(&total, run, skipped, &target, args.modes.retries)
 }
 
-fn add(total: &mut ScenarioPlan, p: ScenarioPlan, id: &str) {
-    total.connections += p.connections;
-    total.messages += p.messages;
-    total.hosts.extend(p.hosts);
-    for (host, n) in p.per_host {
-        *total.per_host.entry(host).or_default() += n;
+/// What a scenario would do, step by step, and what it adds to the plan's totals: the plan's
+/// description of each step (the audit screen renders the same one in French).
+pub fn scenario_lines(cx: &Context<'_>, s: &Scenario) -> (Vec<String>, Totals) {
+    let (mut lines, mut totals) = (Vec::new(), Totals::default());
+    for (i, step) in s.steps.iter().enumerate() {
+        let d = describe::step(step, cx);
+        lines.extend(describe::en::lines(i + 1, &d));
+        totals.add_step(&d);
     }
-    total.refusals.extend(p.refusals.into_iter().map(|r| format!("{id}: {r}")));
+    (lines, totals)
 }
 
-fn summarize(total: &ScenarioPlan, run: usize, skipped: usize, target: &Target, retries: u32) -> i32 {
+fn summarize(total: &Totals, run: usize, skipped: usize, target: &Target, retries: u32) -> i32 {
     println!();
     let hosts: Vec<&str> = total.hosts.iter().map(String::as_str).collect();
     println!(
@@ -126,7 +129,7 @@ fn summarize(total: &ScenarioPlan, run: usize, skipped: usize, target: &Target, 
 
 /// The connection pacing and the least time it imposes: the busiest host's connection starts,
 /// spaced by `rate.connections_per_second` (busy retries and `--retries` add to it).
-fn pacing_line(total: &ScenarioPlan, target: &Target) -> String {
+fn pacing_line(total: &Totals, target: &Target) -> String {
     let r = &target.rate;
     let busiest = total.per_host.iter().max_by_key(|(_, n)| **n);
     let least = busiest.map_or(std::time::Duration::ZERO, |(_, n)| crate::exec::pacing::minimum_time(r, *n));

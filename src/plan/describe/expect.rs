@@ -1,13 +1,77 @@
-//! Expectations in plain French: "Attendu : code 250 ; STARTTLS annoncé".
+//! Expectations: which fields of a step's expectations the description reads, and their
+//! wording — in French for the audit screen ("Attendu : code 250 ; STARTTLS annoncé"), in
+//! English where the dry run states one. The one file that walks the expectation fields here.
 
-use crate::scenario::model::{CapabilityExpect, HttpExpect, ImapExpect, ReportExpect, SmtpExpect, SmtpTransaction, TlsExpect, TransactionOutcome};
+use crate::scenario::model::{
+    CapabilityExpect, HttpExpect, ImapExpect, ReportExpect, SmtpAddress, SmtpExpect, SmtpTransaction, TlsExpect, TlsHandshake,
+    TransactionOutcome,
+};
 
-/// `Attendu : a ; b ; c` or `None` when nothing is expected.
-pub fn attendu(parts: Vec<String>) -> Option<String> {
-    (!parts.is_empty()).then(|| format!("Attendu : {}.", parts.join(" ; ")))
+/// What is expected of one item.
+#[derive(Clone, Copy)]
+pub enum Expect<'a> {
+    Nothing,
+    Smtp(&'a SmtpExpect),
+    Imap(&'a ImapExpect),
+    Tls(&'a TlsExpect),
+    Http(&'a HttpExpect),
+    /// A transaction's outcome (accepted, refused at a stage, either).
+    Transaction(&'a SmtpTransaction),
 }
 
-pub fn smtp(e: &SmtpExpect) -> Vec<String> {
+impl<'a> Expect<'a> {
+    pub fn smtp(e: Option<&'a SmtpExpect>) -> Self {
+        e.map_or(Expect::Nothing, Expect::Smtp)
+    }
+
+    pub fn imap(e: Option<&'a ImapExpect>) -> Self {
+        e.map_or(Expect::Nothing, Expect::Imap)
+    }
+
+    pub fn tls(e: Option<&'a TlsExpect>) -> Self {
+        e.map_or(Expect::Nothing, Expect::Tls)
+    }
+
+    pub fn http(e: Option<&'a HttpExpect>) -> Self {
+        e.map_or(Expect::Nothing, Expect::Http)
+    }
+
+    /// `Attendu : a ; b ; c.` or `None` when nothing is expected.
+    pub fn attendu(&self) -> Option<String> {
+        let parts = match self {
+            Expect::Nothing => Vec::new(),
+            Expect::Smtp(e) => smtp(e),
+            Expect::Imap(e) => imap(e),
+            Expect::Tls(e) => tls(e),
+            Expect::Http(e) => http(e),
+            Expect::Transaction(t) => transaction(t),
+        };
+        (!parts.is_empty()).then(|| format!("Attendu : {}.", parts.join(" ; ")))
+    }
+}
+
+/// The reply code a RCPT TO expects (the send guard lets an undeclared address be tried when a
+/// refusal is expected).
+pub fn rcpt_code(x: &SmtpAddress) -> Option<&str> {
+    x.expect.as_ref().and_then(|e| e.code.as_ref()).map(|c| c.value.as_str())
+}
+
+/// The same for the recipients of a transaction: only a refused one without a message.
+pub fn transaction_rcpt_code(t: &SmtpTransaction) -> Option<&str> {
+    (t.message.is_none() && t.expect.outcome.value == TransactionOutcome::Refused).then(|| t.refusal_code())
+}
+
+/// Whether the handshake checks revocation (the CRLs are fetched after it).
+pub fn checks_revocation(h: &TlsHandshake) -> bool {
+    h.expect.as_ref().is_some_and(|e| e.not_revoked.is_some())
+}
+
+/// ` (expecting 550)`: the dry run's note on a recipient.
+pub fn expecting_en(code: Option<&str>) -> String {
+    code.map(|c| format!(" (expecting {c})")).unwrap_or_default()
+}
+
+fn smtp(e: &SmtpExpect) -> Vec<String> {
     let mut p = Vec::new();
     if let Some(c) = &e.code {
         p.push(format!("code {}", c.value.replace('|', " ou ")));
@@ -40,7 +104,7 @@ fn observed(parts: Vec<String>) -> Option<String> {
 }
 
 /// `envoi refusé à MAIL FROM, RCPT TO ou DATA (5xx), ou connexion fermée`
-pub fn transaction(t: &SmtpTransaction) -> Vec<String> {
+fn transaction(t: &SmtpTransaction) -> Vec<String> {
     let stages: Vec<&str> = t.refusal_stages().iter().map(|s| s.name()).collect();
     let stages = match stages.split_last() {
         Some((last, [])) => last.to_string(),
@@ -55,7 +119,7 @@ pub fn transaction(t: &SmtpTransaction) -> Vec<String> {
     }]
 }
 
-pub fn imap(e: &ImapExpect) -> Vec<String> {
+fn imap(e: &ImapExpect) -> Vec<String> {
     let mut p = Vec::new();
     if let Some(s) = &e.status {
         p.push(format!("statut {}", s.to_uppercase().replace('|', " ou ")));
@@ -97,7 +161,7 @@ pub fn imap(e: &ImapExpect) -> Vec<String> {
     p
 }
 
-pub fn tls(e: &TlsExpect) -> Vec<String> {
+fn tls(e: &TlsExpect) -> Vec<String> {
     let mut p = Vec::new();
     p.extend(e.established.map(|b| if b { "TLS établi".into() } else { "connexion TLS refusée par le serveur".into() }));
     if !e.version_in.is_empty() {
@@ -123,7 +187,7 @@ pub fn tls(e: &TlsExpect) -> Vec<String> {
     p
 }
 
-pub fn http(e: &HttpExpect) -> Vec<String> {
+fn http(e: &HttpExpect) -> Vec<String> {
     let mut p = Vec::new();
     p.extend(e.status.map(|s| format!("statut HTTP {s}")));
     p.extend(e.body_contains.iter().map(|t| format!("corps contenant « {t} »")));

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::scenario::model::{Scenario, Step};
 use crate::yaml::read::parse_yaml;
 
 fn target() -> Target {
@@ -19,6 +20,11 @@ fn steps(yaml: &str) -> Vec<Step> {
 /// Resolves the two variables the tests use, as the running scenario would.
 fn render(text: &str) -> String {
     text.replace("${target.mailboxes.per2.address}", "dr.b@op.test").replace("${captured.uid}", "7")
+}
+
+/// The audit screen's lines for a step.
+fn describe(s: &Step, target: &Target, render: Render<'_>) -> Vec<String> {
+    fr::lines(&step(s, &Context { target, render, checks: None, exec: None }))
 }
 
 fn lines(yaml: &str) -> Vec<String> {
@@ -63,6 +69,9 @@ fn tls_probe_and_handshake() {
     assert!(l[0].starts_with("Sondes TLS 1.2 sur 127.0.0.1:9993 (TLS implicite) : 2 famille(s) de suites hors de la liste autorisée du profil (14 suites : static-rsa-cbc, rc4)"), "{}", l[0]);
     let l = lines("  - title: poignée\n    tls: { endpoint: smtp_starttls, handshake: { expect: { chain_verified: true } } }\n");
     assert!(l[0].starts_with("Poignée de main TLS complète sur 127.0.0.1:2525 (après STARTTLS en clair)"), "{}", l[0]);
+    let l = lines("  - title: kx\n    tls: { endpoint: smtp_starttls, probe_key_exchange: { min_dh_bits: 3072 } }\n");
+    assert!(l[0].contains("groupe DH d'au moins 3072 bits exigé si DHE est accepté), suites ECDHE"), "{}", l[0]);
+    assert!(!l[0].contains("  "), "one space between words (the screen wraps on spaces): {}", l[0]);
 }
 
 #[test]
@@ -84,7 +93,7 @@ fn imap_wait_fetch_and_missing_endpoint() {
 #[test]
 fn wait_and_seconds() {
     assert_eq!(lines("  - { title: pause, wait: { ms: 250 } }\n"), ["Pause de 250 ms (laisser le temps au serveur)."]);
-    assert_eq!((seconds(60_000), seconds(2500)), ("60 s".to_string(), "2,5 s".to_string()));
+    assert_eq!((fr::seconds(60_000), fr::seconds(2500)), ("60 s".to_string(), "2,5 s".to_string()));
 }
 
 #[test]
@@ -124,8 +133,74 @@ fn the_applicative_login_announced_is_the_form_the_target_declares() {
     let external = auth_line(&profile("{ imap: external, smtp: plain }"));
     assert!(external.contains("mécanisme EXTERNAL") && !external.contains("PLAIN avec"), "{external}");
     assert!(external.contains("au lieu de PLAIN"), "{external}");
+    // The dry run says the same fact the same way.
+    let target = profile("{ imap: external, smtp: plain }");
+    let d = step(&scenario.steps[0], &Context { target: &target, render: &|t: &str| t.to_string(), checks: None, exec: None });
+    let en = en::lines(1, &d).into_iter().find(|l| l.contains("authenticate")).unwrap();
+    assert!(en.contains("authenticate EXTERNAL as mailbox `app1`") && en.ends_with("(the target's app_auth_form, instead of PLAIN)"), "{en}");
     let plain = auth_line(&profile("{ imap: plain, smtp: external }"));
     assert!(plain.contains("mécanisme PLAIN"), "{plain}");
     let cert_only = auth_line(&profile("certificate-only"));
     assert!(cert_only.contains("certificat client seul") && !cert_only.contains("PLAIN"), "{cert_only}");
+}
+
+/// Stands for the executor in the dry run's tests.
+struct Executor;
+
+impl ExecFacts for Executor {
+    fn message_size(&self, m: &MessageSpec) -> (usize, bool) {
+        (1000 + m.subject.len(), m.subject != "S2")
+    }
+
+    fn opens_a_message(&self, line: &str) -> bool {
+        line == "DATA"
+    }
+
+    fn key_exchange_offers(&self) -> Vec<String> {
+        vec!["DHE".into(), "weak curves".into(), "x25519".into()]
+    }
+}
+
+/// The dry run's totals add up the items: the connections each opens (a probe of two families
+/// is two, the key-exchange probe one per offer), the messages (DATA, a raw DATA, a transaction
+/// with a message) and what the harness would refuse (undeclared recipients and hosts).
+#[test]
+fn the_dry_run_lines_and_totals_come_from_the_items() {
+    let scenario = steps(
+        "  - title: envoi\n    smtp:\n      endpoint: smtp_starttls\n      actions:\n\
+         \x20       - rcpt_to: { address: dr.b@op.test }\n\
+         \x20       - data: { message: { name: m1, from: dr.a@op.test, to: [dr.b@op.test], subject: S } }\n\
+         \x20       - command: { line: DATA }\n\
+         \x20       - command: { line: NOOP }\n\
+         \x20       - transaction: { from: dr.a@op.test, to: [dr.b@op.test], message: { name: m2, from: dr.a@op.test, to: [dr.b@op.test], subject: S2 }, expect: { outcome: accepted } }\n\
+         \x20 - title: rangement\n    imap: { endpoint: imap_implicit, actions: [ { append: { folder: Sent, message: m1 } } ] }\n\
+         \x20 - title: liste\n    http: { url: 'http://elsewhere.test/liste.xml' }\n\
+         \x20 - title: familles\n    tls: { endpoint: imap_implicit, probe_suites_outside_allow_list: { families: [static-rsa-cbc, rc4] } }\n\
+         \x20 - title: kx\n    tls: { endpoint: smtp_starttls, probe_key_exchange: {} }\n",
+    );
+    let target = target();
+    let guard = Err("no fixtures here".to_string());
+    let hosts = HostAllowList::of(&target);
+    let cx = Context { target: &target, render: &render, checks: Some(Checks { guard: &guard, hosts: &hosts }), exec: Some(&Executor) };
+    let mut totals = totals::Totals::default();
+    let mut lines = Vec::new();
+    for (i, s) in scenario.iter().enumerate() {
+        let d = step(s, &cx);
+        lines.extend(en::lines(i + 1, &d));
+        totals.add_step(&d);
+    }
+    let has = |l: &str| assert!(lines.iter().any(|x| x == l), "missing `{l}` in\n{}", lines.join("\n"));
+    has("  connect smtp smtp_starttls = 127.0.0.1:2525 (STARTTLS, SNI mx.op.test)");
+    has("  RCPT TO <dr.b@op.test>");
+    has("    REFUSED: the send guard cannot load the fixtures: no fixtures here");
+    has("  send message `m1`: subject \"S\", from dr.a@op.test to dr.b@op.test, 1001 bytes");
+    has("  raw command: DATA (counted as a message: it takes a slot of the rate and cap)");
+    has("  raw command: NOOP");
+    has("  send message `m2`: subject \"S2\", from dr.a@op.test to dr.b@op.test, about 1002 bytes");
+    has("  APPEND the sent message `m1` to folder Sent");
+    has("  HTTP GET http://elsewhere.test/liste.xml");
+    has("  connect tls key-exchange probe (x25519) smtp_starttls = 127.0.0.1:2525 (STARTTLS, SNI mx.op.test)");
+    assert_eq!((totals.connections, totals.messages, totals.refusals.len()), (1 + 1 + 1 + 2 + 3, 3, 3), "{totals:?}");
+    assert_eq!(totals.per_host.get("127.0.0.1"), Some(&7), "the refused host is not contacted: {totals:?}");
+    assert_eq!(totals.hosts.iter().collect::<Vec<_>>(), ["127.0.0.1"]);
 }

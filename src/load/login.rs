@@ -9,13 +9,9 @@ use crate::exec::sasl::Credentials;
 use crate::scenario::model::Mechanism;
 use crate::exec::tls::TlsSettings;
 use crate::scenario::model::{ClientCert, Credential};
-use crate::target::model::{AppAuthForm, MailboxType, SecretSource};
+use crate::target::model::{MailboxType, SecretSource};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Smtp,
-    Imap,
-}
+pub use crate::plan::login::Protocol;
 
 /// What a session sends after TLS to authenticate.
 #[derive(Debug, Clone)]
@@ -44,14 +40,11 @@ pub async fn login(env: &RunEnv, role: &str, protocol: Protocol) -> Result<Login
     }
     let cert = ClientCert::Mailbox(Spanned::new(role.to_string(), Location::UNKNOWN, Location::UNKNOWN));
     let tls = env.tls_settings(None, Some(&cert)).map_err(|e| e.to_string())?;
-    let form = match protocol {
-        Protocol::Smtp => env.target.app_auth_form.smtp(),
-        Protocol::Imap => env.target.app_auth_form.imap(),
-    };
-    let sasl = match form {
-        AppAuthForm::CertificateOnly => Sasl::CertificateOnly,
-        AppAuthForm::External => Sasl::Auth { mechanism: Mechanism::External, credentials: Credentials { user, secret: None } },
-        AppAuthForm::Plain => {
+    // The catalogue's applicative form is PLAIN; the target may declare another.
+    let sasl = match crate::plan::login::mechanism(&env.target, protocol, role, Mechanism::Plain) {
+        None => Sasl::CertificateOnly,
+        Some((Mechanism::External, _)) => Sasl::Auth { mechanism: Mechanism::External, credentials: Credentials { user, secret: None } },
+        Some(_) => {
             let secret = password(mailbox.password.as_ref())?;
             if let Some(s) = &secret {
                 env.secrets.register(s);

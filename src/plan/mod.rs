@@ -3,6 +3,7 @@
 
 pub mod describe;
 pub mod filter;
+pub mod login;
 pub mod production;
 pub mod settle;
 pub mod shard;

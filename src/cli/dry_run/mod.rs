@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::plan::describe::totals::Totals;
+use crate::plan::settle::settle;
 use crate::plan::describe::{self, Checks, Context};
 
 use super::args::RunArgs;
@@ -73,7 +74,15 @@ pub fn main(args: &RunArgs, catalogue: &Catalogue, filter: &Filter, choice: &Tar
             Decision::Run => {
                 run += 1;
                 println!("RUN  {} — {}", case.name, case.loaded.scenario.title);
-                let (lines, scenario) = scenario_lines(&cx, &case.loaded.scenario);
+                // Described as it would run: expectations settled by the plan.
+                let settled = match settle(&case.loaded.scenario, &vars) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        println!("  the scenario would end in error: {e}");
+                        None
+                    }
+                };
+                let (lines, scenario) = scenario_lines(&cx, settled.as_ref().unwrap_or(&case.loaded.scenario));
                 for line in &lines {
                     println!("  {line}");
                 }

@@ -1,10 +1,11 @@
 //! Expectations: which fields of a step's expectations the description reads, and their
 //! wording — in French for the audit screen ("Attendu : code 250 ; STARTTLS annoncé"), in
-//! English where the dry run states one. The one file that walks the expectation fields here.
+//! English where the dry run states one. Expectations are read item by item
+//! (`scenario/model/expect_walk.rs`), in the order they are judged.
 
 use crate::scenario::model::{
-    CapabilityExpect, HttpExpect, ImapExpect, ReportExpect, SmtpAddress, SmtpExpect, SmtpTransaction, TlsExpect, TlsHandshake,
-    TransactionOutcome,
+    CapabilityExpect, HttpExpect, HttpItem, ImapExpect, ImapItem, MessageItems, ReportExpect, SmtpAddress, SmtpExpect, SmtpItem,
+    SmtpTransaction, TlsExpect, TlsHandshake, TlsItem, TransactionOutcome,
 };
 
 /// What is expected of one item.
@@ -73,27 +74,17 @@ pub fn expecting_en(code: Option<&str>) -> String {
 
 fn smtp(e: &SmtpExpect) -> Vec<String> {
     let mut p = Vec::new();
-    if let Some(c) = &e.code {
-        p.push(format!("code {}", c.value.replace('|', " ou ")));
-    }
-    if let Some(x) = &e.enhanced {
-        p.push(format!("code étendu {x}"));
-    }
-    if let Some(t) = &e.text_contains {
-        p.push(format!("texte contenant « {t} »"));
-    }
-    if let Some(c) = &e.capabilities {
-        p.extend(capabilities(c));
-    }
-    if let Some(t) = &e.challenge_contains {
-        p.push(format!("défi SASL contenant « {t} »"));
-    }
-    p.extend(e.closes.map(closes));
-    if let Some(t) = &e.tls {
-        p.extend(tls(t));
-    }
-    if let Some(o) = &e.observe {
-        p.extend(observed(smtp(o)));
+    for item in e.items() {
+        match item {
+            SmtpItem::Code(c) => p.push(format!("code {}", c.replace('|', " ou "))),
+            SmtpItem::Enhanced(x) => p.push(format!("code étendu {x}")),
+            SmtpItem::TextContains(t) => p.push(format!("texte contenant « {t} »")),
+            SmtpItem::Capabilities(c) => p.extend(capabilities(c)),
+            SmtpItem::ChallengeContains(t) => p.push(format!("défi SASL contenant « {t} »")),
+            SmtpItem::Closes(b) => p.push(closes(b)),
+            SmtpItem::Tls(t) => p.extend(tls(t)),
+            SmtpItem::Observe(o) => p.extend(observed(smtp(o))),
+        }
     }
     p
 }
@@ -121,82 +112,77 @@ fn transaction(t: &SmtpTransaction) -> Vec<String> {
 
 fn imap(e: &ImapExpect) -> Vec<String> {
     let mut p = Vec::new();
-    if let Some(s) = &e.status {
-        p.push(format!("statut {}", s.to_uppercase().replace('|', " ou ")));
+    for item in e.items() {
+        match item {
+            ImapItem::Status(s) => p.push(format!("statut {}", s.to_uppercase().replace('|', " ou "))),
+            ImapItem::Code(c) => p.push(format!("code de réponse {c}")),
+            ImapItem::TextContains(t) => p.push(format!("texte contenant « {t} »")),
+            ImapItem::Capabilities(c) => p.extend(capabilities(c)),
+            ImapItem::ChallengeContains(t) => p.push(format!("défi SASL contenant « {t} »")),
+            ImapItem::UntaggedContains(t) => p.push(format!("réponses non étiquetées contenant « {t} »")),
+            ImapItem::Found(f) => p.push(if f { "message trouvé".into() } else { "aucun message trouvé".into() }),
+            ImapItem::CountAtLeast(n) => p.push(format!("au moins {n} résultat(s)")),
+            ImapItem::WaitMethod(m) => p.push(format!("attente par {m}")),
+            ImapItem::Closes(b) => p.push(closes(b)),
+            ImapItem::Message(m) => p.extend(message(&m)),
+            ImapItem::Tls(t) => p.extend(tls(t)),
+            ImapItem::Observe(o) => p.extend(observed(imap(o))),
+        }
     }
-    if let Some(c) = &e.code {
-        p.push(format!("code de réponse {c}"));
-    }
-    if let Some(t) = &e.text_contains {
-        p.push(format!("texte contenant « {t} »"));
-    }
-    if let Some(c) = &e.capabilities {
-        p.extend(capabilities(c));
-    }
-    if let Some(t) = &e.challenge_contains {
-        p.push(format!("défi SASL contenant « {t} »"));
-    }
-    if let Some(t) = &e.untagged_contains {
-        p.push(format!("réponses non étiquetées contenant « {t} »"));
-    }
-    p.extend(e.found.map(|f| if f { "message trouvé".into() } else { "aucun message trouvé".into() }));
-    p.extend(e.count_at_least.map(|n| format!("au moins {n} résultat(s)")));
-    if let Some(m) = &e.matches_sent {
+    p
+}
+
+fn message(m: &MessageItems<'_>) -> Vec<String> {
+    let mut p = Vec::new();
+    if let Some(m) = m.matches_sent {
         let headers = if m.headers.is_empty() { "en-têtes X-MSS-*, Subject, From, To, Message-ID".to_string() } else { m.headers.join(", ") };
         let parts = if m.parts { ", parties MIME identiques (pièces jointes comprises)" } else { "" };
         p.push(format!("identique au message envoyé « {} » ({headers}{parts})", m.message));
     }
-    p.extend(e.headers.iter().map(|(k, v)| format!("en-tête {k}: {v}")));
-    p.extend(e.headers_absent.iter().map(|k| format!("en-tête {k} absent")));
-    if let Some(r) = &e.report {
-        p.push(report(r));
-    }
-    p.extend(e.closes.map(closes));
-    if let Some(t) = &e.tls {
-        p.extend(tls(t));
-    }
-    if let Some(o) = &e.observe {
-        p.extend(observed(imap(o)));
-    }
+    p.extend(m.headers.iter().map(|(k, v)| format!("en-tête {k}: {v}")));
+    p.extend(m.headers_absent.iter().map(|k| format!("en-tête {k} absent")));
+    p.extend(m.report.map(report));
     p
 }
 
 fn tls(e: &TlsExpect) -> Vec<String> {
-    let mut p = Vec::new();
-    p.extend(e.established.map(|b| if b { "TLS établi".into() } else { "connexion TLS refusée par le serveur".into() }));
-    if !e.version_in.is_empty() {
-        p.push(format!("version {}", e.version_in.join(" ou ")));
-    }
-    p.extend(e.suite_allowed.map(|b| {
-        if b { "suite négociée dans la liste autorisée".into() } else { "suite négociée hors de la liste autorisée".into() }
-    }));
-    p.extend(e.chain_verified.map(|b| {
-        if b {
-            "chaîne de certificats vérifiée (ancres du profil, nom, dates)".into()
-        } else {
-            "chaîne de certificats rejetée".into()
-        }
-    }));
-    p.extend(e.not_revoked.map(|b| {
-        if b {
-            "certificat serveur absent de la LCR de son émetteur (LCR déclarées par le profil)".into()
-        } else {
-            "certificat serveur listé dans la LCR de son émetteur".into()
-        }
-    }));
-    p
+    e.items()
+        .into_iter()
+        .map(|item| match item {
+            TlsItem::Established(b) => if b { "TLS établi" } else { "connexion TLS refusée par le serveur" }.into(),
+            TlsItem::VersionIn(v) => format!("version {}", v.join(" ou ")),
+            TlsItem::ChainVerified(b) => {
+                if b { "chaîne de certificats vérifiée (ancres du profil, nom, dates)" } else { "chaîne de certificats rejetée" }.into()
+            }
+            TlsItem::SuiteAllowed(b) => {
+                if b { "suite négociée dans la liste autorisée" } else { "suite négociée hors de la liste autorisée" }.into()
+            }
+            TlsItem::NotRevoked(b) => if b {
+                "certificat serveur absent de la LCR de son émetteur (LCR déclarées par le profil)"
+            } else {
+                "certificat serveur listé dans la LCR de son émetteur"
+            }
+            .into(),
+        })
+        .collect()
 }
 
 fn http(e: &HttpExpect) -> Vec<String> {
     let mut p = Vec::new();
-    p.extend(e.status.map(|s| format!("statut HTTP {s}")));
-    p.extend(e.body_contains.iter().map(|t| format!("corps contenant « {t} »")));
-    p.extend(e.header_contains.iter().map(|(k, v)| format!("en-tête {k} contenant « {v} »")));
-    if !e.whitelist_has.is_empty() {
-        p.push(format!("liste blanche listant {}", e.whitelist_has.join(", ")));
-    }
-    if !e.whitelist_lacks.is_empty() {
-        p.push(format!("liste blanche ne listant pas {}", e.whitelist_lacks.join(", ")));
+    for item in e.items() {
+        match item {
+            HttpItem::Status(s) => p.push(format!("statut HTTP {s}")),
+            HttpItem::BodyContains(t) => p.push(format!("corps contenant « {t} »")),
+            HttpItem::HeaderContains(k, v) => p.push(format!("en-tête {k} contenant « {v} »")),
+            HttpItem::Whitelist { has, lacks } => {
+                if !has.is_empty() {
+                    p.push(format!("liste blanche listant {}", has.join(", ")));
+                }
+                if !lacks.is_empty() {
+                    p.push(format!("liste blanche ne listant pas {}", lacks.join(", ")));
+                }
+            }
+        }
     }
     p
 }

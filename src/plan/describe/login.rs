@@ -1,34 +1,11 @@
-//! How a mailbox logs in, as the executor plays it: the target's applicative form
-//! (`app_auth_form`) replaces the spec's PLAIN for applicative mailboxes. The same decision as
-//! `runner::scenario::auth::resolve` (a test checks they agree on every case), here so the plan
-//! stage can describe it without reaching into the runner.
+//! How a mailbox logs in, described as the executor plays it: the mechanism comes from the one
+//! decision `plan::login::mechanism`, which the runner and `mssconf load` also follow.
 
 use super::{CredentialUse, LoginForm, Mailbox, Source};
 use crate::scenario::model::{Credential, Mechanism};
-use crate::target::model::{AppAuthForm, MailboxType, Target, TokenSource};
+use crate::target::model::{Target, TokenSource};
 
-/// Which protocol logs in (the target may declare one applicative form per protocol).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Smtp,
-    Imap,
-}
-
-/// The mechanism played for `mechanism` written in a scenario: `None` when the applicative
-/// form is the client certificate alone (no AUTH is sent), else the mechanism and whether the
-/// target's form replaced the written one.
-pub fn mechanism(target: &Target, protocol: Protocol, role: &str, mechanism: Mechanism) -> Option<(Mechanism, bool)> {
-    let is_app = target.mailboxes.get(role).is_some_and(|m| m.kind == MailboxType::App);
-    let form = match protocol {
-        Protocol::Smtp => target.app_auth_form.smtp(),
-        Protocol::Imap => target.app_auth_form.imap(),
-    };
-    match (is_app, mechanism, form) {
-        (true, Mechanism::Plain, AppAuthForm::External) => Some((Mechanism::External, true)),
-        (true, Mechanism::Plain, AppAuthForm::CertificateOnly) => None,
-        (_, m, _) => Some((m, false)),
-    }
-}
+pub use crate::plan::login::{Protocol, mechanism};
 
 pub(super) fn mailbox<'a>(target: &'a Target, role: &'a str) -> Mailbox<'a> {
     Mailbox { role, declared: target.mailboxes.get(role) }

@@ -7,14 +7,9 @@ use crate::exec::error::ExecError;
 use crate::exec::sasl::Credentials;
 use crate::scenario::model::Mechanism;
 use crate::scenario::model::Credential;
-use crate::target::model::{AppAuthForm, MailboxType, SecretSource, Target};
+use crate::target::model::{SecretSource, Target};
 
-/// Which protocol logs in (the target may declare one applicative form per protocol).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Smtp,
-    Imap,
-}
+pub use crate::plan::login::Protocol;
 
 /// What to send, or that nothing is sent (certificate-only submission).
 pub enum Login {
@@ -31,20 +26,13 @@ pub enum Form {
     CertificateOnly,
 }
 
-/// The catalogue writes the spec's applicative form (PLAIN); a target declaring another form
-/// (`app_auth_form`, per protocol) gets it. Other mailboxes log in as written.
+/// How `role` logs in on this target when a scenario writes `mechanism` ([`plan::login`]).
+///
+/// [`plan::login`]: crate::plan::login
 pub fn resolve(target: &Target, protocol: Protocol, role: &str, mechanism: Mechanism) -> Form {
-    let is_app = target.mailboxes.get(role).is_some_and(|m| m.kind == MailboxType::App);
-    let form = match protocol {
-        Protocol::Smtp => target.app_auth_form.smtp(),
-        Protocol::Imap => target.app_auth_form.imap(),
-    };
-    match (is_app, mechanism, form) {
-        (true, Mechanism::Plain, AppAuthForm::External) => {
-            Form::Sasl { mechanism: Mechanism::External, note: Some("applicative form declared by the target: EXTERNAL instead of PLAIN") }
-        }
-        (true, Mechanism::Plain, AppAuthForm::CertificateOnly) => Form::CertificateOnly,
-        (_, m, _) => Form::Sasl { mechanism: m, note: None },
+    match crate::plan::login::mechanism(target, protocol, role, mechanism) {
+        None => Form::CertificateOnly,
+        Some((m, replaced)) => Form::Sasl { mechanism: m, note: replaced.then_some("applicative form declared by the target: EXTERNAL instead of PLAIN") },
     }
 }
 

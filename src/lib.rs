@@ -4,8 +4,9 @@
 //!
 //! ```text
 //! scenario → plan → exec → verdict → record → evidence → report
-//!  (load)   (select) (act,    (judge)  (run     (.eml, proofs, (junit, json,
-//!                    observe)          record)  cards, bundle)  html)
+//!  (load)  (select, (act,    (judge)  (run     (.eml, proofs, (junit, json,
+//!          settle,   observe)          record)  cards, bundle)  html)
+//!          describe)
 //! ```
 //!
 //! Below every stage, small shared types: `yaml` (positioned YAML reading), `lang`, `secret`,

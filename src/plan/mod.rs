@@ -1,5 +1,7 @@
-//! Stage 2 of the pipeline. Scenario + target → plan: which scenarios run, and why the others are skipped.
-//! No IO here: everything needed was loaded before.
+//! Stage 2 of the pipeline. Scenario + target → plan: which scenarios run, and why the others are
+//! skipped (here); their expectations settled against the target ([`settle`]); how a mailbox
+//! logs in there ([`login`]); what each step will do, for the dry run and the audit screen
+//! ([`describe`]). No IO here: everything needed was loaded before.
 
 pub mod describe;
 pub mod filter;

@@ -9,7 +9,7 @@
 //! Under load this is one command per batch instead of SELECT, SEARCH, IDLE, DONE and SEARCH.
 //!
 //! Verified load messages are expunged by UID (UIDPLUS) unless the run keeps them, in batches
-//! (when the mailbox is quiet, every [`EXPUNGE_BATCH`] messages, and at the end): an expunge
+//! (when the mailbox is quiet, every `EXPUNGE_BATCH` messages, and at the end): an expunge
 //! takes the mailbox lock that deliveries need. Other mail is never touched.
 
 use std::sync::Arc;

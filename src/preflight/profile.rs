@@ -63,7 +63,7 @@ pub fn mailboxes(t: &Target) -> Vec<Finding> {
     out
 }
 
-/// True when the local part of `address` carries one of [`TEST_MARKERS`].
+/// True when the local part of `address` carries one of `TEST_MARKERS`.
 pub fn looks_like_test(address: &str) -> bool {
     let local = address.split('@').next().unwrap_or("").to_lowercase();
     TEST_MARKERS.iter().any(|m| local.contains(m))

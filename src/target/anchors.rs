@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::model::{Environment, Target};
 
 /// Default subject markers of IGC-Santé CAs (ACR-EL, ACI-EL-ORG… all carry « IGC-SANTE » in their
-/// names, api-lps-spec A10). The exact DNs are not in the project's reference material [U]: the
+/// names, api-lps-spec A10). The exact DNs are not in the project's reference material \[U\]: the
 /// profile's `tls.igc_sante_subjects` replaces this list.
 pub const DEFAULT_IGC_SANTE_SUBJECTS: [&str; 1] = ["IGC-SANTE"];
 

@@ -18,7 +18,7 @@
 //! - an expired server certificate from the root (fault `expired-server-cert`), same RSA key.
 //!
 //! RSA key generation is slow in debug builds, so the whole set is cached in the PKI directory
-//! and reused while it still fits the configuration (see [`manifest`]); the RSA key alone is
+//! and reused while it still fits the configuration (see `manifest`); the RSA key alone is
 //! reused even when the certificates are regenerated.
 
 mod files;

@@ -1,5 +1,5 @@
 //! `report.html`: one self-contained page (inline CSS, no script, no external resource) for an
-//! auditor. Every text from the record or the index goes through [`esc`].
+//! auditor. Every text from the record or the index goes through `esc`.
 
 mod audit;
 mod header;

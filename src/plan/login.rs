@@ -29,3 +29,38 @@ pub fn mechanism(target: &Target, protocol: Protocol, role: &str, mechanism: Mec
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn target(form: &str) -> Target {
+        let yaml = format!(
+            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, app]\ndomain: op.test\nserver_name: mx.op.test\n\
+             trust_anchors: []\napp_auth_form: {form}\nmailboxes:\n  per1: {{ address: p@op.test, type: PER, token: issuer }}\n\
+             \x20 app1: {{ address: a@op.test, type: APP, certificate: {{ cert: /c.pem, key: /k.pem }} }}\nendpoints: {{}}\n"
+        );
+        crate::yaml::read::parse_yaml(Path::new("t.yaml"), &yaml).unwrap()
+    }
+
+    /// Only an applicative mailbox's PLAIN is replaced, by the form the target declares for that
+    /// protocol; everything else logs in as written.
+    #[test]
+    fn only_an_applicative_plain_is_replaced_per_protocol() {
+        use Mechanism::*;
+        let t = target("{ smtp: certificate-only, imap: external }");
+        assert_eq!(mechanism(&t, Protocol::Smtp, "app1", Plain), None);
+        assert_eq!(mechanism(&t, Protocol::Imap, "app1", Plain), Some((External, true)));
+        assert_eq!(mechanism(&t, Protocol::Smtp, "app1", Xoauth2), Some((Xoauth2, false)));
+        assert_eq!(mechanism(&t, Protocol::Smtp, "per1", Plain), Some((Plain, false)));
+        assert_eq!(mechanism(&t, Protocol::Imap, "undeclared", Plain), Some((Plain, false)));
+        let t = target("plain");
+        assert_eq!(mechanism(&t, Protocol::Smtp, "app1", Plain), Some((Plain, false)));
+        assert_eq!(mechanism(&t, Protocol::Imap, "app1", Plain), Some((Plain, false)));
+        let t = target("external");
+        assert_eq!(mechanism(&t, Protocol::Smtp, "app1", Plain), Some((External, true)));
+        assert_eq!(mechanism(&t, Protocol::Smtp, "app1", External), Some((External, false)));
+    }
+}

@@ -9,7 +9,6 @@ use super::*;
 use crate::scenario::catalogue::{Sources, load};
 use crate::scenario::interpolate::Vars;
 use crate::scenario::model::Scenario;
-use crate::yaml::read::parse_yaml;
 
 /// Stands for the executor: the facts it gives change no fact checked here.
 struct Executor;
@@ -127,31 +126,4 @@ fn the_audit_screen_and_the_dry_run_state_the_same_facts_of_every_step() {
         }
     }
     assert!(steps > 100 && checked > 500, "the catalogue was walked: {steps} steps, {checked} facts");
-}
-
-/// Every case of `app_auth_form` × mailbox kind × written mechanism × protocol: the plan's
-/// login form is the executor's (`runner::scenario::auth::resolve`).
-#[test]
-fn the_login_described_is_the_one_the_executor_plays() {
-    use crate::runner::scenario::auth::{Form, Protocol as Played, resolve};
-    for form in ["plain", "external", "certificate-only", "{ smtp: certificate-only, imap: external }", "{ smtp: external, imap: plain }"] {
-        let yaml = format!(
-            "name: t\noperator: o\nservice: s\nversion: '1'\nclaims: [general, app]\ndomain: op.test\nserver_name: mx.op.test\n\
-             trust_anchors: []\napp_auth_form: {form}\nmailboxes:\n  per1: {{ address: p@op.test, type: PER, token: issuer }}\n\
-             \x20 org1: {{ address: o@op.test, type: ORG, token: issuer }}\n\
-             \x20 app1: {{ address: a@op.test, type: APP, certificate: {{ cert: /c.pem, key: /k.pem }} }}\nendpoints: {{}}\n"
-        );
-        let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
-        for role in ["per1", "org1", "app1", "undeclared"] {
-            for written in [Mechanism::Plain, Mechanism::External, Mechanism::Xoauth2, Mechanism::OAuthBearer] {
-                for (ours, theirs) in [(Protocol::Smtp, Played::Smtp), (Protocol::Imap, Played::Imap)] {
-                    let played = match resolve(&target, theirs, role, written) {
-                        Form::CertificateOnly => None,
-                        Form::Sasl { mechanism, note } => Some((mechanism, note.is_some())),
-                    };
-                    assert_eq!(login::mechanism(&target, ours, role, written), played, "{form} {role} {written:?} {ours:?}");
-                }
-            }
-        }
-    }
 }

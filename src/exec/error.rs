@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(e.to_string(), "timeout: connection to mx:587 timed out after 2s");
         assert!(matches!(e.cause(), Cause::Net(n) if matches!(**n, NetError::Timeout { .. })));
         assert_eq!(e.fault(), Fault::Network);
-        let closed = SmtpError::Closed { during: "greeting".into(), partial: None };
+        let closed = SmtpError::Closed { during: crate::exec::smtp::Stage::Greeting, reset: None, partial: None };
         let e = ExecError::from(ProbeError::Smtp(closed));
         assert_eq!(e.to_string(), "closed: SMTP STARTTLS preamble: the server closed the connection while the harness waited for the greeting");
         let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<Cause>());

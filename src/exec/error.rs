@@ -12,6 +12,7 @@ use crate::exec::imap::{self, ImapError};
 use crate::exec::net::NetError;
 use crate::exec::probe::ProbeError;
 use crate::exec::smtp::{self, SmtpError};
+use crate::target::secret_value::ReadError;
 
 /// What kind of failure to observe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,6 +253,17 @@ pub fn io_category(e: &std::io::Error) -> Option<Category> {
         ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Some(Category::Closed),
         TimedOut => Some(Category::Timeout),
         _ => None,
+    }
+}
+
+/// A secret the profile points at could not be read: an unset variable is the profile's fault,
+/// a file that cannot be read (missing, open to others, too large) a harness error, as ever.
+impl From<ReadError> for ExecError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Unset { .. } => ExecError::profile(e.to_string()),
+            ReadError::File(m) => ExecError::harness(m),
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use crate::exec::imap::{self, ImapError};
 use crate::exec::net::NetError;
 use crate::exec::probe::ProbeError;
 use crate::exec::smtp::{self, SmtpError};
+use crate::target::secret_value::ReadError;
 
 /// What kind of failure to observe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +256,17 @@ pub fn io_category(e: &std::io::Error) -> Option<Category> {
     }
 }
 
+/// A secret the profile points at could not be read: an unset variable is the profile's fault,
+/// a file that cannot be read (missing, open to others, too large) a harness error, as ever.
+impl From<ReadError> for ExecError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Unset { .. } => ExecError::profile(e.to_string()),
+            ReadError::File(m) => ExecError::harness(m),
+        }
+    }
+}
+
 impl From<NetError> for ExecError {
     fn from(e: NetError) -> Self {
         let category = match e {
@@ -342,7 +354,7 @@ mod tests {
         assert_eq!(e.to_string(), "timeout: connection to mx:587 timed out after 2s");
         assert!(matches!(e.cause(), Cause::Net(n) if matches!(**n, NetError::Timeout { .. })));
         assert_eq!(e.fault(), Fault::Network);
-        let closed = SmtpError::Closed { during: "greeting".into(), partial: None };
+        let closed = SmtpError::Closed { during: crate::exec::smtp::Stage::Greeting, reset: None, partial: None };
         let e = ExecError::from(ProbeError::Smtp(closed));
         assert_eq!(e.to_string(), "closed: SMTP STARTTLS preamble: the server closed the connection while the harness waited for the greeting");
         let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<Cause>());

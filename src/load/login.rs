@@ -3,13 +3,12 @@
 
 use serde_saphyr::{Location, Spanned};
 
-use crate::secret::Secret;
 use crate::exec::env::RunEnv;
 use crate::exec::sasl::Credentials;
 use crate::scenario::model::Mechanism;
 use crate::exec::tls::TlsSettings;
 use crate::scenario::model::{ClientCert, Credential};
-use crate::target::model::{MailboxType, SecretSource};
+use crate::target::model::MailboxType;
 
 pub use crate::plan::login::Protocol;
 
@@ -45,7 +44,7 @@ pub async fn login(env: &RunEnv, role: &str, protocol: Protocol) -> Result<Login
         None => Sasl::CertificateOnly,
         Some((Mechanism::External, _)) => Sasl::Auth { mechanism: Mechanism::External, credentials: Credentials { user, secret: None } },
         Some(_) => {
-            let secret = password(mailbox.password.as_ref())?;
+            let secret = crate::target::secret_value::password(mailbox.password.as_ref()).map_err(|e| e.to_string())?;
             if let Some(s) = &secret {
                 env.secrets.register(s);
             }
@@ -53,16 +52,4 @@ pub async fn login(env: &RunEnv, role: &str, protocol: Protocol) -> Result<Login
         }
     };
     Ok(Login { tls, sasl })
-}
-
-fn password(source: Option<&SecretSource>) -> Result<Option<Secret>, String> {
-    Ok(match source {
-        Some(SecretSource::Env(var)) => {
-            Some(Secret::new(std::env::var(var).map_err(|_| format!("environment variable {var} (password) is not set"))?))
-        }
-        Some(SecretSource::File(p)) => Some(Secret::new(
-            std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?.trim().to_string(),
-        )),
-        _ => None,
-    })
 }

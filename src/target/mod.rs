@@ -5,6 +5,7 @@ pub mod anchors;
 pub mod load;
 pub mod model;
 pub mod private_file;
+pub mod secret_value;
 pub mod token_check;
 pub mod token_source;
 

@@ -1,12 +1,18 @@
 //! Files a profile points at that hold secrets (token files, passwords, client private keys):
 //! they must be private to their owner, as ssh does for its keys. A file readable by group or
-//! others is refused before it is read, with the command that fixes it.
+//! others is refused before it is read, with the command that fixes it; so is one larger than
+//! any secret ([`MAX_BYTES`]).
 
+use std::io::Read;
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use super::model::{SecretSource, Target};
+
+/// The most bytes a secret file may hold. A token, a password or a PEM key is a few kilobytes;
+/// the bound stops a profile pointing at a log or a device from being read whole.
+pub const MAX_BYTES: u64 = 1 << 20;
 
 /// Refuses `path` if group or others have any permission on it.
 #[cfg(unix)]
@@ -56,12 +62,19 @@ pub fn lax_files(target: &Target) -> Vec<String> {
     paths.into_iter().filter(|p| p.exists()).filter_map(|p| check(&p).err()).collect()
 }
 
-/// Reads a secret file after [`check`]; the bytes are wiped when dropped.
+/// Reads a secret file after [`check`], at most [`MAX_BYTES`]; the bytes are wiped when dropped.
 pub fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
     check(path)?;
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    // Sized up front: a buffer that grows leaves copies of the secret behind, unwiped.
+    let size = file.metadata().map(|m| m.len().min(MAX_BYTES) as usize + 1).unwrap_or(0);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(size));
+    file.take(MAX_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(format!("{} is larger than {MAX_BYTES} bytes: not a secret file", path.display()));
+    }
+    Ok(bytes)
 }
 
 /// Reads a secret file as trimmed text (tokens, passwords).

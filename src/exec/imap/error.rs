@@ -1,5 +1,6 @@
 //! Why the harness could not observe an IMAP exchange, and whose fault that is.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::exec::net::NetError;
@@ -16,6 +17,32 @@ pub enum Fault {
     Harness,
 }
 
+/// What the harness was waiting for when the server went silent or closed. Only the greeting is
+/// decided on (a close before it is "try later"); anything else is a name for the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// The server's greeting, before any command.
+    Greeting,
+    /// Anything later, as records name it ("the response to LOGIN", "the TLS handshake"…). A
+    /// text is never the greeting, whatever it says: the greeting is only [`Stage::Greeting`].
+    Named(String),
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stage::Greeting => f.write_str("the greeting"),
+            Stage::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+impl From<&str> for Stage {
+    fn from(name: &str) -> Self {
+        Stage::Named(name.to_string())
+    }
+}
+
 /// The harness could not observe the exchange. A `NO`/`BAD` reply is never an `ImapError`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -25,9 +52,9 @@ pub enum ImapError {
     #[error("TLS handshake with the IMAP server failed: {error}")]
     Tls { error: TlsError, facts: Box<TlsFacts> },
     #[error("the IMAP server sent nothing expected within {after:?} (the harness was waiting for {waiting_for})")]
-    Timeout { waiting_for: String, after: Duration },
+    Timeout { waiting_for: Stage, after: Duration },
     #[error("the IMAP server closed the connection (the harness was waiting for {waiting_for})")]
-    Closed { waiting_for: String },
+    Closed { waiting_for: Stage },
     #[error("the IMAP server sent a malformed response ({reason}): {excerpt}")]
     Malformed { reason: String, excerpt: String },
     #[error("I/O error on the IMAP connection: {0}")]
@@ -63,7 +90,7 @@ impl ImapError {
     pub fn busy(&self) -> Option<String> {
         match self {
             ImapError::Unavailable(why) => Some(why.clone()),
-            ImapError::Closed { waiting_for } if waiting_for == "the greeting" => {
+            ImapError::Closed { waiting_for: Stage::Greeting } => {
                 Some("connection closed before the greeting".into())
             }
             _ => None,
@@ -96,7 +123,7 @@ mod tests {
     #[test]
     fn faults_are_attributed() {
         let t = ImapError::Timeout {
-            waiting_for: "greeting".into(),
+            waiting_for: Stage::Greeting,
             after: Duration::from_secs(1),
         };
         assert_eq!(t.fault(), Fault::Server);
@@ -108,5 +135,19 @@ mod tests {
         };
         assert_eq!(tls.fault(), Fault::Harness);
         assert!(tls.tls_facts().is_some());
+    }
+
+    /// "Try later" is decided on the typed stage, never on its text: a close before the greeting
+    /// is busy, a close at a stage merely named "the greeting" is not (same text, other stage).
+    #[test]
+    fn a_close_is_busy_only_at_the_typed_greeting() {
+        let greeting = ImapError::Closed { waiting_for: Stage::Greeting };
+        assert_eq!(greeting.to_string(), "the IMAP server closed the connection (the harness was waiting for the greeting)");
+        assert_eq!(greeting.busy().as_deref(), Some("connection closed before the greeting"));
+        let named = ImapError::Closed { waiting_for: "the greeting".into() };
+        assert_eq!(named.to_string(), greeting.to_string());
+        assert_eq!(named.busy(), None);
+        let silent = ImapError::Timeout { waiting_for: Stage::Greeting, after: Duration::from_secs(1) };
+        assert_eq!(silent.busy(), None);
     }
 }

@@ -37,7 +37,7 @@ pub(crate) mod testkit;
 mod tests;
 
 pub use auth::AuthExchange;
-pub use error::{Fault, ImapError};
+pub use error::{Fault, ImapError, Stage};
 pub use mailbox::Selected;
 pub use message::{MoveMethod, Moved};
 pub use response::{Greeting, Response, Status, StatusKind};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use super::error::ImapError;
+use super::error::{ImapError, Stage};
 use super::quote::astring;
 use super::response::{
     Greeting, Kind, Response, Status, StatusKind, classify, has_capability, untagged_capabilities, untagged_exists,
@@ -115,7 +115,7 @@ impl ImapSession {
     async fn read_greeting(&mut self) -> Result<Greeting, ImapError> {
         let msg = self
             .wire
-            .read(Deadline::after(self.timeouts.response), "the greeting")
+            .read(Deadline::after(self.timeouts.response), Stage::Greeting)
             .await?;
         let head = msg.head();
         let status = match classify(&head) {

@@ -7,7 +7,7 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, Instant};
 
-use super::error::ImapError;
+use super::error::{ImapError, Stage};
 use super::framer::Framer;
 pub(crate) use super::received::{Piece, Received, literal_summary, render_literal};
 pub(crate) use super::scanner::FrameError;
@@ -91,7 +91,8 @@ impl Wire {
     }
 
     /// Reads the next complete server message.
-    pub async fn read(&mut self, deadline: Deadline, waiting_for: &str) -> Result<Received, ImapError> {
+    pub async fn read(&mut self, deadline: Deadline, waiting_for: impl Into<Stage>) -> Result<Received, ImapError> {
+        let waiting_for = waiting_for.into();
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
             match self.buf.take() {
@@ -115,19 +116,19 @@ impl Wire {
             }
             if self.is_closed() {
                 return Err(ImapError::Closed {
-                    waiting_for: waiting_for.to_string(),
+                    waiting_for: waiting_for.clone(),
                 });
             }
             let Some(conn) = self.conn.as_mut() else {
                 return Err(ImapError::Closed {
-                    waiting_for: waiting_for.to_string(),
+                    waiting_for: waiting_for.clone(),
                 });
             };
             match crate::exec::timing::server(tokio::time::timeout_at(deadline.at, conn.read(&mut chunk))).await {
                 Err(_) => {
                     self.note_partial("incomplete data before the timeout");
                     return Err(ImapError::Timeout {
-                        waiting_for: waiting_for.to_string(),
+                        waiting_for: waiting_for.clone(),
                         after: deadline.budget,
                     });
                 }
@@ -141,7 +142,7 @@ impl Wire {
                     self.note_partial("incomplete data before the close");
                     self.transcript.note("connection closed by the server");
                     return Err(ImapError::Closed {
-                        waiting_for: waiting_for.to_string(),
+                        waiting_for: waiting_for.clone(),
                     });
                 }
                 Ok(Ok(n)) => self.buf.extend(&chunk[..n]),

@@ -4,6 +4,7 @@
 //! `SmtpError` only means the harness saw no complete reply, and each variant names who is at
 //! fault so the verdict layer can turn it into `Verdict::Error` with the right wording.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::exec::net::NetError;
@@ -18,28 +19,63 @@ pub enum Fault {
     Harness,
 }
 
+/// What the harness was waiting for (or doing) when an exchange failed. Only the greeting is
+/// decided on (a close before it is "try later"); any other stage is a name for the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// The server's first reply, before any command.
+    Greeting,
+    /// Any later stage, as records name it ("reply to EHLO", "STARTTLS handshake"…). A text is
+    /// never the greeting, whatever it says: the greeting is only ever [`Stage::Greeting`].
+    Named(String),
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stage::Greeting => f.write_str("greeting"),
+            Stage::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+impl From<&str> for Stage {
+    fn from(name: &str) -> Self {
+        Stage::Named(name.to_string())
+    }
+}
+
+impl From<String> for Stage {
+    fn from(name: String) -> Self {
+        Stage::Named(name)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SmtpError {
     #[error("could not connect to the target: {0}")]
     Connect(#[from] NetError),
     #[error("no complete reply from the server within {after:?} (waiting for the {during})")]
-    Timeout { during: String, after: Duration },
-    #[error("the server closed the connection while the harness waited for the {during}{}",
+    Timeout { during: Stage, after: Duration },
+    /// `reset` is the I/O error that ended the connection (a reset, a broken pipe), if not a
+    /// plain end of stream.
+    #[error("the server closed the connection while the harness waited for the {during}{}{}",
+        reset.as_ref().map(|r| format!(" ({r})")).unwrap_or_default(),
         partial.as_ref().map(|p| format!(" (partial line: {p:?})")).unwrap_or_default())]
-    Closed { during: String, partial: Option<String> },
+    Closed { during: Stage, reset: Option<String>, partial: Option<String> },
     #[error("malformed reply from the server ({during}): {reason}: {line:?}")]
-    Malformed { during: String, line: String, reason: String },
+    Malformed { during: Stage, line: String, reason: String },
     #[error("TLS failed ({during}): {error}")]
-    Tls { during: String, error: TlsError, facts: Box<TlsFacts> },
+    Tls { during: Stage, error: TlsError, facts: Box<TlsFacts> },
     #[error("I/O error on the connection ({during}): {source}")]
-    Io { during: String, source: std::io::Error },
+    Io { during: Stage, source: std::io::Error },
     #[error("harness error: {0}")]
     Misuse(String),
     /// "Try later" where the session opens: a 4xx to the greeting, EHLO or STARTTLS, or such a
     /// line in plaintext on an implicit TLS port. No observation of conformance.
     #[error("service temporarily unavailable ({reply}) at the {during}")]
-    Unavailable { during: String, reply: String },
+    Unavailable { during: Stage, reply: String },
 }
 
 impl SmtpError {
@@ -56,9 +92,10 @@ impl SmtpError {
     pub fn busy(&self) -> Option<String> {
         match self {
             SmtpError::Unavailable { reply, .. } => Some(reply.clone()),
-            SmtpError::Closed { during, partial: None } if during.starts_with("greeting") => {
-                Some(format!("connection closed before the greeting: {during}"))
-            }
+            SmtpError::Closed { during: during @ Stage::Greeting, reset, partial: None } => Some(format!(
+                "connection closed before the greeting: {during}{}",
+                reset.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+            )),
             _ => None,
         }
     }
@@ -82,13 +119,13 @@ impl SmtpError {
     }
 
     /// Maps an I/O error: a reset or broken pipe means the peer went away.
-    pub(crate) fn from_io(during: &str, source: std::io::Error) -> Self {
+    pub(crate) fn from_io(during: &Stage, source: std::io::Error) -> Self {
         use std::io::ErrorKind::*;
         match source.kind() {
             ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
-                SmtpError::Closed { during: format!("{during} ({source})"), partial: None }
+                SmtpError::Closed { during: during.clone(), reset: Some(source.to_string()), partial: None }
             }
-            _ => SmtpError::Io { during: during.to_string(), source },
+            _ => SmtpError::Io { during: during.clone(), source },
         }
     }
 }
@@ -99,7 +136,7 @@ mod tests {
 
     #[test]
     fn faults_are_attributed() {
-        let closed = SmtpError::Closed { during: "greeting".into(), partial: Some("220 mx".into()) };
+        let closed = SmtpError::Closed { during: Stage::Greeting, reset: None, partial: Some("220 mx".into()) };
         assert_eq!(closed.fault(), Fault::Target);
         assert!(closed.to_string().contains("partial line: \"220 mx\""));
         assert_eq!(SmtpError::Misuse("starttls twice".into()).fault(), Fault::Harness);
@@ -109,7 +146,27 @@ mod tests {
             facts: Box::default(),
         };
         assert_eq!(config.fault(), Fault::Harness);
-        let reset = SmtpError::from_io("reply", std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let reset = SmtpError::from_io(&"reply".into(), std::io::Error::from(std::io::ErrorKind::ConnectionReset));
         assert!(matches!(reset, SmtpError::Closed { .. }));
+    }
+
+    /// "Try later" is decided on the typed stage, never on its text: a close before the greeting
+    /// (a plain end or a reset) is busy; a close at a stage merely named "greeting", or after a
+    /// partial greeting, is not. The texts are the ones records have always shown.
+    #[test]
+    fn a_close_is_busy_only_at_the_typed_greeting() {
+        let closed = SmtpError::Closed { during: Stage::Greeting, reset: None, partial: None };
+        assert_eq!(closed.to_string(), "the server closed the connection while the harness waited for the greeting");
+        assert_eq!(closed.busy().as_deref(), Some("connection closed before the greeting: greeting"));
+        let reset = SmtpError::from_io(&Stage::Greeting, std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert_eq!(reset.to_string(), "the server closed the connection while the harness waited for the greeting (connection reset)");
+        assert_eq!(reset.busy().as_deref(), Some("connection closed before the greeting: greeting (connection reset)"));
+        let named = SmtpError::Closed { during: "greeting".into(), reset: None, partial: None };
+        assert_eq!(named.to_string(), closed.to_string());
+        assert_eq!(named.busy(), None);
+        let begun = SmtpError::Closed { during: Stage::Greeting, reset: None, partial: Some("220-mx".into()) };
+        assert_eq!(begun.busy(), None);
+        let later = SmtpError::from_io(&"greeting".into(), std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(later.busy(), None);
     }
 }

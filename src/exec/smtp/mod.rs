@@ -18,7 +18,7 @@ mod wire;
 pub use auth::{AuthExchange, AuthStep};
 pub use capabilities::{Capabilities, Extension};
 pub use data::DataExchange;
-pub use error::{Fault, SmtpError};
+pub use error::{Fault, SmtpError, Stage};
 pub use reply::Reply;
 pub use session::{SmtpSession, SmtpTimeouts};
 

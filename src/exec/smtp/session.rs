@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::auth::{self, AuthExchange, AuthRequest};
 use super::capabilities::Capabilities;
 use super::data::{CHUNK, DataBody, DataExchange, DotStuffer, SentBody, SliceBody};
-use super::error::SmtpError;
+use super::error::{SmtpError, Stage};
 use super::reply::Reply;
 use super::wire::Wire;
 use crate::exec::net::{self, Endpoint, TlsMode};
@@ -74,8 +74,8 @@ impl SmtpSession {
             let facts = session.handshake(tls, "implicit TLS handshake").await.map_err(plaintext_refusal)?;
             session.tls_facts = Some(facts);
         }
-        let greeting = session.wire.read_reply("greeting", timeouts.reply).await?;
-        busy("greeting", &greeting)?;
+        let greeting = session.wire.read_reply(Stage::Greeting, timeouts.reply).await?;
+        busy(Stage::Greeting, &greeting)?;
         Ok((session, greeting))
     }
 
@@ -88,8 +88,8 @@ impl SmtpSession {
         transcript: Transcript,
     ) -> Result<(SmtpSession, Reply), SmtpError> {
         let mut session = SmtpSession::new(tcp, host, port, timeouts, transcript);
-        let greeting = session.wire.read_reply("greeting", timeouts.reply).await?;
-        busy("greeting", &greeting)?;
+        let greeting = session.wire.read_reply(Stage::Greeting, timeouts.reply).await?;
+        busy(Stage::Greeting, &greeting)?;
         Ok((session, greeting))
     }
 
@@ -115,7 +115,7 @@ impl SmtpSession {
     pub async fn ehlo(&mut self, name: &str) -> Result<(Reply, Capabilities), SmtpError> {
         check_no_line_break("EHLO name", name)?;
         let reply = self.exchange(&format!("EHLO {name}"), "EHLO").await?;
-        busy("EHLO", &reply)?;
+        busy("EHLO".into(), &reply)?;
         let caps = Capabilities::from_ehlo(&reply);
         self.capabilities = Some(caps.clone());
         Ok((reply, caps))
@@ -129,7 +129,7 @@ impl SmtpSession {
             ));
         }
         let reply = self.exchange("STARTTLS", "STARTTLS").await?;
-        busy("STARTTLS", &reply)?;
+        busy("STARTTLS".into(), &reply)?;
         if reply.code != 220 {
             return Ok((reply, None));
         }
@@ -301,15 +301,15 @@ impl SmtpSession {
     async fn exchange(&mut self, line: &str, verb: &str) -> Result<Reply, SmtpError> {
         let t = self.timeouts.reply;
         self.wire.send_line(line, verb, t).await?;
-        self.wire.read_reply(&format!("reply to {verb}"), t).await
+        self.wire.read_reply(format!("reply to {verb}"), t).await
     }
 }
 
 /// A 4xx where the session opens (greeting, EHLO, STARTTLS) is the server saying "try later":
 /// no observation, an error the caller may retry (RFC 5321 §3.8, §4.2.5).
-fn busy(during: &str, reply: &Reply) -> Result<(), SmtpError> {
+fn busy(during: Stage, reply: &Reply) -> Result<(), SmtpError> {
     if (400..500).contains(&reply.code) {
-        return Err(SmtpError::Unavailable { during: during.into(), reply: reply.render() });
+        return Err(SmtpError::Unavailable { during, reply: reply.render() });
     }
     Ok(())
 }

@@ -147,7 +147,7 @@ async fn a_temporary_refusal_at_the_opening_is_unavailable() {
     let (mut s, _, server) =
         plain_session(vec![greeting(), expect("STARTTLS"), send("454 4.7.0 TLS not available due to temporary reason\r\n")]).await;
     let err = s.starttls(&TestPki::new("x").tls_settings()).await.unwrap_err();
-    assert!(matches!(&err, SmtpError::Unavailable { during, reply } if during == "STARTTLS" && reply.starts_with("454 4.7.0")), "{err}");
+    assert!(matches!(&err, SmtpError::Unavailable { during, reply } if *during == Stage::from("STARTTLS") && reply.starts_with("454 4.7.0")), "{err}");
     assert!(err.busy().is_some_and(|why| why.contains("454")));
     server.finish().await;
     let (mut s, _, server) = plain_session(vec![greeting(), expect("EHLO mssconf.test"), send("421 4.3.2 shutting down\r\n")]).await;
@@ -159,7 +159,27 @@ async fn a_temporary_refusal_at_the_opening_is_unavailable() {
         .await
         .err()
         .expect("a 421 greeting opens no session");
-    assert!(matches!(&err, SmtpError::Unavailable { during, .. } if during == "greeting"), "{err}");
+    assert!(matches!(&err, SmtpError::Unavailable { during, .. } if *during == Stage::Greeting), "{err}");
+    server.finish().await;
+}
+
+/// A server that closes before its greeting is "try later" (the opening retries it); one that
+/// closes after greeting, at EHLO, is not: the stage the session was in decides, typed.
+#[tokio::test]
+async fn a_close_before_the_greeting_is_busy_and_after_it_is_not() {
+    let server = ScriptedServer::start(vec![Step::Close], None, false).await;
+    let err = SmtpSession::connect(&endpoint(server.port, TlsMode::Starttls), &TestPki::new("x").tls_settings(), timeouts(), transcript())
+        .await
+        .err()
+        .expect("no greeting, no session");
+    assert!(matches!(&err, SmtpError::Closed { during: Stage::Greeting, .. }), "{err}");
+    assert_eq!(err.to_string(), "the server closed the connection while the harness waited for the greeting");
+    assert_eq!(err.busy().as_deref(), Some("connection closed before the greeting: greeting"));
+    server.finish().await;
+    let (mut s, _, server) = plain_session(vec![greeting(), expect("EHLO h"), Step::Close]).await;
+    let err = s.ehlo("h").await.unwrap_err();
+    assert!(matches!(&err, SmtpError::Closed { during: Stage::Named(_), .. }), "{err}");
+    assert_eq!(err.busy(), None);
     server.finish().await;
 }
 
@@ -173,7 +193,7 @@ async fn a_plaintext_421_on_an_implicit_tls_port_is_unavailable_not_a_corrupt_re
         .err()
         .expect("no TLS session");
     assert!(
-        matches!(&err, SmtpError::Unavailable { during, reply } if during == "implicit TLS handshake" && reply == "421 4.7.0 Too many concurrent SMTP connections"),
+        matches!(&err, SmtpError::Unavailable { during, reply } if *during == Stage::from("implicit TLS handshake") && reply == "421 4.7.0 Too many concurrent SMTP connections"),
         "{err}"
     );
     server.finish().await;

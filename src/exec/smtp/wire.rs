@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use super::error::SmtpError;
+use super::error::{SmtpError, Stage};
 use super::linebuf::LineBuf;
 use super::reply::{Reply, ReplyAssembler};
 use crate::exec::timing;
@@ -52,24 +52,25 @@ impl Wire {
     }
 
     /// Reads one complete reply; the whole reply must arrive within `timeout`.
-    pub(crate) async fn read_reply(&mut self, during: &str, timeout: Duration) -> Result<Reply, SmtpError> {
+    pub(crate) async fn read_reply(&mut self, during: impl Into<Stage>, timeout: Duration) -> Result<Reply, SmtpError> {
+        let during = during.into();
         let deadline = Instant::now() + timeout;
         let mut assembler = ReplyAssembler::default();
         loop {
-            let line = self.read_line(during, deadline, timeout).await?;
+            let line = self.read_line(&during, deadline, timeout).await?;
             self.transcript.received(&line);
             match assembler.push(&line) {
                 Ok(Some(reply)) => return Ok(reply),
                 Ok(None) => {}
                 Err(reason) => {
-                    return Err(SmtpError::Malformed { during: during.into(), line: quote(&line), reason });
+                    return Err(SmtpError::Malformed { during, line: quote(&line), reason });
                 }
             }
         }
     }
 
     /// One line without its line ending (CRLF, or a bare LF, which is accepted).
-    async fn read_line(&mut self, during: &str, deadline: Instant, timeout: Duration) -> Result<String, SmtpError> {
+    async fn read_line(&mut self, during: &Stage, deadline: Instant, timeout: Duration) -> Result<String, SmtpError> {
         loop {
             if let Some(raw) = self.buf.take_line() {
                 let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
@@ -81,18 +82,18 @@ impl Wire {
             if self.buf.len() > MAX_LINE {
                 let line = quote(&self.transcript.secrets().scrub(&String::from_utf8_lossy(self.buf.unread())));
                 let reason = format!("no line end within {MAX_LINE} bytes");
-                return Err(SmtpError::Malformed { during: during.into(), line, reason });
+                return Err(SmtpError::Malformed { during: during.clone(), line, reason });
             }
             let mut chunk = [0u8; 4096];
             let read = timing::server(tokio::time::timeout_at(deadline, self.conn()?.read(&mut chunk))).await;
             match read {
                 Err(_) => {
                     self.record_partial();
-                    return Err(SmtpError::Timeout { during: during.into(), after: timeout });
+                    return Err(SmtpError::Timeout { during: during.clone(), after: timeout });
                 }
                 Ok(Ok(0)) => {
                     let partial = self.record_partial();
-                    return Err(SmtpError::Closed { during: during.into(), partial });
+                    return Err(SmtpError::Closed { during: during.clone(), reset: None, partial });
                 }
                 Ok(Ok(n)) => self.buf.extend(&chunk[..n]),
                 Ok(Err(e)) => {
@@ -148,8 +149,8 @@ impl Wire {
             conn.flush().await
         };
         match tokio::time::timeout(timeout, write).await {
-            Err(_) => Err(SmtpError::Timeout { during: format!("{during} (sending)"), after: timeout }),
-            Ok(Err(e)) => Err(SmtpError::from_io(during, e)),
+            Err(_) => Err(SmtpError::Timeout { during: format!("{during} (sending)").into(), after: timeout }),
+            Ok(Err(e)) => Err(SmtpError::from_io(&during.into(), e)),
             Ok(Ok(())) => Ok(()),
         }
     }

@@ -17,12 +17,7 @@ const MAX_ANSWER: usize = 1 << 20;
 
 /// Reads a secret the profile points at (`{ env }` or `{ file }`), registered for redaction.
 pub fn read_secret(r: &SecretRef, what: &str, secrets: &SecretSet) -> Result<Secret, ExecError> {
-    let s = match r {
-        SecretRef::Env(var) => std::env::var(var)
-            .map(Secret::new)
-            .map_err(|_| ExecError::profile(format!("environment variable {var} ({what}) is not set")))?,
-        SecretRef::File(path) => Secret::new(crate::target::private_file::read_text(path).map_err(ExecError::harness)?.to_string()),
-    };
+    let s = crate::target::secret_value::read(r.at(), what)?;
     if s.expose().is_empty() {
         return Err(ExecError::profile(format!("the {what} is empty")));
     }

@@ -13,6 +13,7 @@ use crate::exec::env::{RunEnv, read_body_bounded};
 use crate::exec::error::ExecError;
 use crate::scenario::model::Credential;
 use crate::target::model::TokenSource;
+use crate::target::secret_value::{self, SecretAt};
 
 /// The most bytes of a token issuer's answer.
 const MAX_TOKEN_ANSWER: usize = 1 << 20;
@@ -75,13 +76,8 @@ async fn token(env: &RunEnv, role: &str, credential: &Credential) -> Result<(Opt
 async fn obtain(env: &RunEnv, role: &str, address: &str, source: &TokenSource, kind: TokenKind) -> Result<Held, ExecError> {
     let timeout = Duration::from_millis(env.target.timeouts.token_fetch.max(100));
     let answer = match source {
-        TokenSource::Env(var) => std::env::var(var)
-            .map(|t| TokenAnswer { access_token: Secret::new(t.trim()), expires_in: None, refresh_token: None })
-            .map_err(|_| ExecError::profile(format!("environment variable {var} (token) is not set")))?,
-        TokenSource::File(path) => {
-            let t = crate::target::private_file::read_text(path).map_err(ExecError::harness)?;
-            TokenAnswer { access_token: Secret::new(t.as_str()), expires_in: None, refresh_token: None }
-        }
+        TokenSource::Env(var) => from_profile(SecretAt::Env(var))?,
+        TokenSource::File(path) => from_profile(SecretAt::File(path))?,
         TokenSource::Issuer => issue_token(env, address, kind).await?,
         TokenSource::Command(argv) => {
             let req = command::Request { role, address, timeout };
@@ -110,6 +106,13 @@ async fn obtain(env: &RunEnv, role: &str, address: &str, source: &TokenSource, k
 
 /// Asks the test issuer: `mailbox`, `lifetime` (negative: already expired) and, for a
 /// revoked token, `revoked=true` (the issuer revokes it before answering).
+/// A token the profile gives in a variable or a file, read like every secret of the profile
+/// ([`secret_value::read`]); a variable's surrounding blanks are dropped, as a file's are.
+fn from_profile(at: SecretAt<'_>) -> Result<TokenAnswer, ExecError> {
+    let token = secret_value::read(at, "token")?;
+    Ok(TokenAnswer { access_token: Secret::new(token.expose().trim()), expires_in: None, refresh_token: None })
+}
+
 async fn issue_token(env: &RunEnv, address: &str, kind: TokenKind) -> Result<TokenAnswer, ExecError> {
     let url = env
         .target

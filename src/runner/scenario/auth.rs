@@ -1,13 +1,12 @@
 //! Credentials for an `auth` / `authenticate` action, adapted to how the target's applicative
 //! mailboxes log in (the profile's `app_auth_form`).
 
-use crate::secret::Secret;
 use crate::exec::env::RunEnv;
 use crate::exec::error::ExecError;
 use crate::exec::sasl::Credentials;
 use crate::scenario::model::Mechanism;
 use crate::scenario::model::Credential;
-use crate::target::model::{SecretSource, Target};
+use crate::target::model::Target;
 
 pub use crate::plan::login::Protocol;
 
@@ -55,15 +54,7 @@ pub async fn login(
             note = note.or(renewed);
             secret
         }
-        Mechanism::Plain => match &mailbox.password {
-            Some(SecretSource::Env(var)) => Some(Secret::new(
-                std::env::var(var).map_err(|_| ExecError::profile(format!("environment variable {var} (password) is not set")))?,
-            )),
-            Some(SecretSource::File(p)) => Some(Secret::new(
-                crate::target::private_file::read_text(p).map_err(ExecError::harness)?.to_string(),
-            )),
-            _ => None,
-        },
+        Mechanism::Plain => crate::target::secret_value::password(mailbox.password.as_ref())?,
         Mechanism::External => None,
     };
     if let Some(s) = &secret {

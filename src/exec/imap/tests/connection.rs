@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::secret::Secret;
 use crate::exec::imap::testkit::*;
-use crate::exec::imap::{Fault, ImapError, ImapSession, ImapTimeouts, StatusKind};
+use crate::exec::imap::{Fault, ImapError, ImapSession, ImapTimeouts, Stage, StatusKind};
 use crate::exec::net::TlsMode;
 
 #[tokio::test]
@@ -270,7 +270,7 @@ async fn silent_greeting_times_out() {
         .err()
         .unwrap();
     assert!(
-        matches!(&err, ImapError::Timeout { waiting_for, .. } if waiting_for.contains("greeting")),
+        matches!(&err, ImapError::Timeout { waiting_for, .. } if *waiting_for == Stage::Greeting),
         "{err}"
     );
 }

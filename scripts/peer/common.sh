@@ -42,6 +42,12 @@ PEER_HTTP_PORT=$((PEER_PORT_BASE + 80))
 # Plain SMTP, no TLS/AUTH, loopback clients and the peer's own domain only: the listener of the
 # load baseline (Postfix's smtp-source cannot do TLS or SASL). See `mssconf bench` and docs/peer.md.
 PEER_PLAIN_PORT=$((PEER_PORT_BASE + 25))
+# The root's CRL as this stack's HTTP server (psc_server.py) publishes it; the profile declares
+# it (http.crl, OPE/TLS.05.02).
+PEER_CRL_URL=http://127.0.0.1:$PEER_HTTP_PORT/crl/root.crl
+# The CRL distribution point the server certificates of the test PKI name: the first stack's
+# HTTP server (the second stack shares the PKI and sets PEER1_PORT_BASE to the first's base).
+PEER_PKI_CRL_DP=${PEER_PKI_CRL_DP:-http://127.0.0.1:$(( ${PEER1_PORT_BASE:-$PEER_PORT_BASE} + 80 ))/crl/root.crl}
 
 # The Dovecot instance of the stack (dovecot.sh, daemons.sh): its configuration directory,
 # instance name, store, log, ports, and where and for whom it serves the MTA (SASL, LMTP).

@@ -45,6 +45,7 @@ peer_dovecot_conf() {
     local d=$DC_DIR
     local cert=$PEER_PKI/server.crt.pem key=$PEER_PKI/server.key.pem ca=$PEER_PKI/ca.pem
     [ "$PEER_VARIANT" = untrusted-server-cert ] && { cert=$PEER_PKI/server-foreign.crt.pem; key=$PEER_PKI/server-foreign.key.pem; }
+    [ "$PEER_VARIANT" = revoked-server-cert ] && { cert=$PEER_PKI/server-revoked.crt.pem; key=$PEER_PKI/server-revoked.key.pem; }
     # OPE/APP.02: the root's CRL rides in the CA file (Dovecot reads CRLs there) and is checked
     # (ssl_require_crl = no would skip every CRL check). The variant trusts a foreign CA that
     # publishes no CRL: no CRL check there.

@@ -82,6 +82,7 @@ peer_postfix_main() {
     local cafile=$PEER_PKI/ca.pem cert=$PEER_PKI/server.crt.pem key=$PEER_PKI/server.key.pem
     [ "$PEER_VARIANT" = foreign-client-ca ] && cafile=$PEER_PKI/ca-and-foreign.pem
     [ "$PEER_VARIANT" = untrusted-server-cert ] && { cert=$PEER_PKI/server-foreign.crt.pem; key=$PEER_PKI/server-foreign.key.pem; }
+    [ "$PEER_VARIANT" = revoked-server-cert ] && { cert=$PEER_PKI/server-revoked.crt.pem; key=$PEER_PKI/server-revoked.key.pem; }
     local size=$PEER_MAX_SIZE transport="texthash:$m/transport" outside="error:5.7.1 the mssconf peer delivers nothing outside this machine"
     # The variant relays outside the whitelist: the message is "sent" (dropped here).
     [ "$PEER_VARIANT" = no-whitelist ] && outside="discard:outside recipient (variant no-whitelist)"

@@ -3,6 +3,7 @@
     /usr/bin/python3 -m unittest scripts/peer/test_peer_helpers.py
 """
 
+import base64
 import importlib.util
 import json
 import os
@@ -63,6 +64,20 @@ class IssuerTest(unittest.TestCase):
             token = f.read().strip()
         self.assertIsNone(issuer.introspect(token))
         self.assertIsNotNone(issuer.verify(token))  # signed by us, unexpired: refused as revoked
+
+    def test_crl_is_served_in_der(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        pem = os.path.join(d, "crl.pem")
+        der = bytes(range(256)) * 3
+        body = base64.encodebytes(der).decode("ascii")
+        with open(pem, "w") as f:
+            f.write(f"junk before\n-----BEGIN X509 CRL-----\n{body}-----END X509 CRL-----\n")
+        self.assertEqual(psc.crl_der(pem), der)
+        with open(pem, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+        with self.assertRaises(ValueError):
+            psc.crl_der(pem)
 
     def test_whitelist_shape(self):
         xml = psc.whitelist_xml(["a.test", "x&y.test"])

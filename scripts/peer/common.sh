@@ -74,12 +74,15 @@ PEER_TLS12_SUITES="ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE
 PEER_LEGACY_SUITE="ECDHE-RSA-AES256-SHA"
 
 # The TLS 1.2 suites (OpenSSL cipher list) of Postfix and Dovecot (OPE/TLS.04). Variants static-rsa and
-# cbc-sha1 add one suite outside the allow list (OPE/TLS.04).
+# cbc-sha1 add one suite outside the allow list (OPE/TLS.04); weak-dh lowers the security level.
 peer_cipherlist() {
     case "$PEER_VARIANT" in
         tls10) echo "$PEER_TLS12_SUITES:$PEER_LEGACY_SUITE:@SECLEVEL=0" ;;
         static-rsa) echo "$PEER_TLS12_SUITES:AES256-SHA" ;;
         cbc-sha1) echo "$PEER_TLS12_SUITES:ECDHE-RSA-AES128-SHA" ;;
+        # OpenSSL 3's default security level (2) refuses a DH group under 2048 bits: an operator
+        # keeping 1024-bit DH parameters has lowered it to 1 for them to be used.
+        weak-dh) echo "$PEER_TLS12_SUITES:@SECLEVEL=1" ;;
         *) echo "$PEER_TLS12_SUITES" ;;
     esac
 }

@@ -54,6 +54,8 @@ peer_postfix_maps() {
 peer_postfix_variant_lines() {
     local m=$PEER_PF_MAPS
     case "$PEER_VARIANT" in
+        weak-dh) echo "# variant weak-dh (OPE/TLS.08): 1024-bit DH parameters for the DHE suites"
+            echo "smtpd_tls_dh1024_param_file = $PEER_PKI/dh1024.pem" ;;
         no-dsn) echo "# variant no-dsn (OPE/DSN.01): DSN not announced"
             echo "smtpd_discard_ehlo_keywords = dsn" ;;
         no-unknown-report) echo "# variant no-unknown-report (OPE/DSN.02): unknown local recipients accepted, then dropped"

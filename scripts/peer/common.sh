@@ -42,6 +42,12 @@ PEER_HTTP_PORT=$((PEER_PORT_BASE + 80))
 # Plain SMTP, no TLS/AUTH, loopback clients and the peer's own domain only: the listener of the
 # load baseline (Postfix's smtp-source cannot do TLS or SASL). See `mssconf bench` and docs/peer.md.
 PEER_PLAIN_PORT=$((PEER_PORT_BASE + 25))
+# The root's CRL as this stack's HTTP server (psc_server.py) publishes it; the profile declares
+# it (http.crl, OPE/TLS.05.02).
+PEER_CRL_URL=http://127.0.0.1:$PEER_HTTP_PORT/crl/root.crl
+# The CRL distribution point the server certificates of the test PKI name: the first stack's
+# HTTP server (the second stack shares the PKI and sets PEER1_PORT_BASE to the first's base).
+PEER_PKI_CRL_DP=${PEER_PKI_CRL_DP:-http://127.0.0.1:$(( ${PEER1_PORT_BASE:-$PEER_PORT_BASE} + 80 ))/crl/root.crl}
 
 # The Dovecot instance of the stack (dovecot.sh, daemons.sh): its configuration directory,
 # instance name, store, log, ports, and where and for whom it serves the MTA (SASL, LMTP).
@@ -68,12 +74,15 @@ PEER_TLS12_SUITES="ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE
 PEER_LEGACY_SUITE="ECDHE-RSA-AES256-SHA"
 
 # The TLS 1.2 suites (OpenSSL cipher list) of Postfix and Dovecot (OPE/TLS.04). Variants static-rsa and
-# cbc-sha1 add one suite outside the allow list (OPE/TLS.04).
+# cbc-sha1 add one suite outside the allow list (OPE/TLS.04); weak-dh lowers the security level.
 peer_cipherlist() {
     case "$PEER_VARIANT" in
         tls10) echo "$PEER_TLS12_SUITES:$PEER_LEGACY_SUITE:@SECLEVEL=0" ;;
         static-rsa) echo "$PEER_TLS12_SUITES:AES256-SHA" ;;
         cbc-sha1) echo "$PEER_TLS12_SUITES:ECDHE-RSA-AES128-SHA" ;;
+        # OpenSSL 3's default security level (2) refuses a DH group under 2048 bits: an operator
+        # keeping 1024-bit DH parameters has lowered it to 1 for them to be used.
+        weak-dh) echo "$PEER_TLS12_SUITES:@SECLEVEL=1" ;;
         *) echo "$PEER_TLS12_SUITES" ;;
     esac
 }

@@ -21,7 +21,7 @@ peer_start_psc() {
     local dir=${3:-$PEER_STATE/psc}
     install -d -o nobody -g nogroup -m 700 "$dir"
     local args=(--port "$port" --domain "$PEER_DOMAIN" --mail-host 127.0.0.1 --mail-ports "$ports"
-        --revoked-token-file "$dir/revoked-token")
+        --revoked-token-file "$dir/revoked-token" --crl "$PEER_PKI/crl.pem")
     local d
     for d in $PEER_TOKEN_MAILBOXES; do args+=(--mailbox "$d"); done
     for d in $PEER_WHITELIST; do args+=(--whitelist "$d"); done

@@ -45,10 +45,13 @@ peer_dovecot_conf() {
     local d=$DC_DIR
     local cert=$PEER_PKI/server.crt.pem key=$PEER_PKI/server.key.pem ca=$PEER_PKI/ca.pem
     [ "$PEER_VARIANT" = untrusted-server-cert ] && { cert=$PEER_PKI/server-foreign.crt.pem; key=$PEER_PKI/server-foreign.key.pem; }
+    [ "$PEER_VARIANT" = revoked-server-cert ] && { cert=$PEER_PKI/server-revoked.crt.pem; key=$PEER_PKI/server-revoked.key.pem; }
     # OPE/APP.02: the root's CRL rides in the CA file (Dovecot reads CRLs there) and is checked
     # (ssl_require_crl = no would skip every CRL check). The variant trusts a foreign CA that
     # publishes no CRL: no CRL check there.
-    local require_crl=yes
+    local require_crl=yes dh=/usr/share/dovecot/dh.pem
+    # The variant weak-dh (OPE/TLS.08) uses 1024-bit DH parameters for the DHE suites.
+    [ "$PEER_VARIANT" = weak-dh ] && dh=$PEER_PKI/dh1024.pem
     ca=$PEER_PKI/ca-and-crl.pem
     [ "$PEER_VARIANT" = foreign-client-ca ] && { ca=$PEER_PKI/ca-and-foreign.pem; require_crl=no; }
     local binding="username_attribute = mailbox"
@@ -99,7 +102,7 @@ ssl_require_crl = $require_crl
 ssl_cert_username_field = commonName
 # OPE/TLS.04: exactly the TLS 1.2 suites of SC.MSS/CONF.03 (DHE needs the group file)
 ssl_cipher_list = $(peer_cipherlist)
-ssl_dh = </usr/share/dovecot/dh.pem
+ssl_dh = <$dh
 # env: the operator's mailbox store (Maildir), a throwaway test store: no fsync per delivery,
 # and only Dovecot writes these Maildirs, so it trusts its index instead of rescanning new/ and
 # cur/ (which the load bench fills with thousands of files). See docs/peer.md.

@@ -1,14 +1,20 @@
 # Sourced by start.sh: the peer's test PKI, made with the openssl CLI. A root standing in for
-# IGC-Santé, the server certificate (host name + loopback addresses), one client certificate
-# per applicative mailbox, an expired one, one from a foreign CA, and one the root revoked with
-# the root's CRL (crl.pem; the stacks load it, OPE/APP.02) (plus, for the variants, a
-# server certificate from the foreign CA and a bundle trusting both CAs). Kept across runs (a
-# re-run reuses it) unless PEER_FRESH_PKI=1 or a file is missing.
+# IGC-Santé, the server certificate (host name + loopback addresses, and a CRL distribution
+# point on the peer's HTTP server, PEER_PKI_CRL_DP, which serves the root's CRL: OPE/TLS.05.02),
+# one client certificate per applicative mailbox, an expired one, one from a foreign CA, and one
+# the root revoked with the root's CRL (crl.pem; the stacks load it, OPE/APP.02) (plus, for the
+# variants, a server certificate from the foreign CA, a server certificate the CRL lists, a
+# bundle trusting both CAs and 1024-bit DH parameters). Kept across runs (a re-run reuses it)
+# unless PEER_FRESH_PKI=1, a file is missing or its format (PEER_PKI_FORMAT) differs.
+
+# What the PKI's files are made for: bumped when pki.sh makes them differently, so an older PKI
+# directory is made again. The distribution point is part of it (it is in the certificates).
+PEER_PKI_FORMAT="3 $PEER_PKI_CRL_DP"
 
 # openssl with its chatter kept for when it fails.
 ossl() {
     local out
-    out=$(PEER_SAN="${PEER_SAN:-DNS:unused.invalid}" openssl "$@" 2>&1) || { printf '%s\n' "$out" >&2; die "openssl $1 failed"; }
+    out=$(PEER_SAN="${PEER_SAN:-DNS:unused.invalid}" PEER_CRL_DP="$PEER_PKI_CRL_DP" openssl "$@" 2>&1) || { printf '%s\n' "$out" >&2; die "openssl $1 failed"; }
 }
 
 pki_ca_conf() { # $1 = CA dir
@@ -43,6 +49,15 @@ extendedKeyUsage = serverAuth
 subjectAltName = \${ENV::PEER_SAN}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+# A server certificate of the root: where the root's CRL is published (OPE/TLS.05.02).
+[root_server_ext]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = \${ENV::PEER_SAN}
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:\${ENV::PEER_CRL_DP}
 [client_ext]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -90,9 +105,10 @@ pki_complete() {
     local f
     for f in ca.pem server.crt.pem server.key.pem app1.crt.pem app2.crt.pem \
              app1-expired.crt.pem app1-foreign.crt.pem server-foreign.crt.pem ca-and-foreign.pem \
-             app1-revoked.crt.pem crl.pem ca-and-crl.pem; do
+             app1-revoked.crt.pem crl.pem ca-and-crl.pem server-revoked.crt.pem dh1024.pem; do
         [ -s "$PEER_PKI/$f" ] || return 1
     done
+    [ "$(cat "$PEER_PKI/format" 2>/dev/null)" = "$PEER_PKI_FORMAT" ] || return 1
     # Renew when the server certificate expires within a week.
     openssl x509 -in "$PEER_PKI/server.crt.pem" -noout -checkend 604800 >/dev/null
 }
@@ -110,7 +126,7 @@ peer_pki() {
     pki_root "$foreign" "/C=FR/O=Foreign TEST CA (not IGC-Santé)/CN=Foreign TEST peer CA"
     cp "$root/ca.pem" "$PEER_PKI/ca.pem"
     pki_issue "$root" "$PEER_PKI/server" "/C=FR/O=mssconf peer (fictitious)/CN=$PEER_SERVER_NAME" \
-        server_ext "DNS:$PEER_SERVER_NAME,IP:127.0.0.1,IP:127.0.0.2"
+        root_server_ext "DNS:$PEER_SERVER_NAME,IP:127.0.0.1,IP:127.0.0.2"
     pki_issue "$root" "$PEER_PKI/app1" "/C=FR/O=mssconf peer (fictitious)/CN=$PEER_APP1" \
         client_ext "email:$PEER_APP1"
     pki_issue "$root" "$PEER_PKI/app2" "/C=FR/O=mssconf peer (fictitious)/CN=$PEER_APP2" \
@@ -129,11 +145,20 @@ peer_pki() {
         client_ext "email:$PEER_APP1"
     ossl ca -batch -config "$root/ca.cnf" -cert "$root/ca.pem" -keyfile "$root/ca.key.pem" \
         -revoke "$PEER_PKI/app1-revoked.crt.pem" -crl_reason keyCompromise
+    # Variant revoked-server-cert (OPE/TLS.05.02): a server certificate of the root, revoked
+    # (the CRL lists it; the server certificate of the other runs stays unlisted).
+    pki_issue "$root" "$PEER_PKI/server-revoked" "/C=FR/O=mssconf peer (fictitious)/CN=$PEER_SERVER_NAME" \
+        root_server_ext "DNS:$PEER_SERVER_NAME,IP:127.0.0.1,IP:127.0.0.2"
+    ossl ca -batch -config "$root/ca.cnf" -cert "$root/ca.pem" -keyfile "$root/ca.key.pem" \
+        -revoke "$PEER_PKI/server-revoked.crt.pem" -crl_reason keyCompromise
     ossl ca -batch -config "$root/ca.cnf" -cert "$root/ca.pem" -keyfile "$root/ca.key.pem" \
         -gencrl -out "$PEER_PKI/crl.pem"
     cat "$root/ca.pem" "$PEER_PKI/crl.pem" > "$PEER_PKI/ca-and-crl.pem"
     # Variant foreign-client-ca (OPE/APP.02): client certificates of both CAs accepted.
     cat "$root/ca.pem" "$foreign/ca.pem" > "$PEER_PKI/ca-and-foreign.pem"
+    # Variant weak-dh (OPE/TLS.08): 1024-bit DH parameters for the DHE suites.
+    ossl dhparam -out "$PEER_PKI/dh1024.pem" 1024
     # Dovecot and Postfix read the server key as root before dropping privileges.
     chmod 600 "$PEER_PKI"/*.key.pem "$root/ca.key.pem" "$foreign/ca.key.pem"
+    echo "$PEER_PKI_FORMAT" > "$PEER_PKI/format"
 }

@@ -54,6 +54,8 @@ peer_postfix_maps() {
 peer_postfix_variant_lines() {
     local m=$PEER_PF_MAPS
     case "$PEER_VARIANT" in
+        weak-dh) echo "# variant weak-dh (OPE/TLS.08): 1024-bit DH parameters for the DHE suites"
+            echo "smtpd_tls_dh1024_param_file = $PEER_PKI/dh1024.pem" ;;
         no-dsn) echo "# variant no-dsn (OPE/DSN.01): DSN not announced"
             echo "smtpd_discard_ehlo_keywords = dsn" ;;
         no-unknown-report) echo "# variant no-unknown-report (OPE/DSN.02): unknown local recipients accepted, then dropped"
@@ -82,6 +84,7 @@ peer_postfix_main() {
     local cafile=$PEER_PKI/ca.pem cert=$PEER_PKI/server.crt.pem key=$PEER_PKI/server.key.pem
     [ "$PEER_VARIANT" = foreign-client-ca ] && cafile=$PEER_PKI/ca-and-foreign.pem
     [ "$PEER_VARIANT" = untrusted-server-cert ] && { cert=$PEER_PKI/server-foreign.crt.pem; key=$PEER_PKI/server-foreign.key.pem; }
+    [ "$PEER_VARIANT" = revoked-server-cert ] && { cert=$PEER_PKI/server-revoked.crt.pem; key=$PEER_PKI/server-revoked.key.pem; }
     local size=$PEER_MAX_SIZE transport="texthash:$m/transport" outside="error:5.7.1 the mssconf peer delivers nothing outside this machine"
     # The variant relays outside the whitelist: the message is "sent" (dropped here).
     [ "$PEER_VARIANT" = no-whitelist ] && outside="discard:outside recipient (variant no-whitelist)"

@@ -49,6 +49,9 @@ http:
   introspection: http://127.0.0.1:$PEER_HTTP_PORT/psc/introspect
   whitelist: http://127.0.0.1:$PEER_HTTP_PORT/listeblanchemssante.xml
   autoconfig: http://127.0.0.1:$PEER_HTTP_PORT/.well-known/autoconfig/mail/config-v1.1.xml
+  # OPE/TLS.05.02: the root's CRL as this stack publishes it (the server certificate's
+  # distribution point names the first stack's copy)
+  crl: [$PEER_CRL_URL]
 trust_anchors: [$PEER_PKI/ca.pem]
 tls:
   cipher_allow_list:

@@ -10,6 +10,8 @@ Loopback only. Serves:
                                or {"active": false}; Dovecot's oauth2 passdb calls it
   GET  /listeblanchemssante.xml                      the whitelist, published shape
   GET  /.well-known/autoconfig/mail/config-v1.1.xml  Mozilla autoconfig of the endpoints
+  GET  /crl/root.crl           the test root's CRL (--crl FILE, PEM), served in DER
+                               (application/pkix-crl, RFC 5280 §4.2.1.13), read at each request
 
 Tokens are JWT-shaped, HMAC-signed with a key drawn at start: a restart invalidates them.
 --revoked-token-file writes, at start, a token of the first mailbox that is unexpired but
@@ -107,6 +109,15 @@ class Issuer:
         return claims
 
 
+def crl_der(path):
+    """The first CRL of a PEM file, in DER (what a CA publishes at a distribution point)."""
+    with open(path, encoding="ascii") as f:
+        text = f.read()
+    begin, end = "-----BEGIN X509 CRL-----", "-----END X509 CRL-----"
+    start = text.index(begin) + len(begin)
+    return base64.b64decode("".join(text[start:text.index(end, start)].split()), validate=True)
+
+
 def whitelist_xml(domains):
     items = "".join(f"  <Domaine>\n    <Nom>{escape(d)}</Nom>\n  </Domaine>\n" for d in domains)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<ListeBlanche xmlns="{WHITELIST_NS}">\n{items}</ListeBlanche>\n'
@@ -141,10 +152,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         sys.stderr.write(f"{self.log_date_time_string()} {self.address_string()} {fmt % args}\n")
 
-    def send(self, status, body: str, ctype="application/json"):
-        data = body.encode("utf-8")
+    def send(self, status, body, ctype="application/json"):
+        if isinstance(body, bytes):
+            data = body
+        else:
+            data, ctype = body.encode("utf-8"), f"{ctype}; charset=utf-8"
         self.send_response(status)
-        self.send_header("Content-Type", f"{ctype}; charset=utf-8")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
@@ -211,6 +225,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, whitelist_xml(cfg.whitelist), "application/xml")
         if path == "/.well-known/autoconfig/mail/config-v1.1.xml":
             return self.send(200, autoconfig_xml(cfg.domain, cfg.mail_host, cfg.ports), "application/xml")
+        if path == "/crl/root.crl" and cfg.crl:
+            try:
+                return self.send(200, crl_der(cfg.crl), "application/pkix-crl")
+            except (OSError, ValueError) as e:
+                return self.send(500, json.dumps({"error": f"CRL unreadable: {e}"}))
         self.send(404, json.dumps({"error": "not_found"}))
 
 
@@ -236,6 +255,7 @@ def main():
     p.add_argument("--accept-expired", action="store_true", help="misconfiguration: expired tokens stay active")
     p.add_argument("--accept-revoked", action="store_true", help="misconfiguration: revoked tokens stay active")
     p.add_argument("--revoked-token-file", help="write a revoked (unexpired) token of the first mailbox here (mode 600)")
+    p.add_argument("--crl", help="PEM CRL served in DER at /crl/root.crl")
     p.add_argument("--pid-file")
     a = p.parse_args()
     smtp, smtps, imap, imaps = (int(x) for x in a.mail_ports.split(","))
@@ -247,6 +267,7 @@ def main():
         domain=a.domain,
         mail_host=a.mail_host,
         ports={"smtp": smtp, "smtps": smtps, "imap": imap, "imaps": imaps},
+        crl=a.crl,
     )
     if a.revoked_token_file and a.mailbox:
         write_revoked_token(server.cfg.issuer, a.mailbox[0].lower(), a.revoked_token_file)

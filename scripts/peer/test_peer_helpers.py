@@ -3,6 +3,7 @@
     /usr/bin/python3 -m unittest scripts/peer/test_peer_helpers.py
 """
 
+import base64
 import importlib.util
 import json
 import os
@@ -63,6 +64,57 @@ class IssuerTest(unittest.TestCase):
             token = f.read().strip()
         self.assertIsNone(issuer.introspect(token))
         self.assertIsNotNone(issuer.verify(token))  # signed by us, unexpired: refused as revoked
+
+    def test_crl_is_served_in_der(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        pem = os.path.join(d, "crl.pem")
+        der = bytes(range(256)) * 3
+        body = base64.encodebytes(der).decode("ascii")
+        with open(pem, "w") as f:
+            f.write(f"junk before\n-----BEGIN X509 CRL-----\n{body}-----END X509 CRL-----\n")
+        self.assertEqual(psc.crl_der(pem), der)
+        with open(pem, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+        with self.assertRaises(ValueError):
+            psc.crl_der(pem)
+
+    def test_crl_endpoint_serves_the_file_read_at_each_request(self):
+        import argparse
+        import threading
+        import urllib.error
+        import urllib.request
+        from http.server import ThreadingHTTPServer
+
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        pem = os.path.join(d, "crl.pem")
+
+        def write(der):
+            with open(pem, "w") as f:
+                f.write(f"-----BEGIN X509 CRL-----\n{base64.encodebytes(der).decode()}-----END X509 CRL-----\n")
+
+        def get(server):
+            url = f"http://127.0.0.1:{server.server_address[1]}/crl/root.crl"
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.headers["Content-Type"], r.read()
+
+        def serve(crl):
+            server = ThreadingHTTPServer(("127.0.0.1", 0), psc.Handler)
+            server.cfg = argparse.Namespace(crl=crl)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            self.addCleanup(server.server_close)
+            self.addCleanup(server.shutdown)
+            return server
+
+        server = serve(pem)
+        write(b"first")
+        self.assertEqual(get(server), ("application/pkix-crl", b"first"))
+        write(b"second")  # a new PKI is served without a restart
+        self.assertEqual(get(server)[1], b"second")
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            get(serve(None))
+        self.assertEqual(e.exception.code, 404)
 
     def test_whitelist_shape(self):
         xml = psc.whitelist_xml(["a.test", "x&y.test"])

@@ -2,6 +2,8 @@
 # the first stack's names (same fictitious operator, same mailboxes, same test PKI), other
 # ports, another state directory. Overrides: PEER2_PORT_BASE (default 20000), PEER2_STATE,
 # PEER2_PROFILE.
+# The first stack's port base (the shared PKI's CRL distribution point is on its HTTP server).
+PEER1_PORT_BASE=${PEER_PORT_BASE:-10000}
 PEER_PORT_BASE=${PEER2_PORT_BASE:-20000}
 PEER_STATE=${PEER2_STATE:-/var/lib/mssconf-peer-exim}
 # The first stack's test PKI is shared (pki.sh makes it when missing).

@@ -23,7 +23,7 @@ exim_tls_files() {
     local t=$EXIM_DIR/tls
     install -d -m 750 -o root -g "$EXIM_USER" "$t"
     local f
-    for f in server.crt.pem server.key.pem server-foreign.crt.pem server-foreign.key.pem ca.pem ca-and-foreign.pem crl.pem; do
+    for f in server.crt.pem server.key.pem server-foreign.crt.pem server-foreign.key.pem server-revoked.crt.pem server-revoked.key.pem ca.pem ca-and-foreign.pem crl.pem; do
         install -m 640 -o root -g "$EXIM_USER" "$PEER_PKI/$f" "$t/$f"
     done
 }
@@ -58,6 +58,7 @@ exim_conf() {
     local t=$EXIM_DIR/tls v=$PEER_VARIANT
     local cert=$t/server.crt.pem key=$t/server.key.pem ca=$t/ca.pem size=$PEER_MAX_SIZE dsn='*'
     [ "$v" = untrusted-server-cert ] && { cert=$t/server-foreign.crt.pem; key=$t/server-foreign.key.pem; }
+    [ "$v" = revoked-server-cert ] && { cert=$t/server-revoked.crt.pem; key=$t/server-revoked.key.pem; }
     # OPE/APP.02: the root's CRL (the foreign-client-ca variant trusts a CA that has none).
     local crl="tls_crl = $t/crl.pem"
     [ "$v" = foreign-client-ca ] && { ca=$t/ca-and-foreign.pem; crl="# tls_crl: none (variant foreign-client-ca)"; }

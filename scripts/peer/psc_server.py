@@ -5,6 +5,10 @@ Loopback only. Serves:
   POST /psc/token (or /token)  form mailbox=<address>&lifetime=<seconds>[&revoked=1]
                                -> {"access_token": ...} (negative lifetime: an already expired
                                token; revoked=1: a token revoked at once)
+  POST /psc/oauth2/token       the standard OAuth 2.0 token endpoint (RFC 6749): grant_type=
+                               client_credentials (§4.4) or refresh_token (§6), client
+                               authentication by HTTP Basic or in the body (psc_grants.py);
+                               clients' secrets and refresh tokens in --grant-dir (mode 600)
   POST /psc/revoke             form token=<token> (RFC 7009): the token is no longer active
   POST /psc/introspect         form token=<token> -> RFC 7662 {"active": true, "mailbox": ...}
                                or {"active": false}; Dovecot's oauth2 passdb calls it
@@ -31,6 +35,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
+
+import psc_grants
 
 WHITELIST_NS = "https://listeblanche.mssante.fr/schema"
 MAX_LIFETIME = 366 * 24 * 3600
@@ -152,7 +158,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         sys.stderr.write(f"{self.log_date_time_string()} {self.address_string()} {fmt % args}\n")
 
-    def send(self, status, body, ctype="application/json"):
+    def send(self, status, body, ctype="application/json", headers=None):
         if isinstance(body, bytes):
             data = body
         else:
@@ -161,6 +167,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -168,6 +176,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send(400, json.dumps({"error": "invalid_request", "error_description": why}))
 
     def form(self):
+        """Each field of the form body with the list of its values, or None."""
         try:
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
@@ -175,13 +184,16 @@ class Handler(BaseHTTPRequestHandler):
         if length < 0 or length > MAX_BODY:
             return None
         raw = self.rfile.read(length).decode("utf-8", "replace")
-        return {k: v[0] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
+        return urllib.parse.parse_qs(raw, keep_blank_values=True)
 
     def do_POST(self):
         path = urllib.parse.urlparse(self.path).path
-        fields = self.form()
-        if fields is None:
+        lists = self.form()
+        if lists is None:
             return self.bad_request("expected an application/x-www-form-urlencoded body")
+        if path in ("/psc/oauth2/token", "/oauth2/token"):
+            return self.grant(lists)
+        fields = {k: v[0] for k, v in lists.items()}
         if path in ("/psc/token", "/token"):
             return self.token(fields)
         if path in ("/psc/introspect", "/introspect"):
@@ -209,6 +221,22 @@ class Handler(BaseHTTPRequestHandler):
         if fields.get("revoked", "").lower() in ("1", "true", "yes"):
             cfg.issuer.revoke(token)
         self.send(200, json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": max(lifetime, 0)}))
+
+    def grant(self, lists):
+        grants = self.server.cfg.grants
+        if grants is None:
+            return self.send(404, json.dumps({"error": "not_found"}))
+        status, body, headers = grants.answer(self.headers.get("Content-Type"), self.headers.get("Authorization"), lists)
+        # The log says who got what (client, grant, token id), never a secret or a token.
+        if status == 200:
+            claims = grants.issuer.verify(body["access_token"])
+            what = f"token {claims['jti']} issued to {claims['mailbox']} (expires in {body['expires_in']} s)"
+        else:
+            what = f"refused: {status} {body['error']}"
+        grant_type = (lists.get("grant_type") or ["-"])[0]
+        grant_type = grant_type if grant_type in ("refresh_token", "client_credentials") else "(other)"
+        self.log_message("oauth2 %s grant: %s", grant_type, what)
+        self.send(status, json.dumps(body), headers=headers)
 
     def introspect(self, fields):
         claims = self.server.cfg.issuer.introspect(fields.get("token", ""))
@@ -256,13 +284,17 @@ def main():
     p.add_argument("--accept-revoked", action="store_true", help="misconfiguration: revoked tokens stay active")
     p.add_argument("--revoked-token-file", help="write a revoked (unexpired) token of the first mailbox here (mode 600)")
     p.add_argument("--crl", help="PEM CRL served in DER at /crl/root.crl")
+    p.add_argument("--grant-dir", help="serve /psc/oauth2/token; write each client's secret and refresh token here (mode 600)")
+    p.add_argument("--grant-lifetime", type=int, default=600, help="lifetime of the tokens of the OAuth 2.0 grants (seconds)")
     p.add_argument("--pid-file")
     a = p.parse_args()
     smtp, smtps, imap, imaps = (int(x) for x in a.mail_ports.split(","))
     server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     server.daemon_threads = True
+    issuer = Issuer(a.mailbox, a.accept_expired, a.accept_revoked)
     server.cfg = argparse.Namespace(
-        issuer=Issuer(a.mailbox, a.accept_expired, a.accept_revoked),
+        issuer=issuer,
+        grants=psc_grants.Grants(issuer, a.grant_lifetime) if a.grant_dir else None,
         whitelist=a.whitelist,
         domain=a.domain,
         mail_host=a.mail_host,
@@ -271,6 +303,8 @@ def main():
     )
     if a.revoked_token_file and a.mailbox:
         write_revoked_token(server.cfg.issuer, a.mailbox[0].lower(), a.revoked_token_file)
+    if server.cfg.grants:
+        server.cfg.grants.write_files(a.grant_dir)
     if a.pid_file:
         with open(a.pid_file, "w") as f:
             f.write(f"{os.getpid()}\n")

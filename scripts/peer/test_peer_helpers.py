@@ -9,9 +9,15 @@ import json
 import os
 import shutil
 import tempfile
+import sys
+import threading
 import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # psc_server imports psc_grants, its neighbour
 
 
 def load(name):
@@ -120,6 +126,106 @@ class IssuerTest(unittest.TestCase):
         xml = psc.whitelist_xml(["a.test", "x&y.test"])
         self.assertIn('xmlns="https://listeblanche.mssante.fr/schema"', xml)
         self.assertIn("<Nom>x&amp;y.test</Nom>", xml)
+
+
+class QuietHandler(psc.Handler):
+    def log_message(self, fmt, *args):
+        pass
+
+
+class GrantTest(unittest.TestCase):
+    """The OAuth 2.0 token endpoint (RFC 6749 §4.4, §6) on a real socket."""
+
+    ORG = "secretariat.fictif@op.test"
+    PER = "dr.a@op.test"
+
+    def setUp(self):
+        import argparse
+        from http.server import ThreadingHTTPServer
+
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir)
+        self.issuer = psc.Issuer([self.PER, self.ORG], accept_expired=False)
+        grants = psc.psc_grants.Grants(self.issuer, 300)
+        grants.write_files(self.dir)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+        server.cfg = argparse.Namespace(issuer=self.issuer, grants=grants)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        self.url = f"http://127.0.0.1:{server.server_address[1]}/psc/oauth2/token"
+
+    def secret(self, mailbox, kind):
+        path = os.path.join(self.dir, f"{mailbox}.{kind}")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600, path)
+        with open(path) as f:
+            return f.read().strip()
+
+    def post(self, fields, basic=None, ctype="application/x-www-form-urlencoded", body=None):
+        """(status, JSON answer, headers). `basic`: (id, secret), form-encoded as §2.3.1 says."""
+        data = body if body is not None else urllib.parse.urlencode(fields).encode()
+        req = urllib.request.Request(self.url, data=data, method="POST", headers={"Content-Type": ctype})
+        if basic:
+            pair = ":".join(urllib.parse.quote_plus(p) for p in basic)
+            req.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, json.loads(r.read()), r.headers
+        except urllib.error.HTTPError as e:
+            with e:
+                return e.code, json.loads(e.read()), e.headers
+
+    def test_refresh_token_grant_issues_a_token_introspection_accepts(self):
+        rt, cs = self.secret(self.ORG, "refresh-token"), self.secret(self.ORG, "client-secret")
+        status, body, headers = self.post({"grant_type": "refresh_token", "refresh_token": rt}, basic=(self.ORG, cs))
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["token_type"], body["expires_in"]), ("Bearer", 300))
+        self.assertEqual(headers["Cache-Control"], "no-store")
+        self.assertNotIn("refresh_token", body)  # not rotated: the profile's file stays good
+        self.assertEqual(self.issuer.introspect(body["access_token"])["mailbox"], self.ORG)
+        # Client authentication in the body (§2.3.1) works too.
+        status, body, _ = self.post({"grant_type": "refresh_token", "refresh_token": rt, "client_id": self.ORG, "client_secret": cs})
+        self.assertEqual(status, 200, body)
+
+    def test_client_credentials_grant(self):
+        cs = self.secret(self.PER, "client-secret")
+        status, body, _ = self.post({"grant_type": "client_credentials", "scope": "openid mail"}, basic=(self.PER, cs))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["scope"], "openid mail")
+        self.assertEqual(self.issuer.introspect(body["access_token"])["mailbox"], self.PER)
+
+    def test_bad_refresh_token_is_invalid_grant(self):
+        cs = self.secret(self.ORG, "client-secret")
+        status, body, _ = self.post({"grant_type": "refresh_token", "refresh_token": "not-ours"}, basic=(self.ORG, cs))
+        self.assertEqual((status, body["error"]), (400, "invalid_grant"))
+        # Another client's refresh token is refused too (§6: bound to its client).
+        other = self.secret(self.PER, "refresh-token")
+        status, body, _ = self.post({"grant_type": "refresh_token", "refresh_token": other}, basic=(self.ORG, cs))
+        self.assertEqual((status, body["error"]), (400, "invalid_grant"))
+
+    def test_wrong_or_missing_client_is_invalid_client(self):
+        rt, cs = self.secret(self.ORG, "refresh-token"), self.secret(self.ORG, "client-secret")
+        grant = {"grant_type": "refresh_token", "refresh_token": rt}
+        for basic in [(self.ORG, "wrong"), ("nobody@op.test", cs), (self.PER, cs)]:
+            status, body, headers = self.post(grant, basic=basic)
+            # §5.2: a client that tried HTTP Basic gets 401 with the scheme to use.
+            self.assertEqual((status, body["error"]), (401, "invalid_client"), basic[0])
+            self.assertTrue(headers["WWW-Authenticate"].startswith("Basic "))
+        status, body, _ = self.post({"grant_type": "client_credentials", "client_id": self.ORG})  # no secret
+        self.assertEqual((status, body["error"]), (401, "invalid_client"))
+        status, body, _ = self.post({"grant_type": "client_credentials", "client_secret": cs}, basic=(self.ORG, cs))
+        self.assertEqual((status, body["error"]), (400, "invalid_request"))  # two methods at once
+
+    def test_malformed_requests(self):
+        cs = self.secret(self.ORG, "client-secret")
+        status, body, _ = self.post({"grant_type": "password"}, basic=(self.ORG, cs))
+        self.assertEqual((status, body["error"]), (400, "unsupported_grant_type"))
+        status, body, _ = self.post({}, basic=(self.ORG, cs), ctype="application/json", body=b'{"grant_type":"client_credentials"}')
+        self.assertEqual((status, body["error"]), (400, "invalid_request"))
+        status, body, _ = self.post({}, basic=(self.ORG, cs), body=b"grant_type=client_credentials&grant_type=refresh_token")
+        self.assertEqual((status, body["error"]), (400, "invalid_request"))
+        status, body, _ = self.post({"grant_type": "client_credentials", "scope": "admin"}, basic=(self.ORG, cs))
+        self.assertEqual((status, body["error"]), (400, "invalid_scope"))
 
 
 class MdnTest(unittest.TestCase):

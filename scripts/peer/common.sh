@@ -32,6 +32,9 @@ PEER_OTHER_OPERATOR=correspondant.fictif@hopital-fictif.mssante.test
 # The whitelist the operator enforces and publishes (fictitious domains, .test only).
 PEER_WHITELIST="$PEER_DOMAIN hopital-fictif.mssante.test clinique-fictive.mssante.test"
 PEER_MAX_SIZE=${PEER_MAX_SIZE:-31457280}
+# Lifetime (s) of the tokens of the PSC stand-in's OAuth 2.0 grants (org1's; docs/peer.md). A
+# short one (PEER_GRANT_LIFETIME=40) makes a run renew org1's token at the endpoint.
+PEER_GRANT_LIFETIME=${PEER_GRANT_LIFETIME:-600}
 
 PEER_PORT_BASE=${PEER_PORT_BASE:-10000}
 PEER_SMTP_PORT=$((PEER_PORT_BASE + 587))

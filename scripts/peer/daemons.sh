@@ -15,23 +15,28 @@ peer_spawn() { # $1 name, rest: command
 }
 
 # The PSC stand-in of a stack: $1 HTTP port, $2 "smtp,smtps,imap,imaps" ports its autoconfig
-# names, $3 directory (owned by nobody) for the revoked token file.
+# names, $3 directory (owned by nobody) for the revoked token file and, under grants/, the
+# OAuth 2.0 clients' secrets and refresh tokens (mode 600, drawn at each start; profile.sh).
 peer_start_psc() {
     local port=${1:-$PEER_HTTP_PORT} ports=${2:-$PEER_SMTP_PORT,$PEER_SMTPS_PORT,$PEER_IMAP_PORT,$PEER_IMAPS_PORT}
     local dir=${3:-$PEER_STATE/psc}
-    install -d -o nobody -g nogroup -m 700 "$dir"
+    install -d -o nobody -g nogroup -m 700 "$dir" "$dir/grants"
     local args=(--port "$port" --domain "$PEER_DOMAIN" --mail-host 127.0.0.1 --mail-ports "$ports"
-        --revoked-token-file "$dir/revoked-token" --crl "$PEER_PKI/crl.pem")
+        --revoked-token-file "$dir/revoked-token" --crl "$PEER_PKI/crl.pem"
+        --grant-dir "$dir/grants" --grant-lifetime "$PEER_GRANT_LIFETIME")
     local d
     for d in $PEER_TOKEN_MAILBOXES; do args+=(--mailbox "$d"); done
     for d in $PEER_WHITELIST; do args+=(--whitelist "$d"); done
     [ "$PEER_VARIANT" = accept-expired-token ] && args+=(--accept-expired)
     [ "$PEER_VARIANT" = accept-revoked-token ] && args+=(--accept-revoked)
-    rm -f "$dir/revoked-token"
+    rm -f "$dir/revoked-token" "$dir"/grants/*
     peer_spawn psc "$PEER_PYTHON" "$PEER_DIR/psc_server.py" "${args[@]}"
     wait_port 127.0.0.1 "$port" 10 || die "token/introspection endpoint did not start (see $PEER_LOG/psc.log)"
     local i
-    for i in $(seq 50); do [ -s "$dir/revoked-token" ] && break; sleep 0.1; done
+    for i in $(seq 50); do
+        [ -s "$dir/revoked-token" ] && [ -s "$dir/grants/$PEER_ORG1.refresh-token" ] && break
+        sleep 0.1
+    done
 }
 
 # Plain TCP relay 127.0.0.1:port -> 127.0.0.2:port (TLS stays end to end). See dovecot.sh.

@@ -10,6 +10,27 @@ peer_revoked_token_line() { # $1 token file
     fi
 }
 
+# org1's token: from the PSC stand-in's standard OAuth 2.0 endpoint, by the refresh token grant
+# (RFC 6749 §6) as a confidential client, its secret and refresh token in the private files the
+# stand-in wrote at start; the other mailboxes keep `issuer`, so both sources run every time.
+# A harness whose profile schema does not know `oauth2` yet gets `issuer`.
+peer_org1_token() {
+    local grants=$PEER_STATE/psc/grants
+    if ! grep -q token_endpoint "$(catalogue_root)/scenarios/target.schema.json" 2>/dev/null; then
+        echo "    token: issuer   # (the harness of this checkout does not know \`oauth2\` yet)"
+        return
+    fi
+    cat <<YAML
+    token:
+      oauth2:
+        token_endpoint: http://127.0.0.1:$PEER_HTTP_PORT/psc/oauth2/token
+        grant: refresh_token
+        client_id: $PEER_ORG1
+        client_secret: { file: $grants/$PEER_ORG1.client-secret }
+        refresh_token: { file: $grants/$PEER_ORG1.refresh-token }
+YAML
+}
+
 # The stack's own lines (the second stack's exim/profile.sh sets them before calling).
 PROFILE_NAME=${PROFILE_NAME:-local-peer}
 PROFILE_SERVICE=${PROFILE_SERVICE:-PostfixDovecot}
@@ -71,7 +92,10 @@ addresses:
 mailboxes:
   per1: { address: $PEER_PER1, type: PER, token: issuer }
   per2: { address: $PEER_PER2, type: PER, token: issuer }
-  org1: { address: $PEER_ORG1, type: ORG, token: issuer }
+  org1:
+    address: $PEER_ORG1
+    type: ORG
+$(peer_org1_token)
   app1:
     address: $PEER_APP1
     type: APP

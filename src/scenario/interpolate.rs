@@ -75,6 +75,16 @@ pub struct Undefined {
 }
 
 impl Vars {
+    /// The variables a scenario starts with: the target profile and the fixtures, nothing
+    /// captured yet.
+    pub fn at_start(target: Value, fixtures: Value) -> Self {
+        let mut vars = Vars::default();
+        vars.set("target", target);
+        vars.set("fixtures", fixtures);
+        vars.set("captured", Value::Object(Default::default()));
+        vars
+    }
+
     pub fn set(&mut self, namespace: &str, value: Value) {
         self.root.insert(namespace.to_string(), value);
     }

@@ -152,11 +152,7 @@ fn pacing_line(total: &Totals, target: &Target) -> String {
 }
 
 fn vars(target: &Target, fixtures: &Value) -> Vars {
-    let mut vars = Vars::default();
-    vars.set("target", serde_json::to_value(target).unwrap_or(Value::Null));
-    vars.set("fixtures", fixtures.clone());
-    vars.set("captured", Value::Object(Default::default()));
-    vars
+    Vars::at_start(serde_json::to_value(target).unwrap_or(Value::Null), fixtures.clone())
 }
 
 /// The target a dry run plans against, whether it is the embedded mock, and where it comes from.

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use serde_json::Value;
 
 use super::{collect_proofs, first_problem, run_step, step_record};
 use crate::exec::env::RunEnv;
@@ -50,10 +49,7 @@ impl<'a> ScenarioRun<'a> {
     pub fn new(env: Arc<RunEnv>, loaded: &'a Loaded) -> Self {
         let mut record = blank_record(loaded);
         record.started = Some(Utc::now());
-        let mut vars = Vars::default();
-        vars.set("target", env.target_vars.clone());
-        vars.set("fixtures", env.fixtures.clone());
-        vars.set("captured", Value::Object(Default::default()));
+        let vars = Vars::at_start(env.target_vars.clone(), env.fixtures.clone());
         let settled = settle(&loaded.scenario, &vars).map(Arc::new).map_err(|e| e.to_string());
         let mut st = ScenarioState::new(vars, Transcript::within(env.secrets.clone(), env.transcripts.clone()));
         st.file = record.file.strip_prefix("./").unwrap_or(&record.file).to_string();
@@ -298,7 +294,7 @@ mod tests {
              endpoints: {{ imap_implicit: {{ host: 127.0.0.1, port: {port}, tls: implicit }} }}\n"
         );
         let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
-        RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap()
+        RunEnv::new(target, serde_json::Value::Null, "fixtures".into(), "run".into()).unwrap()
     }
 
     /// Step 1 waits, step 2 probes TLS 1.0 expecting `established`, step 3 waits.
@@ -336,7 +332,7 @@ mod tests {
              endpoints: {{ smtp_starttls: {{ host: 127.0.0.1, port: {port}, tls: starttls }} }}\n"
         );
         let target: Target = parse_yaml(Path::new("t.yaml"), &yaml).unwrap();
-        let env = RunEnv::new(target, Value::Null, "fixtures".into(), "run".into()).unwrap();
+        let env = RunEnv::new(target, serde_json::Value::Null, "fixtures".into(), "run".into()).unwrap();
         env.secrets.register(&crate::secret::Secret::new(TOKEN));
         let source = "id: OPE/SUB.01.99\ntitle: t\nrequirements: [OPE/SUB.01]\nprofile: general\nsteps:\n\
              - title: accueil\n  smtp: { endpoint: smtp_starttls, greeting: { code: '220', text_contains: 'bienvenue' }, actions: [] }\n";
